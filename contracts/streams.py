@@ -1,0 +1,35 @@
+"""JetStream stream and subject names, one stream per producing service.
+
+Every name carries a namespace (``talkoot`` unless configured otherwise) so that separate
+installations, or test runs, can share one NATS server without reading each other's events.
+"""
+
+SERVICES = ("requests", "providers", "matching", "partnerships")
+
+DEFAULT_NAMESPACE = "talkoot"
+
+# How long JetStream remembers a Nats-Msg-Id: a re-publish inside this window is dropped.
+DUPLICATE_WINDOW_SECONDS = 15 * 60
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+POSITION_HEADER = "Talkoot-Position"
+EVENT_HEADER = "Talkoot-Event"
+
+
+def stream_name(service: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """``TALKOOT_REQUESTS`` for the requests service in the default namespace."""
+    return f"{namespace}_{service}".upper().replace("-", "_").replace(".", "_")
+
+
+def subject_prefix(service: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    return f"{namespace}.{service}"
+
+
+def subject(service: str, event_type: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """``talkoot.requests.ServiceRequestedV1``: one subject per event type and version."""
+    return f"{subject_prefix(service, namespace)}.{event_type}"
+
+
+def msg_id(service: str, position: int) -> str:
+    """The de-duplication id of the event at ``position`` in ``service``'s notification log."""
+    return f"{service}:{position}"

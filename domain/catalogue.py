@@ -1,0 +1,31 @@
+"""The service catalogue and the regions: reference data a city edits, held as a value object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    description: str = ""
+    estimated_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    categories: dict[str, Category] = field(default_factory=dict)
+    regions: dict[str, Region] = field(default_factory=dict)
+
+    def unknown_categories(self, codes: list[str] | tuple[str, ...]) -> list[str]:
+        return [c for c in codes if c not in self.categories]
+
+    def unknown_regions(self, codes: list[str] | tuple[str, ...]) -> list[str]:
+        return [r for r in codes if r not in self.regions]

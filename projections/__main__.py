@@ -1,0 +1,86 @@
+"""``python -m projections``: the projector process that keeps the read models up to date.
+
+It follows the requests stream into the request board and the partnerships stream into the
+contract ledger, each with its own durable consumer, until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+import asyncpg
+import nats
+
+from contracts.jetstream import Subscription, consume, ensure_streams
+from contracts.streams import DEFAULT_NAMESPACE
+from projections import board, ledger
+from projections.schema import ensure_read_models, read_schema
+
+log = logging.getLogger("talkoot.projections")
+
+
+async def run() -> None:
+    database_url = os.environ.get("TALKOOT_DATABASE_URL")
+    nats_url = os.environ.get("TALKOOT_NATS_URL")
+    if not database_url or not nats_url:
+        sys.exit("TALKOOT_DATABASE_URL and TALKOOT_NATS_URL must be set")
+    namespace = os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE)
+    schema = read_schema(namespace)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    await ensure_read_models(pool, namespace)
+    nc = await nats.connect(
+        nats_url, name="talkoot-projections", max_reconnect_attempts=-1, reconnect_time_wait=0.5
+    )
+    js = nc.jetstream()
+    await ensure_streams(js, namespace)
+
+    async def to_board(event, position):
+        await board.apply(pool, schema, event, position)
+
+    async def to_ledger(event, position):
+        await ledger.apply(pool, schema, event, position)
+
+    subscriptions = [
+        Subscription(upstream=board.UPSTREAM, durable="projection-board", handle=to_board),
+        Subscription(upstream=ledger.UPSTREAM, durable="projection-ledger", handle=to_ledger),
+    ]
+    log.info("projecting into schema %s", schema)
+    tasks = [asyncio.create_task(follow(js, sub, namespace, stop)) for sub in subscriptions]
+    await stop.wait()
+    await asyncio.wait(tasks, timeout=5)
+    await nc.drain()
+    await pool.close()
+
+
+async def follow(js, subscription: Subscription, namespace: str, stop: asyncio.Event) -> None:
+    """Run one consumer, restarting it after an unexpected failure (say, NATS restarting)."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await consume(js, subscription, namespace, stop)
+        except Exception:
+            failures += 1
+            log.exception("%s stopped (%s); restarting", subscription.durable, failures)
+            await asyncio.sleep(min(0.5 * failures, 5.0))
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The request board: every service request, its status and who it is assigned to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from contracts.events import (
+    CompletionReportedV1,
+    IntegrationEvent,
+    RequestAssignedV1,
+    RequestConfirmedV1,
+    RequestOfferedV1,
+    RequestUnmatchedV1,
+    ServiceRequestedV1,
+)
+from projections.schema import claim
+
+PROJECTION = "board"
+UPSTREAM = "requests"
+
+COLUMNS = (
+    "request_id, resident_id, category, region, description, window_start, window_end, status, "
+    "offer_id, provider_id, contract_id, minutes, reason, submitted_at, updated_at, position"
+)
+
+
+async def apply(pool: asyncpg.Pool, schema: str, event: IntegrationEvent, position: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await claim(conn, schema, PROJECTION, UPSTREAM, position):
+            return
+        await _apply(conn, schema, event, position)
+
+
+async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:
+    at = event.occurred_at
+    match event:
+        case ServiceRequestedV1():
+            await conn.execute(
+                f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
+                    description, window_start, window_end, status, submitted_at, updated_at,
+                    position)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $8, $9)
+                    ON CONFLICT (request_id) DO NOTHING""",
+                event.request_id, event.resident_id, event.category, event.region,
+                event.description, event.window_start, event.window_end, at, position,
+            )
+        case RequestOfferedV1():
+            await _update(conn, schema, event.request_id, position, at, status="offered",
+                          offer_id=event.offer_id, provider_id=event.provider_id, reason=None)
+        case RequestAssignedV1():
+            await _update(conn, schema, event.request_id, position, at, status="assigned",
+                          offer_id=event.offer_id, provider_id=event.provider_id,
+                          contract_id=event.contract_id)
+        case RequestUnmatchedV1():
+            await _update(conn, schema, event.request_id, position, at, status="unmatched",
+                          offer_id=None, provider_id=None, reason=event.reason)
+        case CompletionReportedV1():
+            await _update(conn, schema, event.request_id, position, at, status="completed",
+                          minutes=event.minutes)
+        case RequestConfirmedV1():
+            await _update(conn, schema, event.request_id, position, at, status="confirmed",
+                          minutes=event.minutes)
+
+
+async def _update(
+    conn: asyncpg.Connection, schema: str, request_id: str, position: int, at: Any, **values: Any
+) -> None:
+    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=4))
+    await conn.execute(
+        f"UPDATE {schema}.board SET updated_at = $2, position = $3, {assignments} "
+        "WHERE request_id = $1",
+        request_id, at, position, *values.values(),
+    )
+
+
+async def get_request(pool: asyncpg.Pool, schema: str, request_id: str) -> dict | None:
+    row = await pool.fetchrow(
+        f"SELECT {COLUMNS} FROM {schema}.board WHERE request_id = $1", request_id
+    )
+    return dict(row) if row else None
+
+
+async def list_requests(
+    pool: asyncpg.Pool,
+    schema: str,
+    *,
+    status: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict]:
+    rows = await pool.fetch(
+        f"""SELECT {COLUMNS} FROM {schema}.board
+            WHERE ($1::text IS NULL OR status = $1)
+              AND ($2::text IS NULL OR region = $2)
+              AND ($3::text IS NULL OR category = $3)
+            ORDER BY submitted_at DESC, request_id LIMIT $4 OFFSET $5""",
+        status, region, category, limit, offset,
+    )
+    return [dict(r) for r in rows]

@@ -1,0 +1,124 @@
+"""The contract ledger: per partnership contract its budget, what is charged, what remains,
+and every charge and refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from contracts.events import (
+    ChargeRefusedV1,
+    ContractActivatedV1,
+    ContractChargedV1,
+    ContractProposedV1,
+    ContractSignedV1,
+    IntegrationEvent,
+)
+from projections.schema import claim
+
+PROJECTION = "ledger"
+UPSTREAM = "partnerships"
+
+COLUMNS = (
+    "contract_id, partner_id, provider_id, categories, regions, unit_price_cents, budget_cents, "
+    "charged_cents, remaining_cents, charges, refusals, status, signed_by_partner, "
+    "signed_by_provider, valid_from, valid_until, updated_at, position"
+)
+
+
+async def apply(pool: asyncpg.Pool, schema: str, event: IntegrationEvent, position: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        if not await claim(conn, schema, PROJECTION, UPSTREAM, position):
+            return
+        await _apply(conn, schema, event, position)
+
+
+async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:
+    at = event.occurred_at
+    match event:
+        case ContractProposedV1():
+            await conn.execute(
+                f"""INSERT INTO {schema}.ledger (contract_id, partner_id, provider_id, categories,
+                    regions, unit_price_cents, budget_cents, remaining_cents, status, valid_from,
+                    valid_until, updated_at, position)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'proposed', $8, $9, $10, $11)
+                    ON CONFLICT (contract_id) DO NOTHING""",
+                event.contract_id, event.partner_id, event.provider_id, event.categories,
+                event.regions, event.unit_price_cents, event.budget_cents, event.valid_from,
+                event.valid_until, at, position,
+            )
+        case ContractSignedV1():
+            column = "signed_by_partner" if event.party == "partner" else "signed_by_provider"
+            await conn.execute(
+                f"UPDATE {schema}.ledger SET {column} = $2, updated_at = $3, position = $4 "
+                "WHERE contract_id = $1",
+                event.contract_id, event.signed_by, at, position,
+            )
+        case ContractActivatedV1():
+            await conn.execute(
+                f"UPDATE {schema}.ledger SET status = 'active', updated_at = $2, position = $3 "
+                "WHERE contract_id = $1",
+                event.contract_id, at, position,
+            )
+        case ContractChargedV1():
+            await conn.execute(
+                f"""UPDATE {schema}.ledger SET charged_cents = $2, remaining_cents = $3,
+                    charges = charges + 1, updated_at = $4, position = $5
+                    WHERE contract_id = $1""",
+                event.contract_id, event.charged_cents, event.remaining_cents, at, position,
+            )
+            await _entry(conn, schema, event, position, "charged", event.remaining_cents, None)
+        case ChargeRefusedV1():
+            await conn.execute(
+                f"""UPDATE {schema}.ledger SET refusals = refusals + 1, updated_at = $2,
+                    position = $3 WHERE contract_id = $1""",
+                event.contract_id, at, position,
+            )
+            await _entry(conn, schema, event, position, "refused", event.remaining_cents,
+                         event.reason)
+
+
+async def _entry(
+    conn: asyncpg.Connection,
+    schema: str,
+    event: Any,
+    position: int,
+    outcome: str,
+    remaining_cents: int,
+    reason: str | None,
+) -> None:
+    await conn.execute(
+        f"""INSERT INTO {schema}.ledger_entries (position, contract_id, request_id, outcome,
+            minutes, amount_cents, remaining_cents, reason, at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING""",
+        position, event.contract_id, event.request_id, outcome, event.minutes,
+        event.amount_cents, remaining_cents, reason, event.occurred_at,
+    )
+
+
+async def get_contract(pool: asyncpg.Pool, schema: str, contract_id: str) -> dict | None:
+    row = await pool.fetchrow(
+        f"SELECT {COLUMNS} FROM {schema}.ledger WHERE contract_id = $1", contract_id
+    )
+    if row is None:
+        return None
+    entries = await pool.fetch(
+        f"""SELECT position, request_id, outcome, minutes, amount_cents, remaining_cents, reason, at
+            FROM {schema}.ledger_entries WHERE contract_id = $1 ORDER BY position""",
+        contract_id,
+    )
+    return {**dict(row), "entries": [dict(e) for e in entries]}
+
+
+async def list_contracts(
+    pool: asyncpg.Pool, schema: str, *, partner_id: str | None = None,
+    provider_id: str | None = None, limit: int = 100, offset: int = 0,
+) -> list[dict]:
+    rows = await pool.fetch(
+        f"""SELECT {COLUMNS} FROM {schema}.ledger
+            WHERE ($1::text IS NULL OR partner_id = $1) AND ($2::text IS NULL OR provider_id = $2)
+            ORDER BY contract_id LIMIT $3 OFFSET $4""",
+        partner_id, provider_id, limit, offset,
+    )
+    return [dict(r) for r in rows]

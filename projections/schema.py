@@ -1,0 +1,138 @@
+"""The read-model tables and the tracking table beside them, in one schema per installation."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import asyncpg
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def read_schema(namespace: str) -> str:
+    name = f"{namespace}_read".lower().replace("-", "_")
+    if not _NAME.match(name):
+        raise ValueError(f"namespace {namespace!r} makes no valid schema name")
+    return name
+
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.tracking (
+    projection text NOT NULL,
+    upstream text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (projection, upstream)
+);
+CREATE TABLE IF NOT EXISTS {s}.board (
+    request_id text PRIMARY KEY,
+    resident_id text NOT NULL,
+    category text NOT NULL,
+    region text NOT NULL,
+    description text NOT NULL,
+    window_start timestamptz NOT NULL,
+    window_end timestamptz NOT NULL,
+    status text NOT NULL,
+    offer_id text,
+    provider_id text,
+    contract_id text,
+    minutes integer,
+    reason text,
+    submitted_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS board_status ON {s}.board (status, submitted_at);
+CREATE TABLE IF NOT EXISTS {s}.ledger (
+    contract_id text PRIMARY KEY,
+    partner_id text NOT NULL,
+    provider_id text NOT NULL,
+    categories text[] NOT NULL,
+    regions text[] NOT NULL,
+    unit_price_cents bigint NOT NULL,
+    budget_cents bigint NOT NULL,
+    charged_cents bigint NOT NULL DEFAULT 0,
+    remaining_cents bigint NOT NULL,
+    charges integer NOT NULL DEFAULT 0,
+    refusals integer NOT NULL DEFAULT 0,
+    status text NOT NULL,
+    signed_by_partner text,
+    signed_by_provider text,
+    valid_from date NOT NULL,
+    valid_until date NOT NULL,
+    updated_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {s}.ledger_entries (
+    position bigint PRIMARY KEY,
+    contract_id text NOT NULL,
+    request_id text NOT NULL,
+    outcome text NOT NULL,
+    minutes integer NOT NULL,
+    amount_cents bigint NOT NULL,
+    remaining_cents bigint NOT NULL,
+    reason text,
+    at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_entries_contract ON {s}.ledger_entries (contract_id, position);
+"""
+
+
+async def ensure_read_models(pool: asyncpg.Pool, namespace: str) -> None:
+    """Create the tables if missing. Serialised by an advisory lock: every process calls this."""
+    schema = read_schema(namespace)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
+        await conn.execute(DDL.format(s=schema))
+
+
+async def position_of(
+    conn: asyncpg.Connection | asyncpg.Pool, schema: str, projection: str, upstream: str
+) -> int:
+    value = await conn.fetchval(
+        f"SELECT position FROM {schema}.tracking WHERE projection = $1 AND upstream = $2",
+        projection,
+        upstream,
+    )
+    return value or 0
+
+
+async def claim(
+    conn: asyncpg.Connection, schema: str, projection: str, upstream: str, position: int
+) -> bool:
+    """Inside the projection's transaction: move its tracking to ``position``.
+
+    False when the position was applied already (a redelivery), and then nothing must change.
+    """
+    row = await conn.fetchrow(
+        f"""INSERT INTO {schema}.tracking (projection, upstream, position) VALUES ($1, $2, $3)
+            ON CONFLICT (projection, upstream) DO UPDATE SET position = EXCLUDED.position
+            WHERE {schema}.tracking.position < EXCLUDED.position
+            RETURNING position""",
+        projection,
+        upstream,
+        position,
+    )
+    return row is not None
+
+
+async def wait_for(
+    pool: asyncpg.Pool,
+    schema: str,
+    projection: str,
+    upstream: str,
+    position: int,
+    timeout: float,
+) -> bool:
+    """Wait until the projection has applied ``position`` of ``upstream``; False on timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        if await position_of(pool, schema, projection, upstream) >= position:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 0.2)

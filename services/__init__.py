@@ -1,0 +1,1 @@
+"""Talkoot's deployable services and the runtime they share (``services.platform``)."""

@@ -1,0 +1,1 @@
+"""The runtime every service shares: settings, event store, relay, consumers, HTTP app."""

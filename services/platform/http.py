@@ -1,0 +1,114 @@
+"""The Litestar app every service serves: OpenAPI, /health, and domain errors mapped to HTTP.
+
+Error bodies keep Litestar's shape, ``{"status_code", "detail", "extra"}``; for a refused command
+``extra`` holds the ``rule`` that was broken (a field name where the rule is about one field), so
+that a client can tell a missing field from a spent budget without parsing prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
+from projections.schema import read_schema, wait_for
+from services.platform.errors import Conflict, NotFound, NotYetVisible
+from services.platform.store import Receipt
+
+STATUS_OF: list[tuple[type[DomainError], int]] = [
+    (NotFound, HTTP_404_NOT_FOUND),
+    (NotAllowed, HTTP_403_FORBIDDEN),
+    (InvalidValue, HTTP_422_UNPROCESSABLE_ENTITY),
+    (Conflict, HTTP_409_CONFLICT),
+    (WrongState, HTTP_409_CONFLICT),
+    (NotYetVisible, HTTP_503_SERVICE_UNAVAILABLE),
+]
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in STATUS_OF:
+        if isinstance(error, kind):
+            return status
+    return HTTP_409_CONFLICT
+
+
+def domain_error_response(_: Request, error: DomainError) -> Response:
+    status = status_of(error)
+    headers = {"Retry-After": "1"} if isinstance(error, NotYetVisible | Conflict) else None
+    return Response(
+        {"status_code": status, "detail": error.message, "extra": {"rule": error.rule}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+@get("/health", tags=["operations"], summary="Reachability of PostgreSQL and NATS")
+async def health(state: State) -> Response[dict[str, Any]]:
+    """200 when the service reaches PostgreSQL and NATS, 503 otherwise, with the lags it knows."""
+    report = await state.runtime.health()
+    ok = report["postgres"] == "ok" and report["nats"] == "ok"
+    return Response(report, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def create_app(
+    title: str,
+    route_handlers: Sequence[Any],
+    lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
+    description: str = "",
+) -> Litestar:
+    return Litestar(
+        route_handlers=[health, *route_handlers],
+        lifespan=[lifespan],
+        exception_handlers={DomainError: domain_error_response},
+        openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description),
+    )
+
+
+class CommandResult(msgspec.Struct):
+    """What every command answers: the id it acted on and the position of its last event.
+
+    Pass ``position`` to the matching query (``?position=``) to read your own write.
+    """
+
+    id: str
+    position: int
+
+
+def result_of(receipt: Receipt) -> CommandResult:
+    return CommandResult(id=receipt.id, position=receipt.position)
+
+
+async def caught_up(
+    state: State, projection: str, upstream: str, position: int | None
+) -> None:
+    """Wait (bounded) until ``projection`` has applied ``position``; 503 if it has not."""
+    if not position:
+        return
+    settings = state.settings
+    reached = await wait_for(
+        state.pool,
+        read_schema(settings.namespace),
+        projection,
+        upstream,
+        position,
+        settings.read_wait_seconds,
+    )
+    if not reached:
+        raise NotYetVisible(
+            f"the {projection} has not reached position {position} within "
+            f"{settings.read_wait_seconds:g} s; try again"
+        )

@@ -1,0 +1,105 @@
+"""The outbox relay: follows a service's notification log and publishes it to JetStream.
+
+The log is the outbox. Each event goes out as its integration event with
+``Nats-Msg-Id = <service>:<notification id>``; once JetStream has acknowledged a batch, the relay
+records the last position under the ``outbox`` tracking name. After a crash it resumes from that
+position and re-publishes at most one batch, which JetStream drops as duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from anyio import to_thread
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Tracking
+from nats.js import JetStreamContext
+
+from contracts.events import IntegrationEvent
+from contracts.jetstream import publish
+from services.platform.store import OUTBOX, ServiceApplication
+
+log = logging.getLogger("talkoot.relay")
+
+Outbound = Callable[[DomainEventProtocol], IntegrationEvent | None]
+
+BATCH = 500
+IDLE_POLL_SECONDS = 0.5
+
+
+class Relay:
+    def __init__(
+        self,
+        application: ServiceApplication,
+        js: JetStreamContext,
+        outbound: Outbound,
+        namespace: str,
+    ) -> None:
+        self.application = application
+        self.js = js
+        self.outbound = outbound
+        self.namespace = namespace
+        self.published = 0
+        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Saves happen in worker threads; wake the relay from there without polling hard.
+        application.on_new_events(lambda: loop.call_soon_threadsafe(self._wake.set))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        recorder = self.application.process_recorder
+        self.published = await to_thread.run_sync(recorder.max_tracking_id, OUTBOX) or 0
+        failures = 0
+        while not stop.is_set():
+            try:
+                sent = await self.publish_next_batch()
+            except Exception:
+                failures += 1
+                log.exception("relay of %s failed (attempt %s); retrying", self.service, failures)
+                await asyncio.sleep(min(0.2 * 2**failures, 10.0))
+                continue
+            failures = 0
+            if sent:
+                continue
+            self._wake.clear()
+            stop_waiter = asyncio.ensure_future(stop.wait())
+            wake_waiter = asyncio.ensure_future(self._wake.wait())
+            await asyncio.wait(
+                [stop_waiter, wake_waiter],
+                timeout=IDLE_POLL_SECONDS,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            stop_waiter.cancel()
+            wake_waiter.cancel()
+
+    @property
+    def service(self) -> str:
+        return self.application.service
+
+    async def publish_next_batch(self) -> int:
+        recorder = self.application.process_recorder
+        notifications = await to_thread.run_sync(
+            lambda: recorder.select_notifications(
+                self.published, BATCH, inclusive_of_start=False
+            )
+        )
+        if not notifications:
+            return 0
+        acks = []
+        for notification in notifications:
+            event = self.outbound(self.application.mapper.to_domain_event(notification))
+            if event is not None:
+                acks.append(
+                    await publish(self.js, self.service, notification.id, event, self.namespace)
+                )
+        await asyncio.gather(*acks)
+        last = notifications[-1].id
+        await to_thread.run_sync(recorder.insert_tracking, Tracking(OUTBOX, last))
+        self.published = last
+        return len(notifications)
+
+    async def lag(self) -> int:
+        """How many stored events have not been published yet."""
+        newest = await to_thread.run_sync(self.application.process_recorder.max_notification_id)
+        return max(0, (newest or 0) - self.published)

@@ -1,0 +1,187 @@
+"""One service process: its Application, NATS, the relay, its consumers and its HTTP API.
+
+``serve(spec)`` is what each ``services/<name>/__main__.py`` calls. Everything a service runs
+in the background starts in the Litestar lifespan and stops with it, so Ctrl-C or SIGTERM ends
+the process cleanly: the relay and consumers finish the message in hand and the event store closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import nats
+import uvicorn
+from anyio import to_thread
+from litestar import Litestar
+from nats.aio.client import Client as NATS
+
+from contracts.jetstream import Subscription, consume, ensure_streams
+from projections.schema import ensure_read_models
+from services.platform.http import create_app
+from services.platform.relay import Outbound, Relay
+from services.platform.settings import Settings
+from services.platform.store import ServiceApplication
+
+log = logging.getLogger("talkoot.runtime")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes a service this service: its Application, API, outbound map and consumers."""
+
+    name: str
+    title: str
+    make_application: Callable[[Settings], ServiceApplication]
+    outbound: Outbound
+    route_handlers: Sequence[Any]
+    subscriptions: Callable[[ServiceApplication], list[Subscription]] = lambda _: []
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def supervise(name: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Keep a background loop running until ``stop``; a crash is logged and the loop restarted."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            failures += 1
+            log.exception("%s stopped unexpectedly (%s); restarting", name, failures)
+            await asyncio.sleep(min(0.5 * failures, 5.0))
+
+
+async def connect_nats(settings: Settings, name: str) -> NATS:
+    return await nats.connect(
+        settings.nats_url,
+        name=f"talkoot-{name}",
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+    )
+
+
+async def postgres_ok(pool: asyncpg.Pool) -> str:
+    try:
+        await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
+        return "ok"
+    except Exception as error:  # health reports any failure, whatever its kind
+        return f"unreachable: {error.__class__.__name__}"
+
+
+async def nats_ok(nc: NATS | None) -> str:
+    if nc is None or not nc.is_connected:
+        return "unreachable: not connected"
+    try:
+        await nc.flush(timeout=1)
+        return "ok"
+    except Exception as error:
+        return f"unreachable: {error.__class__.__name__}"
+
+
+class Runtime:
+    def __init__(self, spec: ServiceSpec, settings: Settings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.application: ServiceApplication | None = None
+        self.nc: NATS | None = None
+        self.pool: asyncpg.Pool | None = None
+        self.relay: Relay | None = None
+
+    async def start(self) -> None:
+        spec, settings = self.spec, self.settings
+        self.application = await to_thread.run_sync(spec.make_application, settings)
+        self.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=8)
+        await ensure_read_models(self.pool, settings.namespace)
+        self.nc = await connect_nats(settings, spec.name)
+        js = self.nc.jetstream()
+        await ensure_streams(js, settings.namespace)
+        self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
+        self._background(f"{spec.name} relay", lambda: self.relay.run(self.stop))
+        for sub in spec.subscriptions(self.application):
+            self._background(
+                f"{spec.name} consumer of {sub.upstream}",
+                lambda sub=sub: consume(js, sub, settings.namespace, self.stop),
+            )
+
+    def _background(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        self.tasks.append(asyncio.create_task(supervise(name, run, self.stop), name=name))
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=5)
+            for task in pending:
+                task.cancel()
+        if self.nc is not None:
+            with suppress(Exception):
+                await self.nc.drain()
+        if self.pool is not None:
+            await self.pool.close()
+        if self.application is not None:
+            await to_thread.run_sync(self.application.close)
+
+    async def health(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "service": self.spec.name,
+            "pid": os.getpid(),
+            "postgres": await postgres_ok(self.pool) if self.pool else "not started",
+            "nats": await nats_ok(self.nc),
+        }
+        if self.relay is not None and report["postgres"] == "ok":
+            report["published_position"] = self.relay.published
+            report["outbox_lag"] = await self.relay.lag()
+        return report
+
+
+def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime = Runtime(spec, settings)
+        app.state.runtime = runtime
+        app.state.settings = settings
+        try:
+            await runtime.start()
+            app.state.application = runtime.application
+            app.state.pool = runtime.pool
+            app.state.update(spec.extra)
+            yield
+        finally:
+            await runtime.close()
+
+    return create_app(spec.title, spec.route_handlers, lifespan, spec.description)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    # eventsourcing's retries and uvicorn's access log are noise at INFO.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+def serve(spec: ServiceSpec) -> None:
+    configure_logging()
+    settings = Settings.from_env()
+    app = build_app(spec, settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port(spec.name),
+        log_level=os.environ.get("TALKOOT_LOG_LEVEL", "info").lower(),
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,149 @@
+"""The event store every service's Application stands on: PostgreSQL, a schema per service.
+
+Each Application uses a *process* recorder, so that the events a service stores in reaction to
+another service's event are committed in one transaction with the position of that event
+(its tracking record): a redelivered message is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    ProcessRecorder,
+    Recording,
+    Tracking,
+    Transcoding,
+)
+from psycopg import sql
+
+from services.platform.errors import Conflict, NotFound
+from services.platform.settings import Settings, postgres_parts
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command returns: the id it acted on and the position of its last event."""
+
+    id: str
+    position: int
+
+
+# The name under which the relay records how far it has published the notification log.
+OUTBOX = "outbox"
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def ensure_schema(settings: Settings, schema: str) -> None:
+    parts = postgres_parts(settings.database_url)
+    with psycopg.connect(
+        dbname=parts["POSTGRES_DBNAME"],
+        host=parts["POSTGRES_HOST"],
+        port=parts["POSTGRES_PORT"],
+        user=parts["POSTGRES_USER"],
+        password=parts["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+def store_env(settings: Settings, service: str) -> dict[str, str]:
+    """eventsourcing settings for one service. ``<SERVICE>_<KEY>`` in the environment wins."""
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        **postgres_parts(settings.database_url),
+        "POSTGRES_SCHEMA": settings.schema(service),
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "CREATE_TABLE": "y",
+    }
+
+
+class ServiceApplication(Application):
+    """Base of the services' Applications: one per service, in that service's schema."""
+
+    service: ClassVar[str]
+
+    def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
+        ensure_schema(settings, settings.schema(self.service))
+        self._listeners: list[Callable[[], None]] = []
+        self._listeners_lock = threading.Lock()
+        super().__init__(env={**store_env(settings, self.service), **(env or {})})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "service" in cls.__dict__:
+            cls.name = cls.service
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder
+
+    # --- new events wake the relay -------------------------------------------------------
+
+    def on_new_events(self, listener: Callable[[], None]) -> None:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def _notify(self, recordings: list[Recording]) -> None:
+        if recordings:
+            for listener in list(self._listeners):
+                listener()
+
+    # --- helpers for use cases -----------------------------------------------------------
+
+    def get(self, aggregate_id: str | UUID, kind: str = "item") -> Any:
+        try:
+            return self.repository.get(UUID(str(aggregate_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise NotFound(f"no {kind} with id {aggregate_id}") from None
+
+    def commit(self, *aggregates: Any, tracking: Tracking | None = None) -> int:
+        """Save, and return the notification position of the last new event (0 if none).
+
+        A concurrent change to one of the aggregates raises ``Conflict``: nothing is stored.
+        """
+        # Application.save() cannot take a tracking object in eventsourcing 9.5, so the
+        # processing event is built here, as ProcessApplication does it.
+        processing = ProcessingEvent(tracking)
+        processing.collect_events(*aggregates)
+        try:
+            recordings = self._record(processing)
+        except IntegrityError as error:
+            raise Conflict(
+                "somebody else changed this at the same moment; nothing was stored, try again"
+            ) from error
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings[-1].notification.id if recordings else 0
+
+    def has_processed(self, upstream: str, position: int) -> bool:
+        return self.process_recorder.has_tracking_id(upstream, position)

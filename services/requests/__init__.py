@@ -1,0 +1,1 @@
+"""Residents' service requests: submitting, following, completing and confirming them."""

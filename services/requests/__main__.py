@@ -1,0 +1,20 @@
+"""``python -m services.requests``: the requests service (HTTP, relay, consumer of matching)."""
+
+from services.platform.runtime import ServiceSpec, serve
+from services.requests.api import RequestsController
+from services.requests.application import RequestsApplication
+from services.requests.inbound import subscriptions
+from services.requests.outbound import to_integration_event
+
+SPEC = ServiceSpec(
+    name="requests",
+    title="Talkoot requests",
+    description="Residents' service requests and the request board.",
+    make_application=RequestsApplication,
+    outbound=to_integration_event,
+    route_handlers=[RequestsController],
+    subscriptions=subscriptions,
+)
+
+if __name__ == "__main__":
+    serve(SPEC)

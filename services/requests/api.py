@@ -1,0 +1,140 @@
+"""HTTP API of the requests service: residents submit and confirm, providers report completion,
+and everybody reads the request board."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from msgspec import Meta
+
+from projections import board
+from projections.schema import read_schema
+from services.platform.errors import NotFound
+from services.platform.http import CommandResult, caught_up, result_of
+from services.requests.application import RequestsApplication
+
+Id = Annotated[str, Meta(min_length=1, max_length=200)]
+Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25)]
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+
+
+class NewRequest(msgspec.Struct, forbid_unknown_fields=True):
+    resident_id: Id
+    category: Annotated[str, Meta(min_length=1)]
+    region: Annotated[str, Meta(min_length=1)]
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    description: Annotated[str, Meta(max_length=4000)] = ""
+
+
+class CompletionReport(msgspec.Struct, forbid_unknown_fields=True):
+    provider_id: Id
+    hours: Hours
+
+
+class Confirmation(msgspec.Struct, forbid_unknown_fields=True):
+    resident_id: Id
+
+
+class BoardEntry(msgspec.Struct):
+    request_id: str
+    resident_id: str
+    category: str
+    region: str
+    description: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    offer_id: str | None
+    provider_id: str | None
+    contract_id: str | None
+    minutes: int | None
+    reason: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    position: int
+
+
+def application(state: State) -> RequestsApplication:
+    return state.application
+
+
+class RequestsController(Controller):
+    path = "/requests"
+    tags = ["requests"]
+
+    @post("/", sync_to_thread=True, summary="Submit a service request")
+    def submit(self, data: NewRequest, state: State) -> CommandResult:
+        """A resident asks for a service in a category and region, within a wished window."""
+        return result_of(
+            application(state).submit(
+                resident_id=data.resident_id,
+                category=data.category,
+                region=data.region,
+                description=data.description,
+                window_start=data.window_start,
+                window_end=data.window_end,
+            )
+        )
+
+    @post("/{request_id:str}/completion", sync_to_thread=True, summary="Report completion")
+    def report_completion(
+        self, request_id: str, data: CompletionReport, state: State
+    ) -> CommandResult:
+        """The assigned provider reports the work done and the hours, in quarter hours."""
+        minutes = round(data.hours * 60)
+        return result_of(
+            application(state).report_completion(request_id, data.provider_id, minutes)
+        )
+
+    @post("/{request_id:str}/confirmation", sync_to_thread=True, summary="Confirm the work")
+    def confirm(self, request_id: str, data: Confirmation, state: State) -> CommandResult:
+        """The resident who made the request confirms the work was done; the contract is
+        charged."""
+        return result_of(application(state).confirm(request_id, data.resident_id))
+
+    @get("/{request_id:str}", summary="One request on the board")
+    async def get_request(
+        self,
+        request_id: str,
+        state: State,
+        position: Annotated[
+            int | None, Parameter(ge=0, description="wait until the board has this position")
+        ] = None,
+    ) -> BoardEntry:
+        await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
+        row = await board.get_request(
+            state.pool, read_schema(state.settings.namespace), request_id
+        )
+        if row is None:
+            raise NotFound(f"no service request with id {request_id}")
+        return msgspec.convert(row, BoardEntry)
+
+    @get("/", summary="The request board")
+    async def list_requests(
+        self,
+        state: State,
+        status: str | None = None,
+        region: str | None = None,
+        category: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        position: Annotated[int | None, Parameter(ge=0)] = None,
+    ) -> list[BoardEntry]:
+        """Every request with its status and who it is assigned to, newest first."""
+        await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
+        rows = await board.list_requests(
+            state.pool,
+            read_schema(state.settings.namespace),
+            status=status,
+            region=region,
+            category=category,
+            limit=limit,
+            offset=offset,
+        )
+        return msgspec.convert(rows, list[BoardEntry])

@@ -1,0 +1,78 @@
+"""The requests service's use cases over the ``ServiceRequest`` aggregate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventsourcing.persistence import Tracking
+
+from domain.catalogue import Catalogue
+from domain.requests import ServiceRequest
+from services.platform.catalogue import check_scope, load_catalogue
+from services.platform.settings import Settings
+from services.platform.store import Receipt, ServiceApplication
+
+
+class RequestsApplication(ServiceApplication):
+    service = "requests"
+
+    def __init__(self, settings: Settings, catalogue: Catalogue | None = None) -> None:
+        super().__init__(settings)
+        self.catalogue = catalogue or load_catalogue()
+
+    # --- residents and providers ---------------------------------------------------------
+
+    def submit(
+        self,
+        *,
+        resident_id: str,
+        category: str,
+        region: str,
+        description: str,
+        window_start: datetime,
+        window_end: datetime,
+    ) -> Receipt:
+        check_scope(self.catalogue, [category], [region])
+        request = ServiceRequest.submit(
+            resident_id=resident_id,
+            category=category,
+            region=region,
+            description=description,
+            window_start=window_start,
+            window_end=window_end,
+        )
+        return Receipt(str(request.id), self.commit(request))
+
+    def report_completion(self, request_id: str, provider_id: str, minutes: int) -> Receipt:
+        request = self.get_request(request_id)
+        request.report_completion(provider_id, minutes)
+        return Receipt(str(request.id), self.commit(request))
+
+    def confirm(self, request_id: str, resident_id: str) -> Receipt:
+        request = self.get_request(request_id)
+        request.confirm(resident_id)
+        return Receipt(str(request.id), self.commit(request))
+
+    def get_request(self, request_id: str) -> ServiceRequest:
+        return self.get(request_id, "service request")
+
+    # --- what matching tells us ----------------------------------------------------------
+
+    def record_offer(
+        self, request_id: str, offer_id: str, provider_id: str, tracking: Tracking
+    ) -> None:
+        request = self.get_request(request_id)
+        request.record_offer(offer_id, provider_id)
+        self.commit(request, tracking=tracking)
+
+    def assign(
+        self, request_id: str, offer_id: str, provider_id: str, contract_id: str, tracking: Tracking
+    ) -> None:
+        request = self.get_request(request_id)
+        request.assign(offer_id, provider_id, contract_id)
+        self.commit(request, tracking=tracking)
+
+    def record_unmatched(self, request_id: str, reason: str, tracking: Tracking) -> None:
+        request = self.get_request(request_id)
+        request.record_unmatched(reason)
+        self.commit(request, tracking=tracking)

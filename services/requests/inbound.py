@@ -1,0 +1,30 @@
+"""What the requests service takes from matching: offers, assignments, and no-match verdicts."""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import Tracking
+
+from contracts.events import NoProviderFoundV1, OfferAcceptedV1, OfferMadeV1
+from contracts.jetstream import Subscription
+from services.platform.inbound import tracked
+from services.requests.application import RequestsApplication
+
+
+def subscriptions(app: RequestsApplication) -> list[Subscription]:
+    def offer_made(event: OfferMadeV1, tracking: Tracking) -> None:
+        app.record_offer(event.request_id, event.offer_id, event.provider_id, tracking)
+
+    def offer_accepted(event: OfferAcceptedV1, tracking: Tracking) -> None:
+        app.assign(
+            event.request_id, event.offer_id, event.provider_id, event.contract_id, tracking
+        )
+
+    def no_provider_found(event: NoProviderFoundV1, tracking: Tracking) -> None:
+        app.record_unmatched(event.request_id, event.reason, tracking)
+
+    handlers = {
+        OfferMadeV1: offer_made,
+        OfferAcceptedV1: offer_accepted,
+        NoProviderFoundV1: no_provider_found,
+    }
+    return [Subscription("matching", "requests", tracked(app, "matching", handlers))]
