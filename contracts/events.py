@@ -173,7 +173,11 @@ class ChargeRefusedV1(IntegrationEvent, frozen=True, kw_only=True):
 
 
 PartnershipsEvent = (
-    ContractProposedV1 | ContractSignedV1 | ContractActivatedV1 | ContractChargedV1 | ChargeRefusedV1
+    ContractProposedV1
+    | ContractSignedV1
+    | ContractActivatedV1
+    | ContractChargedV1
+    | ChargeRefusedV1
 )
 
 EVENTS_BY_SERVICE: dict[str, object] = {
@@ -184,9 +188,7 @@ EVENTS_BY_SERVICE: dict[str, object] = {
 }
 
 _encoder = msgspec.json.Encoder()
-_decoders = {
-    service: msgspec.json.Decoder(union) for service, union in EVENTS_BY_SERVICE.items()
-}
+_decoders = {service: msgspec.json.Decoder(union) for service, union in EVENTS_BY_SERVICE.items()}
 
 
 def encode(event: IntegrationEvent) -> bytes:

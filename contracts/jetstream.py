@@ -116,7 +116,9 @@ async def consume(
                 event = decode(subscription.upstream, message.data)
             except (KeyError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as error:
                 # Not an event this consumer knows (a newer version, say): nothing to apply.
-                log.warning("%s: skipping message %s: %s", subscription.durable, message.subject, error)
+                log.warning(
+                    "%s: skipping message %s: %s", subscription.durable, message.subject, error
+                )
                 await message.term()
                 continue
             try:
@@ -125,7 +127,10 @@ async def consume(
                 failures += 1
                 log.exception(
                     "%s: failed on %s at position %s (attempt %s); will retry",
-                    subscription.durable, event_type(event), position, failures,
+                    subscription.durable,
+                    event_type(event),
+                    position,
+                    failures,
                 )
                 delay = min(0.2 * 2**failures, 10.0)
                 for unprocessed in messages[index:]:

@@ -157,21 +157,99 @@ class Offer(Aggregate):
         if self.status != OfferStatus.OPEN:
             raise WrongState(f"this offer has already been {self.status}")
 
+    # The answers repeat who and what, so that each event reads as a whole fact in the audit.
+
     def accept(self, provider_id: str) -> None:
         self.check_answerable_by(provider_id)
-        self._accepted()
+        self._accepted(
+            request_id=self.request_id, provider_id=provider_id, contract_id=self.contract_id
+        )
 
     @event("Accepted")
-    def _accepted(self) -> None:
+    def _accepted(self, request_id: str, provider_id: str, contract_id: str) -> None:
         self.status = OfferStatus.ACCEPTED
 
     def decline(self, provider_id: str, reason: str) -> None:
         self.check_answerable_by(provider_id)
-        self._declined(reason=reason)
+        self._declined(request_id=self.request_id, provider_id=provider_id, reason=reason)
 
     @event("Declined")
-    def _declined(self, reason: str) -> None:
+    def _declined(self, request_id: str, provider_id: str, reason: str) -> None:
         self.status = OfferStatus.DECLINED
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    OPEN = "open"
+    OFFERED = "offered"
+    TAKEN = "taken"
+    UNMATCHED = "unmatched"
+
+
+class Job(Aggregate):
+    """Matching's record of one service request: the offers made for it and how it ended.
+
+    Its id is the request's id, so a redelivered ``ServiceRequested`` cannot open it twice.
+    """
+
+    @event("Opened")
+    def __init__(self, id: UUID, category: str, region: str, on: date) -> None:
+        self.category = category
+        self.region = region
+        self.on = on
+        self.offer_id: str | None = None
+        self.provider_id: str | None = None
+        self.declined_by: list[str] = []
+        self.status = JobStatus.OPEN
+        self.reason = ""
+
+    def to_match(self) -> JobToMatch:
+        return JobToMatch(
+            request_id=str(self.id),
+            category=self.category,
+            region=self.region,
+            on=self.on,
+            excluded_providers=frozenset(self.declined_by),
+        )
+
+    def record_offer(self, offer_id: str, provider_id: str) -> None:
+        if self.status != JobStatus.OPEN:
+            raise WrongState(f"the job is {self.status}; it cannot be offered again")
+        self._offer_recorded(offer_id=offer_id, provider_id=provider_id)
+
+    @event("OfferRecorded")
+    def _offer_recorded(self, offer_id: str, provider_id: str) -> None:
+        self.offer_id = offer_id
+        self.provider_id = provider_id
+        self.status = JobStatus.OFFERED
+
+    def record_decline(self, offer_id: str, provider_id: str) -> None:
+        if self.status != JobStatus.OFFERED or offer_id != self.offer_id:
+            raise WrongState("this offer is no longer the job's current offer")
+        self._declined(provider_id=provider_id)
+
+    @event("Declined")
+    def _declined(self, provider_id: str) -> None:
+        self.declined_by.append(provider_id)
+        self.offer_id = None
+        self.provider_id = None
+        self.status = JobStatus.OPEN
+
+    def record_taken(self, offer_id: str, provider_id: str) -> None:
+        if self.status != JobStatus.OFFERED or offer_id != self.offer_id:
+            raise WrongState("this offer is no longer the job's current offer")
+        self._taken(offer_id=offer_id, provider_id=provider_id)
+
+    @event("Taken")
+    def _taken(self, offer_id: str, provider_id: str) -> None:
+        self.status = JobStatus.TAKEN
+
+    @event("NoProviderFound")
+    def record_no_provider(self, reason: str) -> None:
+        self.status = JobStatus.UNMATCHED
+        self.reason = reason
 
 
 # --- the roster --------------------------------------------------------------------------

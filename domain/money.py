@@ -31,6 +31,8 @@ class Money:
 
 def price_of_work(unit_price: Money, minutes: int) -> Money:
     """``minutes`` of work at ``unit_price`` an hour, rounded half up to the cent."""
+    if not isinstance(minutes, int) or isinstance(minutes, bool):
+        raise InvalidValue(f"worked time must be whole minutes, got {minutes!r}")
     if minutes <= 0:
         raise InvalidValue(f"worked time must be positive, got {minutes} minutes")
     if unit_price.cents < 0:

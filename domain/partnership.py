@@ -110,9 +110,13 @@ class PartnershipContract(Aggregate):
 
     def sign(self, party: str, signed_by: str) -> None:
         if party not in set(Party):
-            raise InvalidValue(f"party must be 'partner' or 'provider', got {party!r}", rule="party")
+            raise InvalidValue(
+                f"party must be 'partner' or 'provider', got {party!r}", rule="party"
+            )
         if party == Party.PROVIDER and signed_by != self.provider_id:
-            raise NotAllowed("only the contract's provider can sign for the provider", rule="signed_by")
+            raise NotAllowed(
+                "only the contract's provider can sign for the provider", rule="signed_by"
+            )
         if party == Party.PARTNER and signed_by != self.partner_id:
             raise NotAllowed(
                 "only the contract's municipal partner can sign for the partner", rule="signed_by"
@@ -121,14 +125,34 @@ class PartnershipContract(Aggregate):
             raise WrongState(f"the {party} has already signed this contract")
         self._signed(party=party, signed_by=signed_by)
         if len(self.signed_by) == len(Party):
-            self._activated()
+            # The activation repeats the terms, so that it reads as the whole agreement.
+            self._activated(
+                partner_id=self.partner_id,
+                provider_id=self.provider_id,
+                categories=self.categories,
+                regions=self.regions,
+                unit_price_cents=self.unit_price_cents,
+                budget_cents=self.budget_cents,
+                valid_from=self.valid_from,
+                valid_until=self.valid_until,
+            )
 
     @event("Signed")
     def _signed(self, party: str, signed_by: str) -> None:
         self.signed_by[party] = signed_by
 
     @event("Activated")
-    def _activated(self) -> None:
+    def _activated(
+        self,
+        partner_id: str,
+        provider_id: str,
+        categories: list[str],
+        regions: list[str],
+        unit_price_cents: int,
+        budget_cents: int,
+        valid_from: date,
+        valid_until: date,
+    ) -> None:
         self.status = ContractStatus.ACTIVE
 
     def charge(self, request_id: str, minutes: int) -> ChargeOutcome:
@@ -148,12 +172,25 @@ class PartnershipContract(Aggregate):
                 reason=reason,
             )
             return ChargeOutcome(False, amount, self.remaining, reason)
-        self._charged(request_id=request_id, minutes=minutes, amount_cents=amount.cents)
+        self._charged(
+            request_id=request_id,
+            minutes=minutes,
+            amount_cents=amount.cents,
+            charged_cents=self.charged_cents + amount.cents,
+            remaining_cents=(self.remaining - amount).cents,
+        )
         return ChargeOutcome(True, amount, self.remaining)
 
     @event("Charged")
-    def _charged(self, request_id: str, minutes: int, amount_cents: int) -> None:
-        self.charged_cents += amount_cents
+    def _charged(
+        self,
+        request_id: str,
+        minutes: int,
+        amount_cents: int,
+        charged_cents: int,
+        remaining_cents: int,
+    ) -> None:
+        self.charged_cents = charged_cents
         self.charged_requests[request_id] = amount_cents
 
     @event("ChargeRefused")

@@ -58,7 +58,7 @@ class Provider(Aggregate):
             raise InvalidValue("a provider declares at least one category", rule="categories")
         if not regions:
             raise InvalidValue("a provider declares at least one region", rule="regions")
-        if not 1 <= capacity <= MAX_CAPACITY:
+        if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
             raise InvalidValue(
                 f"capacity is the number of jobs at once, 1 to {MAX_CAPACITY}", rule="capacity"
             )

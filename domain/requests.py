@@ -156,5 +156,7 @@ class ServiceRequest(Aggregate):
         )
 
     @event("Confirmed")
-    def _confirmed(self, resident_id: str, provider_id: str, contract_id: str, minutes: int) -> None:
+    def _confirmed(
+        self, resident_id: str, provider_id: str, contract_id: str, minutes: int
+    ) -> None:
         self.status = RequestStatus.CONFIRMED

@@ -43,25 +43,72 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                     position)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $8, $9)
                     ON CONFLICT (request_id) DO NOTHING""",
-                event.request_id, event.resident_id, event.category, event.region,
-                event.description, event.window_start, event.window_end, at, position,
+                event.request_id,
+                event.resident_id,
+                event.category,
+                event.region,
+                event.description,
+                event.window_start,
+                event.window_end,
+                at,
+                position,
             )
         case RequestOfferedV1():
-            await _update(conn, schema, event.request_id, position, at, status="offered",
-                          offer_id=event.offer_id, provider_id=event.provider_id, reason=None)
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="offered",
+                offer_id=event.offer_id,
+                provider_id=event.provider_id,
+                reason=None,
+            )
         case RequestAssignedV1():
-            await _update(conn, schema, event.request_id, position, at, status="assigned",
-                          offer_id=event.offer_id, provider_id=event.provider_id,
-                          contract_id=event.contract_id)
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="assigned",
+                offer_id=event.offer_id,
+                provider_id=event.provider_id,
+                contract_id=event.contract_id,
+            )
         case RequestUnmatchedV1():
-            await _update(conn, schema, event.request_id, position, at, status="unmatched",
-                          offer_id=None, provider_id=None, reason=event.reason)
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="unmatched",
+                offer_id=None,
+                provider_id=None,
+                reason=event.reason,
+            )
         case CompletionReportedV1():
-            await _update(conn, schema, event.request_id, position, at, status="completed",
-                          minutes=event.minutes)
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="completed",
+                minutes=event.minutes,
+            )
         case RequestConfirmedV1():
-            await _update(conn, schema, event.request_id, position, at, status="confirmed",
-                          minutes=event.minutes)
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="confirmed",
+                minutes=event.minutes,
+            )
 
 
 async def _update(
@@ -71,7 +118,10 @@ async def _update(
     await conn.execute(
         f"UPDATE {schema}.board SET updated_at = $2, position = $3, {assignments} "
         "WHERE request_id = $1",
-        request_id, at, position, *values.values(),
+        request_id,
+        at,
+        position,
+        *values.values(),
     )
 
 
@@ -89,6 +139,7 @@ async def list_requests(
     status: str | None = None,
     region: str | None = None,
     category: str | None = None,
+    provider_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
@@ -97,7 +148,13 @@ async def list_requests(
             WHERE ($1::text IS NULL OR status = $1)
               AND ($2::text IS NULL OR region = $2)
               AND ($3::text IS NULL OR category = $3)
-            ORDER BY submitted_at DESC, request_id LIMIT $4 OFFSET $5""",
-        status, region, category, limit, offset,
+              AND ($4::text IS NULL OR provider_id = $4)
+            ORDER BY submitted_at DESC, request_id LIMIT $5 OFFSET $6""",
+        status,
+        region,
+        category,
+        provider_id,
+        limit,
+        offset,
     )
     return [dict(r) for r in rows]

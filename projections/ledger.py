@@ -44,39 +44,59 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                     valid_until, updated_at, position)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'proposed', $8, $9, $10, $11)
                     ON CONFLICT (contract_id) DO NOTHING""",
-                event.contract_id, event.partner_id, event.provider_id, event.categories,
-                event.regions, event.unit_price_cents, event.budget_cents, event.valid_from,
-                event.valid_until, at, position,
+                event.contract_id,
+                event.partner_id,
+                event.provider_id,
+                event.categories,
+                event.regions,
+                event.unit_price_cents,
+                event.budget_cents,
+                event.valid_from,
+                event.valid_until,
+                at,
+                position,
             )
         case ContractSignedV1():
             column = "signed_by_partner" if event.party == "partner" else "signed_by_provider"
             await conn.execute(
                 f"UPDATE {schema}.ledger SET {column} = $2, updated_at = $3, position = $4 "
                 "WHERE contract_id = $1",
-                event.contract_id, event.signed_by, at, position,
+                event.contract_id,
+                event.signed_by,
+                at,
+                position,
             )
         case ContractActivatedV1():
             await conn.execute(
                 f"UPDATE {schema}.ledger SET status = 'active', updated_at = $2, position = $3 "
                 "WHERE contract_id = $1",
-                event.contract_id, at, position,
+                event.contract_id,
+                at,
+                position,
             )
         case ContractChargedV1():
             await conn.execute(
                 f"""UPDATE {schema}.ledger SET charged_cents = $2, remaining_cents = $3,
                     charges = charges + 1, updated_at = $4, position = $5
                     WHERE contract_id = $1""",
-                event.contract_id, event.charged_cents, event.remaining_cents, at, position,
+                event.contract_id,
+                event.charged_cents,
+                event.remaining_cents,
+                at,
+                position,
             )
             await _entry(conn, schema, event, position, "charged", event.remaining_cents, None)
         case ChargeRefusedV1():
             await conn.execute(
                 f"""UPDATE {schema}.ledger SET refusals = refusals + 1, updated_at = $2,
                     position = $3 WHERE contract_id = $1""",
-                event.contract_id, at, position,
+                event.contract_id,
+                at,
+                position,
             )
-            await _entry(conn, schema, event, position, "refused", event.remaining_cents,
-                         event.reason)
+            await _entry(
+                conn, schema, event, position, "refused", event.remaining_cents, event.reason
+            )
 
 
 async def _entry(
@@ -92,8 +112,15 @@ async def _entry(
         f"""INSERT INTO {schema}.ledger_entries (position, contract_id, request_id, outcome,
             minutes, amount_cents, remaining_cents, reason, at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING""",
-        position, event.contract_id, event.request_id, outcome, event.minutes,
-        event.amount_cents, remaining_cents, reason, event.occurred_at,
+        position,
+        event.contract_id,
+        event.request_id,
+        outcome,
+        event.minutes,
+        event.amount_cents,
+        remaining_cents,
+        reason,
+        event.occurred_at,
     )
 
 
@@ -112,13 +139,21 @@ async def get_contract(pool: asyncpg.Pool, schema: str, contract_id: str) -> dic
 
 
 async def list_contracts(
-    pool: asyncpg.Pool, schema: str, *, partner_id: str | None = None,
-    provider_id: str | None = None, limit: int = 100, offset: int = 0,
+    pool: asyncpg.Pool,
+    schema: str,
+    *,
+    partner_id: str | None = None,
+    provider_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict]:
     rows = await pool.fetch(
         f"""SELECT {COLUMNS} FROM {schema}.ledger
             WHERE ($1::text IS NULL OR partner_id = $1) AND ($2::text IS NULL OR provider_id = $2)
             ORDER BY contract_id LIMIT $3 OFFSET $4""",
-        partner_id, provider_id, limit, offset,
+        partner_id,
+        provider_id,
+        limit,
+        offset,
     )
     return [dict(r) for r in rows]

@@ -92,9 +92,7 @@ def result_of(receipt: Receipt) -> CommandResult:
     return CommandResult(id=receipt.id, position=receipt.position)
 
 
-async def caught_up(
-    state: State, projection: str, upstream: str, position: int | None
-) -> None:
+async def caught_up(state: State, projection: str, upstream: str, position: int | None) -> None:
     """Wait (bounded) until ``projection`` has applied ``position``; 503 if it has not."""
     if not position:
         return

@@ -48,7 +48,11 @@ def apply_once(
         # saw it, so it is not retried for ever, and say so in the log.
         log.warning(
             "%s ignored %s at %s:%s: %s",
-            application.service, event_type(event), upstream, position, error.message,
+            application.service,
+            event_type(event),
+            upstream,
+            position,
+            error.message,
         )
         application.commit(tracking=tracking)
 

@@ -80,9 +80,7 @@ class Relay:
     async def publish_next_batch(self) -> int:
         recorder = self.application.process_recorder
         notifications = await to_thread.run_sync(
-            lambda: recorder.select_notifications(
-                self.published, BATCH, inclusive_of_start=False
-            )
+            lambda: recorder.select_notifications(self.published, BATCH, inclusive_of_start=False)
         )
         if not notifications:
             return 0

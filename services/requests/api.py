@@ -108,9 +108,7 @@ class RequestsController(Controller):
         ] = None,
     ) -> BoardEntry:
         await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
-        row = await board.get_request(
-            state.pool, read_schema(state.settings.namespace), request_id
-        )
+        row = await board.get_request(state.pool, read_schema(state.settings.namespace), request_id)
         if row is None:
             raise NotFound(f"no service request with id {request_id}")
         return msgspec.convert(row, BoardEntry)
@@ -122,11 +120,14 @@ class RequestsController(Controller):
         status: str | None = None,
         region: str | None = None,
         category: str | None = None,
+        provider_id: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
         position: Annotated[int | None, Parameter(ge=0)] = None,
     ) -> list[BoardEntry]:
-        """Every request with its status and who it is assigned to, newest first."""
+        """Every request with its status and who it is offered or assigned to, newest first.
+
+        A provider finds the jobs offered to it with ``?provider_id=...&status=offered``."""
         await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
         rows = await board.list_requests(
             state.pool,
@@ -134,6 +135,7 @@ class RequestsController(Controller):
             status=status,
             region=region,
             category=category,
+            provider_id=provider_id,
             limit=limit,
             offset=offset,
         )

@@ -15,9 +15,7 @@ def subscriptions(app: RequestsApplication) -> list[Subscription]:
         app.record_offer(event.request_id, event.offer_id, event.provider_id, tracking)
 
     def offer_accepted(event: OfferAcceptedV1, tracking: Tracking) -> None:
-        app.assign(
-            event.request_id, event.offer_id, event.provider_id, event.contract_id, tracking
-        )
+        app.assign(event.request_id, event.offer_id, event.provider_id, event.contract_id, tracking)
 
     def no_provider_found(event: NoProviderFoundV1, tracking: Tracking) -> None:
         app.record_unmatched(event.request_id, event.reason, tracking)

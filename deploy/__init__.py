@@ -1,0 +1,1 @@
+"""How Talkoot runs: the embedded local stack (PostgreSQL, nats-server) and its processes."""

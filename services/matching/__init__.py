@@ -1,0 +1,1 @@
+"""Matching: offers each job to an eligible provider, handles accepts and declines."""

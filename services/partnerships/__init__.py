@@ -1,0 +1,1 @@
+"""Partnership contracts between municipal partners and providers, their budgets and charges."""

@@ -1,0 +1,74 @@
+"""HTTP API of the providers service: registration and a provider's record."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from msgspec import Meta
+
+from domain.providers import MAX_CAPACITY, ProviderKind
+from services.platform.http import CommandResult, result_of
+from services.providers.application import ProvidersApplication
+
+Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
+
+
+class NewProvider(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    kind: ProviderKind
+    categories: Codes
+    regions: Codes
+    capacity: Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
+    contact: Annotated[str, Meta(max_length=200)] = ""
+
+
+class ProviderView(msgspec.Struct):
+    id: str
+    name: str
+    kind: str
+    categories: list[str]
+    regions: list[str]
+    capacity: int
+    contact: str
+    registered_at: str
+    version: int
+
+
+class ProvidersController(Controller):
+    path = "/providers"
+    tags = ["providers"]
+
+    @post("/", sync_to_thread=True, summary="Register a community provider")
+    def register(self, data: NewProvider, state: State) -> CommandResult:
+        """A cooperative, association, village group or social enterprise registers what it
+        does, where, and how many jobs it takes at once."""
+        app: ProvidersApplication = state.application
+        return result_of(
+            app.register(
+                name=data.name,
+                kind=data.kind.value,
+                categories=data.categories,
+                regions=data.regions,
+                capacity=data.capacity,
+                contact=data.contact,
+            )
+        )
+
+    @get("/{provider_id:str}", sync_to_thread=True, summary="A provider's record")
+    def get_provider(self, provider_id: str, state: State) -> ProviderView:
+        app: ProvidersApplication = state.application
+        provider = app.get_provider(provider_id)
+        return ProviderView(
+            id=str(provider.id),
+            name=provider.name,
+            kind=provider.kind,
+            categories=provider.categories,
+            regions=provider.regions,
+            capacity=provider.capacity,
+            contact=provider.contact,
+            registered_at=provider.created_on.isoformat(),
+            version=provider.version,
+        )

@@ -1,0 +1,324 @@
+"""PartnershipContract: proposed, signed by both parties, active, charged within its budget."""
+
+from datetime import date
+
+import pytest
+
+from domain.errors import InvalidValue, NotAllowed, WrongState
+from domain.money import Money
+from domain.partnership import ContractStatus, PartnershipContract
+
+PARTNER = "city-elderly-services"
+PROVIDER = "provider-1"
+
+
+def propose(**overrides) -> PartnershipContract:
+    fields = {
+        "partner_id": PARTNER,
+        "provider_id": PROVIDER,
+        "categories": ["snow_clearing"],
+        "regions": ["kivimaa"],
+        "unit_price_cents": 4000,
+        "budget_cents": 10_000,
+        "valid_from": date(2025, 1, 1),
+        "valid_until": date(2025, 12, 31),
+    }
+    fields.update(overrides)
+    return PartnershipContract.propose(**fields)
+
+
+def active(**overrides) -> PartnershipContract:
+    contract = propose(**overrides)
+    contract.sign("partner", PARTNER)
+    contract.sign("provider", PROVIDER)
+    contract.collect_events()
+    return contract
+
+
+def replay(events):
+    contract = None
+    for e in events:
+        contract = e.mutate(contract)
+    return contract
+
+
+def event_names(contract: PartnershipContract) -> list[str]:
+    return [type(e).__name__ for e in contract.collect_events()]
+
+
+# --- propose -----------------------------------------------------------------------------
+
+
+def test_a_proposed_contract_is_not_active_and_has_its_whole_budget():
+    contract = propose()
+
+    assert event_names(contract) == ["Proposed"]
+    assert contract.status == ContractStatus.PROPOSED
+    assert contract.signed_by == {}
+    assert contract.remaining == Money(10_000)
+    assert contract.charged_cents == 0
+
+
+def test_scope_is_deduplicated_and_sorted():
+    contract = propose(categories=["yard", "snow", "yard"], regions=["b", "a", "a"])
+    assert contract.categories == ["snow", "yard"]
+    assert contract.regions == ["a", "b"]
+
+
+def test_a_one_day_contract_is_allowed():
+    contract = propose(valid_from=date(2025, 6, 1), valid_until=date(2025, 6, 1))
+    assert contract.valid_until == contract.valid_from
+
+
+@pytest.mark.parametrize(
+    ("overrides", "rule"),
+    [
+        ({"partner_id": " "}, "partner_id"),
+        ({"provider_id": ""}, "provider_id"),
+        ({"categories": []}, "categories"),
+        ({"regions": []}, "regions"),
+        ({"unit_price_cents": 0}, "unit_price_cents"),
+        ({"unit_price_cents": -100}, "unit_price_cents"),
+        ({"budget_cents": 0}, "budget_cents"),
+        ({"budget_cents": -1}, "budget_cents"),
+        ({"valid_from": date(2025, 2, 1), "valid_until": date(2025, 1, 31)}, "valid_until"),
+    ],
+)
+def test_propose_refuses_invalid_terms(overrides, rule):
+    with pytest.raises(InvalidValue) as refused:
+        propose(**overrides)
+    assert refused.value.rule == rule
+
+
+# --- sign --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("party", "signer"), [("partner", PARTNER), ("provider", PROVIDER)])
+def test_one_signature_is_recorded_but_does_not_activate(party, signer):
+    contract = propose()
+    contract.collect_events()
+
+    contract.sign(party, signer)
+
+    assert event_names(contract) == ["Signed"]
+    assert contract.signed_by == {party: signer}
+    assert contract.status == ContractStatus.PROPOSED
+
+
+@pytest.mark.parametrize("first", ["partner", "provider"])
+def test_the_second_signature_activates_the_contract(first):
+    signers = {"partner": PARTNER, "provider": PROVIDER}
+    second = "provider" if first == "partner" else "partner"
+    contract = propose()
+    contract.collect_events()
+
+    contract.sign(first, signers[first])
+    contract.sign(second, signers[second])
+
+    assert event_names(contract) == ["Signed", "Signed", "Activated"]
+    assert contract.status == ContractStatus.ACTIVE
+    assert contract.signed_by == signers
+
+
+@pytest.mark.parametrize(("party", "signer"), [("partner", PARTNER), ("provider", PROVIDER)])
+def test_a_party_cannot_sign_twice(party, signer):
+    contract = propose()
+    contract.sign(party, signer)
+    contract.collect_events()
+
+    with pytest.raises(WrongState, match="already signed"):
+        contract.sign(party, signer)
+
+    assert contract.collect_events() == []
+    assert contract.status == ContractStatus.PROPOSED
+
+
+def test_signing_again_after_activation_is_refused():
+    contract = active()
+    with pytest.raises(WrongState):
+        contract.sign("partner", PARTNER)
+    assert contract.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    ("party", "signer"),
+    [
+        ("partner", PROVIDER),
+        ("partner", "city-someone-else"),
+        ("provider", PARTNER),
+        ("provider", "provider-2"),
+    ],
+)
+def test_only_the_named_party_can_sign_for_itself(party, signer):
+    contract = propose()
+    contract.collect_events()
+
+    with pytest.raises(NotAllowed) as refused:
+        contract.sign(party, signer)
+
+    assert refused.value.rule == "signed_by"
+    assert contract.signed_by == {}
+    assert contract.collect_events() == []
+
+
+@pytest.mark.parametrize("party", ["resident", "Partner", ""])
+def test_signing_as_an_unknown_party_is_refused(party):
+    contract = propose()
+    with pytest.raises(InvalidValue) as refused:
+        contract.sign(party, PARTNER)
+    assert refused.value.rule == "party"
+
+
+# --- charge ------------------------------------------------------------------------------
+
+
+def test_a_charge_is_hours_times_unit_price_in_cents():
+    contract = active(unit_price_cents=4250, budget_cents=100_000)
+
+    outcome = contract.charge("request-1", 90)
+
+    assert outcome.accepted
+    assert outcome.amount == Money(6375)
+    assert outcome.remaining == Money(93_625)
+    assert outcome.reason == ""
+    events = contract.collect_events()
+    assert [type(e).__name__ for e in events] == ["Charged"]
+    assert events[0].request_id == "request-1"
+    assert events[0].minutes == 90
+    assert events[0].amount_cents == 6375
+    assert contract.charged_cents == 6375
+    assert contract.charged_requests == {"request-1": 6375}
+
+
+@pytest.mark.parametrize(
+    ("unit_cents", "minutes", "expected_cents"),
+    [(1001, 10, 167), (101, 30, 51), (1999, 45, 1499)],
+)
+def test_a_charge_is_rounded_half_up_to_the_cent(unit_cents, minutes, expected_cents):
+    contract = active(unit_price_cents=unit_cents, budget_cents=100_000)
+    assert contract.charge("request-1", minutes).amount == Money(expected_cents)
+    assert contract.charged_cents == expected_cents
+
+
+def test_charges_add_up_against_the_budget():
+    contract = active(unit_price_cents=4000, budget_cents=10_000)
+
+    contract.charge("request-1", 60)
+    contract.charge("request-2", 30)
+
+    assert contract.charged_cents == 6000
+    assert contract.remaining == Money(4000)
+    assert contract.charged_requests == {"request-1": 4000, "request-2": 2000}
+
+
+def test_a_charge_that_uses_the_exact_remaining_budget_is_accepted():
+    contract = active(unit_price_cents=4000, budget_cents=10_000)
+
+    outcome = contract.charge("request-1", 150)
+
+    assert outcome.accepted
+    assert outcome.remaining == Money(0)
+
+
+def test_a_charge_over_the_remaining_budget_is_refused_and_recorded():
+    contract = active(unit_price_cents=4000, budget_cents=10_000)
+    contract.charge("request-1", 120)  # 8000 charged, 2000 left
+    contract.collect_events()
+
+    outcome = contract.charge("request-2", 60)  # 4000 asked
+
+    assert not outcome.accepted
+    assert outcome.amount == Money(4000)
+    assert outcome.remaining == Money(2000)
+    assert "exceeds the remaining budget" in outcome.reason
+    events = contract.collect_events()
+    assert [type(e).__name__ for e in events] == ["ChargeRefused"]
+    refused = events[0]
+    assert refused.request_id == "request-2"
+    assert refused.minutes == 60
+    assert refused.amount_cents == 4000
+    assert refused.remaining_cents == 2000
+    assert refused.reason == outcome.reason
+
+
+def test_a_refused_charge_charges_nothing():
+    contract = active(unit_price_cents=4000, budget_cents=10_000)
+
+    contract.charge("request-1", 151)  # 10067 > 10000
+
+    assert contract.charged_cents == 0
+    assert contract.remaining == Money(10_000)
+    assert contract.charged_requests == {}
+
+
+def test_after_a_refusal_a_smaller_charge_still_fits():
+    contract = active(unit_price_cents=4000, budget_cents=10_000)
+    assert not contract.charge("request-1", 600).accepted
+
+    assert contract.charge("request-2", 60).accepted
+    assert contract.remaining == Money(6000)
+
+
+def test_a_request_cannot_be_charged_twice():
+    contract = active(unit_price_cents=4000, budget_cents=100_000)
+    contract.charge("request-1", 60)
+    contract.collect_events()
+
+    with pytest.raises(WrongState, match="already been charged"):
+        contract.charge("request-1", 60)
+
+    assert contract.charged_cents == 4000
+    assert contract.collect_events() == []
+
+
+def test_a_proposed_contract_cannot_be_charged():
+    contract = propose()
+    contract.collect_events()
+
+    with pytest.raises(WrongState, match="not active"):
+        contract.charge("request-1", 60)
+
+    assert contract.collect_events() == []
+    assert contract.charged_cents == 0
+
+
+def test_a_contract_signed_by_one_party_cannot_be_charged():
+    contract = propose()
+    contract.sign("provider", PROVIDER)
+    with pytest.raises(WrongState):
+        contract.charge("request-1", 60)
+
+
+@pytest.mark.parametrize("minutes", [0, -30])
+def test_a_charge_needs_positive_minutes(minutes):
+    contract = active()
+    with pytest.raises(InvalidValue):
+        contract.charge("request-1", minutes)
+    assert contract.collect_events() == []
+
+
+# --- replay ------------------------------------------------------------------------------
+
+
+def test_replaying_the_contract_gives_the_same_state():
+    contract = propose(unit_price_cents=4000, budget_cents=10_000)
+    contract.sign("provider", PROVIDER)
+    contract.sign("partner", PARTNER)
+    contract.charge("request-1", 90)
+    contract.charge("request-2", 600)  # refused
+    events = contract.collect_events()
+
+    copy = replay(events)
+
+    assert [type(e).__name__ for e in events] == [
+        "Proposed",
+        "Signed",
+        "Signed",
+        "Activated",
+        "Charged",
+        "ChargeRefused",
+    ]
+    assert vars(copy) == vars(contract)
+    assert copy.status == ContractStatus.ACTIVE
+    assert copy.remaining == Money(4000)
+    assert copy.charged_requests == {"request-1": 6000}
