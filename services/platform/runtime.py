@@ -126,10 +126,17 @@ class Runtime:
             for task in pending:
                 task.cancel()
         if self.nc is not None:
+            # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py
+            log.debug("closing NATS")
             with suppress(Exception):
-                await self.nc.drain()
+                await self.nc.close()
         if self.pool is not None:
-            await self.pool.close()
+            log.debug("closing the asyncpg pool")
+            try:
+                await asyncio.wait_for(self.pool.close(), 5)
+            except TimeoutError:
+                self.pool.terminate()
+        log.debug("closing the event store")
         if self.application is not None:
             await to_thread.run_sync(self.application.close)
 

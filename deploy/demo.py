@@ -1,0 +1,153 @@
+"""Demo data from the Lahti region: providers, signed contracts and a few requests in flight.
+
+Loaded over the public HTTP APIs, exactly as partners, providers and residents would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from deploy.stack import wait_for_quiet
+
+PROVIDERS = [
+    {
+        "name": "Mukkulan Talkoot osuuskunta",
+        "kind": "cooperative",
+        "categories": ["snow-clearing", "yard-work"],
+        "regions": ["lahti-mukkula", "lahti-keskusta", "lahti-ahtiala"],
+        "capacity": 3,
+        "contact": "mukkula.talkoot@example.fi",
+        "partner": "lahti-city-environment",
+    },
+    {
+        "name": "Nastolan kyläyhdistys",
+        "kind": "village_group",
+        "categories": ["snow-clearing", "yard-work", "event-help"],
+        "regions": ["nastola"],
+        "capacity": 2,
+        "contact": "Aino Virtanen, 040 123 4567",
+        "partner": "lahti-city-environment",
+    },
+    {
+        "name": "Kivimaan Kotiapu",
+        "kind": "social_enterprise",
+        "categories": ["shopping-help", "elderly-visit", "small-repairs"],
+        "regions": ["lahti-kivimaa", "lahti-laune", "lahti-keskusta", "lahti-liipola"],
+        "capacity": 4,
+        "contact": "kotiapu@example.fi",
+        "partner": "lahti-city-wellbeing",
+    },
+    {
+        "name": "Hollolan Nuorisoseura",
+        "kind": "association",
+        "categories": ["event-help", "yard-work"],
+        "regions": ["hollola"],
+        "capacity": 2,
+        "contact": "Eero Laine, 044 765 4321",
+        "partner": "lahti-city-culture",
+    },
+]
+
+REQUESTS = [
+    ("resident-0001", "snow-clearing", "lahti-mukkula", "Driveway and front steps, about 20 m."),
+    ("resident-0002", "shopping-help", "lahti-kivimaa", "Weekly groceries from the K-market."),
+    ("resident-0003", "elderly-visit", "lahti-laune", "A walk and coffee with my father, 84."),
+    ("resident-0004", "event-help", "nastola", "Setting up the village hall for a flea market."),
+    ("resident-0005", "small-repairs", "lahti-keskusta", "A loose door handle and two bulbs."),
+    ("resident-0006", "snow-clearing", "orimattila", "Yard of a summer cottage."),
+]
+
+
+def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str], None]) -> None:
+    with httpx.Client(timeout=10) as http:
+
+        def post(service: str, path: str, body: dict) -> dict:
+            response = http.post(f"{urls[service]}{path}", json=body)
+            response.raise_for_status()
+            return response.json()
+
+        today = datetime.now(UTC).date()
+        for entry in PROVIDERS:
+            provider = dict(entry)
+            partner = provider.pop("partner")
+            provider_id = post("providers", "/providers", provider)["id"]
+            contract_id = post(
+                "partnerships",
+                "/contracts",
+                {
+                    "partner_id": partner,
+                    "provider_id": provider_id,
+                    "categories": entry["categories"],
+                    "regions": entry["regions"],
+                    "unit_price_cents": 3200,
+                    "budget_cents": 500_000,
+                    "valid_from": today.replace(month=1, day=1).isoformat(),
+                    "valid_until": today.replace(year=today.year + 1, month=12, day=31).isoformat(),
+                },
+            )["id"]
+            post(
+                "partnerships",
+                f"/contracts/{contract_id}/signatures",
+                {"party": "partner", "signed_by": partner},
+            )
+            post(
+                "partnerships",
+                f"/contracts/{contract_id}/signatures",
+                {"party": "provider", "signed_by": provider_id},
+            )
+            say(f"provider {entry['name']} registered, contract with {partner} signed")
+
+        # Matching must know the providers and contracts before the first request arrives.
+        asyncio.run(wait_for_quiet(nats_url, namespace))
+
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        request_ids = []
+        for resident, category, region, description in REQUESTS:
+            request_ids.append(
+                post(
+                    "requests",
+                    "/requests",
+                    {
+                        "resident_id": resident,
+                        "category": category,
+                        "region": region,
+                        "description": description,
+                        "window_start": start.isoformat(),
+                        "window_end": (start + timedelta(hours=4)).isoformat(),
+                    },
+                )["id"]
+            )
+        asyncio.run(wait_for_quiet(nats_url, namespace))
+        say(f"{len(request_ids)} service requests submitted")
+
+        # Carry the first request all the way through, and accept the second.
+        first, second = request_ids[0], request_ids[1]
+        for request_id in (first, second):
+            entry = http.get(f"{urls['requests']}/requests/{request_id}").json()
+            if entry.get("offer_id"):
+                post(
+                    "matching",
+                    f"/offers/{entry['offer_id']}/acceptance",
+                    {"provider_id": entry["provider_id"]},
+                )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            entry = http.get(f"{urls['requests']}/requests/{first}").json()
+            if entry["status"] == "assigned":
+                post(
+                    "requests",
+                    f"/requests/{first}/completion",
+                    {"provider_id": entry["provider_id"], "hours": 1.5},
+                )
+                post(
+                    "requests", f"/requests/{first}/confirmation", {"resident_id": "resident-0001"}
+                )
+                break
+            time.sleep(0.1)
+        asyncio.run(wait_for_quiet(nats_url, namespace))
+        say("one request done and charged, one assigned, the rest offered or unmatched")

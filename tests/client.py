@@ -1,0 +1,171 @@
+"""A small client of Talkoot's HTTP APIs for the tests: the calls a user makes, and waiting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from deploy.stack import Stack
+
+
+class Talkoot:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.http = httpx.Client(timeout=20)
+
+    def __enter__(self) -> Talkoot:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.http.close()
+
+    def url(self, service: str, path: str) -> str:
+        return f"{self.stack.url(service)}{path}"
+
+    def post(self, service: str, path: str, body: Any) -> httpx.Response:
+        return self.http.post(self.url(service, path), json=body)
+
+    def get(self, service: str, path: str, **params: Any) -> httpx.Response:
+        return self.http.get(self.url(service, path), params=params)
+
+    def ok(self, response: httpx.Response, status: int = 201) -> dict:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    # --- the steps of the main flow ------------------------------------------------------
+
+    def register_provider(self, category: str, region: str, capacity: int = 5, **extra) -> str:
+        body = {
+            "name": "Testiosuuskunta",
+            "kind": "cooperative",
+            "categories": [category],
+            "regions": [region],
+            "capacity": capacity,
+            **extra,
+        }
+        return self.ok(self.post("providers", "/providers", body))["id"]
+
+    def contract(
+        self,
+        provider_id: str,
+        category: str,
+        region: str,
+        *,
+        unit_price_cents: int = 3000,
+        budget_cents: int = 100_000,
+        partner_id: str = "lahti-city",
+        sign: bool = True,
+    ) -> dict:
+        today = date.today()
+        proposed = self.ok(
+            self.post(
+                "partnerships",
+                "/contracts",
+                {
+                    "partner_id": partner_id,
+                    "provider_id": provider_id,
+                    "categories": [category],
+                    "regions": [region],
+                    "unit_price_cents": unit_price_cents,
+                    "budget_cents": budget_cents,
+                    "valid_from": (today - timedelta(days=30)).isoformat(),
+                    "valid_until": (today + timedelta(days=365)).isoformat(),
+                },
+            )
+        )
+        if not sign:
+            return proposed
+        self.ok(
+            self.post(
+                "partnerships",
+                f"/contracts/{proposed['id']}/signatures",
+                {"party": "partner", "signed_by": partner_id},
+            )
+        )
+        return self.ok(
+            self.post(
+                "partnerships",
+                f"/contracts/{proposed['id']}/signatures",
+                {"party": "provider", "signed_by": provider_id},
+            )
+        )
+
+    def request_body(self, category: str, region: str, resident_id: str = "resident-1") -> dict:
+        start = datetime.now(UTC) + timedelta(days=1)
+        return {
+            "resident_id": resident_id,
+            "category": category,
+            "region": region,
+            "description": "Front yard",
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(hours=3)).isoformat(),
+        }
+
+    def submit(self, category: str, region: str, resident_id: str = "resident-1") -> dict:
+        return self.ok(
+            self.post("requests", "/requests", self.request_body(category, region, resident_id))
+        )
+
+    def board_entry(self, request_id: str, position: int | None = None) -> dict:
+        params = {"position": position} if position else {}
+        return self.ok(self.get("requests", f"/requests/{request_id}", **params), 200)
+
+    def ledger(self, contract_id: str, position: int | None = None) -> dict:
+        params = {"position": position} if position else {}
+        return self.ok(self.get("partnerships", f"/contracts/{contract_id}", **params), 200)
+
+    def wait_for_status(self, request_id: str, *statuses: str, timeout: float = 20) -> dict:
+        def read() -> dict | None:
+            response = self.get("requests", f"/requests/{request_id}")
+            return response.json() if response.status_code == 200 else None
+
+        return eventually(
+            read,
+            lambda entry: entry is not None and entry["status"] in statuses,
+            timeout,
+            f"request {request_id} to become {' or '.join(statuses)}",
+        )
+
+    def accept(self, offer_id: str, provider_id: str) -> httpx.Response:
+        return self.post("matching", f"/offers/{offer_id}/acceptance", {"provider_id": provider_id})
+
+    def ready_provider(self, category: str, region: str, **contract: Any) -> tuple[str, str]:
+        """A registered provider with a signed contract that matching already knows."""
+        provider_id = self.register_provider(category, region)
+        contract_id = self.contract(provider_id, category, region, **contract)["id"]
+        self.wait_until_quiet()
+        return provider_id, contract_id
+
+    def assigned_request(self, category: str, region: str, provider_id: str) -> str:
+        request_id = self.submit(category, region)["id"]
+        offered = self.wait_for_status(request_id, "offered")
+        assert offered["provider_id"] == provider_id
+        self.ok(self.accept(offered["offer_id"], provider_id))
+        self.wait_for_status(request_id, "assigned")
+        return request_id
+
+    def wait_until_quiet(self, timeout: float = 20) -> None:
+        import asyncio
+
+        from deploy.stack import wait_for_quiet
+
+        assert asyncio.run(wait_for_quiet(self.stack.nats_url, self.stack.namespace, timeout)), (
+            "consumers did not catch up"
+        )
+
+
+def eventually(
+    read: Callable[[], Any], good: Callable[[Any], bool], timeout: float, what: str
+) -> Any:
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = read()
+        if good(value):
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}; last seen: {value}")

@@ -1,0 +1,76 @@
+"""The test session's Talkoot: real PostgreSQL and NATS, and the services as processes.
+
+With TALKOOT_DATABASE_URL and TALKOOT_NATS_URL set, the tests use those servers; otherwise they
+start an embedded PostgreSQL and nats-server of their own. Every session gets its own namespace,
+so its schemas and streams start empty and never mix with a running `talkoot up`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from deploy.stack import DEFAULT_PORTS, Stack, free_port
+from tests.client import Talkoot
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    data_dir = Path(os.environ.get("TALKOOT_TEST_DATA_DIR") or tmp_path_factory.mktemp("talkoot"))
+    stack = Stack(
+        data_dir=data_dir,
+        namespace=f"test_{uuid.uuid4().hex[:8]}",
+        database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
+        nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
+        ports={name: free_port() for name in DEFAULT_PORTS},
+        nats_port=free_port(),
+        extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "10"},
+    )
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def talkoot(stack: Stack) -> Talkoot:
+    with Talkoot(stack) as client:
+        yield client
+
+
+_scopes = itertools.count()
+
+CATEGORIES = [
+    "snow-clearing",
+    "yard-work",
+    "shopping-help",
+    "elderly-visit",
+    "small-repairs",
+    "event-help",
+]
+REGIONS = [
+    "lahti-keskusta",
+    "lahti-mukkula",
+    "lahti-laune",
+    "lahti-kivimaa",
+    "lahti-ahtiala",
+    "lahti-liipola",
+    "nastola",
+    "hollola",
+    "orimattila",
+    "heinola",
+    "asikkala",
+]
+
+
+@pytest.fixture
+def scope() -> tuple[str, str]:
+    """A (category, region) pair no other test in the session uses, so that matching offers
+    this test's requests to this test's providers only."""
+    n = next(_scopes)
+    if n >= len(CATEGORIES) * len(REGIONS):
+        pytest.fail("out of distinct (category, region) pairs for tests")
+    return CATEGORIES[n % len(CATEGORIES)], REGIONS[n // len(CATEGORIES)]

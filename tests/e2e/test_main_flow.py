@@ -1,0 +1,139 @@
+"""The main flow across the service processes, over HTTP, as a partner, a provider and a
+resident would drive it: contract, registration, request, offer, acceptance, completion,
+confirmation, charge, and both projections showing the result."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import pytest
+
+from contracts.events import decode
+from contracts.streams import SERVICES, stream_name, subject_prefix
+from tests.client import Talkoot, eventually
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, scope):
+    category, region = scope
+
+    # 1. A municipal partner proposes a contract; it is active only when both have signed.
+    provider_id = talkoot.register_provider(category, region, capacity=2)
+    proposed = talkoot.contract(provider_id, category, region, unit_price_cents=3500, sign=False)
+    contract_id = proposed["id"]
+    assert talkoot.ledger(contract_id, proposed["position"])["status"] == "proposed"
+    first = talkoot.ok(
+        talkoot.post(
+            "partnerships",
+            f"/contracts/{contract_id}/signatures",
+            {"party": "provider", "signed_by": provider_id},
+        )
+    )
+    assert talkoot.ledger(contract_id, first["position"])["status"] == "proposed"
+    second = talkoot.ok(
+        talkoot.post(
+            "partnerships",
+            f"/contracts/{contract_id}/signatures",
+            {"party": "partner", "signed_by": "lahti-city"},
+        )
+    )
+    ledger = talkoot.ledger(contract_id, second["position"])
+    assert ledger["status"] == "active"
+    assert ledger["budget_cents"] == ledger["remaining_cents"] == 100_000
+    talkoot.wait_until_quiet()
+
+    # 3. A resident submits a request; the board shows it at once when asked with the position.
+    submitted = talkoot.submit(category, region, resident_id="resident-42")
+    request_id = submitted["id"]
+    entry = talkoot.board_entry(request_id, submitted["position"])
+    assert entry["resident_id"] == "resident-42"
+    assert entry["status"] in ("submitted", "offered")
+
+    # 4. Matching offers it to the eligible provider.
+    offered = talkoot.wait_for_status(request_id, "offered")
+    assert offered["provider_id"] == provider_id
+    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
+    assert (offer["status"], offer["contract_id"]) == ("open", contract_id)
+
+    # 5. The provider accepts; the request is assigned under the contract.
+    talkoot.ok(talkoot.accept(offered["offer_id"], provider_id))
+    assigned = talkoot.wait_for_status(request_id, "assigned")
+    assert (assigned["provider_id"], assigned["contract_id"]) == (provider_id, contract_id)
+
+    # 6. Completion with hours, then the resident confirms.
+    done = talkoot.ok(
+        talkoot.post(
+            "requests",
+            f"/requests/{request_id}/completion",
+            {"provider_id": provider_id, "hours": 2.25},
+        )
+    )
+    assert talkoot.board_entry(request_id, done["position"])["status"] == "completed"
+    confirmed = talkoot.ok(
+        talkoot.post(
+            "requests", f"/requests/{request_id}/confirmation", {"resident_id": "resident-42"}
+        )
+    )
+    entry = talkoot.board_entry(request_id, confirmed["position"])
+    assert (entry["status"], entry["minutes"]) == ("confirmed", 135)
+
+    # 7. Partnerships charges the contract: 2.25 h x 35.00 € = 78.75 €.
+    ledger = eventually(
+        lambda: talkoot.ledger(contract_id),
+        lambda row: row["charges"] == 1,
+        20,
+        "the contract to be charged",
+    )
+    assert ledger["charged_cents"] == 7875
+    assert ledger["remaining_cents"] == 100_000 - 7875
+    assert [(e["request_id"], e["outcome"], e["amount_cents"]) for e in ledger["entries"]] == [
+        (request_id, "charged", 7875)
+    ]
+
+    # 8. The ledger list and the board list show the same.
+    listed = talkoot.ok(talkoot.get("partnerships", "/ledger", provider_id=provider_id), 200)
+    assert [row["charged_cents"] for row in listed] == [7875]
+    board = talkoot.ok(talkoot.get("requests", "/requests", region=region, category=category), 200)
+    assert [(row["request_id"], row["status"]) for row in board] == [(request_id, "confirmed")]
+
+
+def test_every_published_event_decodes_as_its_contract(talkoot: Talkoot, scope):
+    """Whatever the services have published so far in this session decodes as the integration
+    event type of its stream, and its position header is unique within the stream."""
+    category, region = scope
+    provider_id, _ = talkoot.ready_provider(category, region)
+    talkoot.assigned_request(category, region, provider_id)
+    talkoot.wait_until_quiet()
+
+    async def read_all() -> dict[str, list]:
+        nc = await nats.connect(talkoot.stack.nats_url)
+        js = nc.jetstream()
+        seen: dict[str, list] = {}
+        try:
+            for service in SERVICES:
+                info = await js.stream_info(stream_name(service, talkoot.stack.namespace))
+                sub = await js.pull_subscribe(
+                    f"{subject_prefix(service, talkoot.stack.namespace)}.>",
+                    stream=info.config.name,
+                )
+                messages = []
+                while len(messages) < info.state.messages:
+                    messages += await sub.fetch(500, timeout=5)
+                seen[service] = [
+                    (m.headers["Talkoot-Position"], decode(service, m.data)) for m in messages
+                ]
+                await sub.unsubscribe()
+        finally:
+            await nc.close()
+        return seen
+
+    seen = asyncio.run(read_all())
+    for service, messages in seen.items():
+        assert messages, f"{service} published nothing"
+        positions = [p for p, _ in messages]
+        assert len(positions) == len(set(positions)), f"{service} published a position twice"
+        for _, event in messages:
+            assert type(event).__name__.endswith("V1")
+            assert event.occurred_at.tzinfo is not None
