@@ -1,10 +1,13 @@
 """How integration events travel on JetStream: the streams, publishing, and durable consumers.
 
 Publishing sets ``Nats-Msg-Id`` to ``<service>:<position>`` so that JetStream drops a
-re-publish inside its duplicate window, and ``Talkoot-Position`` so that a consumer can record
-the upstream position it processed in the same transaction as its effects. A consumer acks a
-message only after its effects are committed; on failure it stops, so events are applied in
-order, and the same message comes again.
+re-publish inside its duplicate window, ``Talkoot-Position`` so that a consumer can record
+the upstream position it processed in the same transaction as its effects, and
+``Talkoot-Previous``, the position published before it, so that a consumer can tell when a
+message comes too early (its predecessor was in flight to a consumer that crashed).
+
+A consumer acks a message only after its effects are committed; on failure or a message that
+came too early it stops and naks the rest, so events are applied once each and in order.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from contracts.streams import (
     EVENT_HEADER,
     MSG_ID_HEADER,
     POSITION_HEADER,
+    PREVIOUS_HEADER,
     SERVICES,
     msg_id,
     stream_name,
@@ -35,7 +39,13 @@ from contracts.streams import (
 
 log = logging.getLogger("talkoot.jetstream")
 
-Handler = Callable[[IntegrationEvent, int], Awaitable[None]]
+# handle(event, position, previous): ``event`` is None for a message this consumer cannot read
+# (a newer event version, say); the handler must still record its position.
+Handler = Callable[[IntegrationEvent | None, int, int], Awaitable[None]]
+
+
+class OutOfOrder(Exception):
+    """A message came before its predecessor was applied; it will come again later."""
 
 
 def stream_config(service: str, namespace: str) -> StreamConfig:
@@ -59,7 +69,12 @@ async def ensure_streams(js: JetStreamContext, namespace: str) -> None:
 
 
 async def publish(
-    js: JetStreamContext, service: str, position: int, event: IntegrationEvent, namespace: str
+    js: JetStreamContext,
+    service: str,
+    position: int,
+    previous: int,
+    event: IntegrationEvent,
+    namespace: str,
 ) -> asyncio.Future:
     """Start publishing one event; the returned future resolves to the PubAck."""
     kind = event_type(event)
@@ -69,9 +84,20 @@ async def publish(
         headers={
             MSG_ID_HEADER: msg_id(service, position),
             POSITION_HEADER: str(position),
+            PREVIOUS_HEADER: str(previous),
             EVENT_HEADER: kind,
         },
     )
+
+
+async def last_published(js: JetStreamContext, service: str, namespace: str) -> int:
+    """The position of the newest message in ``service``'s stream, 0 if it is empty."""
+    name = stream_name(service, namespace)
+    info = await js.stream_info(name)
+    if not info.state.last_seq or not info.state.messages:
+        return 0
+    message = await js.get_msg(name, seq=info.state.last_seq)
+    return int((message.headers or {}).get(POSITION_HEADER, 0))
 
 
 @dataclass(frozen=True)
@@ -90,7 +116,7 @@ async def consume(
     stop: asyncio.Event,
     *,
     batch: int = 100,
-    ack_wait: float = 30.0,
+    ack_wait: float = 10.0,
 ) -> None:
     """Run a durable pull consumer until ``stop`` is set."""
     sub = await js.pull_subscribe(
@@ -104,6 +130,7 @@ async def consume(
             max_ack_pending=batch * 2,
         ),
     )
+    sub_name = f"{subscription.durable}<-{subscription.upstream}"
     failures = 0
     while not stop.is_set():
         try:
@@ -111,24 +138,35 @@ async def consume(
         except (TimeoutError, NatsTimeoutError):
             continue
         for index, message in enumerate(messages):
+            headers = message.headers or {}
             try:
-                position = int((message.headers or {})[POSITION_HEADER])
-                event = decode(subscription.upstream, message.data)
-            except (KeyError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as error:
-                # Not an event this consumer knows (a newer version, say): nothing to apply.
-                log.warning(
-                    "%s: skipping message %s: %s", subscription.durable, message.subject, error
-                )
+                position = int(headers[POSITION_HEADER])
+                previous = int(headers.get(PREVIOUS_HEADER, 0))
+            except (KeyError, ValueError):
+                log.warning("%s: a message without a position on %s", sub_name, message.subject)
                 await message.term()
                 continue
             try:
-                await subscription.handle(event, position)
+                event = decode(subscription.upstream, message.data)
+            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                # Not an event this consumer knows (a newer version, say): only its position
+                # is recorded, so that the ones after it still follow in order.
+                log.warning("%s: cannot read %s: %s", sub_name, message.subject, error)
+                event = None
+            try:
+                await subscription.handle(event, position, previous)
+            except OutOfOrder:
+                # Its predecessor is in flight elsewhere (a consumer that died holding it);
+                # JetStream redelivers that one after ack_wait, then these again.
+                for unprocessed in messages[index:]:
+                    await unprocessed.nak(delay=0.5)
+                await asyncio.sleep(0.5)
+                break
             except Exception:
                 failures += 1
                 log.exception(
-                    "%s: failed on %s at position %s (attempt %s); will retry",
-                    subscription.durable,
-                    event_type(event),
+                    "%s: failed at position %s (attempt %s); will retry",
+                    sub_name,
                     position,
                     failures,
                 )

@@ -103,7 +103,7 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
             say(f"provider {entry['name']} registered, contract with {partner} signed")
 
         # Matching must know the providers and contracts before the first request arrives.
-        asyncio.run(wait_for_quiet(nats_url, namespace))
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls))
 
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         request_ids = []
@@ -122,7 +122,7 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
                     },
                 )["id"]
             )
-        asyncio.run(wait_for_quiet(nats_url, namespace))
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls))
         say(f"{len(request_ids)} service requests submitted")
 
         # Carry the first request all the way through, and accept the second.
@@ -149,5 +149,5 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
                 )
                 break
             time.sleep(0.1)
-        asyncio.run(wait_for_quiet(nats_url, namespace))
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls))
         say("one request done and charged, one assigned, the rest offered or unmatched")

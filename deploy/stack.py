@@ -339,6 +339,8 @@ async def stream_report(nats_url: str, namespace: str) -> list[dict]:
                 continue
             consumers = []
             for consumer in await js.consumers_info(name):
+                if not consumer.config.durable_name:
+                    continue  # somebody's passing look at the stream, not one of ours
                 consumers.append(
                     {
                         "name": consumer.name,
@@ -360,14 +362,33 @@ async def stream_report(nats_url: str, namespace: str) -> list[dict]:
         await nc.close()
 
 
-async def wait_for_quiet(nats_url: str, namespace: str, timeout: float = 30.0) -> bool:
-    """Wait until every consumer has processed everything in its stream."""
+async def wait_for_quiet(
+    nats_url: str, namespace: str, urls: dict[str, str], timeout: float = 30.0
+) -> bool:
+    """Wait until every service has published all it stored (its outbox is empty) and every
+    consumer has processed everything in its stream: the whole system is at rest."""
     import asyncio
 
+    async def outboxes_empty(http: httpx.AsyncClient) -> bool:
+        for url in urls.values():
+            try:
+                report = (await http.get(f"{url}/health")).json()
+            except (httpx.HTTPError, ValueError):
+                return False
+            if report.get("outbox_lag") != 0:
+                return False
+        return True
+
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        report = await stream_report(nats_url, namespace)
-        if all(c["pending"] == 0 and c["in_flight"] == 0 for s in report for c in s["consumers"]):
-            return True
-        await asyncio.sleep(0.1)
+    async with httpx.AsyncClient(timeout=2) as http:
+        while time.monotonic() < deadline:
+            if await outboxes_empty(http):
+                report = await stream_report(nats_url, namespace)
+                if all(
+                    c["pending"] == 0 and c["in_flight"] == 0
+                    for s in report
+                    for c in s["consumers"]
+                ) and await outboxes_empty(http):
+                    return True
+            await asyncio.sleep(0.1)
     return False

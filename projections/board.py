@@ -26,11 +26,14 @@ COLUMNS = (
 )
 
 
-async def apply(pool: asyncpg.Pool, schema: str, event: IntegrationEvent, position: int) -> None:
+async def apply(
+    pool: asyncpg.Pool, schema: str, event: IntegrationEvent | None, position: int, previous: int
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        if not await claim(conn, schema, PROJECTION, UPSTREAM, position):
+        if not await claim(conn, schema, PROJECTION, UPSTREAM, position, previous):
             return
-        await _apply(conn, schema, event, position)
+        if event is not None:
+            await _apply(conn, schema, event, position)
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

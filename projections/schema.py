@@ -8,6 +8,8 @@ import time
 
 import asyncpg
 
+from contracts.jetstream import OutOfOrder
+
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -100,22 +102,41 @@ async def position_of(
 
 
 async def claim(
-    conn: asyncpg.Connection, schema: str, projection: str, upstream: str, position: int
+    conn: asyncpg.Connection,
+    schema: str,
+    projection: str,
+    upstream: str,
+    position: int,
+    previous: int,
 ) -> bool:
-    """Inside the projection's transaction: move its tracking to ``position``.
+    """Inside the projection's transaction: move its tracking from ``previous`` to ``position``.
 
-    False when the position was applied already (a redelivery), and then nothing must change.
+    False when the position was applied already (a redelivery), and then nothing must change;
+    ``OutOfOrder`` when ``previous`` has not been applied yet.
     """
-    row = await conn.fetchrow(
-        f"""INSERT INTO {schema}.tracking (projection, upstream, position) VALUES ($1, $2, $3)
-            ON CONFLICT (projection, upstream) DO UPDATE SET position = EXCLUDED.position
-            WHERE {schema}.tracking.position < EXCLUDED.position
-            RETURNING position""",
+    await conn.execute(
+        f"""INSERT INTO {schema}.tracking (projection, upstream, position) VALUES ($1, $2, 0)
+            ON CONFLICT DO NOTHING""",
+        projection,
+        upstream,
+    )
+    applied = await conn.fetchval(
+        f"""SELECT position FROM {schema}.tracking WHERE projection = $1 AND upstream = $2
+            FOR UPDATE""",
+        projection,
+        upstream,
+    )
+    if position <= applied:
+        return False
+    if previous > applied:
+        raise OutOfOrder(f"{upstream}:{position} came before {upstream}:{previous}")
+    await conn.execute(
+        f"UPDATE {schema}.tracking SET position = $3 WHERE projection = $1 AND upstream = $2",
         projection,
         upstream,
         position,
     )
-    return row is not None
+    return True
 
 
 async def wait_for(

@@ -133,9 +133,11 @@ class Talkoot:
     def accept(self, offer_id: str, provider_id: str) -> httpx.Response:
         return self.post("matching", f"/offers/{offer_id}/acceptance", {"provider_id": provider_id})
 
-    def ready_provider(self, category: str, region: str, **contract: Any) -> tuple[str, str]:
+    def ready_provider(
+        self, category: str, region: str, capacity: int = 5, **contract: Any
+    ) -> tuple[str, str]:
         """A registered provider with a signed contract that matching already knows."""
-        provider_id = self.register_provider(category, region)
+        provider_id = self.register_provider(category, region, capacity)
         contract_id = self.contract(provider_id, category, region, **contract)["id"]
         self.wait_until_quiet()
         return provider_id, contract_id
@@ -153,9 +155,14 @@ class Talkoot:
 
         from deploy.stack import wait_for_quiet
 
-        assert asyncio.run(wait_for_quiet(self.stack.nats_url, self.stack.namespace, timeout)), (
-            "consumers did not catch up"
-        )
+        assert asyncio.run(
+            wait_for_quiet(
+                self.stack.nats_url,
+                self.stack.namespace,
+                {name: self.stack.url(name) for name in self.stack.ports},
+                timeout,
+            )
+        ), "consumers did not catch up"
 
 
 def eventually(
@@ -169,3 +176,31 @@ def eventually(
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}; last seen: {value}")
+
+
+def published(stack: Stack, service: str) -> list[tuple[int, Any]]:
+    """Every message in ``service``'s stream, decoded as its contract type, with its position."""
+    import asyncio
+
+    import nats
+
+    from contracts.events import decode
+    from contracts.streams import POSITION_HEADER, stream_name, subject_prefix
+
+    async def read() -> list[tuple[int, Any]]:
+        nc = await nats.connect(stack.nats_url)
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(stream_name(service, stack.namespace))
+            sub = await js.pull_subscribe(
+                f"{subject_prefix(service, stack.namespace)}.>", stream=info.config.name
+            )
+            messages = []
+            while len(messages) < info.state.messages:
+                messages += await sub.fetch(500, timeout=5)
+            await sub.unsubscribe()
+            return [(int(m.headers[POSITION_HEADER]), decode(service, m.data)) for m in messages]
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())

@@ -2,7 +2,8 @@
 
 A handler is a synchronous use case of the Application that receives the event and the
 ``Tracking`` of its upstream position and passes that tracking to ``commit``: the effects and the
-position are stored in one transaction. A redelivered event is recognised and skipped.
+position are stored in one transaction. A redelivered event is recognised and skipped; one that
+comes before its predecessor has been applied is refused, to come again in order.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from anyio import to_thread
 from eventsourcing.persistence import Tracking
 
 from contracts.events import IntegrationEvent, event_type
-from contracts.jetstream import Handler
+from contracts.jetstream import Handler, OutOfOrder
 from domain.errors import DomainError
 from services.platform.errors import Conflict
 from services.platform.store import ServiceApplication
@@ -28,11 +29,15 @@ def apply_once(
     application: ServiceApplication,
     upstream: str,
     handlers: dict[type, UseCase],
-    event: IntegrationEvent,
+    event: IntegrationEvent | None,
     position: int,
+    previous: int,
 ) -> None:
-    if application.has_processed(upstream, position):
-        return
+    applied = application.process_recorder.max_tracking_id(upstream) or 0
+    if position <= applied:
+        return  # a redelivery: it was applied already
+    if previous > applied:
+        raise OutOfOrder(f"{upstream}:{position} came before {upstream}:{previous}")
     tracking = Tracking(upstream, position)
     handler = handlers.get(type(event))
     try:
@@ -62,7 +67,9 @@ def tracked(
 ) -> Handler:
     """An async consumer handler that applies ``handlers`` once each, in a worker thread."""
 
-    async def handle(event: IntegrationEvent, position: int) -> None:
-        await to_thread.run_sync(apply_once, application, upstream, handlers, event, position)
+    async def handle(event: IntegrationEvent | None, position: int, previous: int) -> None:
+        await to_thread.run_sync(
+            apply_once, application, upstream, handlers, event, position, previous
+        )
 
     return handle

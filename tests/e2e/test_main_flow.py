@@ -4,14 +4,10 @@ confirmation, charge, and both projections showing the result."""
 
 from __future__ import annotations
 
-import asyncio
-
-import nats
 import pytest
 
-from contracts.events import decode
-from contracts.streams import SERVICES, stream_name, subject_prefix
-from tests.client import Talkoot, eventually
+from contracts.streams import SERVICES
+from tests.client import Talkoot, eventually, published
 
 pytestmark = pytest.mark.slow
 
@@ -107,29 +103,7 @@ def test_every_published_event_decodes_as_its_contract(talkoot: Talkoot, scope):
     talkoot.assigned_request(category, region, provider_id)
     talkoot.wait_until_quiet()
 
-    async def read_all() -> dict[str, list]:
-        nc = await nats.connect(talkoot.stack.nats_url)
-        js = nc.jetstream()
-        seen: dict[str, list] = {}
-        try:
-            for service in SERVICES:
-                info = await js.stream_info(stream_name(service, talkoot.stack.namespace))
-                sub = await js.pull_subscribe(
-                    f"{subject_prefix(service, talkoot.stack.namespace)}.>",
-                    stream=info.config.name,
-                )
-                messages = []
-                while len(messages) < info.state.messages:
-                    messages += await sub.fetch(500, timeout=5)
-                seen[service] = [
-                    (m.headers["Talkoot-Position"], decode(service, m.data)) for m in messages
-                ]
-                await sub.unsubscribe()
-        finally:
-            await nc.close()
-        return seen
-
-    seen = asyncio.run(read_all())
+    seen = {service: published(talkoot.stack, service) for service in SERVICES}
     for service, messages in seen.items():
         assert messages, f"{service} published nothing"
         positions = [p for p, _ in messages]

@@ -1,0 +1,796 @@
+"""``talkoot bench``: drive requests through submit, offer and accept against a running stack,
+and measure the machine's raw PostgreSQL, JetStream and eventsourcing rates beside it.
+
+It prints progress as it goes and the figures at the end. Nothing here is a test: it measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import httpx
+import nats
+import psutil
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import ProcessRecorder
+from nats.js.api import StorageType, StreamConfig
+from psycopg import sql
+
+from deploy.stack import PROCESSES, wait_for_quiet
+from services.platform.settings import Settings, postgres_parts
+from services.platform.store import ensure_schema, store_env
+
+# What the bench asks for: one category in one region, served by a few big providers.
+CATEGORY = "snow-clearing"
+REGION = "lahti-keskusta"
+PROVIDERS = 4
+CAPACITY = 1000
+UNIT_PRICE_CENTS = 3000
+BUDGET_CENTS = 10**11  # charged only on confirmation, which the bench never reaches
+PARTNER_ID = "bench-city-environment"
+
+BOARD_POLL_SECONDS = 0.05
+OFFERED_PAGE = 1000
+# Unmatched rows from earlier runs pile up; a small first page keeps each poll cheap.
+UNMATCHED_PAGE = 100
+OFFER_TIMEOUT_SECONDS = 60.0
+ASSIGN_TIMEOUT_SECONDS = 120.0
+PROGRESS_SECONDS = 2.0
+SAMPLE_SECONDS = 0.1
+REFRESH_EVERY = 10  # samples
+
+PG_ROWS = 3000
+PG_CONNECTIONS = 8
+NATS_MESSAGES = 5000
+NATS_BATCH = 500
+NATS_PAYLOAD = b"x" * 300  # about the size of an encoded integration event
+ES_SAVES = 1000
+ES_WARM_UP = 20
+
+
+def say(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def spread(values: list[float]) -> str:
+    return "  ".join(f"p{q} {percentile(values, q):8.1f}" for q in (50, 95, 99)) + " ms"
+
+
+def per_second(value: float) -> str:
+    return f"{value:9.0f} /s"
+
+
+# --- sampling the processes: peak RSS and CPU ---------------------------------------------
+
+
+class ProcessGroup:
+    """One process and its descendants, sampled as a whole (PostgreSQL's backends, say).
+    CPU seconds are counted per pid, so a child that exits keeps what it used."""
+
+    def __init__(self, name: str, pid: int) -> None:
+        self.name = name
+        self.pid = pid
+        self.peak_rss = 0
+        self.peak_private = 0  # RSS less the shared pages each process also counts
+        self.series: list[tuple[float, float]] = []  # (monotonic time, CPU seconds used)
+        self._family: dict[int, psutil.Process] = {}
+        self._base: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+
+    def refresh(self, children_of: dict[int, list[int]]) -> None:
+        """Find the group's processes again: children come and go."""
+        family: dict[int, psutil.Process] = {}
+        todo = [self.pid]
+        while todo:
+            pid = todo.pop()
+            todo.extend(children_of.get(pid, []))
+            try:
+                family[pid] = self._family.get(pid) or psutil.Process(pid)
+            except psutil.NoSuchProcess:
+                continue
+        self._family = family
+
+    def sample(self, now: float, first: bool) -> None:
+        rss = private = 0
+        for pid, process in self._family.items():
+            try:
+                with process.oneshot():
+                    times = process.cpu_times()
+                    memory = process.memory_info()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            rss += memory.rss
+            private += memory.rss - getattr(memory, "shared", 0)
+            cpu = times.user + times.system
+            # A process seen at the first sample counts from there; one born later, from zero.
+            self._base.setdefault(pid, cpu if first else 0.0)
+            self._last[pid] = cpu
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_private = max(self.peak_private, private)
+        used = sum(self._last[pid] - self._base[pid] for pid in self._last)
+        self.series.append((now, used))
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """Mean CPU% between two monotonic times (100% = one core)."""
+        inside = [(t, c) for t, c in self.series if start <= t <= end]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return math.nan
+        (t0, c0), (t1, c1) = inside[0], inside[-1]
+        return 100 * (c1 - c0) / (t1 - t0)
+
+    def peak_cpu(self, start: float, end: float, window: float = 1.0) -> float:
+        """The busiest ``window`` seconds between ``start`` and ``end``, in CPU%."""
+        inside = [(t, c) for t, c in self.series if start <= t <= end]
+        best, j = math.nan, 0
+        for i, (t0, c0) in enumerate(inside):
+            j = max(j, i)
+            while j < len(inside) and inside[j][0] - t0 < window:
+                j += 1
+            if j == len(inside):
+                break
+            t1, c1 = inside[j]
+            busy = 100 * (c1 - c0) / (t1 - t0)
+            best = busy if math.isnan(best) else max(best, busy)
+        return best
+
+
+class Sampler(threading.Thread):
+    """Samples every group every ``SAMPLE_SECONDS`` in the background, over the whole bench."""
+
+    def __init__(self, groups: list[ProcessGroup]) -> None:
+        super().__init__(name="bench-sampler", daemon=True)
+        self.groups = groups
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        for n in itertools.count():
+            if self._done.is_set():
+                return
+            # Walking /proc for children costs more than sampling: do it once a second.
+            if n % REFRESH_EVERY == 0:
+                children_of = _children_map()
+                for group in self.groups:
+                    group.refresh(children_of)
+            now = time.monotonic()
+            for group in self.groups:
+                group.sample(now, first=n == 0)
+            self._done.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for process in psutil.process_iter(["ppid"]):
+        ppid = process.info["ppid"]
+        if ppid:
+            children.setdefault(ppid, []).append(process.pid)
+    return children
+
+
+def process_groups(state: dict) -> list[ProcessGroup]:
+    """The services and the projector, plus nats-server, PostgreSQL and this client when
+    they can be found: they share the same cores, so they are part of where the time goes."""
+    groups = [ProcessGroup(name, pid) for name, pid in live_processes(state).items()]
+    if (postmaster := _postmaster_pid(state["database_url"])) is not None:
+        groups.append(ProcessGroup("postgres", postmaster))
+    groups.append(ProcessGroup("bench client", os.getpid()))
+    return groups
+
+
+def live_processes(state: dict) -> dict[str, int]:
+    """``state["processes"]`` and nats-server, as children of ``talkoot up`` now: it restarts
+    a process that dies, and the pid in stack.json is then the dead one's."""
+    modules = {module: name for name, module, _ in PROCESSES}
+    found: dict[str, int] = {}
+    try:
+        children = psutil.Process(state["pid"]).children()
+    except psutil.Error:
+        children = []
+    for child in children:
+        try:
+            command = child.cmdline()
+        except psutil.Error:
+            continue
+        if len(command) >= 3 and command[-2] == "-m" and command[-1] in modules:
+            found[modules[command[-1]]] = child.pid
+        elif command and Path(command[0]).name == "nats-server":
+            found["nats-server"] = child.pid
+    for name, pid in state["processes"].items():
+        if found.setdefault(name, pid) != pid:
+            say(f"{name} has been restarted since `talkoot up` began: sampling pid {found[name]}")
+    return found
+
+
+def _postmaster_pid(database_url: str) -> int | None:
+    """PostgreSQL on a Unix socket writes its pid in the socket's lock file; found that way,
+    its backends are its children. A server reached over TCP may be elsewhere: not sampled."""
+    query = parse_qs(urlsplit(database_url).query)
+    host = (query.get("host") or [""])[-1]
+    port = (query.get("port") or [str(urlsplit(database_url).port or 5432)])[-1]
+    if not host.startswith("/"):
+        return None
+    try:
+        return int((Path(host) / f".s.PGSQL.{port}.lock").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# --- set-up: providers and signed contracts -----------------------------------------------
+
+
+async def post(http: httpx.AsyncClient, url: str, body: dict) -> dict:
+    response = await http.post(url, json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+def provider_body(n: int) -> dict:
+    return {
+        "name": f"Bench provider {n}",
+        "kind": "cooperative",
+        "categories": [CATEGORY],
+        "regions": [REGION],
+        "capacity": CAPACITY,
+    }
+
+
+def contract_body(provider_id: str, today: date) -> dict:
+    return {
+        "partner_id": PARTNER_ID,
+        "provider_id": provider_id,
+        "categories": [CATEGORY],
+        "regions": [REGION],
+        "unit_price_cents": UNIT_PRICE_CENTS,
+        "budget_cents": BUDGET_CENTS,
+        "valid_from": date(today.year, 1, 1).isoformat(),
+        "valid_until": date(today.year + 1, 12, 31).isoformat(),
+    }
+
+
+async def set_up(http: httpx.AsyncClient, state: dict) -> list[str]:
+    """Register providers, each with a contract both parties have signed, and wait until
+    matching has taken them in: a request that came first would find nobody."""
+    urls = state["urls"]
+    today = datetime.now(UTC).date()
+    provider_ids = []
+    for n in range(1, PROVIDERS + 1):
+        provider = await post(http, f"{urls['providers']}/providers", provider_body(n))
+        provider_id = provider["id"]
+        contract = await post(
+            http, f"{urls['partnerships']}/contracts", contract_body(provider_id, today)
+        )
+        contract_id = contract["id"]
+        signatures = f"{urls['partnerships']}/contracts/{contract_id}/signatures"
+        await post(http, signatures, {"party": "partner", "signed_by": PARTNER_ID})
+        await post(http, signatures, {"party": "provider", "signed_by": provider_id})
+        provider_ids.append(provider_id)
+        say(f"provider {n} registered (capacity {CAPACITY}), contract signed by both parties")
+    if not await wait_for_quiet(state["nats_url"], state["namespace"], urls):
+        say("warning: consumers were still busy after 30 s; going on anyway")
+    say("matching has consumed the providers and contracts")
+    return provider_ids
+
+
+# --- the drive: submit, see the offer on the board, accept, see it assigned ----------------
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A request as first seen on the board with an offer, or as unmatched."""
+
+    at: float  # monotonic time the listing that showed it came back
+    status: str
+    offer_id: str | None
+    provider_id: str | None
+    reason: str | None
+
+
+class Board:
+    """The request board as the bench sees it: whole listings polled every
+    ``BOARD_POLL_SECONDS``, never one request at a time."""
+
+    def __init__(self, http: httpx.AsyncClient, url: str, since: datetime) -> None:
+        self.http = http
+        self.url = url
+        self.since = since
+        self.polls = 0
+        self.errors: list[str] = []
+        self.first_seen: dict[str, Sighting] = {}
+        self._waiting: dict[str, asyncio.Future[Sighting]] = {}
+
+    async def listing(self, status: str, page: int) -> list[dict]:
+        rows: list[dict] = []
+        offset = 0
+        while True:
+            response = await self.http.get(
+                f"{self.url}/requests/",
+                params={
+                    "status": status,
+                    "category": CATEGORY,
+                    "region": REGION,
+                    "limit": page,
+                    "offset": offset,
+                },
+            )
+            response.raise_for_status()
+            batch = response.json()
+            self.polls += 1
+            rows.extend(batch)
+            # The board lists newest first: a page that reaches back before this run is the
+            # last one worth reading.
+            if len(batch) < page or _parse_time(batch[-1]["submitted_at"]) < self.since:
+                return rows
+            offset += page
+
+    def sighting(self, request_id: str) -> asyncio.Future[Sighting]:
+        """Resolves when ``request_id`` first shows on the board with an offer or unmatched."""
+        future = asyncio.get_running_loop().create_future()
+        if request_id in self.first_seen:
+            future.set_result(self.first_seen[request_id])
+        else:
+            self._waiting[request_id] = future
+        return future
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            began = time.monotonic()
+            try:
+                offered, unmatched = await asyncio.gather(
+                    self.listing("offered", OFFERED_PAGE),
+                    self.listing("unmatched", UNMATCHED_PAGE),
+                )
+            except httpx.HTTPError as error:
+                self.errors.append(f"board: {error!r}")
+            else:
+                at = time.monotonic()
+                for row in (*offered, *unmatched):
+                    if row["status"] == "unmatched" or row["offer_id"]:
+                        self._saw(row, at)
+            await _sleep_until(stop, began + BOARD_POLL_SECONDS)
+
+    def _saw(self, row: dict, at: float) -> None:
+        request_id = row["request_id"]
+        if request_id in self.first_seen:
+            return
+        seen = Sighting(at, row["status"], row["offer_id"], row["provider_id"], row["reason"])
+        self.first_seen[request_id] = seen
+        if (future := self._waiting.pop(request_id, None)) and not future.done():
+            future.set_result(seen)
+
+    async def until_assigned(self, request_ids: set[str], timeout: float) -> float | None:
+        """When every one of ``request_ids`` (all accepted) shows as assigned; None on timeout.
+
+        Polls the short ``offered`` listing until none of them is left in it, then checks the
+        ``assigned`` listing once: an accepted request leaves ``offered`` only to be assigned.
+        """
+        deadline = time.monotonic() + timeout
+        pending = set(request_ids)
+        while pending and time.monotonic() < deadline:
+            began = time.monotonic()
+            offered = {row["request_id"] for row in await self.listing("offered", OFFERED_PAGE)}
+            at = time.monotonic()
+            if not pending & offered:
+                assigned = await self.listing("assigned", OFFERED_PAGE)
+                pending -= {row["request_id"] for row in assigned}
+                if not pending:
+                    return at
+            await asyncio.sleep(max(0.0, began + BOARD_POLL_SECONDS - time.monotonic()))
+        return None
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def _sleep_until(stop: asyncio.Event, when: float) -> None:
+    delay = when - time.monotonic()
+    if delay > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+
+@dataclass
+class Drive:
+    """What happened to the N requests, and how long each step took."""
+
+    submit_ms: list[float] = field(default_factory=list)
+    offer_ms: list[float] = field(default_factory=list)
+    accept_ms: list[float] = field(default_factory=list)
+    accepted: set[str] = field(default_factory=set)
+    unmatched: dict[str, str] = field(default_factory=dict)
+    no_offer: int = 0
+    errors: list[str] = field(default_factory=list)
+    submitted: int = 0
+    board_polls: int = 0
+    started: float = 0.0
+    finished: float | None = None
+
+
+def request_body(n: int, window_start: datetime) -> dict:
+    return {
+        "resident_id": f"bench-resident-{n:05d}",
+        "category": CATEGORY,
+        "region": REGION,
+        "description": "Bench: driveway and front steps, about 20 m.",
+        "window_start": window_start.isoformat(),
+        "window_end": (window_start + timedelta(hours=4)).isoformat(),
+    }
+
+
+async def carry_one(
+    http: httpx.AsyncClient, urls: dict[str, str], board: Board, drive: Drive, body: dict
+) -> None:
+    """One request through submit, offer (seen on the board) and accept."""
+    sent = time.monotonic()
+    try:
+        request_id = (await post(http, f"{urls['requests']}/requests", body))["id"]
+    except httpx.HTTPError as error:
+        drive.errors.append(f"submit: {error!r}")
+        return
+    drive.submit_ms.append(1000 * (time.monotonic() - sent))
+    drive.submitted += 1
+    try:
+        seen = await asyncio.wait_for(board.sighting(request_id), OFFER_TIMEOUT_SECONDS)
+    except TimeoutError:
+        drive.no_offer += 1
+        return
+    if seen.status == "unmatched":
+        drive.unmatched[request_id] = seen.reason or ""
+        return
+    drive.offer_ms.append(1000 * (seen.at - sent))
+    accepting = time.monotonic()
+    try:
+        await post(
+            http,
+            f"{urls['matching']}/offers/{seen.offer_id}/acceptance",
+            {"provider_id": seen.provider_id},
+        )
+    except httpx.HTTPError as error:
+        drive.errors.append(f"accept: {error!r}")
+        return
+    drive.accept_ms.append(1000 * (time.monotonic() - accepting))
+    drive.accepted.add(request_id)
+
+
+async def drive_requests(
+    http: httpx.AsyncClient, state: dict, requests: int, concurrency: int
+) -> Drive:
+    urls = state["urls"]
+    drive = Drive()
+    # A second's slack: the board's submitted_at comes from the service's clock, not ours.
+    board = Board(http, urls["requests"], since=datetime.now(UTC) - timedelta(seconds=1))
+    window_start = (datetime.now(UTC) + timedelta(days=1)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    numbers = iter(range(1, requests + 1))
+
+    async def worker() -> None:
+        # Each worker carries one request at a time: ``concurrency`` requests in flight.
+        for n in numbers:  # one shared iterator: each request is taken by one worker
+            await carry_one(http, urls, board, drive, request_body(n, window_start))
+
+    stop = asyncio.Event()
+    drive.started = time.monotonic()
+    watcher = asyncio.create_task(board.watch(stop))
+    progress = asyncio.create_task(_report_progress(drive, board, stop))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    stop.set()
+    await watcher
+    say(
+        f"all submitted and answered after {time.monotonic() - drive.started:.1f} s; "
+        f"waiting for {len(drive.accepted)} to show as assigned"
+    )
+    assigned_at = await board.until_assigned(drive.accepted, ASSIGN_TIMEOUT_SECONDS)
+    await progress
+    if assigned_at is not None:
+        unmatched_at = [board.first_seen[r].at for r in drive.unmatched]
+        drive.finished = max([assigned_at, *unmatched_at])
+    drive.errors.extend(board.errors)
+    drive.board_polls = board.polls
+    return drive
+
+
+async def _report_progress(drive: Drive, board: Board, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await _sleep_until(stop, time.monotonic() + PROGRESS_SECONDS)
+        say(
+            f"{time.monotonic() - drive.started:6.1f} s  submitted {drive.submitted:>6}  "
+            f"offer seen {len(drive.offer_ms):>6}  accepted {len(drive.accepted):>6}  "
+            f"unmatched {len(drive.unmatched):>4}  errors {len(drive.errors):>3}"
+        )
+
+
+# --- raw ceilings: PostgreSQL, JetStream, eventsourcing ------------------------------------
+
+
+async def postgres_ceiling(database_url: str) -> dict:
+    """Single-row INSERTs, each its own autocommit transaction: what one commit costs here."""
+    schema = f"bench_scratch_{os.getpid()}"
+    table = f"{schema}.rows"
+    conn = await asyncpg.connect(database_url)
+    try:
+        settings = {
+            name: await conn.fetchval(f"SHOW {name}") for name in ("fsync", "synchronous_commit")
+        }
+        say("PostgreSQL: " + ", ".join(f"{name} {value}" for name, value in settings.items()))
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        await conn.execute(f"CREATE TABLE {table} (id bigserial PRIMARY KEY, payload text)")
+        insert = f"INSERT INTO {table} (payload) VALUES ($1)"
+
+        started = time.perf_counter()
+        for n in range(PG_ROWS):
+            await conn.execute(insert, f"row {n}")
+        sequential = time.perf_counter() - started
+        say(f"PostgreSQL: {PG_ROWS} sequential inserts on one connection in {sequential:.2f} s")
+
+        pool = await asyncpg.create_pool(
+            database_url, min_size=PG_CONNECTIONS, max_size=PG_CONNECTIONS
+        )
+        try:
+            per_connection = PG_ROWS // PG_CONNECTIONS
+
+            async def insert_many() -> None:
+                async with pool.acquire() as c:
+                    for n in range(per_connection):
+                        await c.execute(insert, f"row {n}")
+
+            started = time.perf_counter()
+            await asyncio.gather(*(insert_many() for _ in range(PG_CONNECTIONS)))
+            concurrent = time.perf_counter() - started
+        finally:
+            await pool.close()
+        say(
+            f"PostgreSQL: {per_connection * PG_CONNECTIONS} inserts on {PG_CONNECTIONS} "
+            f"connections in {concurrent:.2f} s"
+        )
+        return {
+            "sequential": PG_ROWS / sequential,
+            "concurrent": per_connection * PG_CONNECTIONS / concurrent,
+            **settings,
+        }
+    finally:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await conn.close()
+
+
+async def jetstream_ceiling(nats_url: str) -> dict[str, float]:
+    """Publishes to a scratch file-backed stream with ``Nats-Msg-Id``, as the relay sends."""
+    tag = f"bench_scratch_{os.getpid()}"
+    stream, subject = tag.upper(), f"{tag}.events"
+    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+    js = nc.jetstream()
+    try:
+        await js.add_stream(
+            StreamConfig(
+                name=stream, subjects=[subject], storage=StorageType.FILE, duplicate_window=60
+            )
+        )
+        ids = itertools.count()
+
+        def headers() -> dict[str, str]:
+            return {"Nats-Msg-Id": f"bench:{next(ids)}"}
+
+        started = time.perf_counter()
+        for _ in range(NATS_MESSAGES):
+            await js.publish(subject, NATS_PAYLOAD, headers=headers())
+        sequential = time.perf_counter() - started
+        say(f"JetStream: {NATS_MESSAGES} publishes, each ack awaited, in {sequential:.2f} s")
+
+        started = time.perf_counter()
+        for _ in range(0, NATS_MESSAGES, NATS_BATCH):
+            acks = [
+                await js.publish_async(subject, NATS_PAYLOAD, headers=headers())
+                for _ in range(NATS_BATCH)
+            ]
+            await asyncio.gather(*acks)
+        batched = time.perf_counter() - started
+        say(f"JetStream: {NATS_MESSAGES} publishes in batches of {NATS_BATCH} in {batched:.2f} s")
+        return {"sequential": NATS_MESSAGES / sequential, "batched": NATS_MESSAGES / batched}
+    finally:
+        try:
+            await js.delete_stream(stream)
+        finally:
+            await nc.close()
+
+
+class ScratchApplication(Application):
+    """Stores on a process recorder, as the services' Applications do."""
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+
+def eventsourcing_ceiling(database_url: str, nats_url: str) -> dict[str, float]:
+    """Sequential ``app.save(Aggregate())`` with and without the recorder's DB functions."""
+    return {
+        label: _time_saves(database_url, nats_url, enable)
+        for label, enable in (("without DB functions", ""), ("with DB functions", "y"))
+    }
+
+
+def _time_saves(database_url: str, nats_url: str, enable_db_functions: str) -> float:
+    settings = Settings(database_url=database_url, nats_url=nats_url)
+    schema = f"bench_es_{os.getpid()}"
+    ensure_schema(settings, schema)
+    env = {
+        **store_env(settings, "bench"),
+        "POSTGRES_SCHEMA": schema,
+        # "" reads as unset, and also hides a POSTGRES_ENABLE_DB_FUNCTIONS in our own
+        # environment, which Application would otherwise pick up.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": enable_db_functions,
+    }
+    try:
+        app = ScratchApplication(env=env)
+        try:
+            for _ in range(ES_WARM_UP):  # opens the pool's connections, prepares statements
+                app.save(Aggregate())
+            started = time.perf_counter()
+            for _ in range(ES_SAVES):
+                app.save(Aggregate())
+            elapsed = time.perf_counter() - started
+        finally:
+            app.close()
+    finally:
+        _drop_schema(database_url, schema)
+    label = "with" if enable_db_functions else "without"
+    say(f"eventsourcing: {ES_SAVES} saves {label} DB functions in {elapsed:.2f} s")
+    return ES_SAVES / elapsed
+
+
+def _drop_schema(database_url: str, schema: str) -> None:
+    parts = postgres_parts(database_url)
+    with psycopg.connect(
+        dbname=parts["POSTGRES_DBNAME"],
+        host=parts["POSTGRES_HOST"],
+        port=parts["POSTGRES_PORT"],
+        user=parts["POSTGRES_USER"],
+        password=parts["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# --- the whole bench ---------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    drive: Drive
+    postgres: dict
+    jetstream: dict[str, float]
+    eventsourcing: dict[str, float] = field(default_factory=dict)
+
+
+async def measure(state: dict, requests: int, concurrency: int) -> Figures:
+    limits = httpx.Limits(
+        max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8
+    )
+    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+        print("\nSet-up (not timed)", flush=True)
+        await set_up(http, state)
+        print(
+            f"\nDriving {requests} requests through submit, offer and accept, "
+            f"{concurrency} in flight",
+            flush=True,
+        )
+        drive = await drive_requests(http, state, requests, concurrency)
+    print("\nRaw ceilings of this machine", flush=True)
+    postgres = await postgres_ceiling(state["database_url"])
+    jetstream = await jetstream_ceiling(state["nats_url"])
+    return Figures(drive, postgres, jetstream)
+
+
+def run(state: dict, *, requests: int, concurrency: int) -> int:
+    """Run the bench against the stack ``state`` describes; 0 if every request got through."""
+    if requests < 1 or concurrency < 1:
+        print("--requests and --concurrency must be at least 1")
+        return 2
+    print(
+        f"Talkoot bench against {state['urls']['requests']} and the rest "
+        f"(namespace {state['namespace']}, {os.cpu_count()} CPUs)",
+        flush=True,
+    )
+    sampler = Sampler(process_groups(state))
+    sampler.start()
+    try:
+        figures = asyncio.run(measure(state, requests, concurrency))
+        figures.eventsourcing = eventsourcing_ceiling(state["database_url"], state["nats_url"])
+    finally:
+        sampler.stop()
+    report(figures, sampler.groups, requests)
+    drive = figures.drive
+    ok = drive.finished is not None and not drive.errors and not drive.no_offer
+    return 0 if ok else 1
+
+
+def report(figures: Figures, groups: list[ProcessGroup], requests: int) -> None:
+    drive = figures.drive
+    print("\nFigures", flush=True)
+    if drive.finished is not None:
+        wall = drive.finished - drive.started
+        print(
+            f"  end to end       {requests / wall:9.1f} requests/s  "
+            f"({requests} in {wall:.2f} s, first submit to last assigned on the board)"
+        )
+    else:
+        print(f"  end to end       not all assigned within {ASSIGN_TIMEOUT_SECONDS:g} s")
+    print(
+        f"  outcome          {len(drive.accepted)} accepted and assigned, "
+        f"{len(drive.unmatched)} unmatched, {drive.no_offer} without an offer in "
+        f"{OFFER_TIMEOUT_SECONDS:g} s, {len(drive.errors)} errors"
+    )
+    for reason in sorted(set(drive.unmatched.values())):
+        print(f"                   unmatched because: {reason}")
+    for error in drive.errors[:5]:
+        print(f"                   error: {error}")
+    print(f"  submit           {spread(drive.submit_ms)}")
+    print(
+        f"  submit to offer  {spread(drive.offer_ms)}   "
+        f"(board polled every {1000 * BOARD_POLL_SECONDS:.0f} ms, {drive.board_polls} listings)"
+    )
+    print(f"  accept           {spread(drive.accept_ms)}")
+
+    end = drive.finished if drive.finished is not None else time.monotonic()
+    print(
+        "\n  process          peak RSS MB  (unshared)   CPU % mean over the drive  busiest second"
+    )
+    for group in sorted(groups, key=lambda g: -_nan0(g.cpu_between(drive.started, end))):
+        print(
+            f"  {group.name:<15} {group.peak_rss / 2**20:12.0f}  {group.peak_private / 2**20:10.0f}"
+            f"   {group.cpu_between(drive.started, end):25.0f}  "
+            f"{group.peak_cpu(drive.started, end):14.0f}"
+        )
+    total = sum(_nan0(g.cpu_between(drive.started, end)) for g in groups)
+    print(f"  {'all of them':<15} {'':12}  {'':10}   {total:25.0f}")
+    print(
+        f"  (100% CPU = one core, of {os.cpu_count()} here; postgres is the postmaster with all "
+        "its\n  backends, whose RSS counts the shared buffers once per backend, hence the "
+        "unshared column)"
+    )
+
+    pg, js, es = figures.postgres, figures.jetstream, figures.eventsourcing
+    print("\n  raw ceilings")
+    print(
+        f"  PostgreSQL INSERT, autocommit, 1 connection   {per_second(pg['sequential'])}"
+        f"   (fsync {pg['fsync']}, synchronous_commit {pg['synchronous_commit']})"
+    )
+    many = f"{PG_CONNECTIONS} connections"
+    print(f"  PostgreSQL INSERT, autocommit, {many:<14}  {per_second(pg['concurrent'])}")
+    print(f"  JetStream publish, each ack awaited           {per_second(js['sequential'])}")
+    print(f"  JetStream publish_async, batches of {NATS_BATCH}       {per_second(js['batched'])}")
+    for label, saves_per_second in es.items():
+        print(f"  eventsourcing save, {label:<25} {per_second(saves_per_second)}")
+    print(
+        "  note: the services cannot use POSTGRES_ENABLE_DB_FUNCTIONS: that insert path ignores "
+        "the\n  tracking record a consumer commits with its effects (exactly-once handling), and "
+        "it takes\n  no table lock, so notification ids may commit out of order and the outbox "
+        "relay could skip events."
+    )
+
+
+def _nan0(value: float) -> float:
+    return 0.0 if math.isnan(value) else value

@@ -1,0 +1,146 @@
+"""A service killed with SIGKILL in the middle of the flow and started again finishes the flow:
+nothing acknowledged is lost, nothing is published or applied twice, nothing charged twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from contracts.events import ContractChargedV1, OfferMadeV1, ServiceRequestedV1
+from tests.client import Talkoot, eventually, published
+
+pytestmark = pytest.mark.slow
+
+
+def submit_many(talkoot: Talkoot, category: str, region: str, count: int) -> list[str]:
+    """Submit ``count`` requests as fast as possible; return the ids that were acknowledged.
+    Submissions that hit a dead service fail and are not counted."""
+    acknowledged = []
+    with httpx.Client(timeout=5) as http:
+        for _ in range(count):
+            try:
+                response = http.post(
+                    talkoot.url("requests", "/requests"),
+                    json=talkoot.request_body(category, region),
+                )
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 201:
+                acknowledged.append(response.json()["id"])
+    return acknowledged
+
+
+def kill_during(talkoot: Talkoot, service: str, work, after: float = 0.3):
+    """Run ``work`` while ``service`` is SIGKILLed shortly after it starts; then restart it."""
+    process = talkoot.stack.processes[service]
+    result = {}
+
+    def run() -> None:
+        result["value"] = work()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(after)
+    process.kill()
+    thread.join()
+    process.start()
+    process.wait_healthy()
+    return result["value"]
+
+
+def test_matching_killed_while_offering_offers_each_request_once(talkoot: Talkoot, scope):
+    category, region = scope
+    talkoot.ready_provider(category, region, capacity=100)
+    request_ids = kill_during(
+        talkoot, "matching", lambda: submit_many(talkoot, category, region, 40)
+    )
+    assert len(request_ids) == 40  # matching was down, requests was not
+    for request_id in request_ids:
+        talkoot.wait_for_status(request_id, "offered")
+    talkoot.wait_until_quiet()
+    offers = Counter(
+        e.request_id for _, e in published(talkoot.stack, "matching") if isinstance(e, OfferMadeV1)
+    )
+    assert all(offers[r] == 1 for r in request_ids), offers
+
+
+def test_requests_killed_while_submitting_loses_nothing_acknowledged(talkoot: Talkoot, scope):
+    category, region = scope
+    talkoot.ready_provider(category, region, capacity=100)
+    request_ids = kill_during(
+        talkoot, "requests", lambda: submit_many(talkoot, category, region, 60), after=0.5
+    )
+    assert request_ids, "nothing was acknowledged before the kill"
+    more = submit_many(talkoot, category, region, 5)  # and it works again after the restart
+    assert len(more) == 5
+    for request_id in request_ids + more:
+        talkoot.wait_for_status(request_id, "offered")
+    talkoot.wait_until_quiet()
+    submitted = Counter(
+        e.request_id
+        for _, e in published(talkoot.stack, "requests")
+        if isinstance(e, ServiceRequestedV1)
+    )
+    assert all(submitted[r] == 1 for r in request_ids + more)
+
+
+def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: Talkoot, scope):
+    category, region = scope
+    provider = talkoot.ok(
+        talkoot.post(
+            "providers",
+            "/providers",
+            {
+                "name": "Neljäs osuuskunta",
+                "kind": "cooperative",
+                "categories": [category],
+                "regions": [region],
+                "capacity": 50,
+            },
+        )
+    )["id"]
+    contract_id = talkoot.contract(
+        provider, category, region, unit_price_cents=2000, budget_cents=1_000_000
+    )["id"]
+    talkoot.wait_until_quiet()
+    request_ids = [talkoot.assigned_request(category, region, provider) for _ in range(15)]
+    for request_id in request_ids:
+        talkoot.ok(
+            talkoot.post(
+                "requests",
+                f"/requests/{request_id}/completion",
+                {"provider_id": provider, "hours": 1.5},
+            )
+        )
+
+    def confirm_all() -> None:
+        for request_id in request_ids:
+            talkoot.ok(
+                talkoot.post(
+                    "requests",
+                    f"/requests/{request_id}/confirmation",
+                    {"resident_id": "resident-1"},
+                )
+            )
+
+    kill_during(talkoot, "partnerships", confirm_all, after=0.05)
+    ledger = eventually(
+        lambda: talkoot.ledger(contract_id),
+        lambda row: row["charges"] >= len(request_ids),
+        30,
+        "every confirmed request charged",
+    )
+    talkoot.wait_until_quiet()
+    ledger = talkoot.ledger(contract_id)
+    assert ledger["charges"] == 15
+    assert ledger["charged_cents"] == 15 * 3000
+    charged = Counter(
+        e.request_id
+        for _, e in published(talkoot.stack, "partnerships")
+        if isinstance(e, ContractChargedV1)
+    )
+    assert all(charged[r] == 1 for r in request_ids), charged
