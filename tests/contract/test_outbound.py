@@ -1,0 +1,155 @@
+"""Every integration event a service publishes decodes as its ``contracts/`` type, on that
+service's stream, unchanged. Each service's outbound map is fed the domain events of a full
+life of its aggregates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+import msgspec
+import pytest
+
+from contracts.events import EVENTS_BY_SERVICE, decode, encode
+from domain.matching import Job, Offer, Roster
+from domain.partnership import PartnershipContract
+from domain.providers import Provider
+from domain.requests import ServiceRequest
+from services.matching.outbound import to_integration_event as matching_out
+from services.partnerships.outbound import to_integration_event as partnerships_out
+from services.providers.outbound import to_integration_event as providers_out
+from services.requests.outbound import to_integration_event as requests_out
+
+
+def a_request_life() -> list:
+    start = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    request = ServiceRequest.submit(
+        resident_id="resident-1",
+        category="yard-work",
+        region="hollola",
+        description="Leaves",
+        window_start=start,
+        window_end=start + timedelta(hours=2),
+    )
+    request.record_offer("offer-1", "provider-1")
+    request.assign("offer-1", "provider-1", "contract-1")
+    request.report_completion("provider-1", 90)
+    request.confirm("resident-1")
+    unmatched = ServiceRequest.submit(
+        resident_id="resident-2",
+        category="yard-work",
+        region="hollola",
+        description="",
+        window_start=start,
+        window_end=start + timedelta(hours=2),
+    )
+    unmatched.record_unmatched("no eligible provider")
+    return request.collect_events() + unmatched.collect_events()
+
+
+def a_contract_life() -> list:
+    contract = PartnershipContract.propose(
+        partner_id="lahti-city",
+        provider_id="provider-1",
+        categories=["yard-work"],
+        regions=["hollola"],
+        unit_price_cents=3000,
+        budget_cents=5000,
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+    )
+    contract.sign("partner", "lahti-city")
+    contract.sign("provider", "provider-1")
+    contract.charge("request-1", 60)
+    contract.charge("request-2", 60)  # refused: 30.00 € would exceed the 20.00 € left
+    return contract.collect_events()
+
+
+def a_provider_life() -> list:
+    provider = Provider.register(
+        name="Hollolan Talkoot",
+        kind="association",
+        categories=["yard-work"],
+        regions=["hollola"],
+        capacity=2,
+    )
+    return provider.collect_events()
+
+
+def a_matching_life() -> list:
+    job = Job(id=uuid4(), category="yard-work", region="hollola", on=date(2026, 12, 1))
+    first = Offer(
+        request_id=str(job.id),
+        provider_id="p-1",
+        contract_id="c-1",
+        category="yard-work",
+        region="hollola",
+        declined_by=[],
+    )
+    job.record_offer(str(first.id), "p-1")
+    first.decline("p-1", "fully booked")
+    job.record_decline(str(first.id), "p-1")
+    second = Offer(
+        request_id=str(job.id),
+        provider_id="p-2",
+        contract_id="c-2",
+        category="yard-work",
+        region="hollola",
+        declined_by=["p-1"],
+    )
+    job.record_offer(str(second.id), "p-2")
+    second.accept("p-2")
+    job.record_taken(str(second.id), "p-2")
+    lonely = Job(id=uuid4(), category="yard-work", region="hollola", on=date(2026, 12, 1))
+    lonely.record_no_provider("no provider is registered")
+    roster = Roster()
+    roster.enrol_provider("p-1", ["yard-work"], ["hollola"], 2)
+    return (
+        first.collect_events()
+        + second.collect_events()
+        + job.collect_events()
+        + lonely.collect_events()
+        + roster.collect_events()
+    )
+
+
+LIVES = {
+    "requests": (requests_out, a_request_life),
+    "providers": (providers_out, a_provider_life),
+    "matching": (matching_out, a_matching_life),
+    "partnerships": (partnerships_out, a_contract_life),
+}
+
+
+@pytest.mark.parametrize("service", sorted(LIVES))
+def test_published_events_decode_as_their_contract_types(service):
+    outbound, life = LIVES[service]
+    published = [e for e in map(outbound, life()) if e is not None]
+    assert published
+    for event in published:
+        decoded = decode(service, encode(event))
+        assert decoded == event
+        assert type(decoded).__name__.endswith("V1")
+
+
+@pytest.mark.parametrize("service", sorted(LIVES))
+def test_a_life_publishes_every_event_type_of_its_stream(service):
+    outbound, life = LIVES[service]
+    kinds = {type(e) for e in map(outbound, life()) if e is not None}
+    union = EVENTS_BY_SERVICE[service]
+    expected = set(getattr(union, "__args__", (union,)))
+    assert kinds == expected
+
+
+@pytest.mark.parametrize("service", ["requests", "partnerships"])
+def test_every_event_of_a_service_read_by_position_is_published(service):
+    """Queries wait for a command's position on a projection of the stream, so every domain
+    event of these services must go out (or a read-your-write would wait in vain)."""
+    outbound, life = LIVES[service]
+    assert all(outbound(event) is not None for event in life())
+
+
+def test_another_services_event_does_not_decode_on_this_stream():
+    provider_event = providers_out(a_provider_life()[0])
+    with pytest.raises(msgspec.ValidationError):
+        decode("requests", encode(provider_event))
