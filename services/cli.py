@@ -253,7 +253,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    root = parser()
+    # Everything after `test` that talkoot does not know is for pytest (`talkoot test -x -q`).
+    args, extra = root.parse_known_args(argv)
+    if extra and args.command != "test":
+        root.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "test":
+        args.pytest_args = [*args.pytest_args, *extra]
     return args.run(args)
 
 
