@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from services.platform.settings import SERVICE_PORTS
+
 # Every process of a running Talkoot, in start order: (name, module, has an HTTP API).
 PROCESSES: list[tuple[str, str, bool]] = [
     ("providers", "services.providers", True),
@@ -30,7 +32,7 @@ PROCESSES: list[tuple[str, str, bool]] = [
     ("requests", "services.requests", True),
     ("projections", "projections", False),
 ]
-DEFAULT_PORTS = {"requests": 8101, "providers": 8102, "matching": 8103, "partnerships": 8104}
+DEFAULT_PORTS = SERVICE_PORTS
 DEFAULT_NATS_PORT = 4233
 
 

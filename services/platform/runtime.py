@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -43,7 +43,6 @@ class ServiceSpec:
     route_handlers: Sequence[Any]
     subscriptions: Callable[[ServiceApplication], list[Subscription]] = lambda _: []
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def supervise(name: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
@@ -163,7 +162,6 @@ def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
             await runtime.start()
             app.state.application = runtime.application
             app.state.pool = runtime.pool
-            app.state.update(spec.extra)
             yield
         finally:
             await runtime.close()

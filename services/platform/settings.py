@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from contracts.streams import DEFAULT_NAMESPACE
@@ -43,10 +42,6 @@ class Settings:
     def schema(self, service: str) -> str:
         """The PostgreSQL schema of a service's event store: ``talkoot_requests`` and so on."""
         return f"{self.namespace}_{service}".lower().replace("-", "_")
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("TALKOOT_DATA_DIR", ".talkoot")).resolve()
 
 
 def postgres_parts(url: str) -> dict[str, str]:

@@ -144,6 +144,3 @@ class ServiceApplication(Application):
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings[-1].notification.id if recordings else 0
-
-    def has_processed(self, upstream: str, position: int) -> bool:
-        return self.process_recorder.has_tracking_id(upstream, position)
