@@ -15,7 +15,7 @@ from contracts.events import (
     ContractSignedV1,
     IntegrationEvent,
 )
-from projections.schema import claim
+from projections.schema import apply_in_order
 
 PROJECTION = "ledger"
 UPSTREAM = "partnerships"
@@ -30,11 +30,7 @@ COLUMNS = (
 async def apply(
     pool: asyncpg.Pool, schema: str, event: IntegrationEvent | None, position: int, previous: int
 ) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        if not await claim(conn, schema, PROJECTION, UPSTREAM, position, previous):
-            return
-        if event is not None:
-            await _apply(conn, schema, event, position)
+    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, event, position, previous, _apply)
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

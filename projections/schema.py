@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
@@ -137,6 +139,25 @@ async def claim(
         position,
     )
     return True
+
+
+async def apply_in_order(
+    pool: asyncpg.Pool,
+    schema: str,
+    projection: str,
+    upstream: str,
+    event: Any,
+    position: int,
+    previous: int,
+    apply: Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]],
+) -> None:
+    """Apply one upstream event to a projection's tables and move its tracking, in one
+    transaction; a redelivery changes nothing. ``event`` None only moves the tracking."""
+    async with pool.acquire() as conn, conn.transaction():
+        if not await claim(conn, schema, projection, upstream, position, previous):
+            return
+        if event is not None:
+            await apply(conn, schema, event, position)
 
 
 async def wait_for(
