@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ProcessRecorder
+from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from psycopg import sql
 
@@ -84,16 +86,63 @@ def per_second(value: float) -> str:
 # --- sampling the processes: peak RSS and CPU ---------------------------------------------
 
 
-class ProcessGroup:
+class CpuSeries:
+    """Cumulative CPU seconds sampled over time, and what they say about a stretch of it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.series: list[tuple[float, float]] = []  # (monotonic time, CPU seconds used)
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """Mean CPU% between two monotonic times (100% = one core)."""
+        inside = [(t, c) for t, c in self.series if start <= t <= end]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return math.nan
+        (t0, c0), (t1, c1) = inside[0], inside[-1]
+        return 100 * (c1 - c0) / (t1 - t0)
+
+    def peak_cpu(self, start: float, end: float, window: float = 1.0) -> float:
+        """The busiest ``window`` seconds between ``start`` and ``end``, in CPU%."""
+        inside = [(t, c) for t, c in self.series if start <= t <= end]
+        best, j = math.nan, 0
+        for i, (t0, c0) in enumerate(inside):
+            j = max(j, i)
+            while j < len(inside) and inside[j][0] - t0 < window:
+                j += 1
+            if j == len(inside):
+                break
+            t1, c1 = inside[j]
+            busy = 100 * (c1 - c0) / (t1 - t0)
+            best = busy if math.isnan(best) else max(best, busy)
+        return best
+
+
+class Machine(CpuSeries):
+    """Every core's busy time: what the stack, the bench and anything else running used."""
+
+    def __init__(self) -> None:
+        super().__init__("whole machine")
+        # Time the hypervisor gave to other guests: a noisy neighbour slows every figure.
+        self.stolen = CpuSeries("stolen by the host")
+
+    def sample(self, now: float) -> None:
+        times = psutil.cpu_times()
+        # Not the sum of all fields: guest time is counted in user already, and idle,
+        # iowait and steal are time nothing here ran.
+        busy = sum(getattr(times, f, 0.0) for f in ("user", "nice", "system", "irq", "softirq"))
+        self.series.append((now, busy))
+        self.stolen.series.append((now, getattr(times, "steal", 0.0)))
+
+
+class ProcessGroup(CpuSeries):
     """One process and its descendants, sampled as a whole (PostgreSQL's backends, say).
     CPU seconds are counted per pid, so a child that exits keeps what it used."""
 
     def __init__(self, name: str, pid: int) -> None:
-        self.name = name
+        super().__init__(name)
         self.pid = pid
         self.peak_rss = 0
         self.peak_private = 0  # RSS less the shared pages each process also counts
-        self.series: list[tuple[float, float]] = []  # (monotonic time, CPU seconds used)
         self._family: dict[int, psutil.Process] = {}
         self._base: dict[int, float] = {}
         self._last: dict[int, float] = {}
@@ -131,29 +180,6 @@ class ProcessGroup:
         used = sum(self._last[pid] - self._base[pid] for pid in self._last)
         self.series.append((now, used))
 
-    def cpu_between(self, start: float, end: float) -> float:
-        """Mean CPU% between two monotonic times (100% = one core)."""
-        inside = [(t, c) for t, c in self.series if start <= t <= end]
-        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
-            return math.nan
-        (t0, c0), (t1, c1) = inside[0], inside[-1]
-        return 100 * (c1 - c0) / (t1 - t0)
-
-    def peak_cpu(self, start: float, end: float, window: float = 1.0) -> float:
-        """The busiest ``window`` seconds between ``start`` and ``end``, in CPU%."""
-        inside = [(t, c) for t, c in self.series if start <= t <= end]
-        best, j = math.nan, 0
-        for i, (t0, c0) in enumerate(inside):
-            j = max(j, i)
-            while j < len(inside) and inside[j][0] - t0 < window:
-                j += 1
-            if j == len(inside):
-                break
-            t1, c1 = inside[j]
-            busy = 100 * (c1 - c0) / (t1 - t0)
-            best = busy if math.isnan(best) else max(best, busy)
-        return best
-
 
 class Sampler(threading.Thread):
     """Samples every group every ``SAMPLE_SECONDS`` in the background, over the whole bench."""
@@ -161,6 +187,7 @@ class Sampler(threading.Thread):
     def __init__(self, groups: list[ProcessGroup]) -> None:
         super().__init__(name="bench-sampler", daemon=True)
         self.groups = groups
+        self.machine = Machine()
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -173,6 +200,7 @@ class Sampler(threading.Thread):
                 for group in self.groups:
                     group.refresh(children_of)
             now = time.monotonic()
+            self.machine.sample(now)
             for group in self.groups:
                 group.sample(now, first=n == 0)
             self._done.wait(SAMPLE_SECONDS)
@@ -239,13 +267,38 @@ def _postmaster_pid(database_url: str) -> int | None:
         return None
 
 
-# --- set-up: providers and signed contracts -----------------------------------------------
+# --- HTTP --------------------------------------------------------------------------------
 
 
-async def post(http: httpx.AsyncClient, url: str, body: dict) -> dict:
-    response = await http.post(url, json=body)
+Clients = dict[str, httpx.AsyncClient]
+
+
+@contextlib.asynccontextmanager
+async def clients(urls: dict[str, str], concurrency: int) -> AsyncIterator[Clients]:
+    """A client per service, and one for polling the board. httpcore looks at every pooled
+    connection on each request, so small pools spend less of the CPU the bench shares with
+    the stack."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with contextlib.AsyncExitStack() as stack:
+        made = {
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+            )
+            for name, url in urls.items()
+        }
+        made["board"] = await stack.enter_async_context(
+            httpx.AsyncClient(base_url=urls["requests"], timeout=30)
+        )
+        yield made
+
+
+async def post(http: httpx.AsyncClient, path: str, body: dict) -> dict:
+    response = await http.post(path, json=body)
     response.raise_for_status()
     return response.json()
+
+
+# --- set-up: providers and signed contracts -----------------------------------------------
 
 
 def provider_body(n: int) -> dict:
@@ -271,28 +324,21 @@ def contract_body(provider_id: str, today: date) -> dict:
     }
 
 
-async def set_up(http: httpx.AsyncClient, state: dict) -> list[str]:
+async def set_up(http: Clients, state: dict) -> None:
     """Register providers, each with a contract both parties have signed, and wait until
     matching has taken them in: a request that came first would find nobody."""
-    urls = state["urls"]
     today = datetime.now(UTC).date()
-    provider_ids = []
+    partnerships = http["partnerships"]
     for n in range(1, PROVIDERS + 1):
-        provider = await post(http, f"{urls['providers']}/providers", provider_body(n))
-        provider_id = provider["id"]
-        contract = await post(
-            http, f"{urls['partnerships']}/contracts", contract_body(provider_id, today)
-        )
-        contract_id = contract["id"]
-        signatures = f"{urls['partnerships']}/contracts/{contract_id}/signatures"
-        await post(http, signatures, {"party": "partner", "signed_by": PARTNER_ID})
-        await post(http, signatures, {"party": "provider", "signed_by": provider_id})
-        provider_ids.append(provider_id)
+        provider_id = (await post(http["providers"], "/providers", provider_body(n)))["id"]
+        contract = await post(partnerships, "/contracts", contract_body(provider_id, today))
+        signatures = f"/contracts/{contract['id']}/signatures"
+        for party, signer in (("partner", PARTNER_ID), ("provider", provider_id)):
+            await post(partnerships, signatures, {"party": party, "signed_by": signer})
         say(f"provider {n} registered (capacity {CAPACITY}), contract signed by both parties")
-    if not await wait_for_quiet(state["nats_url"], state["namespace"], urls):
+    if not await wait_for_quiet(state["nats_url"], state["namespace"], state["urls"]):
         say("warning: consumers were still busy after 30 s; going on anyway")
     say("matching has consumed the providers and contracts")
-    return provider_ids
 
 
 # --- the drive: submit, see the offer on the board, accept, see it assigned ----------------
@@ -313,9 +359,8 @@ class Board:
     """The request board as the bench sees it: whole listings polled every
     ``BOARD_POLL_SECONDS``, never one request at a time."""
 
-    def __init__(self, http: httpx.AsyncClient, url: str, since: datetime) -> None:
+    def __init__(self, http: httpx.AsyncClient, since: datetime) -> None:
         self.http = http
-        self.url = url
         self.since = since
         self.polls = 0
         self.errors: list[str] = []
@@ -327,7 +372,7 @@ class Board:
         offset = 0
         while True:
             response = await self.http.get(
-                f"{self.url}/requests/",
+                "/requests/",
                 params={
                     "status": status,
                     "category": CATEGORY,
@@ -389,15 +434,18 @@ class Board:
         """
         deadline = time.monotonic() + timeout
         pending = set(request_ids)
-        while pending and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             began = time.monotonic()
-            offered = {row["request_id"] for row in await self.listing("offered", OFFERED_PAGE)}
-            at = time.monotonic()
-            if not pending & offered:
-                assigned = await self.listing("assigned", OFFERED_PAGE)
-                pending -= {row["request_id"] for row in assigned}
-                if not pending:
-                    return at
+            try:
+                offered = await self.listing("offered", OFFERED_PAGE)
+                at = time.monotonic()
+                if not pending & {row["request_id"] for row in offered}:
+                    assigned = await self.listing("assigned", OFFERED_PAGE)
+                    pending -= {row["request_id"] for row in assigned}
+                    if not pending:
+                        return at
+            except httpx.HTTPError as error:
+                self.errors.append(f"board: {error!r}")
             await asyncio.sleep(max(0.0, began + BOARD_POLL_SECONDS - time.monotonic()))
         return None
 
@@ -441,13 +489,11 @@ def request_body(n: int, window_start: datetime) -> dict:
     }
 
 
-async def carry_one(
-    http: httpx.AsyncClient, urls: dict[str, str], board: Board, drive: Drive, body: dict
-) -> None:
+async def carry_one(http: Clients, board: Board, drive: Drive, body: dict) -> None:
     """One request through submit, offer (seen on the board) and accept."""
     sent = time.monotonic()
     try:
-        request_id = (await post(http, f"{urls['requests']}/requests", body))["id"]
+        request_id = (await post(http["requests"], "/requests", body))["id"]
     except httpx.HTTPError as error:
         drive.errors.append(f"submit: {error!r}")
         return
@@ -465,8 +511,8 @@ async def carry_one(
     accepting = time.monotonic()
     try:
         await post(
-            http,
-            f"{urls['matching']}/offers/{seen.offer_id}/acceptance",
+            http["matching"],
+            f"/offers/{seen.offer_id}/acceptance",
             {"provider_id": seen.provider_id},
         )
     except httpx.HTTPError as error:
@@ -476,13 +522,10 @@ async def carry_one(
     drive.accepted.add(request_id)
 
 
-async def drive_requests(
-    http: httpx.AsyncClient, state: dict, requests: int, concurrency: int
-) -> Drive:
-    urls = state["urls"]
+async def drive_requests(http: Clients, requests: int, concurrency: int) -> Drive:
     drive = Drive()
     # A second's slack: the board's submitted_at comes from the service's clock, not ours.
-    board = Board(http, urls["requests"], since=datetime.now(UTC) - timedelta(seconds=1))
+    board = Board(http["board"], since=datetime.now(UTC) - timedelta(seconds=1))
     window_start = (datetime.now(UTC) + timedelta(days=1)).replace(
         minute=0, second=0, microsecond=0
     )
@@ -491,12 +534,12 @@ async def drive_requests(
     async def worker() -> None:
         # Each worker carries one request at a time: ``concurrency`` requests in flight.
         for n in numbers:  # one shared iterator: each request is taken by one worker
-            await carry_one(http, urls, board, drive, request_body(n, window_start))
+            await carry_one(http, board, drive, request_body(n, window_start))
 
     stop = asyncio.Event()
     drive.started = time.monotonic()
     watcher = asyncio.create_task(board.watch(stop))
-    progress = asyncio.create_task(_report_progress(drive, board, stop))
+    progress = asyncio.create_task(_report_progress(drive, stop))
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     stop.set()
     await watcher
@@ -504,17 +547,23 @@ async def drive_requests(
         f"all submitted and answered after {time.monotonic() - drive.started:.1f} s; "
         f"waiting for {len(drive.accepted)} to show as assigned"
     )
-    assigned_at = await board.until_assigned(drive.accepted, ASSIGN_TIMEOUT_SECONDS)
     await progress
+    assigned_at = (
+        await board.until_assigned(drive.accepted, ASSIGN_TIMEOUT_SECONDS)
+        if drive.accepted
+        else drive.started
+    )
     if assigned_at is not None:
         unmatched_at = [board.first_seen[r].at for r in drive.unmatched]
         drive.finished = max([assigned_at, *unmatched_at])
+        elapsed = assigned_at - drive.started
+        say(f"all {len(drive.accepted)} assigned on the board after {elapsed:.1f} s")
     drive.errors.extend(board.errors)
     drive.board_polls = board.polls
     return drive
 
 
-async def _report_progress(drive: Drive, board: Board, stop: asyncio.Event) -> None:
+async def _report_progress(drive: Drive, stop: asyncio.Event) -> None:
     while not stop.is_set():
         await _sleep_until(stop, time.monotonic() + PROGRESS_SECONDS)
         say(
@@ -582,39 +631,43 @@ async def jetstream_ceiling(nats_url: str) -> dict[str, float]:
     tag = f"bench_scratch_{os.getpid()}"
     stream, subject = tag.upper(), f"{tag}.events"
     nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
-    js = nc.jetstream()
     try:
+        js = nc.jetstream()
         await js.add_stream(
             StreamConfig(
                 name=stream, subjects=[subject], storage=StorageType.FILE, duplicate_window=60
             )
         )
-        ids = itertools.count()
-
-        def headers() -> dict[str, str]:
-            return {"Nats-Msg-Id": f"bench:{next(ids)}"}
-
-        started = time.perf_counter()
-        for _ in range(NATS_MESSAGES):
-            await js.publish(subject, NATS_PAYLOAD, headers=headers())
-        sequential = time.perf_counter() - started
-        say(f"JetStream: {NATS_MESSAGES} publishes, each ack awaited, in {sequential:.2f} s")
-
-        started = time.perf_counter()
-        for _ in range(0, NATS_MESSAGES, NATS_BATCH):
-            acks = [
-                await js.publish_async(subject, NATS_PAYLOAD, headers=headers())
-                for _ in range(NATS_BATCH)
-            ]
-            await asyncio.gather(*acks)
-        batched = time.perf_counter() - started
-        say(f"JetStream: {NATS_MESSAGES} publishes in batches of {NATS_BATCH} in {batched:.2f} s")
-        return {"sequential": NATS_MESSAGES / sequential, "batched": NATS_MESSAGES / batched}
-    finally:
         try:
-            await js.delete_stream(stream)
+            return await _publish_both_ways(js, subject)
         finally:
-            await nc.close()
+            await js.delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+async def _publish_both_ways(js: JetStreamContext, subject: str) -> dict[str, float]:
+    ids = itertools.count()
+
+    def headers() -> dict[str, str]:
+        return {"Nats-Msg-Id": f"bench:{next(ids)}"}
+
+    started = time.perf_counter()
+    for _ in range(NATS_MESSAGES):
+        await js.publish(subject, NATS_PAYLOAD, headers=headers())
+    sequential = time.perf_counter() - started
+    say(f"JetStream: {NATS_MESSAGES} publishes, each ack awaited, in {sequential:.2f} s")
+
+    started = time.perf_counter()
+    for _ in range(0, NATS_MESSAGES, NATS_BATCH):
+        acks = [
+            await js.publish_async(subject, NATS_PAYLOAD, headers=headers())
+            for _ in range(NATS_BATCH)
+        ]
+        await asyncio.gather(*acks)
+    batched = time.perf_counter() - started
+    say(f"JetStream: {NATS_MESSAGES} publishes in batches of {NATS_BATCH} in {batched:.2f} s")
+    return {"sequential": NATS_MESSAGES / sequential, "batched": NATS_MESSAGES / batched}
 
 
 class ScratchApplication(Application):
@@ -686,10 +739,7 @@ class Figures:
 
 
 async def measure(state: dict, requests: int, concurrency: int) -> Figures:
-    limits = httpx.Limits(
-        max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8
-    )
-    async with httpx.AsyncClient(timeout=30, limits=limits) as http:
+    async with clients(state["urls"], concurrency) as http:
         print("\nSet-up (not timed)", flush=True)
         await set_up(http, state)
         print(
@@ -697,7 +747,7 @@ async def measure(state: dict, requests: int, concurrency: int) -> Figures:
             f"{concurrency} in flight",
             flush=True,
         )
-        drive = await drive_requests(http, state, requests, concurrency)
+        drive = await drive_requests(http, requests, concurrency)
     print("\nRaw ceilings of this machine", flush=True)
     postgres = await postgres_ceiling(state["database_url"])
     jetstream = await jetstream_ceiling(state["nats_url"])
@@ -721,23 +771,29 @@ def run(state: dict, *, requests: int, concurrency: int) -> int:
         figures.eventsourcing = eventsourcing_ceiling(state["database_url"], state["nats_url"])
     finally:
         sampler.stop()
-    report(figures, sampler.groups, requests)
+    report(figures, sampler, requests)
     drive = figures.drive
     ok = drive.finished is not None and not drive.errors and not drive.no_offer
     return 0 if ok else 1
 
 
-def report(figures: Figures, groups: list[ProcessGroup], requests: int) -> None:
-    drive = figures.drive
+def report(figures: Figures, sampler: Sampler, requests: int) -> None:
     print("\nFigures", flush=True)
-    if drive.finished is not None:
-        wall = drive.finished - drive.started
+    report_drive(figures.drive, requests)
+    end = figures.drive.finished or time.monotonic()
+    report_processes(sampler, figures.drive.started, end)
+    report_ceilings(figures)
+
+
+def report_drive(drive: Drive, requests: int) -> None:
+    wall = (drive.finished or 0.0) - drive.started
+    if drive.finished is None:
+        print(f"  end to end       not all assigned within {ASSIGN_TIMEOUT_SECONDS:g} s")
+    elif wall > 0:
         print(
             f"  end to end       {requests / wall:9.1f} requests/s  "
             f"({requests} in {wall:.2f} s, first submit to last assigned on the board)"
         )
-    else:
-        print(f"  end to end       not all assigned within {ASSIGN_TIMEOUT_SECONDS:g} s")
     print(
         f"  outcome          {len(drive.accepted)} accepted and assigned, "
         f"{len(drive.unmatched)} unmatched, {drive.no_offer} without an offer in "
@@ -754,24 +810,37 @@ def report(figures: Figures, groups: list[ProcessGroup], requests: int) -> None:
     )
     print(f"  accept           {spread(drive.accept_ms)}")
 
-    end = drive.finished if drive.finished is not None else time.monotonic()
+
+def report_processes(sampler: Sampler, start: float, end: float) -> None:
+    """Peak memory over the whole bench; CPU over the drive, busiest first."""
+    cores = os.cpu_count() or 1
     print(
         "\n  process          peak RSS MB  (unshared)   CPU % mean over the drive  busiest second"
     )
-    for group in sorted(groups, key=lambda g: -_nan0(g.cpu_between(drive.started, end))):
+    groups = sorted(sampler.groups, key=lambda g: -_nan0(g.cpu_between(start, end)))
+    for group in groups:
         print(
             f"  {group.name:<15} {group.peak_rss / 2**20:12.0f}  {group.peak_private / 2**20:10.0f}"
-            f"   {group.cpu_between(drive.started, end):25.0f}  "
-            f"{group.peak_cpu(drive.started, end):14.0f}"
+            f"   {group.cpu_between(start, end):25.0f}  {group.peak_cpu(start, end):14.0f}"
         )
-    total = sum(_nan0(g.cpu_between(drive.started, end)) for g in groups)
-    print(f"  {'all of them':<15} {'':12}  {'':10}   {total:25.0f}")
+    total = sum(_nan0(g.cpu_between(start, end)) for g in groups)
+    machine = sampler.machine.cpu_between(start, end)
+    stolen = sampler.machine.stolen.cpu_between(start, end)
+    for label, value in (
+        ("all of them", total),
+        ("whole machine", machine),
+        ("anything else", machine - total),
+        ("stolen by host", stolen),
+    ):
+        print(f"  {label:<15} {'':12}  {'':10}   {value:25.0f}")
     print(
-        f"  (100% CPU = one core, of {os.cpu_count()} here; postgres is the postmaster with all "
+        f"  (100% CPU = one core, of {cores} here; postgres is the postmaster with all "
         "its\n  backends, whose RSS counts the shared buffers once per backend, hence the "
         "unshared column)"
     )
 
+
+def report_ceilings(figures: Figures) -> None:
     pg, js, es = figures.postgres, figures.jetstream, figures.eventsourcing
     print("\n  raw ceilings")
     print(
