@@ -1,13 +1,14 @@
 """How integration events travel on JetStream: the streams, publishing, and durable consumers.
 
 Publishing sets ``Nats-Msg-Id`` to ``<service>:<position>`` so that JetStream drops a
-re-publish inside its duplicate window, ``Talkoot-Position`` so that a consumer can record
-the upstream position it processed in the same transaction as its effects, and
-``Talkoot-Previous``, the position published before it, so that a consumer can tell when a
-message comes too early (its predecessor was in flight to a consumer that crashed).
+re-publish inside its duplicate window, and ``Talkoot-Position`` so that a consumer can record
+the upstream position it processed in the same transaction as its effects.
 
-A consumer acks a message only after its effects are committed; on failure or a message that
-came too early it stops and naks the rest, so events are applied once each and in order.
+A consumer applies events one at a time, in stream order, and acks each only after its effects
+are committed. Whenever it starts (and after any failure, when it starts again) it moves its
+durable consumer back to the first message not acknowledged, so that messages a crashed or
+failed run held in flight come again before any later one: events are applied in order, and a
+redelivered one is recognised by its position and changes nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from contracts.streams import (
     EVENT_HEADER,
     MSG_ID_HEADER,
     POSITION_HEADER,
-    PREVIOUS_HEADER,
     SERVICES,
     msg_id,
     stream_name,
@@ -39,13 +39,7 @@ from contracts.streams import (
 
 log = logging.getLogger("talkoot.jetstream")
 
-# handle(event, position, previous): ``event`` is None for a message this consumer cannot read
-# (a newer event version, say); the handler must still record its position.
-Handler = Callable[[IntegrationEvent | None, int, int], Awaitable[None]]
-
-
-class OutOfOrder(Exception):
-    """A message came before its predecessor was applied; it will come again later."""
+Handler = Callable[[IntegrationEvent, int], Awaitable[None]]
 
 
 def stream_config(service: str, namespace: str) -> StreamConfig:
@@ -72,7 +66,6 @@ async def publish(
     js: JetStreamContext,
     service: str,
     position: int,
-    previous: int,
     event: IntegrationEvent,
     namespace: str,
 ) -> asyncio.Future:
@@ -84,20 +77,9 @@ async def publish(
         headers={
             MSG_ID_HEADER: msg_id(service, position),
             POSITION_HEADER: str(position),
-            PREVIOUS_HEADER: str(previous),
             EVENT_HEADER: kind,
         },
     )
-
-
-async def last_published(js: JetStreamContext, service: str, namespace: str) -> int:
-    """The position of the newest message in ``service``'s stream, 0 if it is empty."""
-    name = stream_name(service, namespace)
-    info = await js.stream_info(name)
-    if not info.state.last_seq or not info.state.messages:
-        return 0
-    message = await js.get_msg(name, seq=info.state.last_seq)
-    return int((message.headers or {}).get(POSITION_HEADER, 0))
 
 
 @dataclass(frozen=True)
@@ -116,64 +98,72 @@ async def consume(
     stop: asyncio.Event,
     *,
     batch: int = 100,
-    ack_wait: float = 10.0,
+    ack_wait: float = 30.0,
 ) -> None:
-    """Run a durable pull consumer until ``stop`` is set."""
+    """Run a durable pull consumer until ``stop`` is set.
+
+    A handler's exception ends the run (after logging); the caller starts it again, which
+    rewinds to the first unacknowledged message. One process runs each durable consumer.
+    """
+    stream = stream_name(subscription.upstream, namespace)
     sub = await js.pull_subscribe(
         f"{subject_prefix(subscription.upstream, namespace)}.>",
         durable=subscription.durable,
-        stream=stream_name(subscription.upstream, namespace),
-        config=ConsumerConfig(
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=ack_wait,
-            max_ack_pending=batch * 2,
-        ),
+        stream=stream,
+        config=await _rewound(js, stream, subscription.durable, batch, ack_wait),
     )
-    sub_name = f"{subscription.durable}<-{subscription.upstream}"
-    failures = 0
-    while not stop.is_set():
-        try:
-            messages = await sub.fetch(batch, timeout=0.5)
-        except (TimeoutError, NatsTimeoutError):
-            continue
-        for index, message in enumerate(messages):
-            headers = message.headers or {}
+    name = f"{subscription.durable} <- {subscription.upstream}"
+    try:
+        while not stop.is_set():
             try:
-                position = int(headers[POSITION_HEADER])
-                previous = int(headers.get(PREVIOUS_HEADER, 0))
-            except (KeyError, ValueError):
-                log.warning("%s: a message without a position on %s", sub_name, message.subject)
-                await message.term()
+                messages = await sub.fetch(batch, timeout=0.5)
+            except (TimeoutError, NatsTimeoutError):
                 continue
-            try:
-                event = decode(subscription.upstream, message.data)
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                # Not an event this consumer knows (a newer version, say): only its position
-                # is recorded, so that the ones after it still follow in order.
-                log.warning("%s: cannot read %s: %s", sub_name, message.subject, error)
-                event = None
-            try:
-                await subscription.handle(event, position, previous)
-            except OutOfOrder:
-                # Its predecessor is in flight elsewhere (a consumer that died holding it);
-                # JetStream redelivers that one after ack_wait, then these again.
-                for unprocessed in messages[index:]:
-                    await unprocessed.nak(delay=0.5)
-                await asyncio.sleep(0.5)
-                break
-            except Exception:
-                failures += 1
-                log.exception(
-                    "%s: failed at position %s (attempt %s); will retry",
-                    sub_name,
-                    position,
-                    failures,
-                )
-                delay = min(0.2 * 2**failures, 10.0)
-                for unprocessed in messages[index:]:
-                    await unprocessed.nak(delay=delay)
-                await asyncio.sleep(delay)
-                break
-            failures = 0
-            await message.ack()
+            for message in messages:
+                event = _read(name, subscription.upstream, message)
+                if event is not None:
+                    position, event = event
+                    try:
+                        await subscription.handle(event, position)
+                    except Exception:
+                        log.exception("%s: failed at position %s; rewinding", name, position)
+                        raise
+                await message.ack()
+    finally:
+        await sub.unsubscribe()
+
+
+async def _rewound(
+    js: JetStreamContext, stream: str, durable: str, batch: int, ack_wait: float
+) -> ConsumerConfig:
+    """The durable consumer's configuration, starting after its last acknowledged message.
+
+    JetStream cannot move a durable consumer back, so it is deleted and made again there;
+    its messages stay in the stream.
+    """
+    start = 0
+    try:
+        info = await js.consumer_info(stream, durable)
+        start = info.ack_floor.stream_seq + 1 if info.ack_floor else 0
+        await js.delete_consumer(stream, durable)
+    except NotFoundError:
+        pass
+    return ConsumerConfig(
+        durable_name=durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start > 1 else DeliverPolicy.ALL,
+        opt_start_seq=start if start > 1 else None,
+        ack_wait=ack_wait,
+        max_ack_pending=batch * 2,
+    )
+
+
+def _read(name: str, upstream: str, message) -> tuple[int, IntegrationEvent] | None:
+    """The position and event of a message, or None for one this consumer cannot read
+    (a newer event version, say), which it acknowledges and leaves alone."""
+    try:
+        position = int((message.headers or {})[POSITION_HEADER])
+        return position, decode(upstream, message.data)
+    except (KeyError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as error:
+        log.warning("%s: skipping %s: %s", name, message.subject, error)
+        return None

@@ -14,9 +14,6 @@ DUPLICATE_WINDOW_SECONDS = 15 * 60
 MSG_ID_HEADER = "Nats-Msg-Id"
 POSITION_HEADER = "Talkoot-Position"
 EVENT_HEADER = "Talkoot-Event"
-# The position of the message published just before this one in the same stream (0 for the
-# first). A consumer that has not applied that position yet knows it got this one too early.
-PREVIOUS_HEADER = "Talkoot-Previous"
 
 
 def stream_name(service: str, namespace: str = DEFAULT_NAMESPACE) -> str:

@@ -27,10 +27,8 @@ COLUMNS = (
 )
 
 
-async def apply(
-    pool: asyncpg.Pool, schema: str, event: IntegrationEvent | None, position: int, previous: int
-) -> None:
-    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, event, position, previous, _apply)
+async def apply(pool: asyncpg.Pool, schema: str, event: IntegrationEvent, position: int) -> None:
+    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, event, position, _apply)
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

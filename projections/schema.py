@@ -10,8 +10,6 @@ from typing import Any
 
 import asyncpg
 
-from contracts.jetstream import OutOfOrder
-
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -109,12 +107,10 @@ async def claim(
     projection: str,
     upstream: str,
     position: int,
-    previous: int,
 ) -> bool:
-    """Inside the projection's transaction: move its tracking from ``previous`` to ``position``.
+    """Inside the projection's transaction: move its tracking to ``position``.
 
-    False when the position was applied already (a redelivery), and then nothing must change;
-    ``OutOfOrder`` when ``previous`` has not been applied yet.
+    False when the position was applied already (a redelivery), and then nothing must change.
     """
     await conn.execute(
         f"""INSERT INTO {schema}.tracking (projection, upstream, position) VALUES ($1, $2, 0)
@@ -130,8 +126,6 @@ async def claim(
     )
     if position <= applied:
         return False
-    if previous > applied:
-        raise OutOfOrder(f"{upstream}:{position} came before {upstream}:{previous}")
     await conn.execute(
         f"UPDATE {schema}.tracking SET position = $3 WHERE projection = $1 AND upstream = $2",
         projection,
@@ -148,16 +142,14 @@ async def apply_in_order(
     upstream: str,
     event: Any,
     position: int,
-    previous: int,
     apply: Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]],
 ) -> None:
     """Apply one upstream event to a projection's tables and move its tracking, in one
-    transaction; a redelivery changes nothing. ``event`` None only moves the tracking."""
+    transaction; a redelivery changes nothing."""
     async with pool.acquire() as conn, conn.transaction():
-        if not await claim(conn, schema, projection, upstream, position, previous):
+        if not await claim(conn, schema, projection, upstream, position):
             return
-        if event is not None:
-            await apply(conn, schema, event, position)
+        await apply(conn, schema, event, position)
 
 
 async def wait_for(

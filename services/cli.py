@@ -55,7 +55,7 @@ def up(args: argparse.Namespace) -> int:
         print(f"  {'PostgreSQL':<13} {stack.database_url}")
         print(f"  {'NATS':<13} {stack.nats_url}")
         print(f"Logs in {directory / 'logs'}. Press Ctrl-C to stop.", flush=True)
-        _watch(stack)
+        _watch(stack, state_file)
     except KeyboardInterrupt:
         print("\nStopping Talkoot", flush=True)
     except Exception as error:
@@ -93,8 +93,8 @@ def _load_demo(stack: Stack, directory: Path) -> None:
     marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S%z\n"))
 
 
-def _watch(stack: Stack) -> None:
-    """Until Ctrl-C: restart a process that dies, and say so."""
+def _watch(stack: Stack, state_file: Path) -> None:
+    """Until Ctrl-C: restart a process that dies, say so, and keep the state file true."""
     while True:
         time.sleep(1)
         for name, process in stack.processes.items():
@@ -105,6 +105,7 @@ def _watch(stack: Stack) -> None:
                     flush=True,
                 )
                 process.start()
+                state_file.write_text(json.dumps(_state(stack), indent=2))
 
 
 def _alive(pid: int | None) -> bool:

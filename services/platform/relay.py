@@ -3,9 +3,7 @@
 The log is the outbox. Each event goes out as its integration event with
 ``Nats-Msg-Id = <service>:<notification id>``; once JetStream has acknowledged a batch, the relay
 records the last position under the ``outbox`` tracking name. After a crash it resumes from that
-position and re-publishes at most one batch, which JetStream drops as duplicates. Each message
-also names the position published before it, read from the stream itself at start, so that
-consumers can keep the order.
+position and re-publishes at most one batch, which JetStream drops as duplicates.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 
 from contracts.events import IntegrationEvent
-from contracts.jetstream import last_published, publish
+from contracts.jetstream import publish
 from services.platform.store import OUTBOX, ServiceApplication
 
 log = logging.getLogger("talkoot.relay")
@@ -44,7 +42,6 @@ class Relay:
         self.outbound = outbound
         self.namespace = namespace
         self.published = 0  # the last notification handled (published, or nothing to publish)
-        self.previous = 0  # the position of the last message in the stream
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Saves happen in worker threads; wake the relay from there without polling hard.
@@ -56,8 +53,6 @@ class Relay:
         failures = 0
         while not stop.is_set():
             try:
-                if not self.previous:
-                    self.previous = await last_published(self.js, self.service, self.namespace)
                 sent = await self.publish_next_batch()
             except Exception:
                 failures += 1
@@ -90,19 +85,13 @@ class Relay:
         if not notifications:
             return 0
         acks = []
-        previous = self.previous
         for notification in notifications:
             event = self.outbound(self.application.mapper.to_domain_event(notification))
-            if event is None:
-                continue
-            acks.append(
-                await publish(
-                    self.js, self.service, notification.id, previous, event, self.namespace
+            if event is not None:
+                acks.append(
+                    await publish(self.js, self.service, notification.id, event, self.namespace)
                 )
-            )
-            previous = notification.id
         await asyncio.gather(*acks)
-        self.previous = previous
         last = notifications[-1].id
         await to_thread.run_sync(recorder.insert_tracking, Tracking(OUTBOX, last))
         self.published = last
