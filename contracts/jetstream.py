@@ -4,11 +4,12 @@ Publishing sets ``Nats-Msg-Id`` to ``<service>:<position>`` so that JetStream dr
 re-publish inside its duplicate window, and ``Talkoot-Position`` so that a consumer can record
 the upstream position it processed in the same transaction as its effects.
 
-A consumer applies events one at a time, in stream order, and acks each only after its effects
-are committed. Whenever it starts (and after any failure, when it starts again) it moves its
-durable consumer back to the first message not acknowledged, so that messages a crashed or
-failed run held in flight come again before any later one: events are applied in order, and a
-redelivered one is recognised by its position and changes nothing.
+A consumer hands the events of each fetch to its handler as one run, in stream order, and acks
+them only after the handler has committed their effects. Whenever it starts (and after any
+failure, when it starts again) it moves its durable consumer back to the first message not
+acknowledged, so that messages a crashed or failed run held in flight come again before any
+later one: events are applied in order, and a redelivered one is recognised by its position and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from contracts.streams import (
 
 log = logging.getLogger("talkoot.jetstream")
 
-Handler = Callable[[IntegrationEvent, int], Awaitable[None]]
+# handle(run): apply a run of (position, event) in stream order, all or nothing.
+Handler = Callable[[list[tuple[int, IntegrationEvent]]], Awaitable[None]]
 
 
 def stream_config(service: str, namespace: str) -> StreamConfig:
@@ -119,15 +121,20 @@ async def consume(
                 messages = await sub.fetch(batch, timeout=0.5)
             except (TimeoutError, NatsTimeoutError):
                 continue
+            run = [
+                read
+                for message in messages
+                if (read := _read(name, subscription.upstream, message)) is not None
+            ]
+            if run:
+                try:
+                    await subscription.handle(run)
+                except Exception:
+                    log.exception(
+                        "%s: failed on positions %s to %s; rewinding", name, run[0][0], run[-1][0]
+                    )
+                    raise
             for message in messages:
-                event = _read(name, subscription.upstream, message)
-                if event is not None:
-                    position, event = event
-                    try:
-                        await subscription.handle(event, position)
-                    except Exception:
-                        log.exception("%s: failed at position %s; rewinding", name, position)
-                        raise
                 await message.ack()
     finally:
         await sub.unsubscribe()

@@ -44,11 +44,11 @@ async def run() -> None:
     js = nc.jetstream()
     await ensure_streams(js, namespace)
 
-    async def to_board(event, position):
-        await board.apply(pool, schema, event, position)
+    async def to_board(run):
+        await board.apply(pool, schema, run)
 
-    async def to_ledger(event, position):
-        await ledger.apply(pool, schema, event, position)
+    async def to_ledger(run):
+        await ledger.apply(pool, schema, run)
 
     subscriptions = [
         Subscription(upstream=board.UPSTREAM, durable="projection-board", handle=to_board),

@@ -26,8 +26,8 @@ COLUMNS = (
 )
 
 
-async def apply(pool: asyncpg.Pool, schema: str, event: IntegrationEvent, position: int) -> None:
-    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, event, position, _apply)
+async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
+    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

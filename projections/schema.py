@@ -101,55 +101,41 @@ async def position_of(
     return value or 0
 
 
-async def claim(
-    conn: asyncpg.Connection,
-    schema: str,
-    projection: str,
-    upstream: str,
-    position: int,
-) -> bool:
-    """Inside the projection's transaction: move its tracking to ``position``.
-
-    False when the position was applied already (a redelivery), and then nothing must change.
-    """
-    await conn.execute(
-        f"""INSERT INTO {schema}.tracking (projection, upstream, position) VALUES ($1, $2, 0)
-            ON CONFLICT DO NOTHING""",
-        projection,
-        upstream,
-    )
-    applied = await conn.fetchval(
-        f"""SELECT position FROM {schema}.tracking WHERE projection = $1 AND upstream = $2
-            FOR UPDATE""",
-        projection,
-        upstream,
-    )
-    if position <= applied:
-        return False
-    await conn.execute(
-        f"UPDATE {schema}.tracking SET position = $3 WHERE projection = $1 AND upstream = $2",
-        projection,
-        upstream,
-        position,
-    )
-    return True
-
-
 async def apply_in_order(
     pool: asyncpg.Pool,
     schema: str,
     projection: str,
     upstream: str,
-    event: Any,
-    position: int,
+    run: list[tuple[int, Any]],
     apply: Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]],
 ) -> None:
-    """Apply one upstream event to a projection's tables and move its tracking, in one
-    transaction; a redelivery changes nothing."""
+    """Apply a run of upstream events to a projection's tables and move its tracking to the
+    last, in one transaction. Events at or below the tracked position (redeliveries) are
+    skipped: they changed the tables already."""
     async with pool.acquire() as conn, conn.transaction():
-        if not await claim(conn, schema, projection, upstream, position):
-            return
-        await apply(conn, schema, event, position)
+        await conn.execute(
+            f"""INSERT INTO {schema}.tracking (projection, upstream, position)
+                VALUES ($1, $2, 0) ON CONFLICT DO NOTHING""",
+            projection,
+            upstream,
+        )
+        applied = await conn.fetchval(
+            f"""SELECT position FROM {schema}.tracking WHERE projection = $1 AND upstream = $2
+                FOR UPDATE""",
+            projection,
+            upstream,
+        )
+        todo = [(position, event) for position, event in run if position > applied]
+        for position, event in todo:
+            await apply(conn, schema, event, position)
+        if todo:
+            await conn.execute(
+                f"""UPDATE {schema}.tracking SET position = $3
+                    WHERE projection = $1 AND upstream = $2""",
+                projection,
+                upstream,
+                todo[-1][0],
+            )
 
 
 async def wait_for(

@@ -14,12 +14,20 @@ from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import Tracking
 
 from domain.errors import InvalidValue
 from domain.matching import ROSTER_ID, Job, Offer, Roster
 from services.platform.settings import Settings
-from services.platform.store import Receipt, ServiceApplication
+from services.platform.store import Changes, Receipt, ServiceApplication
+
+
+class RosterChanges(Changes):
+    """Matching's unit of work: the aggregates a run changes, and the roster it reads."""
+
+    def __init__(self, application: ServiceApplication, roster: Roster) -> None:
+        super().__init__(application)
+        self.roster = roster
+        self.add(roster)
 
 
 class MatchingApplication(ServiceApplication):
@@ -45,22 +53,28 @@ class MatchingApplication(ServiceApplication):
                 self._roster = None  # it may hold changes that were not stored
                 raise
 
-    # --- what the other services tell us -------------------------------------------------
+    @contextmanager
+    def changes(self) -> Iterator[RosterChanges]:
+        """A unit of work that holds the roster for the whole run of events."""
+        with self.roster() as roster:
+            changes = RosterChanges(self, roster)
+            yield changes
+
+    # --- what the other services tell us (a run of events, stored together) --------------
 
     def enrol_provider(
         self,
+        changes: RosterChanges,
         provider_id: str,
         categories: list[str],
         regions: list[str],
         capacity: int,
-        tracking: Tracking,
     ) -> None:
-        with self.roster() as roster:
-            roster.enrol_provider(provider_id, categories, regions, capacity)
-            self.commit(roster, tracking=tracking)
+        changes.roster.enrol_provider(provider_id, categories, regions, capacity)
 
     def add_contract(
         self,
+        changes: RosterChanges,
         contract_id: str,
         provider_id: str,
         categories: list[str],
@@ -68,37 +82,28 @@ class MatchingApplication(ServiceApplication):
         budget_cents: int,
         valid_from: date,
         valid_until: date,
-        tracking: Tracking,
     ) -> None:
-        with self.roster() as roster:
-            roster.add_contract(
-                contract_id,
-                provider_id,
-                categories,
-                regions,
-                budget_cents,
-                valid_from.isoformat(),
-                valid_until.isoformat(),
-            )
-            self.commit(roster, tracking=tracking)
+        changes.roster.add_contract(
+            contract_id,
+            provider_id,
+            categories,
+            regions,
+            budget_cents,
+            valid_from.isoformat(),
+            valid_until.isoformat(),
+        )
 
-    def update_budget(self, contract_id: str, remaining_cents: int, tracking: Tracking) -> None:
-        with self.roster() as roster:
-            roster.update_budget(contract_id, remaining_cents)
-            self.commit(roster, tracking=tracking)
+    def update_budget(self, changes: RosterChanges, contract_id: str, remaining_cents: int) -> None:
+        changes.roster.update_budget(contract_id, remaining_cents)
 
     def open_job(
-        self, request_id: str, category: str, region: str, on: date, tracking: Tracking
+        self, changes: RosterChanges, request_id: str, category: str, region: str, on: date
     ) -> None:
-        with self.roster() as roster:
-            job = Job(id=UUID(request_id), category=category, region=region, on=on)
-            offer = self._offer_next(job, roster)
-            self.commit(job, roster, offer, tracking=tracking)
+        job = Job(id=UUID(request_id), category=category, region=region, on=on)
+        changes.add(job, self._offer_next(job, changes.roster))
 
-    def release_job(self, provider_id: str, tracking: Tracking) -> None:
-        with self.roster() as roster:
-            roster.release_job(provider_id)
-            self.commit(roster, tracking=tracking)
+    def release_job(self, changes: RosterChanges, provider_id: str) -> None:
+        changes.roster.release_job(provider_id)
 
     # --- providers answer ----------------------------------------------------------------
 

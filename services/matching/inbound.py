@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from eventsourcing.persistence import Tracking
-
 from contracts.events import (
     CompletionReportedV1,
     ContractActivatedV1,
@@ -12,26 +10,27 @@ from contracts.events import (
     ServiceRequestedV1,
 )
 from contracts.jetstream import Subscription
-from services.matching.application import MatchingApplication
+from services.matching.application import MatchingApplication, RosterChanges
 from services.platform.inbound import tracked
 
 
 def subscriptions(app: MatchingApplication) -> list[Subscription]:
-    def service_requested(event: ServiceRequestedV1, tracking: Tracking) -> None:
+    def service_requested(event: ServiceRequestedV1, changes: RosterChanges) -> None:
         app.open_job(
-            event.request_id, event.category, event.region, event.window_start.date(), tracking
+            changes, event.request_id, event.category, event.region, event.window_start.date()
         )
 
-    def completion_reported(event: CompletionReportedV1, tracking: Tracking) -> None:
-        app.release_job(event.provider_id, tracking)
+    def completion_reported(event: CompletionReportedV1, changes: RosterChanges) -> None:
+        app.release_job(changes, event.provider_id)
 
-    def provider_registered(event: ProviderRegisteredV1, tracking: Tracking) -> None:
+    def provider_registered(event: ProviderRegisteredV1, changes: RosterChanges) -> None:
         app.enrol_provider(
-            event.provider_id, event.categories, event.regions, event.capacity, tracking
+            changes, event.provider_id, event.categories, event.regions, event.capacity
         )
 
-    def contract_activated(event: ContractActivatedV1, tracking: Tracking) -> None:
+    def contract_activated(event: ContractActivatedV1, changes: RosterChanges) -> None:
         app.add_contract(
+            changes,
             event.contract_id,
             event.provider_id,
             event.categories,
@@ -39,11 +38,10 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             event.budget_cents,
             event.valid_from,
             event.valid_until,
-            tracking,
         )
 
-    def contract_charged(event: ContractChargedV1, tracking: Tracking) -> None:
-        app.update_budget(event.contract_id, event.remaining_cents, tracking)
+    def contract_charged(event: ContractChargedV1, changes: RosterChanges) -> None:
+        app.update_budget(changes, event.contract_id, event.remaining_cents)
 
     return [
         Subscription(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from eventsourcing.persistence import Tracking
-
 from domain.catalogue import Catalogue
 from domain.partnership import BudgetExceeded, PartnershipContract
 from services.platform.catalogue import check_scope, load_catalogue
 from services.platform.settings import Settings
-from services.platform.store import Receipt, ServiceApplication
+from services.platform.store import Changes, Receipt, ServiceApplication
 
 
 class PartnershipsApplication(ServiceApplication):
@@ -50,17 +48,21 @@ class PartnershipsApplication(ServiceApplication):
         contract.sign(party, signed_by)
         return Receipt(str(contract.id), self.commit(contract))
 
-    def charge(
-        self, contract_id: str, request_id: str, minutes: int, tracking: Tracking | None = None
-    ) -> Receipt:
+    def charge(self, contract_id: str, request_id: str, minutes: int) -> Receipt:
         """Charge the work on a request. A refusal is stored too, then reported as
         ``BudgetExceeded`` so that the caller learns the charge did not happen."""
         contract = self.get_contract(contract_id)
         outcome = contract.charge(request_id, minutes)
-        position = self.commit(contract, tracking=tracking)
-        if not outcome.accepted and tracking is None:
+        position = self.commit(contract)
+        if not outcome.accepted:
             raise BudgetExceeded(outcome.reason)
         return Receipt(str(contract.id), position)
+
+    def charge_confirmed_work(
+        self, changes: Changes, contract_id: str, request_id: str, minutes: int
+    ) -> None:
+        """Charge a confirmed request; a refusal is kept as an event and goes on the ledger."""
+        changes.get(contract_id, "partnership contract").charge(request_id, minutes)
 
     def get_contract(self, contract_id: str) -> PartnershipContract:
         return self.get(contract_id, "partnership contract")

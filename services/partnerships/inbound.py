@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from eventsourcing.persistence import Tracking
-
 from contracts.events import RequestConfirmedV1
 from contracts.jetstream import Subscription
 from services.partnerships.application import PartnershipsApplication
 from services.platform.inbound import tracked
+from services.platform.store import Changes
 
 
 def subscriptions(app: PartnershipsApplication) -> list[Subscription]:
-    def request_confirmed(event: RequestConfirmedV1, tracking: Tracking) -> None:
-        app.charge(event.contract_id, event.request_id, event.minutes, tracking)
+    def request_confirmed(event: RequestConfirmedV1, changes: Changes) -> None:
+        app.charge_confirmed_work(changes, event.contract_id, event.request_id, event.minutes)
 
     return [
         Subscription(

@@ -1,9 +1,10 @@
-"""Runs a service's handlers for other services' integration events, exactly once each.
+"""Runs a service's use cases for other services' integration events, exactly once each.
 
-A handler is a synchronous use case of the Application that receives the event and the
-``Tracking`` of its upstream position and passes that tracking to ``commit``: the effects and the
-position are stored in one transaction. A redelivered event is recognised and skipped. Events
-no handler wants are acknowledged without touching the store.
+The consumer hands over the events it fetched as one run. The use cases for them change
+aggregates through one ``Changes`` unit of work, which is stored in one transaction with the
+position of the last event (its tracking record): effects and position commit together, and a
+redelivered event is recognised by its position and skipped. Events no use case wants are
+acknowledged without touching the store.
 """
 
 from __future__ import annotations
@@ -17,19 +18,18 @@ from eventsourcing.persistence import Tracking
 from contracts.events import IntegrationEvent, event_type
 from contracts.jetstream import Handler
 from domain.errors import DomainError
-from services.platform.errors import Conflict
-from services.platform.store import ServiceApplication
+from services.platform.store import Changes, ServiceApplication
 
 log = logging.getLogger("talkoot.inbound")
 
-UseCase = Callable[[IntegrationEvent, Tracking], None]
+UseCase = Callable[[IntegrationEvent, Changes], None]
 
 
 class Inbound:
-    """The use cases a service runs for one upstream stream, each event applied once.
+    """The use cases a service runs for one upstream stream.
 
     The consumer of a stream runs in this process only, so the last position it applied is
-    kept in memory between events, read from the store when the consumer (re)starts.
+    kept in memory between runs, read from the store when the consumer (re)starts.
     """
 
     def __init__(
@@ -40,36 +40,36 @@ class Inbound:
         self.handlers = handlers
         self.applied: int | None = None
 
-    def apply_once(self, event: IntegrationEvent, position: int) -> None:
-        handler = self.handlers.get(type(event))
-        if handler is None:
-            return  # not for this service
+    def apply(self, run: list[tuple[int, IntegrationEvent]]) -> None:
         if self.applied is None:
             self.applied = self.application.process_recorder.max_tracking_id(self.upstream) or 0
-        if position <= self.applied:
-            return  # a redelivery: it was applied already
-        tracking = Tracking(self.upstream, position)
+        todo = [(p, e) for p, e in run if p > self.applied and type(e) in self.handlers]
+        if not todo:
+            return
+        last = todo[-1][0]
         try:
-            handler(event, tracking)
-        except Conflict:
-            self.applied = None  # read it again: a racing run may have applied it
-            raise  # the consumer rewinds and the event comes again
-        except DomainError as error:
-            # The event no longer applies (say, the request was already assigned). Record that
-            # it was seen, so that it is not retried for ever, and say so in the log.
-            log.warning(
-                "%s ignored %s at %s:%s: %s",
-                self.application.service,
-                event_type(event),
-                self.upstream,
-                position,
-                error.message,
-            )
-            self.application.commit(tracking=tracking)
+            with self.application.changes() as changes:
+                for position, event in todo:
+                    try:
+                        self.handlers[type(event)](event, changes)
+                    except DomainError as error:
+                        # The event no longer applies (say, the request was assigned already);
+                        # use cases check before they change anything, so skipping is safe.
+                        log.warning(
+                            "%s ignored %s at %s:%s: %s",
+                            self.application.service,
+                            event_type(event),
+                            self.upstream,
+                            position,
+                            error.message,
+                        )
+                self.application.commit(
+                    *changes.aggregates.values(), tracking=Tracking(self.upstream, last)
+                )
         except BaseException:
-            self.applied = None
-            raise
-        self.applied = position
+            self.applied = None  # read it again: the run may have been applied by another
+            raise  # the consumer rewinds and the events come again
+        self.applied = last
 
 
 def tracked(
@@ -78,7 +78,7 @@ def tracked(
     """An async consumer handler that applies ``handlers`` once each, in a worker thread."""
     inbound = Inbound(application, upstream, handlers)
 
-    async def handle(event: IntegrationEvent, position: int) -> None:
-        await to_thread.run_sync(inbound.apply_once, event, position)
+    async def handle(run: list[tuple[int, IntegrationEvent]]) -> None:
+        await to_thread.run_sync(inbound.apply, run)
 
     return handle

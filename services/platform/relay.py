@@ -2,14 +2,16 @@
 
 The log is the outbox. Each event goes out as its integration event with
 ``Nats-Msg-Id = <service>:<notification id>``; once JetStream has acknowledged a batch, the relay
-records the last position under the ``outbox`` tracking name. After a crash it resumes from that
-position and re-publishes at most one batch, which JetStream drops as duplicates.
+records how far it got under the ``outbox`` tracking name (when idle, and every second under
+load). After a crash it resumes from there and re-publishes at most that last second's events,
+which JetStream drops as duplicates (its duplicate window is far longer).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from anyio import to_thread
@@ -26,6 +28,7 @@ log = logging.getLogger("talkoot.relay")
 Outbound = Callable[[DomainEventProtocol], IntegrationEvent | None]
 
 BATCH = 500
+RECORD_EVERY_SECONDS = 1.0
 IDLE_POLL_SECONDS = 0.5
 
 
@@ -42,6 +45,8 @@ class Relay:
         self.outbound = outbound
         self.namespace = namespace
         self.published = 0  # the last notification handled (published, or nothing to publish)
+        self._recorded = 0
+        self._recorded_at = time.monotonic()
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Saves happen in worker threads; wake the relay from there without polling hard.
@@ -50,6 +55,7 @@ class Relay:
     async def run(self, stop: asyncio.Event) -> None:
         recorder = self.application.process_recorder
         self.published = await to_thread.run_sync(recorder.max_tracking_id, OUTBOX) or 0
+        self._recorded = self.published
         failures = 0
         while not stop.is_set():
             try:
@@ -62,6 +68,8 @@ class Relay:
             failures = 0
             if sent:
                 continue
+            if self._recorded < self.published:
+                await self.record_position()
             self._wake.clear()
             stop_waiter = asyncio.ensure_future(stop.wait())
             wake_waiter = asyncio.ensure_future(self._wake.wait())
@@ -72,6 +80,21 @@ class Relay:
             )
             stop_waiter.cancel()
             wake_waiter.cancel()
+        if self._recorded < self.published:
+            try:
+                await self.record_position()
+            except Exception:  # the next start re-publishes from the older position instead
+                log.warning("%s relay could not record its position on the way out", self.service)
+
+    async def record_position(self) -> None:
+        """Store how far the relay has published. Done when idle and at most every
+        RECORD_EVERY_SECONDS under load, not per batch: after a crash the relay re-publishes
+        from here, and JetStream drops what it has seen."""
+        published = self.published
+        await to_thread.run_sync(
+            self.application.process_recorder.insert_tracking, Tracking(OUTBOX, published)
+        )
+        self._recorded, self._recorded_at = published, time.monotonic()
 
     @property
     def service(self) -> str:
@@ -93,8 +116,9 @@ class Relay:
                 )
         await asyncio.gather(*acks)
         last = notifications[-1].id
-        await to_thread.run_sync(recorder.insert_tracking, Tracking(OUTBOX, last))
         self.published = last
+        if time.monotonic() - self._recorded_at >= RECORD_EVERY_SECONDS:
+            await self.record_position()
         return len(notifications)
 
     async def lag(self) -> int:

@@ -8,7 +8,8 @@ another service's event are committed in one transaction with the position of th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -79,6 +80,31 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
     }
 
 
+class Changes:
+    """The aggregates a run of upstream events changes, to be stored in one transaction.
+
+    ``get`` hands out the same object for the same id, so that two events of one run about the
+    same request see each other's effects.
+    """
+
+    def __init__(self, application: ServiceApplication) -> None:
+        self.application = application
+        self.aggregates: dict[UUID, Any] = {}
+
+    def get(self, aggregate_id: str | UUID, kind: str = "item") -> Any:
+        try:
+            return self.aggregates[UUID(str(aggregate_id))]
+        except (KeyError, ValueError):
+            aggregate = self.application.get(aggregate_id, kind)
+            self.aggregates[aggregate.id] = aggregate
+            return aggregate
+
+    def add(self, *aggregates: Any) -> None:
+        for aggregate in aggregates:
+            if aggregate is not None:
+                self.aggregates[aggregate.id] = aggregate
+
+
 class ServiceApplication(Application):
     """Base of the services' Applications: one per service, in that service's schema."""
 
@@ -125,6 +151,11 @@ class ServiceApplication(Application):
             return self.repository.get(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
             raise NotFound(f"no {kind} with id {aggregate_id}") from None
+
+    @contextmanager
+    def changes(self) -> Iterator[Changes]:
+        """A unit of work for a run of upstream events; see ``services.platform.inbound``."""
+        yield Changes(self)
 
     def commit(self, *aggregates: Any, tracking: Tracking | None = None) -> int:
         """Save, and return the notification position of the last new event (0 if none).

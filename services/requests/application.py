@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from eventsourcing.persistence import Tracking
-
 from domain.catalogue import Catalogue
 from domain.requests import ServiceRequest
 from services.platform.catalogue import check_scope, load_catalogue
 from services.platform.settings import Settings
-from services.platform.store import Receipt, ServiceApplication
+from services.platform.store import Changes, Receipt, ServiceApplication
 
 
 class RequestsApplication(ServiceApplication):
@@ -56,23 +54,17 @@ class RequestsApplication(ServiceApplication):
     def get_request(self, request_id: str) -> ServiceRequest:
         return self.get(request_id, "service request")
 
-    # --- what matching tells us ----------------------------------------------------------
+    # --- what matching tells us (a run of events, stored together) ---------------------
 
     def record_offer(
-        self, request_id: str, offer_id: str, provider_id: str, tracking: Tracking
+        self, changes: Changes, request_id: str, offer_id: str, provider_id: str
     ) -> None:
-        request = self.get_request(request_id)
-        request.record_offer(offer_id, provider_id)
-        self.commit(request, tracking=tracking)
+        changes.get(request_id, "service request").record_offer(offer_id, provider_id)
 
     def assign(
-        self, request_id: str, offer_id: str, provider_id: str, contract_id: str, tracking: Tracking
+        self, changes: Changes, request_id: str, offer_id: str, provider_id: str, contract_id: str
     ) -> None:
-        request = self.get_request(request_id)
-        request.assign(offer_id, provider_id, contract_id)
-        self.commit(request, tracking=tracking)
+        changes.get(request_id, "service request").assign(offer_id, provider_id, contract_id)
 
-    def record_unmatched(self, request_id: str, reason: str, tracking: Tracking) -> None:
-        request = self.get_request(request_id)
-        request.record_unmatched(reason)
-        self.commit(request, tracking=tracking)
+    def record_unmatched(self, changes: Changes, request_id: str, reason: str) -> None:
+        changes.get(request_id, "service request").record_unmatched(reason)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from eventsourcing.persistence import Tracking
-
 from contracts.events import NoProviderFoundV1, OfferAcceptedV1, OfferMadeV1
 from contracts.jetstream import Subscription
 from services.platform.inbound import tracked
+from services.platform.store import Changes
 from services.requests.application import RequestsApplication
 
 
 def subscriptions(app: RequestsApplication) -> list[Subscription]:
-    def offer_made(event: OfferMadeV1, tracking: Tracking) -> None:
-        app.record_offer(event.request_id, event.offer_id, event.provider_id, tracking)
+    def offer_made(event: OfferMadeV1, changes: Changes) -> None:
+        app.record_offer(changes, event.request_id, event.offer_id, event.provider_id)
 
-    def offer_accepted(event: OfferAcceptedV1, tracking: Tracking) -> None:
-        app.assign(event.request_id, event.offer_id, event.provider_id, event.contract_id, tracking)
+    def offer_accepted(event: OfferAcceptedV1, changes: Changes) -> None:
+        app.assign(changes, event.request_id, event.offer_id, event.provider_id, event.contract_id)
 
-    def no_provider_found(event: NoProviderFoundV1, tracking: Tracking) -> None:
-        app.record_unmatched(event.request_id, event.reason, tracking)
+    def no_provider_found(event: NoProviderFoundV1, changes: Changes) -> None:
+        app.record_unmatched(changes, event.request_id, event.reason)
 
     handlers = {
         OfferMadeV1: offer_made,
