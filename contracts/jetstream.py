@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 import msgspec
@@ -137,7 +138,33 @@ async def consume(
             for message in messages:
                 await message.ack()
     finally:
-        await sub.unsubscribe()
+        with suppress(Exception):  # the connection may be closing already
+            await sub.unsubscribe()
+
+
+async def follow(
+    js: JetStreamContext, subscription: Subscription, namespace: str, stop: asyncio.Event
+) -> None:
+    """``consume`` until ``stop``, starting it again after a failure (a handler's, or NATS
+    going away for a moment), with a growing pause between attempts."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await consume(js, subscription, namespace, stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            failures += 1
+            log.warning(
+                "%s <- %s stopped (%s times); starting again",
+                subscription.durable,
+                subscription.upstream,
+                failures,
+                exc_info=failures == 1,
+            )
+            await asyncio.sleep(min(0.2 * failures, 5.0))
+        else:
+            return
 
 
 async def _rewound(

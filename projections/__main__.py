@@ -15,7 +15,7 @@ import sys
 import asyncpg
 import nats
 
-from contracts.jetstream import Subscription, consume, ensure_streams
+from contracts.jetstream import Subscription, ensure_streams, follow
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import board, ledger
 from projections.schema import ensure_read_models, read_schema
@@ -61,18 +61,6 @@ async def run() -> None:
     # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py
     await nc.close()
     await pool.close()
-
-
-async def follow(js, subscription: Subscription, namespace: str, stop: asyncio.Event) -> None:
-    """Run one consumer, restarting it after an unexpected failure (say, NATS restarting)."""
-    failures = 0
-    while not stop.is_set():
-        try:
-            await consume(js, subscription, namespace, stop)
-        except Exception:
-            failures += 1
-            log.exception("%s stopped (%s); restarting", subscription.durable, failures)
-            await asyncio.sleep(min(0.5 * failures, 5.0))
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 
 from anyio import to_thread
 from eventsourcing.domain import DomainEventProtocol
@@ -53,12 +54,15 @@ class Relay:
         application.on_new_events(lambda: loop.call_soon_threadsafe(self._wake.set))
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Publish until ``stop``; a failure (PostgreSQL or NATS away) is retried with a pause."""
         recorder = self.application.process_recorder
-        self.published = await to_thread.run_sync(recorder.max_tracking_id, OUTBOX) or 0
-        self._recorded = self.published
+        started = False
         failures = 0
         while not stop.is_set():
             try:
+                if not started:
+                    self.published = await to_thread.run_sync(recorder.max_tracking_id, OUTBOX) or 0
+                    self._recorded, started = self.published, True
                 sent = await self.publish_next_batch()
             except Exception:
                 failures += 1
@@ -69,7 +73,8 @@ class Relay:
             if sent:
                 continue
             if self._recorded < self.published:
-                await self.record_position()
+                with suppress(Exception):  # tried again when next idle
+                    await self.record_position()
             self._wake.clear()
             stop_waiter = asyncio.ensure_future(stop.wait())
             wake_waiter = asyncio.ensure_future(self._wake.wait())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +22,7 @@ from anyio import to_thread
 from litestar import Litestar
 from nats.aio.client import Client as NATS
 
-from contracts.jetstream import Subscription, consume, ensure_streams
+from contracts.jetstream import Subscription, ensure_streams, follow
 from projections.schema import ensure_read_models
 from services.platform.http import create_app
 from services.platform.relay import Outbound, Relay
@@ -43,21 +43,6 @@ class ServiceSpec:
     route_handlers: Sequence[Any]
     subscriptions: Callable[[ServiceApplication], list[Subscription]] = lambda _: []
     description: str = ""
-
-
-async def supervise(name: str, run: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
-    """Keep a background loop running until ``stop``; a crash is logged and the loop restarted."""
-    failures = 0
-    while not stop.is_set():
-        try:
-            await run()
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            failures += 1
-            log.exception("%s stopped unexpectedly (%s); restarting", name, failures)
-            await asyncio.sleep(min(0.5 * failures, 5.0))
 
 
 async def connect_nats(settings: Settings, name: str) -> NATS:
@@ -108,15 +93,14 @@ class Runtime:
         js = self.nc.jetstream()
         await ensure_streams(js, settings.namespace)
         self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
-        self._background(f"{spec.name} relay", lambda: self.relay.run(self.stop))
+        self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{spec.name} relay"))
         for sub in spec.subscriptions(self.application):
-            self._background(
-                f"{spec.name} consumer of {sub.upstream}",
-                lambda sub=sub: consume(js, sub, settings.namespace, self.stop),
+            self.tasks.append(
+                asyncio.create_task(
+                    follow(js, sub, settings.namespace, self.stop),
+                    name=f"{spec.name} consumer of {sub.upstream}",
+                )
             )
-
-    def _background(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
-        self.tasks.append(asyncio.create_task(supervise(name, run, self.stop), name=name))
 
     async def close(self) -> None:
         self.stop.set()

@@ -55,15 +55,8 @@ class DateAsISO(Transcoding):
 
 
 def ensure_schema(settings: Settings, schema: str) -> None:
-    parts = postgres_parts(settings.database_url)
-    with psycopg.connect(
-        dbname=parts["POSTGRES_DBNAME"],
-        host=parts["POSTGRES_HOST"],
-        port=parts["POSTGRES_PORT"],
-        user=parts["POSTGRES_USER"],
-        password=parts["POSTGRES_PASSWORD"],
-        autocommit=True,
-    ) as conn:
+    """eventsourcing creates its tables but not the schema they live in."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
