@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -23,8 +24,14 @@ def data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir or os.environ.get("TALKOOT_DATA_DIR") or ROOT / ".talkoot").resolve()
 
 
+def tell(message: str = "", *, err: bool = False) -> None:
+    """Print, but never let a closed terminal or pipe stop a shutdown half-way."""
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr if err else sys.stdout, flush=True)
+
+
 def say(message: str) -> None:
-    print(f"  {message}", flush=True)
+    tell(f"  {message}")
 
 
 # --- up ----------------------------------------------------------------------------------
@@ -38,35 +45,43 @@ def up(args: argparse.Namespace) -> int:
         print(f"Talkoot is already running (pid in {state_file}); see `talkoot status`.")
         return 1
 
-    # SIGTERM stops us as Ctrl-C does, so `kill <pid>` also shuts everything down cleanly.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    print(f"Starting Talkoot (data in {directory})", flush=True)
+    # SIGTERM (`kill <pid>`) and SIGHUP (the terminal closing) stop everything as Ctrl-C does.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+    tell(f"Starting Talkoot (data in {directory})")
     started = time.monotonic()
+    code = 0
     try:
         stack.start(say)
         directory.mkdir(parents=True, exist_ok=True)
         state_file.write_text(json.dumps(_state(stack), indent=2))
         if args.demo:
             _load_demo(stack, directory)
-        print(f"\nTalkoot is up in {time.monotonic() - started:.1f} s:")
+        tell(f"\nTalkoot is up in {time.monotonic() - started:.1f} s:")
         for name in ("requests", "providers", "matching", "partnerships"):
-            print(f"  {name:<13} {stack.url(name)}   (API docs: {stack.url(name)}/schema)")
-        print(f"  {'projections':<13} keeps the request board and the contract ledger")
-        print(f"  {'PostgreSQL':<13} {stack.database_url}")
-        print(f"  {'NATS':<13} {stack.nats_url}")
-        print(f"Logs in {directory / 'logs'}. Press Ctrl-C to stop.", flush=True)
+            tell(f"  {name:<13} {stack.url(name)}   (API docs: {stack.url(name)}/schema)")
+        tell(f"  {'projections':<13} keeps the request board and the contract ledger")
+        tell(f"  {'PostgreSQL':<13} {stack.database_url}")
+        tell(f"  {'NATS':<13} {stack.nats_url}")
+        tell(f"Logs in {directory / 'logs'}. Press Ctrl-C to stop.")
         _watch(stack, state_file)
     except KeyboardInterrupt:
-        print("\nStopping Talkoot", flush=True)
+        tell("\nStopping Talkoot")
     except Exception as error:
-        print(f"\nTalkoot could not start: {error}", file=sys.stderr, flush=True)
+        tell(f"\nTalkoot could not start: {error}", err=True)
+        code = 1
+    finally:
+        # Ignore further Ctrl-C while the processes stop: a second one must not orphan them.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stack.stop(say)
         state_file.unlink(missing_ok=True)
-        return 1
-    stack.stop(say)
-    state_file.unlink(missing_ok=True)
-    print("Stopped. The data is kept; `talkoot up` starts it again.")
-    return 0
+    if code == 0:
+        tell("Stopped. The data is kept; `talkoot up` starts it again.")
+    return code
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _state(stack: Stack) -> dict:
@@ -99,10 +114,9 @@ def _watch(stack: Stack, state_file: Path) -> None:
         time.sleep(1)
         for name, process in stack.processes.items():
             if not process.running():
-                print(
+                tell(
                     f"  {name} exited with {process.process.returncode}; restarting "
-                    f"(log: {process.log_path})",
-                    flush=True,
+                    f"(log: {process.log_path})"
                 )
                 process.start()
                 state_file.write_text(json.dumps(_state(stack), indent=2))
