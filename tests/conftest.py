@@ -28,7 +28,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
         nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
         ports={name: free_port() for name in DEFAULT_PORTS},
         nats_port=free_port(),
-        extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "10"},
+        extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3"},
     )
     stack.start()
     yield stack

@@ -1,0 +1,91 @@
+"""The event transport on a real NATS: a re-publish is dropped by its Nats-Msg-Id, and a
+consumer whose handler fails rewinds, so every event is applied once and in order."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import nats
+
+from contracts.events import ProviderRegisteredV1
+from contracts.jetstream import Subscription, ensure_streams, follow, publish
+from contracts.streams import stream_name
+from deploy.stack import Stack
+
+
+def registered(n: int) -> ProviderRegisteredV1:
+    return ProviderRegisteredV1(
+        occurred_at=datetime.now(UTC),
+        provider_id=f"p-{n}",
+        name=f"Provider {n}",
+        kind="cooperative",
+        categories=["yard-work"],
+        regions=["hollola"],
+        capacity=1,
+    )
+
+
+def run(coroutine):
+    return asyncio.run(asyncio.wait_for(coroutine, 60))
+
+
+def test_a_republished_event_is_dropped_as_a_duplicate(stack: Stack):
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        nc = await nats.connect(stack.nats_url)
+        js = nc.jetstream()
+        try:
+            await ensure_streams(js, namespace)
+            first = await (await publish(js, "providers", 7, registered(7), namespace))
+            again = await (await publish(js, "providers", 7, registered(7), namespace))
+            info = await js.stream_info(stream_name("providers", namespace))
+            return bool(first.duplicate), bool(again.duplicate), info.state.messages
+        finally:
+            for service in ("requests", "providers", "matching", "partnerships"):
+                await js.delete_stream(stream_name(service, namespace))
+            await nc.close()
+
+    assert run(scenario()) == (False, True, 1)
+
+
+def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: Stack):
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    applied: list[int] = []
+    failed = False
+
+    async def handle(events):
+        nonlocal failed
+        for position, _ in events:
+            if position in applied:
+                continue  # what a tracking record does for a real consumer
+            if position == 4 and not failed:
+                failed = True
+                raise RuntimeError("the database went away for a moment")
+            applied.append(position)
+
+    async def scenario():
+        nc = await nats.connect(stack.nats_url)
+        js = nc.jetstream()
+        stop = asyncio.Event()
+        try:
+            await ensure_streams(js, namespace)
+            for position in range(1, 9):
+                await (await publish(js, "providers", position, registered(position), namespace))
+            task = asyncio.create_task(
+                follow(js, Subscription("providers", "test", handle), namespace, stop)
+            )
+            while len(applied) < 8:
+                await asyncio.sleep(0.05)
+            stop.set()
+            await task
+        finally:
+            for service in ("requests", "providers", "matching", "partnerships"):
+                await js.delete_stream(stream_name(service, namespace))
+            await nc.close()
+
+    run(scenario())
+    assert failed
+    assert applied == [1, 2, 3, 4, 5, 6, 7, 8]
