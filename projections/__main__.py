@@ -6,6 +6,7 @@ contract ledger, each with its own durable consumer, until SIGINT or SIGTERM.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -64,6 +65,12 @@ async def run() -> None:
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        prog="python -m projections",
+        description="Keeps the request board and the contract ledger in PostgreSQL from the "
+        "services' JetStream streams. Configured from the environment: TALKOOT_DATABASE_URL and "
+        "TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, TALKOOT_LOG_LEVEL.",
+    ).parse_args()
     logging.basicConfig(
         level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

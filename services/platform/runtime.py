@@ -7,6 +7,7 @@ the process cleanly: the relay and consumers finish the message in hand and the 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
@@ -163,6 +164,14 @@ def configure_logging() -> None:
 
 
 def serve(spec: ServiceSpec) -> None:
+    argparse.ArgumentParser(
+        prog=f"python -m services.{spec.name}",
+        description=f"{spec.title}: {spec.description} Serves HTTP (OpenAPI at /schema, "
+        "health at /health), publishes its events to JetStream and consumes what it needs. "
+        "Configured from the environment: TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), "
+        f"TALKOOT_NAMESPACE, TALKOOT_HOST, TALKOOT_{spec.name.upper()}_PORT, "
+        "TALKOOT_READ_WAIT_SECONDS, TALKOOT_LOG_LEVEL. `talkoot up` starts all of them.",
+    ).parse_args()
     configure_logging()
     settings = Settings.from_env()
     app = build_app(spec, settings)
