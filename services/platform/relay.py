@@ -30,6 +30,7 @@ Outbound = Callable[[DomainEventProtocol], IntegrationEvent | None]
 
 BATCH = 500
 RECORD_EVERY_SECONDS = 1.0
+COALESCE_SECONDS = 0.005
 IDLE_POLL_SECONDS = 0.5
 
 
@@ -85,6 +86,10 @@ class Relay:
             )
             stop_waiter.cancel()
             wake_waiter.cancel()
+            if self._wake.is_set():
+                # Saves come in bursts: a moment's pause lets one select and one flush to NATS
+                # carry several events instead of one each.
+                await asyncio.sleep(COALESCE_SECONDS)
         if self._recorded < self.published:
             try:
                 await self.record_position()
