@@ -7,6 +7,7 @@ so its schemas and streams start empty and never mix with a running `talkoot up`
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import uuid
@@ -33,6 +34,34 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
     stack.start()
     yield stack
     stack.stop()
+    if not stack.embedded:
+        forget(stack)
+
+
+def forget(stack: Stack) -> None:
+    """Drop the session's schemas and streams from servers that outlive the session."""
+    import asyncio
+
+    import nats
+    import psycopg
+
+    from contracts.streams import SERVICES, stream_name
+
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        for (schema,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{stack.namespace}_%",)
+        ).fetchall():
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+    async def delete_streams() -> None:
+        nc = await nats.connect(stack.nats_url)
+        js = nc.jetstream()
+        for service in SERVICES:
+            with contextlib.suppress(Exception):
+                await js.delete_stream(stream_name(service, stack.namespace))
+        await nc.close()
+
+    asyncio.run(delete_streams())
 
 
 @pytest.fixture(scope="session")
