@@ -1,7 +1,8 @@
 """``python -m projections``: the projector process that keeps the read models up to date.
 
-It follows the requests stream into the request board and the partnerships stream into the
-contract ledger, each with its own durable consumer, until SIGINT or SIGTERM.
+It follows the requests stream into the request board, the partnerships stream into the
+contract ledger and the providers stream into the provider directory, each with its own durable
+consumer, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import nats
 
 from contracts.jetstream import Subscription, ensure_streams, follow
 from contracts.streams import DEFAULT_NAMESPACE
-from projections import board, ledger
+from projections import board, directory, ledger
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
@@ -51,9 +52,15 @@ async def run() -> None:
     async def to_ledger(run):
         await ledger.apply(pool, schema, run)
 
+    async def to_directory(run):
+        await directory.apply(pool, schema, run)
+
     subscriptions = [
         Subscription(upstream=board.UPSTREAM, durable="projection-board", handle=to_board),
         Subscription(upstream=ledger.UPSTREAM, durable="projection-ledger", handle=to_ledger),
+        Subscription(
+            upstream=directory.UPSTREAM, durable="projection-directory", handle=to_directory
+        ),
     ]
     log.info("projecting into schema %s", schema)
     tasks = [asyncio.create_task(follow(js, sub, namespace, stop)) for sub in subscriptions]
@@ -67,9 +74,10 @@ async def run() -> None:
 def main() -> None:
     argparse.ArgumentParser(
         prog="python -m projections",
-        description="Keeps the request board and the contract ledger in PostgreSQL from the "
-        "services' JetStream streams. Configured from the environment: TALKOOT_DATABASE_URL and "
-        "TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, TALKOOT_LOG_LEVEL.",
+        description="Keeps the request board, the contract ledger and the provider directory "
+        "in PostgreSQL from the services' JetStream streams. Configured from the environment: "
+        "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, "
+        "TALKOOT_LOG_LEVEL.",
     ).parse_args()
     logging.basicConfig(
         level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),

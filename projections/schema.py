@@ -78,6 +78,16 @@ CREATE TABLE IF NOT EXISTS {s}.ledger_entries (
     reason text,
     at timestamptz NOT NULL
 );
+CREATE TABLE IF NOT EXISTS {s}.directory (
+    provider_id text PRIMARY KEY,
+    name text NOT NULL,
+    kind text NOT NULL,
+    categories text[] NOT NULL,
+    regions text[] NOT NULL,
+    capacity integer NOT NULL,
+    registered_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
 CREATE INDEX IF NOT EXISTS ledger_entries_contract ON {s}.ledger_entries (contract_id, position);
 """
 

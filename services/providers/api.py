@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
+from litestar.params import Parameter
 from msgspec import Meta
 
 from domain.providers import MAX_CAPACITY, ProviderKind
-from services.platform.http import CommandResult, result_of
+from projections import directory
+from projections.schema import read_schema
+from services.platform.http import CommandResult, caught_up, result_of
 from services.providers.application import ProvidersApplication
 
 Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
@@ -37,6 +41,17 @@ class ProviderView(msgspec.Struct):
     version: int
 
 
+class DirectoryEntry(msgspec.Struct):
+    provider_id: str
+    name: str
+    kind: str
+    categories: list[str]
+    regions: list[str]
+    capacity: int
+    registered_at: datetime
+    position: int
+
+
 class ProvidersController(Controller):
     path = "/providers"
     tags = ["providers"]
@@ -56,6 +71,33 @@ class ProvidersController(Controller):
                 contact=data.contact,
             )
         )
+
+    @get("/", summary="The provider directory")
+    async def list_providers(
+        self,
+        state: State,
+        category: str | None = None,
+        region: str | None = None,
+        kind: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+        position: Annotated[
+            int | None, Parameter(ge=0, description="wait until the directory has this position")
+        ] = None,
+    ) -> list[DirectoryEntry]:
+        """Registered providers by name, optionally those doing a category, working in a
+        region, or of a kind."""
+        await caught_up(state, directory.PROJECTION, directory.UPSTREAM, position)
+        rows = await directory.list_providers(
+            state.pool,
+            read_schema(state.settings.namespace),
+            category=category,
+            region=region,
+            kind=kind,
+            limit=limit,
+            offset=offset,
+        )
+        return msgspec.convert(rows, list[DirectoryEntry])
 
     @get("/{provider_id:str}", sync_to_thread=True, summary="A provider's record")
     def get_provider(self, provider_id: str, state: State) -> ProviderView:

@@ -15,8 +15,36 @@ pytestmark = pytest.mark.slow
 def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, scope):
     category, region = scope
 
+    # 2. (first, here) A provider registers; the directory lists it.
+    registered = talkoot.ok(
+        talkoot.post(
+            "providers",
+            "/providers",
+            {
+                "name": "Ahtialan kyläyhdistys",
+                "kind": "village_group",
+                "categories": [category],
+                "regions": [region],
+                "capacity": 2,
+            },
+        )
+    )
+    provider_id = registered["id"]
+    listed = talkoot.ok(
+        talkoot.get(
+            "providers",
+            "/providers",
+            category=category,
+            region=region,
+            position=registered["position"],
+        ),
+        200,
+    )
+    assert [(p["provider_id"], p["name"], p["kind"]) for p in listed] == [
+        (provider_id, "Ahtialan kyläyhdistys", "village_group")
+    ]
+
     # 1. A municipal partner proposes a contract; it is active only when both have signed.
-    provider_id = talkoot.register_provider(category, region, capacity=2)
     proposed = talkoot.contract(provider_id, category, region, unit_price_cents=3500, sign=False)
     contract_id = proposed["id"]
     assert talkoot.ledger(contract_id, proposed["position"])["status"] == "proposed"
