@@ -139,3 +139,45 @@ def test_every_published_event_decodes_as_its_contract(talkoot: Talkoot, scope):
         for _, event in messages:
             assert type(event).__name__.endswith("V1")
             assert event.occurred_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("service", "paths"),
+    [
+        (
+            "requests",
+            {
+                "/requests",
+                "/requests/{request_id}",
+                "/requests/{request_id}/completion",
+                "/requests/{request_id}/confirmation",
+                "/health",
+            },
+        ),
+        ("providers", {"/providers", "/providers/{provider_id}", "/health"}),
+        (
+            "matching",
+            {
+                "/offers/{offer_id}",
+                "/offers/{offer_id}/acceptance",
+                "/offers/{offer_id}/decline",
+                "/health",
+            },
+        ),
+        (
+            "partnerships",
+            {
+                "/contracts",
+                "/contracts/{contract_id}",
+                "/ledger",
+                "/contracts/{contract_id}/signatures",
+                "/contracts/{contract_id}/charges",
+                "/health",
+            },
+        ),
+    ],
+)
+def test_each_service_describes_its_api_in_openapi(talkoot: Talkoot, service, paths):
+    document = talkoot.ok(talkoot.get(service, "/schema/openapi.json"), 200)
+    assert document["openapi"].startswith("3.")
+    assert paths <= set(document["paths"]), sorted(document["paths"])
