@@ -270,6 +270,14 @@ class Stack:
             env[f"TALKOOT_{name.upper()}_PORT"] = str(port)
         return env
 
+    def check_ports(self) -> None:
+        for name, port in self.ports.items():
+            if port_open(port):
+                raise RuntimeError(
+                    f"port {port} for {name} is taken by another program; "
+                    f"set TALKOOT_{name.upper()}_PORT to a free one"
+                )
+
     def start_processes(self, progress: Callable[[str], None] = lambda _: None) -> None:
         env = self.environment()
         for name, module, has_api in PROCESSES:
@@ -288,6 +296,7 @@ class Stack:
 
     def start(self, progress: Callable[[str], None] = lambda _: None) -> None:
         try:
+            self.check_ports()
             self.start_infrastructure(progress)
             self.start_processes(progress)
         except BaseException:
