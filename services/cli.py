@@ -175,7 +175,7 @@ def status(args: argparse.Namespace) -> int:
         print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} messages")
         for consumer in stream["consumers"]:
             print(
-                f"      consumer {consumer['name']:<20} lag {consumer['pending']:>6}"
+                f"      consumer {consumer['name']:<22} lag {consumer['pending']:>6}"
                 f"   in flight {consumer['in_flight']:>4}   redelivered {consumer['redelivered']}"
             )
     return 0 if healthy else 1
