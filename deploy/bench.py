@@ -31,7 +31,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from psycopg import sql
 
-from deploy.stack import PROCESSES, wait_for_quiet
+from deploy.stack import wait_for_quiet
 from services.platform.settings import Settings, postgres_parts
 from services.platform.store import ensure_schema, store_env
 
@@ -222,35 +222,12 @@ def _children_map() -> dict[int, list[int]]:
 def process_groups(state: dict) -> list[ProcessGroup]:
     """The services and the projector, plus nats-server, PostgreSQL and this client when
     they can be found: they share the same cores, so they are part of where the time goes."""
-    groups = [ProcessGroup(name, pid) for name, pid in live_processes(state).items()]
+    # `talkoot up` keeps stack.json true when it restarts a process.
+    groups = [ProcessGroup(name, pid) for name, pid in state["processes"].items()]
     if (postmaster := _postmaster_pid(state["database_url"])) is not None:
         groups.append(ProcessGroup("postgres", postmaster))
     groups.append(ProcessGroup("bench client", os.getpid()))
     return groups
-
-
-def live_processes(state: dict) -> dict[str, int]:
-    """``state["processes"]`` and nats-server, as children of ``talkoot up`` now: it restarts
-    a process that dies, and the pid in stack.json is then the dead one's."""
-    modules = {module: name for name, module, _ in PROCESSES}
-    found: dict[str, int] = {}
-    try:
-        children = psutil.Process(state["pid"]).children()
-    except psutil.Error:
-        children = []
-    for child in children:
-        try:
-            command = child.cmdline()
-        except psutil.Error:
-            continue
-        if len(command) >= 3 and command[-2] == "-m" and command[-1] in modules:
-            found[modules[command[-1]]] = child.pid
-        elif command and Path(command[0]).name == "nats-server":
-            found["nats-server"] = child.pid
-    for name, pid in state["processes"].items():
-        if found.setdefault(name, pid) != pid:
-            say(f"{name} has been restarted since `talkoot up` began: sampling pid {found[name]}")
-    return found
 
 
 def _postmaster_pid(database_url: str) -> int | None:

@@ -32,7 +32,6 @@ PROCESSES: list[tuple[str, str, bool]] = [
     ("requests", "services.requests", True),
     ("projections", "projections", False),
 ]
-DEFAULT_PORTS = SERVICE_PORTS
 DEFAULT_NATS_PORT = 4233
 
 
@@ -219,7 +218,7 @@ class Stack:
     namespace: str = "talkoot"
     database_url: str | None = None
     nats_url: str | None = None
-    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     nats_port: int = DEFAULT_NATS_PORT
     extra_env: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = None
@@ -231,7 +230,7 @@ class Stack:
         """Named PostgreSQL, NATS, namespace and ports from ``TALKOOT_*``, defaults otherwise."""
         ports = {
             name: int(os.environ.get(f"TALKOOT_{name.upper()}_PORT", default))
-            for name, default in DEFAULT_PORTS.items()
+            for name, default in SERVICE_PORTS.items()
         }
         return cls(
             data_dir=data_dir,
@@ -302,13 +301,6 @@ class Stack:
         except BaseException:
             self.stop()
             raise
-
-    def restart(self, name: str) -> ServiceProcess:
-        process = self.processes[name]
-        process.stop()
-        process.start()
-        process.wait_healthy()
-        return process
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from deploy.stack import DEFAULT_NATS_PORT, DEFAULT_PORTS, Stack, stream_report
+from deploy.stack import DEFAULT_NATS_PORT, Stack, stream_report
+from services.platform.settings import SERVICE_PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,13 +86,21 @@ def _interrupt(*_: object) -> None:
 
 
 def _state(stack: Stack) -> dict:
+    processes = {name: p.process.pid for name, p in stack.processes.items() if p.process}
+    if stack.nats is not None and stack.nats.process is not None:
+        processes["nats-server"] = stack.nats.process.pid
     return {
         "pid": os.getpid(),
         "namespace": stack.namespace,
         "database_url": stack.database_url,
         "nats_url": stack.nats_url,
         "urls": {name: stack.url(name) for name in stack.ports},
-        "processes": {name: p.process.pid for name, p in stack.processes.items() if p.process},
+        "processes": {
+            **{name: p.process.pid for name, p in stack.processes.items() if p.process},
+            **(
+                {"nats-server": stack.nats.process.pid} if stack.nats and stack.nats.process else {}
+            ),
+        },
     }
 
 
@@ -139,7 +148,7 @@ def status(args: argparse.Namespace) -> int:
     state_file = data_dir(args) / "stack.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     running = _alive(state.get("pid"))
-    urls = state.get("urls") or {n: f"http://127.0.0.1:{p}" for n, p in DEFAULT_PORTS.items()}
+    urls = state.get("urls") or {n: f"http://127.0.0.1:{p}" for n, p in SERVICE_PORTS.items()}
     nats_url = os.environ.get("TALKOOT_NATS_URL") or state.get("nats_url")
     namespace = os.environ.get("TALKOOT_NAMESPACE") or state.get("namespace", "talkoot")
     print("talkoot up: " + (f"running (pid {state['pid']})" if running else "not running"))

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack import DEFAULT_PORTS, Stack, free_port
+from deploy.stack import Stack, free_port
+from services.platform.catalogue import load_catalogue
+from services.platform.settings import SERVICE_PORTS
 from tests.client import Talkoot
 
 
@@ -27,7 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
         nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
-        ports={name: free_port() for name in DEFAULT_PORTS},
+        ports={name: free_port() for name in SERVICE_PORTS},
         nats_port=free_port(),
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3"},
     )
@@ -72,27 +74,9 @@ def talkoot(stack: Stack) -> Talkoot:
 
 _scopes = itertools.count()
 
-CATEGORIES = [
-    "snow-clearing",
-    "yard-work",
-    "shopping-help",
-    "elderly-visit",
-    "small-repairs",
-    "event-help",
-]
-REGIONS = [
-    "lahti-keskusta",
-    "lahti-mukkula",
-    "lahti-laune",
-    "lahti-kivimaa",
-    "lahti-ahtiala",
-    "lahti-liipola",
-    "nastola",
-    "hollola",
-    "orimattila",
-    "heinola",
-    "asikkala",
-]
+# Every (category, region) pair of the catalogue, each for one test at most.
+CATEGORIES = list(load_catalogue().categories)
+REGIONS = list(load_catalogue().regions)
 
 
 @pytest.fixture

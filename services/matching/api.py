@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from msgspec import Meta
 
 from services.matching.application import MatchingApplication
-from services.platform.http import CommandResult, result_of
+from services.platform.store import Receipt
 
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
 
@@ -42,18 +42,18 @@ class OffersController(Controller):
     tags = ["offers"]
 
     @post("/{offer_id:str}/acceptance", sync_to_thread=True, summary="Accept an offer")
-    def accept(self, offer_id: str, data: Answer, state: State) -> CommandResult:
+    def accept(self, offer_id: str, data: Answer, state: State) -> Receipt:
         """The offered provider takes the job; the request becomes assigned to it under the
         offer's contract. Only one answer counts: a second one gets 409."""
         app: MatchingApplication = state.application
-        return result_of(app.accept(offer_id, data.provider_id))
+        return app.accept(offer_id, data.provider_id)
 
     @post("/{offer_id:str}/decline", sync_to_thread=True, summary="Decline an offer")
-    def decline(self, offer_id: str, data: Decline, state: State) -> CommandResult:
+    def decline(self, offer_id: str, data: Decline, state: State) -> Receipt:
         """The offered provider declines; the job is offered to the next eligible provider,
         or the request becomes unmatched with the reason."""
         app: MatchingApplication = state.application
-        return result_of(app.decline(offer_id, data.provider_id, data.reason))
+        return app.decline(offer_id, data.provider_id, data.reason)
 
     @get("/{offer_id:str}", sync_to_thread=True, summary="An offer and its state")
     def get_offer(self, offer_id: str, state: State) -> OfferView:

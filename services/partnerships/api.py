@@ -16,7 +16,8 @@ from projections import ledger
 from projections.schema import read_schema
 from services.partnerships.application import PartnershipsApplication
 from services.platform.errors import NotFound
-from services.platform.http import CommandResult, caught_up, result_of
+from services.platform.http import caught_up
+from services.platform.store import Receipt
 
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
 Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
@@ -91,35 +92,33 @@ class ContractsController(Controller):
     tags = ["contracts"]
 
     @post("/", sync_to_thread=True, summary="Propose a partnership contract")
-    def propose(self, data: NewContract, state: State) -> CommandResult:
+    def propose(self, data: NewContract, state: State) -> Receipt:
         """A municipal partner proposes scope, unit price per hour (cents), budget cap (cents)
         and validity to a provider. It is active once both have signed."""
-        return result_of(
-            application(state).propose(
-                partner_id=data.partner_id,
-                provider_id=data.provider_id,
-                categories=data.categories,
-                regions=data.regions,
-                unit_price_cents=data.unit_price_cents,
-                budget_cents=data.budget_cents,
-                valid_from=data.valid_from,
-                valid_until=data.valid_until,
-            )
+        return application(state).propose(
+            partner_id=data.partner_id,
+            provider_id=data.provider_id,
+            categories=data.categories,
+            regions=data.regions,
+            unit_price_cents=data.unit_price_cents,
+            budget_cents=data.budget_cents,
+            valid_from=data.valid_from,
+            valid_until=data.valid_until,
         )
 
     @post("/{contract_id:str}/signatures", sync_to_thread=True, summary="Sign a contract")
-    def sign(self, contract_id: str, data: Signature, state: State) -> CommandResult:
+    def sign(self, contract_id: str, data: Signature, state: State) -> Receipt:
         """The partner (``signed_by`` = partner id) or the provider (``signed_by`` = provider
         id) signs. The second signature activates the contract."""
-        return result_of(application(state).sign(contract_id, data.party.value, data.signed_by))
+        return application(state).sign(contract_id, data.party.value, data.signed_by)
 
     @post("/{contract_id:str}/charges", sync_to_thread=True, summary="Charge work to a contract")
-    def charge(self, contract_id: str, data: NewCharge, state: State) -> CommandResult:
+    def charge(self, contract_id: str, data: NewCharge, state: State) -> Receipt:
         """Charge hours of work on a request at the contract's unit price. Confirmed requests
         are charged automatically; this is for work settled outside that flow. A charge past
         the remaining budget is refused (409, rule ``budget_exceeded``) and the refusal kept."""
         minutes = round(data.hours * 60)
-        return result_of(application(state).charge(contract_id, data.request_id, minutes))
+        return application(state).charge(contract_id, data.request_id, minutes)
 
     @get("/{contract_id:str}", summary="A contract's ledger")
     async def get_contract(

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
@@ -27,7 +26,6 @@ from litestar.status_codes import (
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
 from services.platform.errors import Conflict, NotFound, NotYetVisible
-from services.platform.store import Receipt
 
 STATUS_OF: list[tuple[type[DomainError], int]] = [
     (NotFound, HTTP_404_NOT_FOUND),
@@ -76,20 +74,6 @@ def create_app(
         exception_handlers={DomainError: domain_error_response},
         openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description),
     )
-
-
-class CommandResult(msgspec.Struct):
-    """What every command answers: the id it acted on and the position of its last event.
-
-    Pass ``position`` to the matching query (``?position=``) to read your own write.
-    """
-
-    id: str
-    position: int
-
-
-def result_of(receipt: Receipt) -> CommandResult:
-    return CommandResult(id=receipt.id, position=receipt.position)
 
 
 async def caught_up(state: State, projection: str, upstream: str, position: int | None) -> None:

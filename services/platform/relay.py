@@ -12,21 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from contextlib import suppress
 
 from anyio import to_thread
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 
-from contracts.events import IntegrationEvent
 from contracts.jetstream import publish
+from services.platform.outbound import Outbound
 from services.platform.store import OUTBOX, ServiceApplication
 
 log = logging.getLogger("talkoot.relay")
-
-Outbound = Callable[[DomainEventProtocol], IntegrationEvent | None]
 
 BATCH = 500
 RECORD_EVERY_SECONDS = 1.0

@@ -26,7 +26,8 @@ from nats.aio.client import Client as NATS
 from contracts.jetstream import Subscription, ensure_streams, follow
 from projections.schema import ensure_read_models
 from services.platform.http import create_app
-from services.platform.relay import Outbound, Relay
+from services.platform.outbound import Outbound
+from services.platform.relay import Relay
 from services.platform.settings import Settings
 from services.platform.store import ServiceApplication
 

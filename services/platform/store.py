@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
 
+import msgspec
 import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
@@ -31,9 +31,11 @@ from services.platform.errors import Conflict, NotFound
 from services.platform.settings import Settings, postgres_parts
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What a command returns: the id it acted on and the position of its last event."""
+class Receipt(msgspec.Struct, frozen=True):
+    """What every command returns: the id it acted on and the position of its last event.
+
+    Pass ``position`` to the matching query (``?position=``) to read your own write.
+    """
 
     id: str
     position: int

@@ -14,7 +14,8 @@ from msgspec import Meta
 from domain.providers import MAX_CAPACITY, ProviderKind
 from projections import directory
 from projections.schema import read_schema
-from services.platform.http import CommandResult, caught_up, result_of
+from services.platform.http import caught_up
+from services.platform.store import Receipt
 from services.providers.application import ProvidersApplication
 
 Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
@@ -57,19 +58,17 @@ class ProvidersController(Controller):
     tags = ["providers"]
 
     @post("/", sync_to_thread=True, summary="Register a community provider")
-    def register(self, data: NewProvider, state: State) -> CommandResult:
+    def register(self, data: NewProvider, state: State) -> Receipt:
         """A cooperative, association, village group or social enterprise registers what it
         does, where, and how many jobs it takes at once."""
         app: ProvidersApplication = state.application
-        return result_of(
-            app.register(
-                name=data.name,
-                kind=data.kind.value,
-                categories=data.categories,
-                regions=data.regions,
-                capacity=data.capacity,
-                contact=data.contact,
-            )
+        return app.register(
+            name=data.name,
+            kind=data.kind.value,
+            categories=data.categories,
+            regions=data.regions,
+            capacity=data.capacity,
+            contact=data.contact,
         )
 
     @get("/", summary="The provider directory")

@@ -15,7 +15,8 @@ from msgspec import Meta
 from projections import board
 from projections.schema import read_schema
 from services.platform.errors import NotFound
-from services.platform.http import CommandResult, caught_up, result_of
+from services.platform.http import caught_up
+from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -69,34 +70,28 @@ class RequestsController(Controller):
     tags = ["requests"]
 
     @post("/", sync_to_thread=True, summary="Submit a service request")
-    def submit(self, data: NewRequest, state: State) -> CommandResult:
+    def submit(self, data: NewRequest, state: State) -> Receipt:
         """A resident asks for a service in a category and region, within a wished window."""
-        return result_of(
-            application(state).submit(
-                resident_id=data.resident_id,
-                category=data.category,
-                region=data.region,
-                description=data.description,
-                window_start=data.window_start,
-                window_end=data.window_end,
-            )
+        return application(state).submit(
+            resident_id=data.resident_id,
+            category=data.category,
+            region=data.region,
+            description=data.description,
+            window_start=data.window_start,
+            window_end=data.window_end,
         )
 
     @post("/{request_id:str}/completion", sync_to_thread=True, summary="Report completion")
-    def report_completion(
-        self, request_id: str, data: CompletionReport, state: State
-    ) -> CommandResult:
+    def report_completion(self, request_id: str, data: CompletionReport, state: State) -> Receipt:
         """The assigned provider reports the work done and the hours, in quarter hours."""
         minutes = round(data.hours * 60)
-        return result_of(
-            application(state).report_completion(request_id, data.provider_id, minutes)
-        )
+        return application(state).report_completion(request_id, data.provider_id, minutes)
 
     @post("/{request_id:str}/confirmation", sync_to_thread=True, summary="Confirm the work")
-    def confirm(self, request_id: str, data: Confirmation, state: State) -> CommandResult:
+    def confirm(self, request_id: str, data: Confirmation, state: State) -> Receipt:
         """The resident who made the request confirms the work was done; the contract is
         charged."""
-        return result_of(application(state).confirm(request_id, data.resident_id))
+        return application(state).confirm(request_id, data.resident_id)
 
     @get("/{request_id:str}", summary="One request on the board")
     async def get_request(

@@ -16,6 +16,13 @@ def refused(talkoot: Talkoot, service: str, path: str, body, status: int) -> dic
     return response.json()
 
 
+@pytest.fixture
+def assigned(talkoot: Talkoot, scope) -> tuple[str, str]:
+    """A request assigned to a provider of this test's own: (provider_id, request_id)."""
+    provider_id, _ = talkoot.ready_provider(*scope)
+    return provider_id, talkoot.assigned_request(*scope, provider_id)
+
+
 def mentions(error: dict, named: str) -> bool:
     """The error names ``named`` as its field or rule, or in the validation message."""
     messages = [
@@ -67,10 +74,8 @@ def test_a_body_that_is_not_json_is_refused(talkoot: Talkoot):
 
 
 @pytest.mark.parametrize("hours", [-1, 0, 0.1, 25, "two"])
-def test_completion_with_impossible_hours_is_refused(talkoot: Talkoot, scope, hours):
-    category, region = scope
-    provider_id, _ = talkoot.ready_provider(category, region)
-    request_id = talkoot.assigned_request(category, region, provider_id)
+def test_completion_with_impossible_hours_is_refused(talkoot: Talkoot, assigned, hours):
+    provider_id, request_id = assigned
     error = refused(
         talkoot,
         "requests",
@@ -81,10 +86,8 @@ def test_completion_with_impossible_hours_is_refused(talkoot: Talkoot, scope, ho
     assert names(error) == {"hours"}
 
 
-def test_only_the_assigned_provider_reports_completion(talkoot: Talkoot, scope):
-    category, region = scope
-    provider_id, _ = talkoot.ready_provider(category, region)
-    request_id = talkoot.assigned_request(category, region, provider_id)
+def test_only_the_assigned_provider_reports_completion(talkoot: Talkoot, assigned):
+    _, request_id = assigned
     error = refused(
         talkoot,
         "requests",
@@ -95,10 +98,8 @@ def test_only_the_assigned_provider_reports_completion(talkoot: Talkoot, scope):
     assert names(error) == {"provider_id"}
 
 
-def test_only_the_requesting_resident_confirms(talkoot: Talkoot, scope):
-    category, region = scope
-    provider_id, _ = talkoot.ready_provider(category, region)
-    request_id = talkoot.assigned_request(category, region, provider_id)
+def test_only_the_requesting_resident_confirms(talkoot: Talkoot, assigned):
+    provider_id, request_id = assigned
     talkoot.ok(
         talkoot.post(
             "requests",
@@ -116,10 +117,8 @@ def test_only_the_requesting_resident_confirms(talkoot: Talkoot, scope):
     assert names(error) == {"resident_id"}
 
 
-def test_confirming_before_completion_is_the_wrong_state(talkoot: Talkoot, scope):
-    category, region = scope
-    provider_id, _ = talkoot.ready_provider(category, region)
-    request_id = talkoot.assigned_request(category, region, provider_id)
+def test_confirming_before_completion_is_the_wrong_state(talkoot: Talkoot, assigned):
+    _, request_id = assigned
     error = refused(
         talkoot,
         "requests",

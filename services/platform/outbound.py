@@ -1,0 +1,38 @@
+"""From a service's domain events to the integration events it publishes.
+
+Domain events and their integration events name the same facts the same way, so each service
+declares only which domain event becomes which integration event and under which field the
+aggregate's id goes; the fields are copied by name. A field the domain event lacks fails loudly
+(the contract tests run every published type through this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from contracts.events import IntegrationEvent
+
+# domain event class -> (integration event class, the field that carries the aggregate's id)
+Published = dict[type, tuple[type[IntegrationEvent], str]]
+
+# What the relay calls for each stored event.
+Outbound = Callable[[Any], IntegrationEvent | None]
+
+
+def translation(published: Published) -> Outbound:
+    """The relay's map for a service: its integration event for a domain event, or None for
+    an event that stays inside the service."""
+
+    def to_integration_event(event: Any) -> IntegrationEvent | None:
+        try:
+            kind, id_field = published[type(event)]
+        except KeyError:
+            return None
+        values = {"occurred_at": event.timestamp, id_field: str(event.originator_id)}
+        for name in kind.__struct_fields__:
+            if name not in values:
+                values[name] = getattr(event, name)
+        return kind(**values)
+
+    return to_integration_event
