@@ -10,9 +10,8 @@ from litestar.datastructures import State
 from msgspec import Meta
 
 from services.matching.application import MatchingApplication
+from services.platform.http import Id
 from services.platform.store import Receipt
-
-Id = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
 class Answer(msgspec.Struct, forbid_unknown_fields=True):

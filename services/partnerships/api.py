@@ -16,13 +16,10 @@ from projections import ledger
 from projections.schema import read_schema
 from services.partnerships.application import PartnershipsApplication
 from services.platform.errors import NotFound
-from services.platform.http import caught_up
+from services.platform.http import Codes, Hours, Id, caught_up, minutes_of
 from services.platform.store import Receipt
 
-Id = Annotated[str, Meta(min_length=1, max_length=200)]
-Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
 Cents = Annotated[int, Meta(gt=0, le=10**12)]
-Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25)]
 
 
 class NewContract(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,7 +114,7 @@ class ContractsController(Controller):
         """Charge hours of work on a request at the contract's unit price. Confirmed requests
         are charged automatically; this is for work settled outside that flow. A charge past
         the remaining budget is refused (409, rule ``budget_exceeded``) and the refusal kept."""
-        minutes = round(data.hours * 60)
+        minutes = minutes_of(data.hours)
         return application(state).charge(contract_id, data.request_id, minutes)
 
     @get("/{contract_id:str}", summary="A contract's ledger")

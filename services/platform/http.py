@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
@@ -22,10 +22,23 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
+from msgspec import Meta
 
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
 from services.platform.errors import Conflict, NotFound, NotYetVisible
+
+# Field types the services' request bodies share; msgspec checks them at the edge and a
+# failure names the field.
+Id = Annotated[str, Meta(min_length=1, max_length=200)]
+Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
+Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25, description="in quarter hours")]
+
+
+def minutes_of(hours: float) -> int:
+    """Worked hours (validated as quarter hours) as the whole minutes the domain counts."""
+    return round(hours * 60)
+
 
 STATUS_OF: list[tuple[type[DomainError], int]] = [
     (NotFound, HTTP_404_NOT_FOUND),

@@ -14,11 +14,9 @@ from msgspec import Meta
 from domain.providers import MAX_CAPACITY, ProviderKind
 from projections import directory
 from projections.schema import read_schema
-from services.platform.http import caught_up
+from services.platform.http import Codes, caught_up
 from services.platform.store import Receipt
 from services.providers.application import ProvidersApplication
-
-Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
 
 
 class NewProvider(msgspec.Struct, forbid_unknown_fields=True):

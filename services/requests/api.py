@@ -15,12 +15,10 @@ from msgspec import Meta
 from projections import board
 from projections.schema import read_schema
 from services.platform.errors import NotFound
-from services.platform.http import caught_up
+from services.platform.http import Hours, Id, caught_up, minutes_of
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 
-Id = Annotated[str, Meta(min_length=1, max_length=200)]
-Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25)]
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 
 
@@ -84,7 +82,7 @@ class RequestsController(Controller):
     @post("/{request_id:str}/completion", sync_to_thread=True, summary="Report completion")
     def report_completion(self, request_id: str, data: CompletionReport, state: State) -> Receipt:
         """The assigned provider reports the work done and the hours, in quarter hours."""
-        minutes = round(data.hours * 60)
+        minutes = minutes_of(data.hours)
         return application(state).report_completion(request_id, data.provider_id, minutes)
 
     @post("/{request_id:str}/confirmation", sync_to_thread=True, summary="Confirm the work")
