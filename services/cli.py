@@ -284,7 +284,12 @@ def main(argv: list[str] | None = None) -> int:
         root.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "test":
         args.pytest_args = [*args.pytest_args, *extra]
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # `talkoot status | head`: the reader has gone; stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":
