@@ -29,6 +29,22 @@ class ServiceRequestedV1(IntegrationEvent, frozen=True, kw_only=True):
     description: str
     window_start: datetime
     window_end: datetime
+    # Added in place (optional, so older payloads still decode): where the work is, how the
+    # request came in, the series it belongs to and the provider the series prefers.
+    address: str = ""
+    lat: float | None = None
+    long: float | None = None
+    channel: str = "api"  # api | open311 | series
+    series_id: str | None = None
+    preferred_provider_id: str | None = None
+
+
+class RequestRescheduledV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The resident moved the wished window before the request was assigned."""
+
+    request_id: str
+    window_start: datetime
+    window_end: datetime
 
 
 class RequestOfferedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -49,6 +65,26 @@ class RequestUnmatchedV1(IntegrationEvent, frozen=True, kw_only=True):
     reason: str
 
 
+class RequestCancelledV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The resident cancelled. ``provider_id`` names the provider it was offered or assigned
+    to, who is told by this event; after assignment ``reason`` is never empty."""
+
+    request_id: str
+    resident_id: str
+    reason: str
+    was_status: str
+    provider_id: str | None = None
+    offer_id: str | None = None
+
+
+class RequestExpiredV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The wished window passed before any provider took the request."""
+
+    request_id: str
+    reason: str
+    was_status: str
+
+
 class CompletionReportedV1(IntegrationEvent, frozen=True, kw_only=True):
     request_id: str
     provider_id: str
@@ -62,15 +98,95 @@ class RequestConfirmedV1(IntegrationEvent, frozen=True, kw_only=True):
     provider_id: str
     contract_id: str
     minutes: int
+    # resident | automatic (nobody answered in time) | upheld | adjusted (a partner's ruling)
+    how: str = "resident"
+
+
+class RequestDisputedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The resident disputes the reported completion instead of confirming it."""
+
+    request_id: str
+    resident_id: str
+    provider_id: str
+    contract_id: str
+    partner_id: str
+    minutes: int
+    reason: str
+
+
+class DisputeResolvedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A municipal partner ruled: ``upheld`` and ``adjusted`` are followed by
+    RequestConfirmedV1 with the minutes to charge; ``voided`` means nothing is charged."""
+
+    request_id: str
+    partner_id: str
+    provider_id: str
+    contract_id: str
+    outcome: str  # upheld | adjusted | voided
+    minutes: int
+    note: str
+
+
+class RequestRatedV1(IntegrationEvent, frozen=True, kw_only=True):
+    request_id: str
+    resident_id: str
+    provider_id: str
+    stars: int
+    comment: str
+
+
+class SeriesStartedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A resident set up recurring requests: ``rule`` is weekly, monthly or snowfall."""
+
+    series_id: str
+    resident_id: str
+    category: str
+    region: str
+    rule: str
+    description: str
+
+
+class SeriesPausedV1(IntegrationEvent, frozen=True, kw_only=True):
+    series_id: str
+    until: date | None
+
+
+class SeriesResumedV1(IntegrationEvent, frozen=True, kw_only=True):
+    series_id: str
+
+
+class SeriesEndedV1(IntegrationEvent, frozen=True, kw_only=True):
+    series_id: str
+    reason: str
+
+
+class SnowfallDeclaredV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A snowfall day, declared by the city for some regions (all when the list is empty)."""
+
+    day_id: str
+    day: date
+    regions: list[str]
+    declared_by: str
 
 
 RequestsEvent = (
     ServiceRequestedV1
+    | RequestRescheduledV1
     | RequestOfferedV1
     | RequestAssignedV1
     | RequestUnmatchedV1
+    | RequestCancelledV1
+    | RequestExpiredV1
     | CompletionReportedV1
     | RequestConfirmedV1
+    | RequestDisputedV1
+    | DisputeResolvedV1
+    | RequestRatedV1
+    | SeriesStartedV1
+    | SeriesPausedV1
+    | SeriesResumedV1
+    | SeriesEndedV1
+    | SnowfallDeclaredV1
 )
 
 
@@ -84,9 +200,66 @@ class ProviderRegisteredV1(IntegrationEvent, frozen=True, kw_only=True):
     categories: list[str]
     regions: list[str]
     capacity: int
+    # Added in place (optional): the Y-tunnus of a registered provider, and where it works from.
+    business_id: str | None = None
+    lat: float | None = None
+    long: float | None = None
 
 
-ProvidersEvent = ProviderRegisteredV1
+class ProviderCapabilitiesChangedV1(IntegrationEvent, frozen=True, kw_only=True):
+    provider_id: str
+    categories: list[str]
+    regions: list[str]
+    capacity: int
+
+
+class ProviderPausedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """No offers from ``starts`` to ``ends`` (inclusive; open-ended when None)."""
+
+    provider_id: str
+    pause_id: str
+    starts: date
+    ends: date | None
+    reason: str
+
+
+class ProviderPauseEndedV1(IntegrationEvent, frozen=True, kw_only=True):
+    provider_id: str
+    pause_id: str
+
+
+class ProviderSuspendedV1(IntegrationEvent, frozen=True, kw_only=True):
+    provider_id: str
+    partner_id: str
+    reason: str
+
+
+class ProviderReinstatedV1(IntegrationEvent, frozen=True, kw_only=True):
+    provider_id: str
+    partner_id: str
+    reason: str
+
+
+class ProviderMemberJoinedV1(IntegrationEvent, frozen=True, kw_only=True):
+    provider_id: str
+    member_id: str
+
+
+class ProviderMemberLeftV1(IntegrationEvent, frozen=True, kw_only=True):
+    provider_id: str
+    member_id: str
+
+
+ProvidersEvent = (
+    ProviderRegisteredV1
+    | ProviderCapabilitiesChangedV1
+    | ProviderPausedV1
+    | ProviderPauseEndedV1
+    | ProviderSuspendedV1
+    | ProviderReinstatedV1
+    | ProviderMemberJoinedV1
+    | ProviderMemberLeftV1
+)
 
 
 # --- matching ------------------------------------------------------------------------------
@@ -97,6 +270,9 @@ class OfferMadeV1(IntegrationEvent, frozen=True, kw_only=True):
     request_id: str
     provider_id: str
     contract_id: str
+    # Added in place (optional): the contract's municipal partner and when the offer lapses.
+    partner_id: str = ""
+    expires_at: datetime | None = None
 
 
 class OfferAcceptedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -104,9 +280,25 @@ class OfferAcceptedV1(IntegrationEvent, frozen=True, kw_only=True):
     request_id: str
     provider_id: str
     contract_id: str
+    partner_id: str = ""
 
 
 class OfferDeclinedV1(IntegrationEvent, frozen=True, kw_only=True):
+    offer_id: str
+    request_id: str
+    provider_id: str
+    reason: str
+
+
+class OfferExpiredV1(IntegrationEvent, frozen=True, kw_only=True):
+    offer_id: str
+    request_id: str
+    provider_id: str
+
+
+class OfferWithdrawnV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The request was cancelled, rescheduled or expired while this offer was open."""
+
     offer_id: str
     request_id: str
     provider_id: str
@@ -118,7 +310,14 @@ class NoProviderFoundV1(IntegrationEvent, frozen=True, kw_only=True):
     reason: str
 
 
-MatchingEvent = OfferMadeV1 | OfferAcceptedV1 | OfferDeclinedV1 | NoProviderFoundV1
+MatchingEvent = (
+    OfferMadeV1
+    | OfferAcceptedV1
+    | OfferDeclinedV1
+    | OfferExpiredV1
+    | OfferWithdrawnV1
+    | NoProviderFoundV1
+)
 
 
 # --- partnerships --------------------------------------------------------------------------

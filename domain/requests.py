@@ -34,6 +34,12 @@ class ServiceRequest(Aggregate):
         description: str,
         window_start: datetime,
         window_end: datetime,
+        address: str = "",
+        lat: float | None = None,
+        long: float | None = None,
+        channel: str = "api",
+        series_id: str | None = None,
+        preferred_provider_id: str | None = None,
     ) -> None:
         self.resident_id = resident_id
         self.category = category
@@ -41,6 +47,12 @@ class ServiceRequest(Aggregate):
         self.description = description
         self.window_start = window_start
         self.window_end = window_end
+        self.address = address
+        self.lat = lat
+        self.long = long
+        self.channel = channel
+        self.series_id = series_id
+        self.preferred_provider_id = preferred_provider_id
         self.status = RequestStatus.SUBMITTED
         self.offer_id: str | None = None
         self.provider_id: str | None = None
@@ -58,6 +70,12 @@ class ServiceRequest(Aggregate):
         description: str,
         window_start: datetime,
         window_end: datetime,
+        address: str = "",
+        lat: float | None = None,
+        long: float | None = None,
+        channel: str = "api",
+        series_id: str | None = None,
+        preferred_provider_id: str | None = None,
     ) -> ServiceRequest:
         if not resident_id.strip():
             raise InvalidValue("a request needs the resident who makes it", rule="resident_id")
@@ -65,6 +83,12 @@ class ServiceRequest(Aggregate):
             raise InvalidValue("the wished time window must carry a time zone", rule="window")
         if window_end <= window_start:
             raise InvalidValue("the wished time window must end after it starts", rule="window")
+        if (lat is None) != (long is None):
+            raise InvalidValue("give both lat and long, or neither", rule="lat")
+        if lat is not None and not -90 <= lat <= 90:
+            raise InvalidValue(f"lat must be between -90 and 90, got {lat}", rule="lat")
+        if long is not None and not -180 <= long <= 180:
+            raise InvalidValue(f"long must be between -180 and 180, got {long}", rule="long")
         return cls(
             resident_id=resident_id,
             category=category,
@@ -72,6 +96,12 @@ class ServiceRequest(Aggregate):
             description=description.strip(),
             window_start=window_start,
             window_end=window_end,
+            address=address.strip(),
+            lat=lat,
+            long=long,
+            channel=channel,
+            series_id=series_id,
+            preferred_provider_id=preferred_provider_id,
         )
 
     # --- matching ------------------------------------------------------------------------

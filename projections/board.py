@@ -22,7 +22,8 @@ UPSTREAM = "requests"
 
 COLUMNS = (
     "request_id, resident_id, category, region, description, window_start, window_end, status, "
-    "offer_id, provider_id, contract_id, minutes, reason, submitted_at, updated_at, position"
+    "offer_id, provider_id, contract_id, minutes, reason, submitted_at, updated_at, position, "
+    "address, lat, long, channel, series_id, partner_id, completed_at, rating, rating_comment"
 )
 
 
@@ -37,8 +38,9 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             await conn.execute(
                 f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
                     description, window_start, window_end, status, submitted_at, updated_at,
-                    position)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $8, $9)
+                    position, address, lat, long, channel, series_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $8, $9,
+                            $10, $11, $12, $13, $14)
                     ON CONFLICT (request_id) DO NOTHING""",
                 event.request_id,
                 event.resident_id,
@@ -49,6 +51,11 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.window_end,
                 at,
                 position,
+                event.address,
+                event.lat,
+                event.long,
+                event.channel,
+                event.series_id,
             )
         case RequestOfferedV1():
             await _update(
@@ -95,6 +102,7 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 at,
                 status="completed",
                 minutes=event.minutes,
+                completed_at=at,
             )
         case RequestConfirmedV1():
             await _update(

@@ -89,6 +89,17 @@ CREATE TABLE IF NOT EXISTS {s}.directory (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ledger_entries_contract ON {s}.ledger_entries (contract_id, position);
+-- Added with the full request lifecycle; empty for requests projected before it.
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS address text NOT NULL DEFAULT '';
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS lat double precision;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS long double precision;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS channel text NOT NULL DEFAULT 'api';
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS series_id text;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS partner_id text;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS completed_at timestamptz;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating smallint;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_comment text;
+CREATE INDEX IF NOT EXISTS board_provider ON {s}.board (provider_id, status);
 """
 
 

@@ -2,14 +2,17 @@
 
 Domain events and their integration events name the same facts the same way, so each service
 declares only which domain event becomes which integration event and under which field the
-aggregate's id goes; the fields are copied by name. A field the domain event lacks fails loudly
-(the contract tests run every published type through this).
+aggregate's id goes; the fields are copied by name. A required field the domain event lacks
+fails loudly (the contract tests run every published type through this); an optional one takes
+its default, so events stored before a field was added still publish.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from contracts.events import IntegrationEvent
 
@@ -24,14 +27,21 @@ def translation(published: Published) -> Outbound:
     """The relay's map for a service: its integration event for a domain event, or None for
     an event that stays inside the service."""
 
+    fields = {
+        kind: [(f.name, f.required) for f in msgspec.structs.fields(kind)]
+        for kind, _ in published.values()
+    }
+
     def to_integration_event(event: Any) -> IntegrationEvent | None:
         try:
             kind, id_field = published[type(event)]
         except KeyError:
             return None
         values = {"occurred_at": event.timestamp, id_field: str(event.originator_id)}
-        for name in kind.__struct_fields__:
-            if name not in values:
+        for name, required in fields[kind]:
+            if name in values:
+                continue
+            if required or hasattr(event, name):
                 values[name] = getattr(event, name)
         return kind(**values)
 

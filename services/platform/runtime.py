@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +45,21 @@ class ServiceSpec:
     route_handlers: Sequence[Any]
     subscriptions: Callable[[ServiceApplication], list[Subscription]] = lambda _: []
     description: str = ""
+    # Timed work (expiries, automatic confirmation, recurring requests): each is called every
+    # TALKOOT_SWEEP_SECONDS with the running Runtime, and does what has fallen due.
+    sweeps: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+
+
+async def every(seconds: float, work: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
+    """Run ``work`` now and then every ``seconds`` until ``stop``; a failure is logged and
+    the next round tries again."""
+    while not stop.is_set():
+        try:
+            await work()
+        except Exception:
+            log.exception("timed work failed; trying again in %.1f s", seconds)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def connect_nats(settings: Settings, name: str) -> NATS:
@@ -101,6 +116,13 @@ class Runtime:
                 asyncio.create_task(
                     follow(js, sub, settings.namespace, self.stop),
                     name=f"{spec.name} consumer of {sub.upstream}",
+                )
+            )
+        for sweep in spec.sweeps:
+            self.tasks.append(
+                asyncio.create_task(
+                    every(settings.sweep_seconds, lambda sweep=sweep: sweep(self), self.stop),
+                    name=f"{spec.name} {sweep.__name__}",
                 )
             )
 
@@ -171,7 +193,10 @@ def serve(spec: ServiceSpec) -> None:
         "health at /health), publishes its events to JetStream and consumes what it needs. "
         "Configured from the environment: TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), "
         f"TALKOOT_NAMESPACE, TALKOOT_HOST, TALKOOT_{spec.name.upper()}_PORT, "
-        "TALKOOT_READ_WAIT_SECONDS, TALKOOT_LOG_LEVEL. `talkoot up` starts all of them.",
+        "TALKOOT_READ_WAIT_SECONDS, TALKOOT_OFFER_EXPIRES_AFTER, TALKOOT_AUTO_CONFIRM_AFTER, "
+        "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "
+        "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_CATALOGUE, TALKOOT_LOG_LEVEL. "
+        "`talkoot up` starts all of them.",
     ).parse_args()
     configure_logging()
     settings = Settings.from_env()

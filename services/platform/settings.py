@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from contracts.streams import DEFAULT_NAMESPACE
 
 SERVICE_PORTS = {"requests": 8101, "providers": 8102, "matching": 8103, "partnerships": 8104}
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str, name: str = "duration") -> timedelta:
+    """``90s``, ``15m``, ``24h``, ``7d`` or ``1.5d``; a bare number is seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if match is None:
+        raise SystemExit(f"{name}: {text!r} is not a duration such as 90s, 15m, 24h or 7d")
+    number, unit = match.groups()
+    return timedelta(seconds=float(number) * _UNITS[unit or "s"])
+
+
+def _env_duration(key: str, default: str) -> timedelta:
+    return duration(os.environ.get(key, default), key)
 
 
 @dataclass(frozen=True)
@@ -18,6 +35,19 @@ class Settings:
     namespace: str = DEFAULT_NAMESPACE
     host: str = "127.0.0.1"
     read_wait_seconds: float = 5.0
+    # How long a provider has to answer an offer before it goes to the next candidate.
+    offer_expires_after: timedelta = timedelta(hours=24)
+    # A completed request the resident neither confirms nor disputes is confirmed after this.
+    auto_confirm_after: timedelta = timedelta(days=7)
+    # Fairness counts the work offered to each provider over this recent window.
+    fairness_window: timedelta = timedelta(days=30)
+    # Recurring requests are created this far ahead of their day.
+    series_horizon: timedelta = timedelta(days=7)
+    # How often the timed work (expiries, auto-confirmation, series) looks for what is due.
+    sweep_seconds: float = 5.0
+    # Open311: the keys city systems post with, and this installation's jurisdiction id.
+    open311_api_keys: tuple[str, ...] = field(default=("talkoot-local",))
+    jurisdiction_id: str = "lahti.fi"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,6 +64,17 @@ class Settings:
             namespace=os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE),
             host=os.environ.get("TALKOOT_HOST", "127.0.0.1"),
             read_wait_seconds=float(os.environ.get("TALKOOT_READ_WAIT_SECONDS", "5")),
+            offer_expires_after=_env_duration("TALKOOT_OFFER_EXPIRES_AFTER", "24h"),
+            auto_confirm_after=_env_duration("TALKOOT_AUTO_CONFIRM_AFTER", "7d"),
+            fairness_window=_env_duration("TALKOOT_FAIRNESS_WINDOW", "30d"),
+            series_horizon=_env_duration("TALKOOT_SERIES_HORIZON", "7d"),
+            sweep_seconds=float(os.environ.get("TALKOOT_SWEEP_SECONDS", "5")),
+            open311_api_keys=tuple(
+                key.strip()
+                for key in os.environ.get("TALKOOT_OPEN311_API_KEYS", "talkoot-local").split(",")
+                if key.strip()
+            ),
+            jurisdiction_id=os.environ.get("TALKOOT_JURISDICTION", "lahti.fi"),
         )
 
     def port(self, service: str) -> int:

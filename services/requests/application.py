@@ -29,6 +29,12 @@ class RequestsApplication(ServiceApplication):
         description: str,
         window_start: datetime,
         window_end: datetime,
+        address: str = "",
+        lat: float | None = None,
+        long: float | None = None,
+        channel: str = "api",
+        series_id: str | None = None,
+        preferred_provider_id: str | None = None,
     ) -> Receipt:
         check_scope(self.catalogue, [category], [region])
         request = ServiceRequest.submit(
@@ -38,6 +44,12 @@ class RequestsApplication(ServiceApplication):
             description=description,
             window_start=window_start,
             window_end=window_end,
+            address=address,
+            lat=lat,
+            long=long,
+            channel=channel,
+            series_id=series_id,
+            preferred_provider_id=preferred_provider_id,
         )
         return Receipt(str(request.id), self.commit(request))
 
