@@ -1,18 +1,41 @@
-"""The provider directory: every registered community provider, what it does and where."""
+"""The provider directory: every registered community provider, what it does and where, its
+members, its status (active, paused or suspended) and the residents' ratings of its work.
+
+A pause is kept with its dates, so that the status follows the calendar without an event: it
+is worked out for the day the query names. Ratings are read from the request board, which keeps
+each rated request with its provider.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import Any
 
 import asyncpg
 
-from contracts.events import IntegrationEvent, ProviderRegisteredV1
+from contracts.events import (
+    IntegrationEvent,
+    ProviderCapabilitiesChangedV1,
+    ProviderMemberJoinedV1,
+    ProviderMemberLeftV1,
+    ProviderPausedV1,
+    ProviderPauseEndedV1,
+    ProviderRegisteredV1,
+    ProviderReinstatedV1,
+    ProviderSuspendedV1,
+)
 from projections.schema import apply_in_order
 
 PROJECTION = "directory"
 UPSTREAM = "providers"
 
-COLUMNS = "provider_id, name, kind, categories, regions, capacity, registered_at, position"
+COLUMNS = (
+    "provider_id, name, kind, categories, regions, capacity, registered_at, position, "
+    "business_id, lat, long, members"
+)
+
+STATUSES = ("active", "paused", "suspended")
 
 
 async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
@@ -20,41 +43,118 @@ async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, Integratio
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:
-    if isinstance(event, ProviderRegisteredV1):
-        await conn.execute(
-            f"""INSERT INTO {schema}.directory ({COLUMNS})
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (provider_id) DO NOTHING""",
-            event.provider_id,
-            event.name,
-            event.kind,
-            event.categories,
-            event.regions,
-            event.capacity,
-            event.occurred_at,
-            position,
-        )
+    table = f"{schema}.directory"
+    match event:
+        case ProviderRegisteredV1():
+            await conn.execute(
+                f"""INSERT INTO {table} ({COLUMNS})
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)
+                    ON CONFLICT (provider_id) DO NOTHING""",
+                event.provider_id,
+                event.name,
+                event.kind,
+                event.categories,
+                event.regions,
+                event.capacity,
+                event.occurred_at,
+                position,
+                event.business_id,
+                event.lat,
+                event.long,
+            )
+        case ProviderCapabilitiesChangedV1():
+            await conn.execute(
+                f"""UPDATE {table} SET categories = $2, regions = $3, capacity = $4,
+                    position = $5 WHERE provider_id = $1""",
+                event.provider_id,
+                event.categories,
+                event.regions,
+                event.capacity,
+                position,
+            )
+        case ProviderMemberJoinedV1() | ProviderMemberLeftV1():
+            change = 1 if isinstance(event, ProviderMemberJoinedV1) else -1
+            await conn.execute(
+                f"""UPDATE {table} SET members = greatest(members + $2, 0), position = $3
+                    WHERE provider_id = $1""",
+                event.provider_id,
+                change,
+                position,
+            )
+        case ProviderPausedV1():
+            pause = {
+                "pause_id": event.pause_id,
+                "starts": event.starts.isoformat(),
+                "ends": event.ends.isoformat() if event.ends else None,
+            }
+            await conn.execute(
+                f"""UPDATE {table} SET pauses = pauses || jsonb_build_array($2::jsonb),
+                    position = $3 WHERE provider_id = $1""",
+                event.provider_id,
+                json.dumps(pause),
+                position,
+            )
+        case ProviderPauseEndedV1():
+            await conn.execute(
+                f"""UPDATE {table} SET position = $3, pauses = coalesce(
+                      (SELECT jsonb_agg(p) FROM jsonb_array_elements(pauses) p
+                       WHERE p->>'pause_id' <> $2), '[]'::jsonb)
+                    WHERE provider_id = $1""",
+                event.provider_id,
+                event.pause_id,
+                position,
+            )
+        case ProviderSuspendedV1() | ProviderReinstatedV1():
+            await conn.execute(
+                f"UPDATE {table} SET suspended = $2, position = $3 WHERE provider_id = $1",
+                event.provider_id,
+                isinstance(event, ProviderSuspendedV1),
+                position,
+            )
 
 
 async def list_providers(
     pool: asyncpg.Pool,
     schema: str,
     *,
+    today: date,
     category: str | None = None,
     region: str | None = None,
     kind: str | None = None,
+    status: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
+    """Providers by name; ``status`` is as of ``today`` (the municipality's calendar day)."""
     rows = await pool.fetch(
-        f"""SELECT {COLUMNS} FROM {schema}.directory
-            WHERE ($1::text IS NULL OR $1 = ANY(categories))
-              AND ($2::text IS NULL OR $2 = ANY(regions))
-              AND ($3::text IS NULL OR kind = $3)
+        f"""SELECT * FROM (
+              SELECT {", ".join(f"d.{c.strip()}" for c in COLUMNS.split(","))},
+                CASE WHEN d.suspended THEN 'suspended'
+                     WHEN EXISTS (
+                       SELECT 1 FROM jsonb_array_elements(d.pauses) p
+                       WHERE (p->>'starts')::date <= $6
+                         AND (p->>'ends' IS NULL OR (p->>'ends')::date >= $6))
+                     THEN 'paused'
+                     ELSE 'active' END AS status,
+                r.rating_average, r.rating_count
+              FROM {schema}.directory d
+              CROSS JOIN LATERAL (
+                SELECT round(avg(b.rating), 2)::float8 AS rating_average,
+                       count(b.rating) AS rating_count
+                FROM {schema}.board b
+                WHERE b.provider_id = d.provider_id AND b.rating IS NOT NULL) r
+              WHERE ($1::text IS NULL OR $1 = ANY(d.categories))
+                AND ($2::text IS NULL OR $2 = ANY(d.regions))
+                AND ($3::text IS NULL OR d.kind = $3)
+            ) listed
+            WHERE ($7::text IS NULL OR listed.status = $7)
             ORDER BY name, provider_id LIMIT $4 OFFSET $5""",
         category,
         region,
         kind,
         limit,
         offset,
+        today,
+        status,
     )
     return [dict(r) for r in rows]

@@ -100,6 +100,13 @@ ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS completed_at timestamptz;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating smallint;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_comment text;
 CREATE INDEX IF NOT EXISTS board_provider ON {s}.board (provider_id, status);
+-- Added with provider members, pauses and suspension; defaults for providers projected before.
+ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS business_id text;
+ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS lat double precision;
+ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS long double precision;
+ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS members integer NOT NULL DEFAULT 0;
+ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS suspended boolean NOT NULL DEFAULT false;
+ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS pauses jsonb NOT NULL DEFAULT '[]';
 """
 
 
