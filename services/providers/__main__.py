@@ -9,7 +9,8 @@ from services.providers.outbound import to_integration_event
 SPEC = ServiceSpec(
     name="providers",
     title="Talkoot providers",
-    description="Community providers: registration, categories, regions and capacity.",
+    description="Community providers: registration, members, capabilities, pauses and "
+    "suspension by municipal partners.",
     make_application=ProvidersApplication,
     outbound=to_integration_event,
     route_handlers=[ProvidersController],

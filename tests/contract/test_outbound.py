@@ -66,13 +66,25 @@ def a_contract_life() -> list:
 
 
 def a_provider_life() -> list:
+    today = date(2026, 12, 1)
     provider = Provider.register(
         name="Hollolan Talkoot",
         kind="association",
         categories=["yard-work"],
         regions=["hollola"],
         capacity=2,
+        business_id="0737546-2",
+        lat=60.99,
+        long=25.52,
     )
+    member = provider.add_member("Aino", "chair")
+    provider.remove_member(member)
+    provider.change_capabilities(["yard-work", "snow-clearing"], ["hollola"], 3)
+    pause = provider.pause(today, None, "holiday", today=today)
+    provider.end_pause(pause, today=today)
+    provider.record_contract("contract-1", "lahti-city", today, date(2027, 12, 31))
+    provider.suspend("lahti-city", "complaints", today=today)
+    provider.reinstate("lahti-city", "settled", today=today)
     return provider.collect_events()
 
 
