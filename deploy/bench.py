@@ -282,6 +282,7 @@ def provider_body(n: int) -> dict:
     return {
         "name": f"Bench provider {n}",
         "kind": "cooperative",
+        "business_id": "1572860-0",
         "categories": [CATEGORY],
         "regions": [REGION],
         "capacity": CAPACITY,

@@ -18,6 +18,7 @@ PROVIDERS = [
     {
         "name": "Mukkulan Talkoot osuuskunta",
         "kind": "cooperative",
+        "business_id": "0737546-2",
         "categories": ["snow-clearing", "yard-work"],
         "regions": ["lahti-mukkula", "lahti-keskusta", "lahti-ahtiala"],
         "capacity": 3,
@@ -27,6 +28,7 @@ PROVIDERS = [
     {
         "name": "Nastolan kyläyhdistys",
         "kind": "village_group",
+        "contact_person": {"name": "Aino Virtanen", "phone": "040 123 4567"},
         "categories": ["snow-clearing", "yard-work", "event-help"],
         "regions": ["nastola"],
         "capacity": 2,
@@ -36,6 +38,7 @@ PROVIDERS = [
     {
         "name": "Kivimaan Kotiapu",
         "kind": "social_enterprise",
+        "business_id": "2617416-4",
         "categories": ["shopping-help", "elderly-visit", "small-repairs"],
         "regions": ["lahti-kivimaa", "lahti-laune", "lahti-keskusta", "lahti-liipola"],
         "capacity": 4,
@@ -45,6 +48,7 @@ PROVIDERS = [
     {
         "name": "Hollolan Nuorisoseura",
         "kind": "association",
+        "business_id": "1572860-0",
         "categories": ["event-help", "yard-work"],
         "regions": ["hollola"],
         "capacity": 2,

@@ -42,6 +42,7 @@ class Talkoot:
         body = {
             "name": "Testiosuuskunta",
             "kind": "cooperative",
+            "business_id": "0737546-2",
             "categories": [category],
             "regions": [region],
             "capacity": capacity,

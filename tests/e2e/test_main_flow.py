@@ -23,6 +23,7 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
             {
                 "name": "Ahtialan kyläyhdistys",
                 "kind": "village_group",
+                "contact_person": {"name": "Aino Virtanen", "phone": "040 123 4567"},
                 "categories": [category],
                 "regions": [region],
                 "capacity": 2,

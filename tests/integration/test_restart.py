@@ -97,6 +97,7 @@ def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: T
             {
                 "name": "Neljäs osuuskunta",
                 "kind": "cooperative",
+                "business_id": "0737546-2",
                 "categories": [category],
                 "regions": [region],
                 "capacity": 50,
