@@ -225,7 +225,7 @@ def service_notice(catalogue: Catalogue, category_code: str, region_code: str) -
 
 def status_notes(row: dict) -> str:
     status, reason, name = row["status"], row.get("reason"), row.get("provider_name")
-    because = f": {reason}" if reason else "."
+    because = f": {reason.rstrip('.')}." if reason else "."
     notes = {
         "submitted": "Received; looking for a community provider.",
         "offered": "Offered to a community provider, waiting for its answer.",
@@ -473,6 +473,14 @@ class Open311Controller(Controller):
         row = await self.find(request, state, token, fmt, what="token")
         return respond(
             fmt, "service_requests", [{"service_request_id": row["request_id"], "token": token}]
+        )
+
+    @get("/v2/{document:str}", include_in_schema=False)
+    async def unknown(self, document: str) -> Response:
+        """Anything else under the endpoint: not found, said in the specification's format."""
+        fmt = format_of(document) if format_of(document) in MEDIA_TYPES else "xml"
+        raise Open311Error(
+            404, f"{document} not found; the endpoint's documents are listed in discovery.xml", fmt
         )
 
     @staticmethod

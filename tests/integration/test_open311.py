@@ -207,6 +207,7 @@ def test_a_service_definition_asks_for_the_region_and_the_wished_window(talkoot:
         (f"{BASE}/services/chimney-sweeping", 404, "service_code"),
         (f"{BASE}/requests/no-such-request", 404, "no-such-request"),
         (f"{BASE}/tokens/no-such-token", 404, "token"),
+        (f"{BASE}/reports", 404, "reports"),
     ],
 )
 @pytest.mark.parametrize("fmt", ["xml", "json"])
