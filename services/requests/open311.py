@@ -10,6 +10,7 @@ the resident is a pseudonym derived from account_id, email or device_id.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -406,7 +407,7 @@ class Open311Controller(Controller):
         form = await read_form(request, fmt)
         if not form.get("api_key"):
             raise Open311Error(403, "api_key is missing: posting requests needs a key", fmt)
-        if form["api_key"] not in settings.open311_api_keys:
+        if not any(hmac.compare_digest(form["api_key"], key) for key in settings.open311_api_keys):
             raise Open311Error(403, "api_key is not valid: cannot create the request", fmt)
         check_jurisdiction(settings, form.get("jurisdiction_id"), fmt)
         catalogue: Catalogue = state.application.catalogue
