@@ -11,6 +11,9 @@ class Category:
     name: str
     description: str = ""
     estimated_minutes: int = 60
+    # How a city's service list groups and finds it (Open311 GeoReport's group and keywords).
+    group: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ def load_catalogue(path: str | None = None) -> Catalogue:
                 name=entry["name"],
                 description=entry.get("description", ""),
                 estimated_minutes=int(entry.get("estimated_minutes", 60)),
+                group=entry.get("group", ""),
+                keywords=tuple(entry.get("keywords", ())),
             )
             for code, entry in data.get("categories", {}).items()
         },

@@ -4,6 +4,7 @@ from services.platform.runtime import ServiceSpec, serve
 from services.requests.api import RequestsController
 from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
+from services.requests.open311 import Open311Controller
 from services.requests.outbound import to_integration_event
 
 SPEC = ServiceSpec(
@@ -12,7 +13,7 @@ SPEC = ServiceSpec(
     description="Residents' service requests and the request board.",
     make_application=RequestsApplication,
     outbound=to_integration_event,
-    route_handlers=[RequestsController],
+    route_handlers=[RequestsController, Open311Controller],
     subscriptions=subscriptions,
 )
 

@@ -1,0 +1,632 @@
+"""Open311 GeoReport v2 front of the requests service, in XML and JSON.
+
+City systems and Open311 apps list the catalogue as services, post requests form-encoded (they
+become the same service requests as the native API's, on the channel ``open311``) and follow
+them on the board. The specification is at http://wiki.open311.org/GeoReport_v2; the JSON
+follows its Spark mapping of the XML. Names, e-mail addresses and phone numbers are never stored:
+the resident is a pseudonym derived from account_id, email or device_id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from anyio import to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+
+from domain.catalogue import Catalogue, Category
+from domain.errors import DomainError, NotAllowed
+from projections import board, open311
+from projections.schema import read_schema, wait_for
+from services.platform.catalogue import DEFAULT_FILE
+from services.platform.errors import NotFound
+from services.platform.settings import Settings
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+BASE = "/open311/v2"
+MEDIA_TYPES = {"xml": "text/xml", "json": "application/json"}
+# Litestar adds the charset to text/* types itself.
+CONTENT_TYPES = {"xml": "text/xml", "json": "application/json; charset=utf-8"}
+FORM = "application/x-www-form-urlencoded"
+
+# A request with no wished window asks for the work within a week of posting it.
+DEFAULT_WINDOW = timedelta(days=7)
+# GET requests answers at most this span of submission times and this many requests.
+QUERY_SPAN = timedelta(days=90)
+QUERY_LIMIT = 1000
+MAX_DESCRIPTION = 4000
+
+# The XML element of each item of a list, after the Spark convention the specification uses.
+ITEM = {
+    "services": "service",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "service_requests": "request",
+    "errors": "error",
+}
+
+PSEUDONYM = re.compile(r"^open311-[0-9a-f]{24}$")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class Open311Error(Exception):
+    """A refused Open311 call, answered in the specification's error format."""
+
+    def __init__(self, status: int, description: str, fmt: str = "xml") -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.fmt = fmt
+
+
+# --- formats -------------------------------------------------------------------------------
+
+
+def w3(moment: datetime) -> str:
+    """A timezone-aware moment in the W3C profile of ISO 8601 the specification asks for."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _xml(parent: ET.Element, name: str, value: Any) -> None:
+    element = ET.SubElement(parent, name)
+    if isinstance(value, list):
+        for item in value:
+            _xml(element, ITEM[name], item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _xml(element, key, item)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = _NOT_XML.sub("", str(value))
+
+
+def encode(fmt: str, root: str, data: dict | list) -> bytes:
+    """``data`` as JSON, or as XML under ``root`` (a list's items each in ``ITEM[root]``)."""
+    if fmt == "json":
+        return msgspec.json.encode(data)
+    element = ET.Element(root)
+    if isinstance(data, list):
+        for item in data:
+            _xml(element, ITEM[root], item)
+    else:
+        for key, value in data.items():
+            _xml(element, key, value)
+    text = ET.tostring(element, encoding="unicode")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode("utf-8")
+
+
+def respond(fmt: str, root: str, data: dict | list, status: int = 200) -> Response:
+    return Response(
+        content=encode(fmt, root, data), status_code=status, media_type=CONTENT_TYPES[fmt]
+    )
+
+
+def error_response(_: Request, error: Open311Error) -> Response:
+    body = [{"code": error.status, "description": error.description}]
+    return respond(error.fmt, "errors", body, error.status)
+
+
+def format_of(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``yard-work.json`` -> ("yard-work", "json"); a missing or unknown format is refused."""
+    stem, dot, fmt = name.rpartition(".")
+    if not dot or fmt not in MEDIA_TYPES:
+        raise Open311Error(400, f"{name}: ask for .xml or .json")
+    if not stem:
+        raise Open311Error(400, f"{name}: the identifier is missing", fmt)
+    return stem, fmt
+
+
+# --- what the parameters say ---------------------------------------------------------------
+
+
+def check_jurisdiction(settings: Settings, jurisdiction_id: str | None, fmt: str) -> None:
+    """jurisdiction_id is optional (this endpoint serves one); a different one is not here."""
+    if jurisdiction_id and jurisdiction_id != settings.jurisdiction_id:
+        raise Open311Error(
+            404,
+            f"jurisdiction_id {jurisdiction_id} not found; this endpoint serves "
+            f"{settings.jurisdiction_id}",
+            fmt,
+        )
+
+
+def category_of(catalogue: Catalogue, service_code: str | None, fmt: str) -> Category:
+    if not service_code:
+        raise Open311Error(400, "service_code was not provided", fmt)
+    category = catalogue.categories.get(service_code)
+    if category is None:
+        raise Open311Error(
+            404,
+            f"service_code {service_code} not found; known: {', '.join(catalogue.categories)}",
+            fmt,
+        )
+    return category
+
+
+def parse_moment(text: str, field: str, fmt: str) -> datetime:
+    """A W3C datetime with its time zone. A '+' left unencoded in a URL arrives as a space."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace(" ", "+"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Open311Error(
+            400,
+            f"{field} must be a date and time with a time zone, e.g. 2026-05-04T09:00:00+03:00; "
+            f"got {text!r}",
+            fmt,
+        )
+    return moment
+
+
+def parse_coordinate(text: str, field: str, fmt: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise Open311Error(
+            400, f"{field} must be a number in WGS84 degrees, got {text!r}", fmt
+        ) from None
+
+
+def listed(values: list[str]) -> list[str]:
+    """Values declared several times and/or comma delimited, as the specification allows."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def pseudonym(account_id: str | None, email: str | None, device_id: str | None) -> str:
+    """The resident's id in Talkoot: a hash of account_id, else email, else device_id.
+
+    A pseudonym given back as account_id is kept as it is, so a client can post again for the
+    same resident with what the first answer gave it."""
+    if account_id and PSEUDONYM.match(account_id.strip()):
+        return account_id.strip()
+    if account_id and account_id.strip():
+        source = f"account:{account_id.strip()}"
+    elif email and email.strip():
+        source = f"email:{email.strip().lower()}"
+    elif device_id and device_id.strip():
+        source = f"device:{device_id.strip()}"
+    else:
+        source = "anonymous"
+    return "open311-" + hashlib.sha256(source.encode()).hexdigest()[:24]
+
+
+# --- what the board says -------------------------------------------------------------------
+
+
+def service_notice(catalogue: Catalogue, category_code: str, region_code: str) -> str:
+    category = catalogue.categories.get(category_code)
+    region = catalogue.regions.get(region_code)
+    where = f" in {region.name}" if region else ""
+    if category is None:
+        return f"A community provider{where} is asked to do this within the wished time."
+    return (
+        f"{category.name}: a community provider{where} is asked to do it within the wished "
+        f"time; the work takes about {category.estimated_minutes} minutes."
+    )
+
+
+def status_notes(row: dict) -> str:
+    status, reason, name = row["status"], row.get("reason"), row.get("provider_name")
+    because = f": {reason.rstrip('.')}." if reason else "."
+    notes = {
+        "submitted": "Received; looking for a community provider.",
+        "offered": "Offered to a community provider, waiting for its answer.",
+        "assigned": f"Assigned to {name or 'a community provider'}.",
+        "completed": "The provider reported the work done; waiting for the resident's "
+        "confirmation.",
+        "confirmed": "Done, and the work is confirmed.",
+        "unmatched": f"No community provider can take it yet{because}",
+        "cancelled": f"Cancelled by the resident{because}",
+        "disputed": f"The resident disputes the reported work{because}",
+        "voided": f"Voided by the municipal partner{because}",
+        "expired": f"The wished time passed before a provider took it{because}",
+    }
+    return notes.get(status, f"{status.capitalize()}{because}")
+
+
+def service_request(catalogue: Catalogue, settings: Settings, row: dict) -> dict:
+    category = catalogue.categories.get(row["category"])
+    responsible = row["provider_name"] if row.get("contract_id") else None
+    return {
+        "service_request_id": row["request_id"],
+        "status": "closed" if row["status"] in open311.CLOSED_STATUSES else "open",
+        "status_notes": status_notes(row),
+        "service_name": category.name if category else row["category"],
+        "service_code": row["category"],
+        "description": row["description"],
+        "agency_responsible": responsible or f"Talkoot, {settings.jurisdiction_id}",
+        "service_notice": service_notice(catalogue, row["category"], row["region"]),
+        "requested_datetime": w3(row["submitted_at"]),
+        "updated_datetime": w3(row["updated_at"]),
+        "expected_datetime": w3(row["window_end"]),
+        "address": row["address"] or None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": row["lat"],
+        "long": row["long"],
+        "media_url": None,
+    }
+
+
+# --- the documents that do not change with the requests ------------------------------------
+
+
+def changeset() -> str:
+    """When the catalogue (the service list and definitions) last changed."""
+    file = Path(os.environ.get("TALKOOT_CATALOGUE") or DEFAULT_FILE)
+    return w3(datetime.fromtimestamp(file.stat().st_mtime, UTC))
+
+
+def service_list(catalogue: Catalogue) -> list[dict]:
+    return [
+        {
+            "service_code": category.code,
+            "service_name": category.name,
+            "description": category.description,
+            "metadata": True,
+            "type": "realtime",
+            "keywords": ", ".join(category.keywords),
+            "group": category.group,
+        }
+        for category in catalogue.categories.values()
+    ]
+
+
+def service_definition(catalogue: Catalogue, category: Category) -> dict:
+    def attribute(order: int, code: str, datatype: str, required: bool, what: str, how: str):
+        return {
+            "variable": True,
+            "code": code,
+            "datatype": datatype,
+            "required": required,
+            "datatype_description": how,
+            "order": order,
+            "description": what,
+            "values": [],
+        }
+
+    region = attribute(
+        1,
+        "region",
+        "singlevaluelist",
+        True,
+        "Where is the work to be done?",
+        "One of the regions of the Lahti area.",
+    )
+    region["values"] = [{"key": r.code, "name": r.name} for r in catalogue.regions.values()]
+    window = "A date and time with its time zone, e.g. 2026-05-04T09:00:00+03:00."
+    return {
+        "service_code": category.code,
+        "attributes": [
+            region,
+            attribute(
+                2,
+                "window_start",
+                "datetime",
+                False,
+                "From when may the work be done? Without it, from the time of the request.",
+                window,
+            ),
+            attribute(
+                3,
+                "window_end",
+                "datetime",
+                False,
+                "By when should the work be done? Without it, a week after the start.",
+                window,
+            ),
+        ],
+    }
+
+
+# --- the controller ------------------------------------------------------------------------
+
+
+def _one(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    return value or None
+
+
+class Open311Controller(Controller):
+    path = "/open311"
+    tags = ["open311"]
+    exception_handlers = {Open311Error: error_response}
+
+    @get(
+        ["/discovery.xml", "/discovery.json", "/v2/discovery.xml", "/v2/discovery.json"],
+        summary="Open311 service discovery",
+    )
+    async def discovery(self, request: Request, state: State) -> Response:
+        """Where the GeoReport v2 endpoint is, which formats it speaks, and how to get a key."""
+        fmt = format_of(request.url.path)
+        settings: Settings = state.settings
+        changed = changeset()
+        return respond(
+            fmt,
+            "discovery",
+            {
+                "changeset": changed,
+                "contact": f"Talkoot, the peer-production service of {settings.jurisdiction_id}: "
+                "ask the city's Talkoot team.",
+                "key_service": "API keys for posting requests are issued by the city's Talkoot "
+                "team.",
+                "endpoints": [
+                    {
+                        "specification": SPECIFICATION,
+                        "url": str(request.base_url).rstrip("/") + BASE,
+                        "changeset": changed,
+                        "type": "production",
+                        "formats": list(MEDIA_TYPES.values()),
+                    }
+                ],
+            },
+        )
+
+    @get(["/v2/services.xml", "/v2/services.json"], summary="Open311 service list")
+    async def services(self, request: Request, state: State) -> Response:
+        """One service per category of the catalogue; its code is the category's code."""
+        fmt = format_of(request.url.path)
+        check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
+        return respond(fmt, "services", service_list(state.application.catalogue))
+
+    @get("/v2/services/{service_file:str}", summary="Open311 service definition")
+    async def definition(self, service_file: str, request: Request, state: State) -> Response:
+        """The attributes a request of this service takes: its region (required) and the
+        wished window."""
+        service_code, fmt = split_name(service_file)
+        check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
+        catalogue = state.application.catalogue
+        category = category_of(catalogue, service_code, fmt)
+        return respond(fmt, "service_definition", service_definition(catalogue, category))
+
+    @post(["/v2/requests.xml", "/v2/requests.json"], summary="Open311: post a service request")
+    async def post_request(self, request: Request, state: State) -> Response:
+        """A form-encoded service request, as the specification defines it; it becomes a
+        Talkoot request on the channel open311 and goes through the same matching."""
+        fmt = format_of(request.url.path)
+        settings: Settings = state.settings
+        form = await read_form(request, fmt)
+        if not form.get("api_key"):
+            raise Open311Error(403, "api_key is missing: posting requests needs a key", fmt)
+        if not any(hmac.compare_digest(form["api_key"], key) for key in settings.open311_api_keys):
+            raise Open311Error(403, "api_key is not valid: cannot create the request", fmt)
+        check_jurisdiction(settings, form.get("jurisdiction_id"), fmt)
+        catalogue: Catalogue = state.application.catalogue
+        category = category_of(catalogue, form.get("service_code"), fmt)
+        submission = submission_of(form, catalogue, category, fmt)
+        try:
+            receipt = await to_thread.run_sync(
+                partial(state.application.submit, **submission, channel="open311")
+            )
+        except DomainError as error:
+            raise refusal(error, fmt) from None
+        # So that the client's next GET finds it; the request is stored either way.
+        await wait_for(
+            state.pool,
+            read_schema(settings.namespace),
+            board.PROJECTION,
+            board.UPSTREAM,
+            receipt.position,
+            settings.read_wait_seconds,
+        )
+        answer = {
+            "service_request_id": receipt.id,
+            "service_notice": service_notice(catalogue, category.code, submission["region"]),
+            "account_id": submission["resident_id"],
+        }
+        return respond(fmt, "service_requests", [answer], 201)
+
+    @get(["/v2/requests.xml", "/v2/requests.json"], summary="Open311 service requests")
+    async def get_requests(self, request: Request, state: State) -> Response:
+        """Requests on the board, newest first: by service_request_id (comma delimited; this
+        overrides the rest), or by service_code, status (open, closed) and start_date and
+        end_date (most recent 90 days by default, at most 90 days), at most 1000."""
+        fmt = format_of(request.url.path)
+        settings: Settings = state.settings
+        catalogue: Catalogue = state.application.catalogue
+        check_jurisdiction(settings, _one(request, "jurisdiction_id"), fmt)
+        schema = read_schema(settings.namespace)
+        ids = listed(request.query_params.getall("service_request_id", []))
+        if ids:
+            rows = await open311.requests_by_id(state.pool, schema, ids[:QUERY_LIMIT])
+        else:
+            rows = await open311.find_requests(
+                state.pool, schema, **query_of(request, catalogue, fmt), limit=QUERY_LIMIT
+            )
+        return respond(
+            fmt, "service_requests", [service_request(catalogue, settings, r) for r in rows]
+        )
+
+    @get("/v2/requests/{request_file:str}", summary="Open311 service request")
+    async def get_request(self, request_file: str, request: Request, state: State) -> Response:
+        """One request on the board, in a list of one as the specification has it."""
+        request_id, fmt = split_name(request_file)
+        row = await self.find(request, state, request_id, fmt)
+        return respond(
+            fmt,
+            "service_requests",
+            [service_request(state.application.catalogue, state.settings, row)],
+        )
+
+    @get("/v2/tokens/{token_file:str}", summary="Open311 service request id from a token")
+    async def get_token(self, token_file: str, request: Request, state: State) -> Response:
+        """Requests are created in real time and answered with their id; a token is that id."""
+        token, fmt = split_name(token_file)
+        row = await self.find(request, state, token, fmt, what="token")
+        return respond(
+            fmt, "service_requests", [{"service_request_id": row["request_id"], "token": token}]
+        )
+
+    @get("/v2/{document:str}", include_in_schema=False)
+    async def unknown(self, document: str) -> Response:
+        """Anything else under the endpoint: not found, said in the specification's format."""
+        fmt = format_of(document) if format_of(document) in MEDIA_TYPES else "xml"
+        raise Open311Error(
+            404, f"{document} not found; the endpoint's documents are listed in discovery.xml", fmt
+        )
+
+    @staticmethod
+    async def find(
+        request: Request, state: State, request_id: str, fmt: str, what: str = "service request"
+    ) -> dict:
+        check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
+        row = await open311.get_request(
+            state.pool, read_schema(state.settings.namespace), request_id
+        )
+        if row is None:
+            raise Open311Error(404, f"{what} {request_id} not found", fmt)
+        return row
+
+
+# --- reading a post and a query ------------------------------------------------------------
+
+
+async def read_form(request: Request, fmt: str) -> dict[str, str]:
+    """The posted fields; an empty one counts as not given, as the specification says."""
+    media_type = request.headers.get("content-type", FORM).split(";")[0].strip().lower()
+    if media_type != FORM:
+        raise Open311Error(400, f"post the request form-encoded ({FORM}), not {media_type}", fmt)
+    try:
+        text = (await request.body()).decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise Open311Error(400, "the form is not valid UTF-8 form-encoded data", fmt) from None
+    return {key: value for key, value in pairs if value.strip()}
+
+
+ATTRIBUTES = ("region", "window_start", "window_end")
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]*)\](\[\])?$")
+
+
+def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category, fmt: str):
+    """The arguments of RequestsApplication.submit, checked field by field."""
+    attributes: dict[str, str] = {}
+    for key, value in form.items():
+        if match := _ATTRIBUTE.match(key):
+            code = match.group(1)
+            if code not in ATTRIBUTES:
+                raise Open311Error(
+                    400,
+                    f"attribute[{code}] is not an attribute of {category.code}; its attributes "
+                    f"are {', '.join(ATTRIBUTES)}",
+                    fmt,
+                )
+            attributes[code] = value
+    region = attributes.get("region")
+    if region is None:
+        raise Open311Error(
+            400, f"attribute[region] is required: one of {', '.join(catalogue.regions)}", fmt
+        )
+    if region not in catalogue.regions:
+        raise Open311Error(
+            400,
+            f"attribute[region] {region} is not a region here; known: "
+            f"{', '.join(catalogue.regions)}",
+            fmt,
+        )
+    if "window_start" in attributes:
+        start = parse_moment(attributes["window_start"], "attribute[window_start]", fmt)
+    else:
+        start = datetime.now(UTC).replace(microsecond=0)
+    if "window_end" in attributes:
+        end = parse_moment(attributes["window_end"], "attribute[window_end]", fmt)
+    else:
+        end = start + DEFAULT_WINDOW
+
+    lat, long = form.get("lat"), form.get("long")
+    address, address_id = form.get("address_string"), form.get("address_id")
+    if (lat is None) != (long is None):
+        raise Open311Error(400, "lat and long go together: send both, or neither", fmt)
+    if lat is None and not address and not address_id:
+        raise Open311Error(
+            400, "a location is required: lat and long, address_string or address_id", fmt
+        )
+    description = form.get("description", "")
+    if len(description) > MAX_DESCRIPTION:
+        raise Open311Error(
+            400,
+            f"description is limited to {MAX_DESCRIPTION} characters, got {len(description)}",
+            fmt,
+        )
+    return {
+        "resident_id": pseudonym(form.get("account_id"), form.get("email"), form.get("device_id")),
+        "category": category.code,
+        "region": region,
+        "description": description,
+        "window_start": start,
+        "window_end": end,
+        # Kept as the address text when it is the only location given.
+        "address": address or address_id or "",
+        "lat": parse_coordinate(lat, "lat", fmt) if lat is not None else None,
+        "long": parse_coordinate(long, "long", fmt) if long is not None else None,
+    }
+
+
+FIELD_OF_RULE = {
+    "window": "attribute[window_start] and attribute[window_end]",
+    "region": "attribute[region]",
+    "category": "service_code",
+    "resident_id": "account_id",
+}
+
+
+def refusal(error: DomainError, fmt: str) -> Open311Error:
+    """A rule of the domain, said in Open311 terms: the field it is about, and the status."""
+    field = FIELD_OF_RULE.get(error.rule, error.rule)
+    status = 404 if isinstance(error, NotFound) else 403 if isinstance(error, NotAllowed) else 400
+    return Open311Error(status, f"{field}: {error.message}", fmt)
+
+
+def query_of(request: Request, catalogue: Catalogue, fmt: str) -> dict[str, Any]:
+    """GET requests' filters: service_code, status and the span of submission times."""
+    start_text, end_text = _one(request, "start_date"), _one(request, "end_date")
+    start = parse_moment(start_text, "start_date", fmt) if start_text else None
+    end = parse_moment(end_text, "end_date", fmt) if end_text else None
+    if start is None and end is None:
+        end = datetime.now(UTC)
+    if start is None:
+        start = end - QUERY_SPAN
+    if end is None:
+        end = start + QUERY_SPAN
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date", fmt)
+    if end - start > QUERY_SPAN:
+        raise Open311Error(400, "start_date to end_date may not span more than 90 days", fmt)
+
+    codes = listed(request.query_params.getall("service_code", []))
+    if unknown := [c for c in codes if c not in catalogue.categories]:
+        raise Open311Error(
+            400,
+            f"service_code {', '.join(unknown)} unknown; known: {', '.join(catalogue.categories)}",
+            fmt,
+        )
+    statuses = set(listed(request.query_params.getall("status", [])))
+    if unknown := statuses - {"open", "closed"}:
+        raise Open311Error(
+            400, f"status {', '.join(sorted(unknown))} unknown; use open or closed", fmt
+        )
+    return {
+        "submitted_from": start,
+        "submitted_until": end,
+        "categories": codes or None,
+        "closed": None if len(statuses) != 1 else statuses == {"closed"},
+    }
