@@ -497,10 +497,10 @@ class Job(Aggregate):
         self._no_provider_found(reason=reason, candidates=candidates or [])
 
     @event("NoProviderFound")
-    def _no_provider_found(self, reason: str, candidates: list[dict]) -> None:
+    def _no_provider_found(self, reason: str, candidates: list[dict] | None = None) -> None:
         self.status = JobStatus.UNMATCHED
         self.reason = reason
-        self.candidates = candidates
+        self.candidates = candidates or []
 
     def reschedule(self, on: date) -> None:
         """A new day: matched again (an open offer must be withdrawn first)."""

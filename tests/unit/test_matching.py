@@ -1224,3 +1224,18 @@ def test_the_roster_with_offers_and_availability_replays_to_the_same_state():
 
     assert vars(copy) == vars(roster)
     assert copy.provider_slots(NOW) == roster.provider_slots(NOW)
+
+
+def test_a_verdict_stored_before_candidates_were_kept_still_replays():
+    current = Job(id=uuid4(), category="snow", region="north", on=DAY)
+    current.record_no_provider("no provider is registered")
+    opened, verdict = current.collect_events()
+    del verdict.__dict__["candidates"]  # as stored by the earlier version
+
+    copy = replay([opened, verdict])
+
+    assert (copy.status, copy.reason, copy.candidates) == (
+        JobStatus.UNMATCHED,
+        "no provider is registered",
+        [],
+    )
