@@ -575,6 +575,14 @@ class Roster(Aggregate):
         # provider id -> ISO times of the offers made to it within the fairness window
         self.offered: dict[str, list[str]] = {}
 
+    def fill_in(self) -> None:
+        """Give a roster restored from a snapshot taken by an earlier version the parts it
+        did not have yet (no events: these are the empty starting values)."""
+        self.__dict__.setdefault("open_offers", {})
+        self.__dict__.setdefault("offered", {})
+        for pid in self.providers:
+            self._provider(pid)
+
     def _provider(self, provider_id: str) -> dict:
         slot = self.providers.setdefault(provider_id, _empty_provider())
         for key, value in _empty_provider().items():

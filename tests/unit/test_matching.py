@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from eventsourcing.domain import Snapshot
 
 from domain.errors import NotAllowed, WrongState
 from domain.matching import (
@@ -1239,3 +1240,20 @@ def test_a_verdict_stored_before_candidates_were_kept_still_replays():
         "no provider is registered",
         [],
     )
+
+
+def test_a_roster_snapshot_from_before_offers_were_kept_is_filled_in():
+    roster = Roster()
+    enrol(roster, "p1")
+    snapshot = Snapshot.take(roster)
+    del snapshot.state["open_offers"], snapshot.state["offered"]
+    for field in ("suspended", "pauses", "lat", "long", "stars", "ratings"):
+        del snapshot.state["providers"]["p1"][field]
+
+    restored = snapshot.mutate(None)
+    restored.fill_in()
+
+    assert (restored.open_offers, restored.offered) == ({}, {})
+    assert restored.provider_slots() == roster.provider_slots()
+    restored.take_job("p1", "offer-1", "request-1", NOW, NOW, NOW)
+    assert restored.due_offers(NOW) == ["offer-1"]
