@@ -1,19 +1,31 @@
-"""``python -m services.matching``: matching (HTTP, relay, consumers of the other three)."""
+"""``python -m services.matching``: matching (HTTP, relay, consumers of the other three, and
+the sweep that lets unanswered offers lapse)."""
 
-from services.matching.api import OffersController
+from anyio import to_thread
+
+from services.matching.api import JobsController, OffersController
 from services.matching.application import MatchingApplication
 from services.matching.inbound import subscriptions
 from services.matching.outbound import to_integration_event
-from services.platform.runtime import ServiceSpec, serve
+from services.platform.runtime import Runtime, ServiceSpec, serve
+
+
+async def expire_offers(runtime: Runtime) -> None:
+    """Open offers past their time lapse and go to the next candidate."""
+    app: MatchingApplication = runtime.application
+    await to_thread.run_sync(app.expire_offers)
+
 
 SPEC = ServiceSpec(
     name="matching",
     title="Talkoot matching",
-    description="Offers each service request to an eligible provider; providers answer here.",
+    description="Offers each service request to the best eligible provider, explains why, and "
+    "lets unanswered offers lapse; providers answer here.",
     make_application=MatchingApplication,
     outbound=to_integration_event,
-    route_handlers=[OffersController],
+    route_handlers=[OffersController, JobsController],
     subscriptions=subscriptions,
+    sweeps=[expire_offers],
 )
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
-"""HTTP API of matching: a provider answers an offer; anybody concerned can read it."""
+"""HTTP API of matching: a provider answers an offer; anybody concerned can read an offer, the
+decision behind it, and matching's whole record of a request."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from msgspec import Meta
 
+from domain.matching import NEUTRAL_RATING, Job, Offer
 from services.matching.application import MatchingApplication
 from services.platform.http import Id
 from services.platform.store import Receipt
@@ -23,17 +26,172 @@ class Decline(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, Meta(max_length=1000)] = ""
 
 
+class CandidateView(msgspec.Struct):
+    """One provider the decision considered: excluded by ``rule``, or eligible with ``rank``
+    (1 is the best) and the figures it was ranked by. ``explanation`` says it in a sentence."""
+
+    provider_id: str
+    eligible: bool
+    explanation: str
+    rule: str | None = None
+    rank: int | None = None
+    preferred: bool | None = None
+    recent_offers: int | None = None
+    rating: float | None = None
+    distance_km: float | None = None
+
+
 class OfferView(msgspec.Struct):
     id: str
     request_id: str
     provider_id: str
     contract_id: str
+    partner_id: str
     category: str
     region: str
-    status: str
-    declined_by: list[str]
+    status: str  # open, accepted, declined, expired, withdrawn
     offered_at: str
+    expires_at: str | None
+    answer: str  # the provider's reason for declining, or why the offer was withdrawn
+    declined_by: list[str]
+    why: str
+    chosen: CandidateView | None
+    candidates: list[CandidateView]
     version: int
+
+
+class JobOfferView(msgspec.Struct):
+    offer_id: str
+    provider_id: str
+    status: str
+    offered_at: str
+    expires_at: str | None
+    answer: str
+
+
+class JobView(msgspec.Struct):
+    """Matching's record of a request: every offer made for it, in order, and how it ended."""
+
+    request_id: str
+    status: str  # offered, taken, done, unmatched, closed
+    category: str
+    region: str
+    day: str
+    offers: list[JobOfferView]
+    declined_by: list[str]
+    let_expire: list[str]
+    reason: str  # why nobody could be found, or why the request was closed
+    candidates: list[CandidateView]  # when unmatched: every provider and why it was excluded
+    version: int
+
+
+def describe_window(window: timedelta) -> str:
+    if window % timedelta(days=1) == timedelta(0):
+        days = window // timedelta(days=1)
+        return f"{days} day" if days == 1 else f"{days} days"
+    hours = window / timedelta(hours=1)
+    return f"{hours:g} hours"
+
+
+def candidate_view(entry: dict[str, Any], eligible_count: int, window: timedelta) -> CandidateView:
+    if "rule" in entry:
+        return CandidateView(
+            provider_id=entry["provider_id"],
+            eligible=False,
+            explanation=f"not eligible: {entry['reason']}",
+            rule=entry["rule"],
+        )
+    parts = [f"ranked {entry['rank']} of {eligible_count} eligible"]
+    if entry["preferred"]:
+        parts.append("the provider the resident's series prefers")
+    offers = entry["recent_offers"]
+    parts.append(
+        f"{offers} offer{'' if offers == 1 else 's'} in the last {describe_window(window)}"
+    )
+    if entry["rating"] is None:
+        parts.append(f"not rated yet (counted as {NEUTRAL_RATING:g} stars)")
+    else:
+        parts.append(f"rated {entry['rating']:g} stars on average")
+    if entry["distance_km"] is None:
+        parts.append("distance unknown")
+    else:
+        parts.append(f"{entry['distance_km']:g} km away")
+    return CandidateView(
+        provider_id=entry["provider_id"],
+        eligible=True,
+        explanation="; ".join(parts),
+        rank=entry["rank"],
+        preferred=entry["preferred"],
+        recent_offers=offers,
+        rating=entry["rating"],
+        distance_km=entry["distance_km"],
+    )
+
+
+def candidate_views(entries: list[dict[str, Any]], window: timedelta) -> list[CandidateView]:
+    eligible = sum(1 for e in entries if "rule" not in e)
+    views = [candidate_view(e, eligible, window) for e in entries]
+    # the ranked first, best first; then the excluded, by id
+    return sorted(views, key=lambda v: (not v.eligible, v.rank or 0, v.provider_id))
+
+
+def offer_view(offer: Offer, window: timedelta) -> OfferView:
+    candidates = candidate_views(offer.candidates, window)
+    chosen = next((c for c in candidates if c.provider_id == offer.provider_id), None)
+    excluded = sum(1 for c in candidates if not c.eligible)
+    if chosen is not None:
+        why = (
+            f"Offered to {offer.provider_id}, the first of {len(candidates) - excluded} eligible "
+            f"providers ({chosen.explanation}); "
+            + ("1 other provider was" if excluded == 1 else f"{excluded} other providers were")
+            + " not eligible."
+        )
+    else:
+        why = f"Offered to {offer.provider_id}."
+    return OfferView(
+        id=str(offer.id),
+        request_id=offer.request_id,
+        provider_id=offer.provider_id,
+        contract_id=offer.contract_id,
+        partner_id=offer.partner_id,
+        category=offer.category,
+        region=offer.region,
+        status=offer.status.value,
+        offered_at=offer.created_on.isoformat(),
+        expires_at=offer.expires_at.isoformat() if offer.expires_at else None,
+        answer=offer.answer,
+        declined_by=offer.declined_by,
+        why=why,
+        chosen=chosen,
+        candidates=candidates,
+        version=offer.version,
+    )
+
+
+def job_view(job: Job, offers: list[Offer], window: timedelta) -> JobView:
+    return JobView(
+        request_id=str(job.id),
+        status=job.status.value,
+        category=job.category,
+        region=job.region,
+        day=job.on.isoformat(),
+        offers=[
+            JobOfferView(
+                offer_id=str(o.id),
+                provider_id=o.provider_id,
+                status=o.status.value,
+                offered_at=o.created_on.isoformat(),
+                expires_at=o.expires_at.isoformat() if o.expires_at else None,
+                answer=o.answer,
+            )
+            for o in offers
+        ],
+        declined_by=job.declined_by,
+        let_expire=job.expired_for,
+        reason=job.reason,
+        candidates=candidate_views(job.candidates, window),
+        version=job.version,
+    )
 
 
 class OffersController(Controller):
@@ -54,19 +212,23 @@ class OffersController(Controller):
         app: MatchingApplication = state.application
         return app.decline(offer_id, data.provider_id, data.reason)
 
-    @get("/{offer_id:str}", sync_to_thread=True, summary="An offer and its state")
+    @get("/{offer_id:str}", sync_to_thread=True, summary="An offer, its state and why it was made")
     def get_offer(self, offer_id: str, state: State) -> OfferView:
+        """The offer with its status (open, accepted, declined, expired, withdrawn) and when it
+        lapses, and the decision behind it: every provider considered, the rule that excluded
+        it or the figures it was ranked by."""
         app: MatchingApplication = state.application
-        offer = app.get_offer(offer_id)
-        return OfferView(
-            id=str(offer.id),
-            request_id=offer.request_id,
-            provider_id=offer.provider_id,
-            contract_id=offer.contract_id,
-            category=offer.category,
-            region=offer.region,
-            status=offer.status.value,
-            declined_by=offer.declined_by,
-            offered_at=offer.created_on.isoformat(),
-            version=offer.version,
-        )
+        return offer_view(app.get_offer(offer_id), app.settings.fairness_window)
+
+
+class JobsController(Controller):
+    path = "/jobs"
+    tags = ["offers"]
+
+    @get("/{request_id:str}", sync_to_thread=True, summary="Matching's record of a request")
+    def get_job(self, request_id: str, state: State) -> JobView:
+        """Every offer made for the request in order with its outcome, who declined or let an
+        offer lapse, and, when nobody could be found, the reason and every provider's rule."""
+        app: MatchingApplication = state.application
+        job, offers = app.get_job(request_id)
+        return job_view(job, offers, app.settings.fairness_window)

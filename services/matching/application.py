@@ -1,4 +1,5 @@
-"""The matching service's use cases: open a job for each request, offer it, take the answers.
+"""The matching service's use cases: open a job for each request, offer it, take the answers,
+let unanswered offers lapse, and follow what happens to the request meanwhile.
 
 The roster (providers, contracts, jobs held) is one aggregate that every decision reads and
 most change. It is kept in memory and changed under a lock, so decisions in this process never
@@ -10,13 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import InvalidValue
-from domain.matching import ROSTER_ID, Job, Offer, Roster
+from domain.matching import ROSTER_ID, Job, JobStatus, Offer, OfferStatus, Roster
+from services.platform.catalogue import load_catalogue
+from services.platform.errors import NotFound
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
 
@@ -36,6 +39,7 @@ class MatchingApplication(ServiceApplication):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
+        self.settings = settings
         self._roster_lock = threading.Lock()
         self._roster: Roster | None = None
 
@@ -45,6 +49,7 @@ class MatchingApplication(ServiceApplication):
             if self._roster is None:
                 try:
                     self._roster = self.repository.get(ROSTER_ID)
+                    self._roster.fill_in()
                 except AggregateNotFoundError:
                     self._roster = Roster()
             try:
@@ -69,8 +74,44 @@ class MatchingApplication(ServiceApplication):
         categories: list[str],
         regions: list[str],
         capacity: int,
+        lat: float | None = None,
+        long: float | None = None,
     ) -> None:
-        changes.roster.enrol_provider(provider_id, categories, regions, capacity)
+        changes.roster.enrol_provider(provider_id, categories, regions, capacity, lat, long)
+
+    def change_capabilities(
+        self,
+        changes: RosterChanges,
+        provider_id: str,
+        categories: list[str],
+        regions: list[str],
+        capacity: int,
+    ) -> None:
+        changes.roster.change_capabilities(provider_id, categories, regions, capacity)
+
+    def pause_provider(
+        self,
+        changes: RosterChanges,
+        provider_id: str,
+        pause_id: str,
+        starts: date,
+        ends: date | None,
+    ) -> None:
+        changes.roster.pause(
+            provider_id, pause_id, starts.isoformat(), ends.isoformat() if ends else None
+        )
+
+    def end_pause(self, changes: RosterChanges, provider_id: str, pause_id: str) -> None:
+        changes.roster.end_pause(provider_id, pause_id)
+
+    def suspend_provider(self, changes: RosterChanges, provider_id: str) -> None:
+        changes.roster.suspend(provider_id)
+
+    def reinstate_provider(self, changes: RosterChanges, provider_id: str) -> None:
+        changes.roster.reinstate(provider_id)
+
+    def rate_provider(self, changes: RosterChanges, provider_id: str, stars: int) -> None:
+        changes.roster.rate(provider_id, stars)
 
     def add_contract(
         self,
@@ -82,6 +123,8 @@ class MatchingApplication(ServiceApplication):
         budget_cents: int,
         valid_from: date,
         valid_until: date,
+        unit_price_cents: int = 0,
+        partner_id: str = "",
     ) -> None:
         changes.roster.add_contract(
             contract_id,
@@ -91,28 +134,86 @@ class MatchingApplication(ServiceApplication):
             budget_cents,
             valid_from.isoformat(),
             valid_until.isoformat(),
+            unit_price_cents,
+            partner_id,
         )
 
     def update_budget(self, changes: RosterChanges, contract_id: str, remaining_cents: int) -> None:
         changes.roster.update_budget(contract_id, remaining_cents)
 
     def open_job(
-        self, changes: RosterChanges, request_id: str, category: str, region: str, on: date
+        self,
+        changes: RosterChanges,
+        request_id: str,
+        category: str,
+        region: str,
+        on: date,
+        lat: float | None = None,
+        long: float | None = None,
+        preferred_provider_id: str | None = None,
     ) -> None:
-        job = Job(id=UUID(request_id), category=category, region=region, on=on)
+        job = Job(
+            id=UUID(request_id),
+            category=category,
+            region=region,
+            on=on,
+            lat=lat,
+            long=long,
+            preferred_provider_id=preferred_provider_id,
+        )
         changes.add(job, self._offer_next(job, changes.roster))
 
-    def release_job(self, changes: RosterChanges, provider_id: str) -> None:
+    def complete_job(self, changes: RosterChanges, request_id: str, provider_id: str) -> None:
+        """The provider reported the work: the place it held is free again."""
+        try:
+            job = changes.get(request_id, "job")
+        except NotFound:
+            changes.roster.release_job(provider_id)  # a request matching never saw
+            return
+        job.record_completion()
         changes.roster.release_job(provider_id)
+
+    def reschedule_job(self, changes: RosterChanges, request_id: str, on: date) -> None:
+        """The request moved to another day: an open offer is withdrawn and the job is matched
+        again for the new day (also when nobody could be found before)."""
+        job = changes.get(request_id, "job")
+        if job.status not in (JobStatus.OFFERED, JobStatus.OPEN, JobStatus.UNMATCHED):
+            job.reschedule(on)  # refuses, naming the state
+        offer = self._withdraw_open_offer(changes, job, "the request was rescheduled")
+        job.reschedule(on)
+        changes.add(offer, self._offer_next(job, changes.roster))
+
+    def close_job(self, changes: RosterChanges, request_id: str, reason: str) -> None:
+        """The request was cancelled or expired: an open offer is withdrawn, the place an
+        accepted one holds is freed, and nothing more is offered."""
+        job = changes.get(request_id, "job")
+        if job.status == JobStatus.CLOSED:
+            return
+        offer = self._withdraw_open_offer(changes, job, reason)
+        if job.status == JobStatus.TAKEN:
+            changes.roster.release_job(job.provider_id)
+        job.close(reason)
+        changes.add(offer)
+
+    def _withdraw_open_offer(self, changes: RosterChanges, job: Job, reason: str) -> Offer | None:
+        if job.status != JobStatus.OFFERED:
+            return None
+        offer = changes.get(job.offer_id, "offer")
+        offer.withdraw(reason)
+        job.record_withdrawal(str(offer.id))
+        changes.roster.release_job(offer.provider_id, str(offer.id))
+        return offer
 
     # --- providers answer ----------------------------------------------------------------
 
     def accept(self, offer_id: str, provider_id: str) -> Receipt:
-        offer = self.get_offer(offer_id)
-        offer.accept(provider_id)
-        job = self.get(offer.request_id, "job")
-        job.record_taken(offer_id=str(offer.id), provider_id=provider_id)
-        return Receipt(str(offer.id), self.commit(offer, job))
+        with self.roster() as roster:
+            offer = self.get_offer(offer_id)
+            offer.accept(provider_id)
+            job = self.get(offer.request_id, "job")
+            job.record_taken(offer_id=str(offer.id), provider_id=provider_id)
+            roster.settle_offer(str(offer.id))
+            return Receipt(str(offer.id), self.commit(offer, job, roster))
 
     def decline(self, offer_id: str, provider_id: str, reason: str) -> Receipt:
         with self.roster() as roster:
@@ -120,9 +221,38 @@ class MatchingApplication(ServiceApplication):
             offer.decline(provider_id, reason)
             job = self.get(offer.request_id, "job")
             job.record_decline(str(offer.id), provider_id)
-            roster.release_job(provider_id)
+            roster.release_job(provider_id, str(offer.id))
             next_offer = self._offer_next(job, roster)
             return Receipt(str(offer.id), self.commit(offer, job, roster, next_offer))
+
+    # --- time passes ---------------------------------------------------------------------
+
+    def expire_offers(self, now: datetime | None = None) -> int:
+        """Every open offer past its time lapses; its job goes to the next candidate, or
+        becomes unmatched. Returns how many lapsed."""
+        now = now or datetime.now(UTC)
+        lapsed = 0
+        with self.roster() as roster:
+            for offer_id in roster.due_offers(now):
+                offer = self.get_offer(offer_id)
+                if offer.status != OfferStatus.OPEN:
+                    # answered without the roster hearing of it: only forget it
+                    roster.release_job(offer.provider_id, offer_id)
+                    self.commit(roster)
+                    continue
+                offer.expire(now)
+                roster.release_job(offer.provider_id, offer_id)
+                job = self.get(offer.request_id, "job")
+                if job.status == JobStatus.OFFERED and job.offer_id == offer_id:
+                    job.record_expiry(offer_id, offer.provider_id)
+                    next_offer = self._offer_next(job, roster, now)
+                    self.commit(offer, job, roster, next_offer)
+                else:  # the job moved on without this offer; it lapses all the same
+                    self.commit(offer, roster)
+                lapsed += 1
+        return lapsed
+
+    # --- reading -------------------------------------------------------------------------
 
     def get_offer(self, offer_id: str) -> Offer:
         offer = self.get(offer_id, "offer")
@@ -130,22 +260,45 @@ class MatchingApplication(ServiceApplication):
             raise InvalidValue(f"{offer_id} is not an offer", rule="offer_id")
         return offer
 
+    def get_job(self, request_id: str) -> tuple[Job, list[Offer]]:
+        job = self.get(request_id, "job")
+        if not isinstance(job, Job):
+            raise InvalidValue(f"{request_id} is not a request", rule="request_id")
+        return job, [self.get_offer(offer_id) for offer_id in job.offers]
+
     # --- the decision --------------------------------------------------------------------
 
-    @staticmethod
-    def _offer_next(job: Job, roster: Roster) -> Offer | None:
-        decision = roster.decide(job.to_match())
+    def _offer_next(self, job: Job, roster: Roster, now: datetime | None = None) -> Offer | None:
+        now = now or datetime.now(UTC)
+        since = now - self.settings.fairness_window
+        category = load_catalogue().categories.get(job.category)
+        minutes = category.estimated_minutes if category else 60
+        decision = roster.decide(job.to_match(minutes), since)
+        candidates = [c.as_dict() for c in decision.candidates]
         if decision.match is None:
-            job.record_no_provider(reason=decision.reason)
+            job.record_no_provider(reason=decision.reason, candidates=candidates)
             return None
+        chosen = decision.chosen
+        expires_at = now + self.settings.offer_expires_after
         offer = Offer(
             request_id=str(job.id),
             provider_id=decision.match.provider_id,
             contract_id=decision.match.contract_id,
+            partner_id=decision.match.partner_id,
             category=job.category,
             region=job.region,
             declined_by=list(job.declined_by),
+            expires_at=expires_at,
+            candidates=candidates,
+            score=chosen.as_dict() if chosen else {},
         )
         job.record_offer(offer_id=str(offer.id), provider_id=offer.provider_id)
-        roster.take_job(offer.provider_id)
+        roster.take_job(
+            offer.provider_id,
+            offer_id=str(offer.id),
+            request_id=str(job.id),
+            offered_at=now,
+            expires_at=expires_at,
+            forget_before=since,
+        )
         return offer

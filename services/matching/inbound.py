@@ -1,4 +1,5 @@
-"""What matching takes from the others: requests and completions, providers, contracts."""
+"""What matching takes from the others: requests and what becomes of them, providers and their
+availability, contracts and their budgets."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from contracts.events import (
     CompletionReportedV1,
     ContractActivatedV1,
     ContractChargedV1,
+    ProviderCapabilitiesChangedV1,
+    ProviderPausedV1,
+    ProviderPauseEndedV1,
     ProviderRegisteredV1,
+    ProviderReinstatedV1,
+    ProviderSuspendedV1,
+    RequestCancelledV1,
+    RequestExpiredV1,
+    RequestRatedV1,
+    RequestRescheduledV1,
     ServiceRequestedV1,
 )
 from contracts.jetstream import Subscription
@@ -15,18 +25,69 @@ from services.platform.inbound import tracked
 
 
 def subscriptions(app: MatchingApplication) -> list[Subscription]:
+    # --- requests ---
+
     def service_requested(event: ServiceRequestedV1, changes: RosterChanges) -> None:
         app.open_job(
-            changes, event.request_id, event.category, event.region, event.window_start.date()
+            changes,
+            event.request_id,
+            event.category,
+            event.region,
+            event.window_start.date(),
+            lat=event.lat,
+            long=event.long,
+            preferred_provider_id=event.preferred_provider_id,
         )
 
+    def request_rescheduled(event: RequestRescheduledV1, changes: RosterChanges) -> None:
+        app.reschedule_job(changes, event.request_id, event.window_start.date())
+
+    def request_cancelled(event: RequestCancelledV1, changes: RosterChanges) -> None:
+        reason = "the resident cancelled the request"
+        app.close_job(
+            changes, event.request_id, f"{reason}: {event.reason}" if event.reason else reason
+        )
+
+    def request_expired(event: RequestExpiredV1, changes: RosterChanges) -> None:
+        app.close_job(changes, event.request_id, f"the request expired: {event.reason}")
+
     def completion_reported(event: CompletionReportedV1, changes: RosterChanges) -> None:
-        app.release_job(changes, event.provider_id)
+        app.complete_job(changes, event.request_id, event.provider_id)
+
+    def request_rated(event: RequestRatedV1, changes: RosterChanges) -> None:
+        app.rate_provider(changes, event.provider_id, event.stars)
+
+    # --- providers ---
 
     def provider_registered(event: ProviderRegisteredV1, changes: RosterChanges) -> None:
         app.enrol_provider(
+            changes,
+            event.provider_id,
+            event.categories,
+            event.regions,
+            event.capacity,
+            lat=event.lat,
+            long=event.long,
+        )
+
+    def capabilities_changed(event: ProviderCapabilitiesChangedV1, changes: RosterChanges) -> None:
+        app.change_capabilities(
             changes, event.provider_id, event.categories, event.regions, event.capacity
         )
+
+    def provider_paused(event: ProviderPausedV1, changes: RosterChanges) -> None:
+        app.pause_provider(changes, event.provider_id, event.pause_id, event.starts, event.ends)
+
+    def pause_ended(event: ProviderPauseEndedV1, changes: RosterChanges) -> None:
+        app.end_pause(changes, event.provider_id, event.pause_id)
+
+    def provider_suspended(event: ProviderSuspendedV1, changes: RosterChanges) -> None:
+        app.suspend_provider(changes, event.provider_id)
+
+    def provider_reinstated(event: ProviderReinstatedV1, changes: RosterChanges) -> None:
+        app.reinstate_provider(changes, event.provider_id)
+
+    # --- partnerships ---
 
     def contract_activated(event: ContractActivatedV1, changes: RosterChanges) -> None:
         app.add_contract(
@@ -38,6 +99,8 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             event.budget_cents,
             event.valid_from,
             event.valid_until,
+            unit_price_cents=event.unit_price_cents,
+            partner_id=event.partner_id,
         )
 
     def contract_charged(event: ContractChargedV1, changes: RosterChanges) -> None:
@@ -52,14 +115,29 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
                 "requests",
                 {
                     ServiceRequestedV1: service_requested,
+                    RequestRescheduledV1: request_rescheduled,
+                    RequestCancelledV1: request_cancelled,
+                    RequestExpiredV1: request_expired,
                     CompletionReportedV1: completion_reported,
+                    RequestRatedV1: request_rated,
                 },
             ),
         ),
         Subscription(
             "providers",
             "matching",
-            tracked(app, "providers", {ProviderRegisteredV1: provider_registered}),
+            tracked(
+                app,
+                "providers",
+                {
+                    ProviderRegisteredV1: provider_registered,
+                    ProviderCapabilitiesChangedV1: capabilities_changed,
+                    ProviderPausedV1: provider_paused,
+                    ProviderPauseEndedV1: pause_ended,
+                    ProviderSuspendedV1: provider_suspended,
+                    ProviderReinstatedV1: provider_reinstated,
+                },
+            ),
         ),
         Subscription(
             "partnerships",

@@ -5,7 +5,14 @@ Roster and job bookkeeping stays inside matching; offers and no-match verdicts g
 
 from __future__ import annotations
 
-from contracts.events import NoProviderFoundV1, OfferAcceptedV1, OfferDeclinedV1, OfferMadeV1
+from contracts.events import (
+    NoProviderFoundV1,
+    OfferAcceptedV1,
+    OfferDeclinedV1,
+    OfferExpiredV1,
+    OfferMadeV1,
+    OfferWithdrawnV1,
+)
 from domain.matching import Job, Offer
 from services.platform.outbound import translation
 
@@ -14,6 +21,8 @@ to_integration_event = translation(
         Offer.Made: (OfferMadeV1, "offer_id"),
         Offer.Accepted: (OfferAcceptedV1, "offer_id"),
         Offer.Declined: (OfferDeclinedV1, "offer_id"),
+        Offer.Expired: (OfferExpiredV1, "offer_id"),
+        Offer.Withdrawn: (OfferWithdrawnV1, "offer_id"),
         Job.NoProviderFound: (NoProviderFoundV1, "request_id"),
     }
 )

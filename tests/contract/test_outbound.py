@@ -10,7 +10,7 @@ from uuid import uuid4
 import msgspec
 import pytest
 
-from contracts.events import EVENTS_BY_SERVICE, decode, encode
+from contracts.events import EVENTS_BY_SERVICE, OfferAcceptedV1, OfferMadeV1, decode, encode
 from domain.matching import Job, Offer, Roster
 from domain.partnership import PartnershipContract
 from domain.providers import Provider
@@ -89,36 +89,49 @@ def a_provider_life() -> list:
 
 
 def a_matching_life() -> list:
+    made_at = datetime(2026, 11, 30, 8, tzinfo=UTC)
+
+    def offer(job: Job, provider_id: str) -> Offer:
+        made = Offer(
+            request_id=str(job.id),
+            provider_id=provider_id,
+            contract_id=f"c-{provider_id}",
+            partner_id="lahti-city",
+            category="yard-work",
+            region="hollola",
+            declined_by=list(job.declined_by),
+            expires_at=made_at + timedelta(hours=24),
+            candidates=[{"provider_id": provider_id, "rank": 1}],
+            score={"provider_id": provider_id, "rank": 1},
+        )
+        job.record_offer(str(made.id), provider_id)
+        return made
+
     job = Job(id=uuid4(), category="yard-work", region="hollola", on=date(2026, 12, 1))
-    first = Offer(
-        request_id=str(job.id),
-        provider_id="p-1",
-        contract_id="c-1",
-        category="yard-work",
-        region="hollola",
-        declined_by=[],
-    )
-    job.record_offer(str(first.id), "p-1")
+    first = offer(job, "p-1")
     first.decline("p-1", "fully booked")
     job.record_decline(str(first.id), "p-1")
-    second = Offer(
-        request_id=str(job.id),
-        provider_id="p-2",
-        contract_id="c-2",
-        category="yard-work",
-        region="hollola",
-        declined_by=["p-1"],
-    )
-    job.record_offer(str(second.id), "p-2")
-    second.accept("p-2")
-    job.record_taken(str(second.id), "p-2")
+    second = offer(job, "p-2")
+    second.expire(made_at + timedelta(hours=25))
+    job.record_expiry(str(second.id), "p-2")
+    third = offer(job, "p-3")
+    third.withdraw("the request was rescheduled")
+    job.record_withdrawal(str(third.id))
+    job.reschedule(date(2026, 12, 2))
+    fourth = offer(job, "p-4")
+    fourth.accept("p-4")
+    job.record_taken(str(fourth.id), "p-4")
+    job.record_completion()
     lonely = Job(id=uuid4(), category="yard-work", region="hollola", on=date(2026, 12, 1))
     lonely.record_no_provider("no provider is registered")
+    lonely.close("the request expired: nobody took it in time")
     roster = Roster()
     roster.enrol_provider("p-1", ["yard-work"], ["hollola"], 2)
     return (
         first.collect_events()
         + second.collect_events()
+        + third.collect_events()
+        + fourth.collect_events()
         + job.collect_events()
         + lonely.collect_events()
         + roster.collect_events()
@@ -165,3 +178,14 @@ def test_another_services_event_does_not_decode_on_this_stream():
     provider_event = providers_out(a_provider_life()[0])
     with pytest.raises(msgspec.ValidationError):
         decode("requests", encode(provider_event))
+
+
+def test_matching_publishes_the_partner_and_the_time_an_offer_lapses():
+    published = [e for e in map(matching_out, a_matching_life()) if e is not None]
+    made = [e for e in published if isinstance(e, OfferMadeV1)]
+    accepted = [e for e in published if isinstance(e, OfferAcceptedV1)]
+
+    assert len(made) == 4
+    assert all(e.partner_id == "lahti-city" for e in made + accepted)
+    assert made[0].expires_at == datetime(2026, 12, 1, 8, tzinfo=UTC)
+    assert accepted[0].provider_id == "p-4"

@@ -1,0 +1,385 @@
+"""Matching over the real services: work is spread fairly, every offer explains itself, offers
+lapse to the next candidate and then to 'unmatched'; and matching's use cases for what becomes
+of a request (new day, cancellation, expiry), on the real event store."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from deploy.stack import Stack, free_port
+from domain.matching import JobStatus, OfferStatus
+from services.matching.application import MatchingApplication, RosterChanges
+from services.platform.settings import SERVICE_PORTS, Settings
+from tests.client import Talkoot, eventually
+
+
+def job_record(talkoot: Talkoot, request_id: str, good: Callable[[dict], bool], what: str) -> dict:
+    def read() -> dict | None:
+        response = talkoot.get("matching", f"/jobs/{request_id}")
+        return response.json() if response.status_code == 200 else None
+
+    return eventually(read, lambda job: job is not None and good(job), 20, what)
+
+
+def offer_record(talkoot: Talkoot, offer_id: str) -> dict:
+    return talkoot.ok(talkoot.get("matching", f"/offers/{offer_id}"), 200)
+
+
+def current_offer(job: dict) -> dict:
+    return job["offers"][-1]
+
+
+# --- fairness and explanations, on the session's services --------------------------------
+
+
+def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_why(
+    talkoot: Talkoot, scope
+):
+    category, region = scope
+    equal = sorted(talkoot.ready_provider(category, region, capacity=20)[0] for _ in range(3))
+    uncontracted = talkoot.register_provider(category, region)
+    talkoot.wait_until_quiet()
+
+    # The first request: its first provider declines, and the job goes to the next one.
+    first = talkoot.submit(category, region)["id"]
+    job = job_record(talkoot, first, lambda j: j["status"] == "offered", "the first offer")
+    decliner = current_offer(job)["provider_id"]
+    assert decliner == equal[0]  # nobody has had work yet: the tie goes by id
+    talkoot.ok(
+        talkoot.post(
+            "matching",
+            f"/offers/{current_offer(job)['offer_id']}/decline",
+            {"provider_id": decliner, "reason": "no one free that day"},
+        )
+    )
+    job = job_record(talkoot, first, lambda j: len(j["offers"]) == 2, "the second offer")
+    assert job["declined_by"] == [decliner]
+    assert [o["status"] for o in job["offers"]] == ["declined", "open"]
+    assert job["offers"][0]["answer"] == "no one free that day"
+
+    offer = offer_record(talkoot, current_offer(job)["offer_id"])
+    assert offer["status"] == "open"
+    assert offer["provider_id"] == equal[1]  # the decliner had one offer already
+    assert offer["partner_id"] == "lahti-city"
+    assert offer["expires_at"] > offer["offered_at"]
+    by_id = {c["provider_id"]: c for c in offer["candidates"]}
+    assert by_id[decliner]["rule"] == "declined"
+    assert by_id[decliner]["explanation"] == "not eligible: declined this request"
+    assert by_id[uncontracted]["rule"] == "contract"
+    assert not by_id[uncontracted]["eligible"]
+    ranked = [c for c in offer["candidates"] if c["eligible"]]
+    assert [(c["provider_id"], c["rank"]) for c in ranked] == [(equal[1], 1), (equal[2], 2)]
+    assert offer["chosen"]["provider_id"] == equal[1]
+    assert offer["chosen"]["recent_offers"] == 0
+    assert "ranked 1 of 2 eligible" in offer["chosen"]["explanation"]
+    assert "not rated yet" in offer["chosen"]["explanation"]
+    assert offer["why"].startswith(f"Offered to {equal[1]}, the first of 2 eligible providers")
+
+    # Thirty more requests: with the decline, 32 offers over three providers.
+    request_ids = [talkoot.submit(category, region)["id"] for _ in range(30)]
+    jobs = [
+        job_record(talkoot, rid, lambda j: j["status"] == "offered", f"request {rid} offered")
+        for rid in request_ids
+    ]
+    offers = Counter(o["provider_id"] for j in [job, *jobs] for o in j["offers"])
+    assert sum(offers.values()) == 32
+    assert set(offers) == set(equal)
+    assert max(offers.values()) - min(offers.values()) <= 1, offers
+
+    # Each later offer counted the earlier ones as recent work.
+    last = offer_record(talkoot, current_offer(jobs[-1])["offer_id"])
+    recent = {c["provider_id"]: c["recent_offers"] for c in last["candidates"] if c["eligible"]}
+    assert sum(recent.values()) == 31
+
+
+def test_a_job_and_an_offer_that_do_not_exist_are_404(talkoot: Talkoot):
+    missing = str(uuid.uuid4())
+    assert talkoot.get("matching", f"/jobs/{missing}").status_code == 404
+    assert talkoot.get("matching", f"/offers/{missing}").status_code == 404
+
+
+# --- offers lapse: a stack of its own with a short time to answer ------------------------
+
+
+@pytest.fixture(scope="module")
+def hasty(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Talkoot]:
+    """Talkoot with offers that lapse after 2 s, swept every 0.3 s, on the session's servers."""
+    quick = Stack(
+        data_dir=tmp_path_factory.mktemp("hasty"),
+        namespace=f"test_{uuid.uuid4().hex[:8]}",
+        database_url=stack.database_url,
+        nats_url=stack.nats_url,
+        ports={name: free_port() for name in SERVICE_PORTS},
+        extra_env={
+            "TALKOOT_LOG_LEVEL": "WARNING",
+            "TALKOOT_READ_WAIT_SECONDS": "3",
+            "TALKOOT_OFFER_EXPIRES_AFTER": "2s",
+            "TALKOOT_SWEEP_SECONDS": "0.3",
+        },
+    )
+    quick.start()
+    try:
+        with Talkoot(quick) as client:
+            yield client
+    finally:
+        quick.stop()
+        from tests.conftest import forget
+
+        forget(quick)
+
+
+def test_an_unanswered_offer_lapses_to_the_next_provider_and_then_to_unmatched(
+    hasty: Talkoot, scope
+):
+    category, region = scope
+    first, second = sorted(hasty.ready_provider(category, region)[0] for _ in range(2))
+
+    request_id = hasty.submit(category, region)["id"]
+    job = job_record(hasty, request_id, lambda j: len(j["offers"]) >= 1, "the first offer")
+    lapsing = offer_record(hasty, current_offer(job)["offer_id"])
+    assert lapsing["provider_id"] == first
+    offered_at = datetime.fromisoformat(lapsing["offered_at"])
+    expires_at = datetime.fromisoformat(lapsing["expires_at"])
+    assert timedelta(seconds=1.5) < expires_at - offered_at < timedelta(seconds=2.5)
+
+    job = job_record(hasty, request_id, lambda j: len(j["offers"]) == 2, "the offer to lapse")
+    assert job["let_expire"] == [first]
+    assert offer_record(hasty, lapsing["id"])["status"] == "expired"
+    late = hasty.accept(lapsing["id"], first)
+    assert late.status_code == 409, late.text
+    assert late.json()["extra"]["rule"] == "wrong_state"
+
+    next_offer = offer_record(hasty, current_offer(job)["offer_id"])
+    assert next_offer["provider_id"] == second
+    assert {c["provider_id"]: c["rule"] for c in next_offer["candidates"]} == {
+        first: "declined",
+        second: None,
+    }
+    assert next_offer["candidates"][1]["explanation"] == (
+        "not eligible: let an offer for this request expire"
+    )
+
+    job = job_record(hasty, request_id, lambda j: j["status"] == "unmatched", "unmatched")
+    assert [o["status"] for o in job["offers"]] == ["expired", "expired"]
+    assert job["let_expire"] == [first, second]
+    assert job["reason"] == "no eligible provider: let an offer for this request expire"
+    assert {c["provider_id"]: c["rule"] for c in job["candidates"]} == {
+        first: "declined",
+        second: "declined",
+    }
+    # the requests service hears of it too
+    hasty.wait_for_status(request_id, "unmatched")
+
+    # both places are free again: the next request is offered at once
+    again = hasty.submit(category, region)["id"]
+    job_record(hasty, again, lambda j: j["status"] == "offered", "a new offer")
+
+
+def test_an_accepted_offer_does_not_lapse(hasty: Talkoot, scope):
+    category, region = scope
+    provider_id, _ = hasty.ready_provider(category, region)
+
+    request_id = hasty.assigned_request(category, region, provider_id)
+
+    job = job_record(hasty, request_id, lambda j: j["status"] == "taken", "taken")
+    offer_id = current_offer(job)["offer_id"]
+    eventually(
+        lambda: offer_record(hasty, offer_id),
+        lambda o: datetime.now(UTC) > datetime.fromisoformat(o["expires_at"]),
+        10,
+        "the offer's time to pass",
+    )
+    hasty.wait_until_quiet()
+    assert offer_record(hasty, offer_id)["status"] == "accepted"
+    assert hasty.board_entry(request_id)["status"] == "assigned"
+
+
+# --- what becomes of a request, through matching's use cases on the real store ----------
+
+DAY = date.today() + timedelta(days=3)
+
+
+@pytest.fixture
+def matching(stack: Stack) -> Iterator[MatchingApplication]:
+    """A matching Application of its own (own schema) on the session's PostgreSQL."""
+    settings = Settings(
+        database_url=stack.database_url,
+        nats_url=stack.nats_url,
+        namespace=f"test_{uuid.uuid4().hex[:8]}",
+        offer_expires_after=timedelta(hours=1),
+    )
+    app = MatchingApplication(settings)
+    yield app
+    app.close()
+    import psycopg
+
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{settings.schema("matching")}" CASCADE')
+
+
+def apply(app: MatchingApplication, use_case: Callable[[RosterChanges], None]) -> None:
+    """What the consumer does for one upstream event: the use case, stored in one go."""
+    with app.changes() as changes:
+        use_case(changes)
+        app.commit(*changes.aggregates.values())
+
+
+def two_providers(app: MatchingApplication) -> None:
+    def enrol(changes: RosterChanges) -> None:
+        for pid in ("p1", "p2"):
+            app.enrol_provider(changes, pid, ["snow-clearing"], ["nastola"], 1)
+            app.add_contract(
+                changes,
+                f"c-{pid}",
+                pid,
+                ["snow-clearing"],
+                ["nastola"],
+                100_000,
+                DAY - timedelta(days=30),
+                DAY + timedelta(days=30),
+                unit_price_cents=3000,
+                partner_id="nastola-unit",
+            )
+
+    apply(app, enrol)
+
+
+def open_job(app: MatchingApplication, request_id: str, on: date = DAY) -> None:
+    apply(app, lambda c: app.open_job(c, request_id, "snow-clearing", "nastola", on))
+
+
+def held(app: MatchingApplication) -> dict[str, int]:
+    with app.roster() as roster:
+        return {pid: p["jobs"] for pid, p in roster.providers.items()}
+
+
+def test_a_new_day_withdraws_the_open_offer_and_matches_again(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    job, (first,) = matching.get_job(request_id)
+    assert (first.provider_id, first.partner_id) == ("p1", "nastola-unit")
+    assert held(matching) == {"p1": 1, "p2": 0}
+
+    new_day = DAY + timedelta(days=1)
+    apply(matching, lambda c: matching.reschedule_job(c, request_id, new_day))
+
+    job, (withdrawn, second) = matching.get_job(request_id)
+    assert withdrawn.status == OfferStatus.WITHDRAWN
+    assert withdrawn.answer == "the request was rescheduled"
+    assert job.on == new_day
+    assert job.status == JobStatus.OFFERED
+    # p1's place is free again, but p1 has had an offer lately and p2 none
+    assert second.provider_id == "p2"
+    assert held(matching) == {"p1": 0, "p2": 1}
+
+
+def test_a_new_day_matches_an_unmatched_job_again(matching: MatchingApplication):
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)  # nobody enrolled yet
+    job, offers = matching.get_job(request_id)
+    assert (job.status, offers) == (JobStatus.UNMATCHED, [])
+    assert job.reason == "no provider is registered"
+
+    two_providers(matching)
+    apply(matching, lambda c: matching.reschedule_job(c, request_id, DAY))
+
+    job, (offer,) = matching.get_job(request_id)
+    assert job.status == JobStatus.OFFERED
+    assert offer.provider_id == "p1"
+
+
+def test_cancelling_withdraws_an_open_offer_and_frees_its_place(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+
+    apply(matching, lambda c: matching.close_job(c, request_id, "the resident cancelled"))
+
+    job, (offer,) = matching.get_job(request_id)
+    assert (job.status, job.reason) == (JobStatus.CLOSED, "the resident cancelled")
+    assert offer.status == OfferStatus.WITHDRAWN
+    assert held(matching) == {"p1": 0, "p2": 0}
+    with matching.roster() as roster:
+        assert roster.open_offers == {}
+
+
+def test_cancelling_after_acceptance_frees_the_place_once(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+    matching.accept(str(offer.id), "p1")
+    assert held(matching) == {"p1": 1, "p2": 0}
+
+    apply(matching, lambda c: matching.close_job(c, request_id, "the resident cancelled"))
+    apply(matching, lambda c: matching.close_job(c, request_id, "the request expired"))
+
+    job, _ = matching.get_job(request_id)
+    assert (job.status, job.reason) == (JobStatus.CLOSED, "the resident cancelled")
+    assert held(matching) == {"p1": 0, "p2": 0}
+
+
+def test_completion_frees_the_place_and_a_later_cancellation_changes_nothing(
+    matching: MatchingApplication,
+):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+    matching.accept(str(offer.id), "p1")
+
+    apply(matching, lambda c: matching.complete_job(c, request_id, "p1"))
+    apply(matching, lambda c: matching.close_job(c, request_id, "cancelled late"))
+
+    assert held(matching) == {"p1": 0, "p2": 0}
+
+
+def test_the_sweep_lapses_due_offers_only(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+
+    assert matching.expire_offers(offer.expires_at - timedelta(seconds=1)) == 0
+    assert matching.expire_offers(offer.expires_at) == 1
+
+    job, (lapsed, nxt) = matching.get_job(request_id)
+    assert lapsed.status == OfferStatus.EXPIRED
+    assert job.expired_for == ["p1"]
+    assert nxt.provider_id == "p2"
+    assert held(matching) == {"p1": 0, "p2": 1}
+    assert matching.expire_offers(offer.expires_at) == 0  # the next one has its own time
+
+
+def test_suspension_pause_and_rating_change_who_is_offered(matching: MatchingApplication):
+    two_providers(matching)
+    apply(matching, lambda c: matching.suspend_provider(c, "p1"))
+    first = str(uuid.uuid4())
+    open_job(matching, first)
+    _, (offer,) = matching.get_job(first)
+    assert offer.provider_id == "p2"
+    assert {c["provider_id"]: c.get("rule") for c in offer.candidates} == {
+        "p1": "suspended",
+        "p2": None,
+    }
+
+    apply(matching, lambda c: matching.reinstate_provider(c, "p1"))
+    apply(matching, lambda c: matching.pause_provider(c, "p1", "pause-1", DAY, DAY))
+    matching.decline(str(offer.id), "p2", "busy")
+    job, _ = matching.get_job(first)
+    assert job.status == JobStatus.UNMATCHED
+    assert {c["provider_id"]: c["rule"] for c in job.candidates} == {
+        "p1": "paused",
+        "p2": "declined",
+    }
+
+
+def test_matching_describes_its_record_of_a_request_in_openapi(talkoot: Talkoot):
+    document = talkoot.ok(talkoot.get("matching", "/schema/openapi.json"), 200)
+    assert {"/jobs/{request_id}", "/offers/{offer_id}"} <= set(document["paths"])
