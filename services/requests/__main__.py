@@ -5,6 +5,7 @@ from services.requests.api import RequestsController
 from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
 from services.requests.outbound import to_integration_event
+from services.requests.series_api import SeriesController, SnowfallController, schedule_series
 
 SPEC = ServiceSpec(
     name="requests",
@@ -12,8 +13,9 @@ SPEC = ServiceSpec(
     description="Residents' service requests and the request board.",
     make_application=RequestsApplication,
     outbound=to_integration_event,
-    route_handlers=[RequestsController],
+    route_handlers=[RequestsController, SeriesController, SnowfallController],
     subscriptions=subscriptions,
+    sweeps=[schedule_series],
 )
 
 if __name__ == "__main__":
