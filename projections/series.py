@@ -171,14 +171,22 @@ async def list_snowfall_days(
     return [dict(r) for r in rows]
 
 
-async def recurring_candidates(pool: asyncpg.Pool, schema: str, until: date) -> list[str]:
-    """Weekly and monthly series that may have an occurrence due: not ended, and active or
-    paused with a day the pause ends by ``until``. The series itself decides what is due."""
+async def recurring_candidates(
+    pool: asyncpg.Pool, schema: str, today: date, until: date
+) -> list[str]:
+    """Weekly and monthly series that may have something to do: active ones not already
+    scheduled so far ahead that their next day (a week, or at least 28 days, after the last
+    one) lies beyond ``until``, and paused ones whose pause day is before ``today``. The
+    series itself decides what is due."""
     rows = await pool.fetch(
         f"""SELECT series_id FROM {schema}.series
             WHERE rule IN ('weekly', 'monthly')
-              AND (status = 'active' OR (status = 'paused' AND paused_until < $1))
+              AND ((status = 'active'
+                    AND (last_day IS NULL
+                         OR last_day + CASE rule WHEN 'weekly' THEN 7 ELSE 28 END <= $2))
+                   OR (status = 'paused' AND paused_until < $1))
             ORDER BY series_id""",
+        today,
         until,
     )
     return [r["series_id"] for r in rows]
@@ -187,14 +195,15 @@ async def recurring_candidates(pool: asyncpg.Pool, schema: str, until: date) -> 
 async def snowfall_candidates(
     pool: asyncpg.Pool, schema: str, first: date, last: date
 ) -> list[tuple[str, date]]:
-    """(series, day) pairs where a snowfall day from ``first`` to ``last`` is declared in the
-    region of a snowfall series that is not ended and has no occurrence on that day yet."""
+    """(series, day) pairs where a snowfall day from ``first`` (today) to ``last`` is declared
+    in the region of a snowfall series that is active, or paused with a pause day before
+    ``first``, and has no occurrence on that day yet."""
     rows = await pool.fetch(
         f"""SELECT s.series_id, d.day FROM {schema}.series s
             JOIN {schema}.snowfall_days d
               ON d.regions = '{{}}' OR s.region = ANY(d.regions)
             WHERE s.rule = 'snowfall' AND d.day BETWEEN $1 AND $2
-              AND (s.status = 'active' OR (s.status = 'paused' AND s.paused_until < $2))
+              AND (s.status = 'active' OR (s.status = 'paused' AND s.paused_until < $1))
               AND NOT EXISTS (SELECT 1 FROM {schema}.series_occurrences o
                               WHERE o.series_id = s.series_id AND o.day = d.day)
             ORDER BY d.day, s.series_id""",

@@ -279,7 +279,7 @@ async def schedule_series(runtime: Runtime) -> None:
         except DomainError as error:  # one series' trouble must not hold up the others
             log.warning("series %s not scheduled: %s", args[0], error.message)
 
-    for series_id in await series_model.recurring_candidates(pool, schema, last):
+    for series_id in await series_model.recurring_candidates(pool, schema, today, last):
         preferred = await series_model.last_provider(pool, schema, series_id)
         await scheduled(app.schedule_recurring, series_id, horizon, preferred)
     for series_id, day in await series_model.snowfall_candidates(pool, schema, today, last):
