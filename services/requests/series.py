@@ -38,7 +38,7 @@ class SeriesUseCases:
         region: str,
         rule: str,
         start_time: str,
-        duration_minutes: int,
+        duration_minutes: int | None = None,
         weekday: str | None = None,
         day_of_month: int | str | None = None,
         description: str = "",
@@ -49,6 +49,8 @@ class SeriesUseCases:
         long: float | None = None,
     ) -> Receipt:
         check_scope(self.catalogue, [category], [region])
+        if duration_minutes is None:
+            duration_minutes = self.catalogue.categories[category].estimated_minutes
         series = RequestSeries.start(
             resident_id=resident_id,
             category=category,

@@ -40,7 +40,9 @@ class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
     region: Code
     rule: Annotated[str, Meta(description="weekly, monthly or snowfall")]
     start_time: Annotated[str, Meta(description="local time in Helsinki, HH:MM")]
-    duration_minutes: int
+    duration_minutes: Annotated[
+        int | None, Meta(description="default: the category's estimated duration")
+    ] = None
     weekday: Annotated[str | None, Meta(description="weekly: monday … sunday")] = None
     day_of_month: Annotated[int | str | None, Meta(description='monthly: 1 to 28 or "last"')] = None
     description: Annotated[str, Meta(max_length=4000)] = ""
@@ -168,8 +170,9 @@ class SeriesController(Controller):
     def start(self, data: NewSeries, state: State) -> Receipt:
         """A resident sets a rule once: every week (``weekday``), every month
         (``day_of_month``, 1 to 28 or ``"last"``) or every snowfall day the city declares in
-        the region, at ``start_time`` (Helsinki) for ``duration_minutes``. Each occurrence
-        becomes its own service request, created ahead of its day."""
+        the region, at ``start_time`` (Helsinki) for ``duration_minutes`` (by default the
+        category's estimated duration). Each occurrence becomes its own service request,
+        created ahead of its day."""
         return application(state).start_series(
             resident_id=data.resident_id,
             category=data.category,

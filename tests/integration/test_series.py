@@ -14,6 +14,7 @@ import pytest
 from contracts.events import ServiceRequestedV1
 from deploy.stack import Stack, free_port
 from domain.series import HELSINKI, WEEKDAYS
+from services.platform.catalogue import load_catalogue
 from services.platform.errors import Conflict, NotFound
 from services.platform.settings import SERVICE_PORTS, Settings
 from services.requests.application import RequestsApplication
@@ -110,6 +111,7 @@ def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(fast
 
     view = fast.ok(fast.get("requests", f"/series/{series_id}"), 200)
     assert view["status"] == "active"
+    assert view["duration_minutes"] == 120
     assert view["next_days"][:2] == [day.isoformat(), (day + timedelta(days=7)).isoformat()]
     listed = fast.ok(fast.get("requests", "/series", resident_id="resident-7"), 200)
     [entry] = [e for e in listed if e["series_id"] == series_id]
@@ -120,7 +122,11 @@ def test_a_snowfall_day_creates_one_occurrence_per_active_snowfall_series(fast: 
     category, region = scope
     elsewhere = next(r for r in REGIONS if r != region)
     snow = {"rule": "snowfall", "start_time": "07:00"}
-    active = start(fast, series_body(category, region, "resident-a", **snow))
+    body = series_body(category, region, "resident-a", **snow)
+    del body["duration_minutes"]  # the category's estimated duration, then
+    active = start(fast, body)
+    estimated = load_catalogue().categories[category].estimated_minutes
+    assert fast.ok(fast.get("requests", f"/series/{active}"), 200)["duration_minutes"] == estimated
     paused = start(fast, series_body(category, region, "resident-b", **snow))
     ended = start(fast, series_body(category, region, "resident-c", **snow))
     other_region = start(fast, series_body(category, elsewhere, "resident-d", **snow))

@@ -79,6 +79,12 @@ def test_a_window_over_the_change_lasts_its_real_duration():
     assert end.astimezone(HELSINKI).hour == 6
 
 
+def test_a_start_time_the_spring_change_skips_counts_as_an_hour_later():
+    start, _ = window(date(2027, 3, 28), "03:30", 60)
+    assert start == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    assert start.astimezone(HELSINKI).strftime("%H:%M %Z") == "04:30 EEST"
+
+
 # --- starting a series ---------------------------------------------------------------------
 
 
