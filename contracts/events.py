@@ -160,6 +160,15 @@ class SeriesEndedV1(IntegrationEvent, frozen=True, kw_only=True):
     reason: str
 
 
+class SeriesOccurrenceScheduledV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A series scheduled its occurrence on ``day`` as the service request ``request_id``
+    (stored together with that request's ServiceRequestedV1)."""
+
+    series_id: str
+    day: date
+    request_id: str
+
+
 class SnowfallDeclaredV1(IntegrationEvent, frozen=True, kw_only=True):
     """A snowfall day, declared by the city for some regions (all when the list is empty)."""
 
@@ -186,6 +195,7 @@ RequestsEvent = (
     | SeriesPausedV1
     | SeriesResumedV1
     | SeriesEndedV1
+    | SeriesOccurrenceScheduledV1
     | SnowfallDeclaredV1
 )
 

@@ -19,7 +19,7 @@ import nats
 
 from contracts.jetstream import Subscription, ensure_streams, follow
 from contracts.streams import DEFAULT_NAMESPACE
-from projections import board, directory, ledger
+from projections import board, directory, ledger, series
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
@@ -55,12 +55,16 @@ async def run() -> None:
     async def to_directory(run):
         await directory.apply(pool, schema, run)
 
+    async def to_series(run):
+        await series.apply(pool, schema, run)
+
     subscriptions = [
         Subscription(upstream=board.UPSTREAM, durable="projection-board", handle=to_board),
         Subscription(upstream=ledger.UPSTREAM, durable="projection-ledger", handle=to_ledger),
         Subscription(
             upstream=directory.UPSTREAM, durable="projection-directory", handle=to_directory
         ),
+        Subscription(upstream=series.UPSTREAM, durable="projection-series", handle=to_series),
     ]
     log.info("projecting into schema %s", schema)
     tasks = [asyncio.create_task(follow(js, sub, namespace, stop)) for sub in subscriptions]

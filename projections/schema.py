@@ -107,6 +107,42 @@ ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS long double precision;
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS members integer NOT NULL DEFAULT 0;
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS suspended boolean NOT NULL DEFAULT false;
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS pauses jsonb NOT NULL DEFAULT '[]';
+-- Recurring requests (series), the occurrences they scheduled, and declared snowfall days.
+CREATE TABLE IF NOT EXISTS {s}.series (
+    series_id text PRIMARY KEY,
+    resident_id text NOT NULL,
+    category text NOT NULL,
+    region text NOT NULL,
+    rule text NOT NULL,
+    description text NOT NULL,
+    status text NOT NULL,
+    paused_until date,
+    ended_reason text,
+    occurrences integer NOT NULL DEFAULT 0,
+    last_day date,
+    started_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS series_resident ON {s}.series (resident_id, status);
+CREATE INDEX IF NOT EXISTS series_rule ON {s}.series (rule, status);
+CREATE TABLE IF NOT EXISTS {s}.series_occurrences (
+    series_id text NOT NULL,
+    day date NOT NULL,
+    request_id text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (series_id, day)
+);
+CREATE TABLE IF NOT EXISTS {s}.snowfall_days (
+    day date PRIMARY KEY,
+    day_id text NOT NULL,
+    regions text[] NOT NULL,
+    declared_by text NOT NULL,
+    declared_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS board_series ON {s}.board (series_id, window_start);
 """
 
 

@@ -6,6 +6,7 @@ from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
 from services.requests.open311 import Open311Controller
 from services.requests.outbound import to_integration_event
+from services.requests.series_api import SeriesController, SnowfallController, schedule_series
 
 SPEC = ServiceSpec(
     name="requests",
@@ -13,8 +14,9 @@ SPEC = ServiceSpec(
     description="Residents' service requests and the request board.",
     make_application=RequestsApplication,
     outbound=to_integration_event,
-    route_handlers=[RequestsController, Open311Controller],
+    route_handlers=[RequestsController, SeriesController, SnowfallController, Open311Controller],
     subscriptions=subscriptions,
+    sweeps=[schedule_series],
 )
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ from domain.requests import ServiceRequest
 from services.platform.catalogue import check_scope, load_catalogue
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
+from services.requests.series import SeriesUseCases
 
 
-class RequestsApplication(ServiceApplication):
+class RequestsApplication(SeriesUseCases, ServiceApplication):
     service = "requests"
 
     def __init__(self, settings: Settings, catalogue: Catalogue | None = None) -> None:

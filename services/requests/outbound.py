@@ -8,9 +8,16 @@ from contracts.events import (
     RequestConfirmedV1,
     RequestOfferedV1,
     RequestUnmatchedV1,
+    SeriesEndedV1,
+    SeriesOccurrenceScheduledV1,
+    SeriesPausedV1,
+    SeriesResumedV1,
+    SeriesStartedV1,
     ServiceRequestedV1,
+    SnowfallDeclaredV1,
 )
 from domain.requests import ServiceRequest
+from domain.series import RequestSeries, SnowfallDay
 from services.platform.outbound import translation
 
 to_integration_event = translation(
@@ -21,5 +28,12 @@ to_integration_event = translation(
         ServiceRequest.Unmatched: (RequestUnmatchedV1, "request_id"),
         ServiceRequest.CompletionReported: (CompletionReportedV1, "request_id"),
         ServiceRequest.Confirmed: (RequestConfirmedV1, "request_id"),
+        RequestSeries.Started: (SeriesStartedV1, "series_id"),
+        RequestSeries.Paused: (SeriesPausedV1, "series_id"),
+        RequestSeries.Resumed: (SeriesResumedV1, "series_id"),
+        RequestSeries.Ended: (SeriesEndedV1, "series_id"),
+        RequestSeries.OccurrenceScheduled: (SeriesOccurrenceScheduledV1, "series_id"),
+        SnowfallDay.Declared: (SnowfallDeclaredV1, "day_id"),
+        SnowfallDay.Extended: (SnowfallDeclaredV1, "day_id"),
     }
 )

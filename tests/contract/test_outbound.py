@@ -15,6 +15,7 @@ from domain.matching import Job, Offer, Roster
 from domain.partnership import PartnershipContract
 from domain.providers import Provider
 from domain.requests import ServiceRequest
+from domain.series import RequestSeries, SnowfallDay
 from services.matching.outbound import to_integration_event as matching_out
 from services.partnerships.outbound import to_integration_event as partnerships_out
 from services.providers.outbound import to_integration_event as providers_out
@@ -45,6 +46,26 @@ def a_request_life() -> list:
     )
     unmatched.record_unmatched("no eligible provider")
     return request.collect_events() + unmatched.collect_events()
+
+
+def a_series_life() -> list:
+    series = RequestSeries.start(
+        resident_id="resident-1",
+        category="snow-clearing",
+        region="hollola",
+        rule="weekly",
+        weekday="monday",
+        start_time="07:00",
+        duration_minutes=90,
+        today=date(2026, 11, 23),
+    )
+    series.schedule(date(2026, 11, 30), str(uuid4()))
+    series.pause("resident-1", date(2026, 12, 10), date(2026, 11, 23))
+    series.resume("resident-1")
+    series.end("resident-1", "moved away")
+    snowfall = SnowfallDay.declare(day=date(2026, 12, 1), regions=["hollola"], declared_by="city")
+    snowfall.declare_more(["nastola"], "city")
+    return series.collect_events() + snowfall.collect_events()
 
 
 def a_contract_life() -> list:
@@ -139,7 +160,7 @@ def a_matching_life() -> list:
 
 
 LIVES = {
-    "requests": (requests_out, a_request_life),
+    "requests": (requests_out, lambda: a_request_life() + a_series_life()),
     "providers": (providers_out, a_provider_life),
     "matching": (matching_out, a_matching_life),
     "partnerships": (partnerships_out, a_contract_life),

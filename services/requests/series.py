@@ -1,0 +1,178 @@
+"""The requests service's use cases for recurring requests and snowfall days.
+
+A mixin of ``RequestsApplication``: each occurrence a series schedules is a ``ServiceRequest``
+stored in the same commit as the series' ``OccurrenceScheduled``, so that a concurrent sweep
+scheduling the same day loses with a Conflict and nothing is created twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from domain.catalogue import Catalogue
+from domain.errors import InvalidValue
+from domain.requests import ServiceRequest
+from domain.series import RequestSeries, SnowfallDay, local_today, snowfall_day_id
+from services.platform.catalogue import check_scope
+from services.platform.errors import NotFound
+from services.platform.store import Receipt
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class SeriesUseCases:
+    """Setting up, pausing, resuming and ending series; declaring snowfall days; and the
+    sweep's scheduling of what has fallen due."""
+
+    catalogue: Catalogue
+
+    # --- residents -----------------------------------------------------------------------
+
+    def start_series(
+        self,
+        *,
+        resident_id: str,
+        category: str,
+        region: str,
+        rule: str,
+        start_time: str,
+        duration_minutes: int | None = None,
+        weekday: str | None = None,
+        day_of_month: int | str | None = None,
+        description: str = "",
+        starts_on: date | None = None,
+        ends_on: date | None = None,
+        address: str = "",
+        lat: float | None = None,
+        long: float | None = None,
+    ) -> Receipt:
+        check_scope(self.catalogue, [category], [region])
+        if duration_minutes is None:
+            duration_minutes = self.catalogue.categories[category].estimated_minutes
+        series = RequestSeries.start(
+            resident_id=resident_id,
+            category=category,
+            region=region,
+            rule=rule,
+            start_time=start_time,
+            duration_minutes=duration_minutes,
+            today=local_today(now_utc()),
+            weekday=weekday,
+            day_of_month=day_of_month,
+            description=description,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            address=address,
+            lat=lat,
+            long=long,
+        )
+        return Receipt(str(series.id), self.commit(series))
+
+    def pause_series(self, series_id: str, resident_id: str, until: date | None) -> Receipt:
+        series = self.get_series(series_id)
+        series.pause(resident_id, until, local_today(now_utc()))
+        return Receipt(str(series.id), self.commit(series))
+
+    def resume_series(self, series_id: str, resident_id: str) -> Receipt:
+        series = self.get_series(series_id)
+        series.resume(resident_id)
+        return Receipt(str(series.id), self.commit(series))
+
+    def end_series(self, series_id: str, resident_id: str, reason: str) -> Receipt:
+        series = self.get_series(series_id)
+        series.end(resident_id, reason)
+        return Receipt(str(series.id), self.commit(series))
+
+    def get_series(self, series_id: str) -> RequestSeries:
+        series = self.get(series_id, "series")
+        if not isinstance(series, RequestSeries):
+            raise NotFound(f"no series with id {series_id}")
+        return series
+
+    # --- the city ------------------------------------------------------------------------
+
+    def declare_snowfall(self, day: date, regions: list[str], declared_by: str) -> Receipt:
+        """Declare ``day`` a snowfall day in ``regions`` (all when empty). Declaring a day
+        again adds regions; declaring nothing new is refused (409 already_declared)."""
+        check_scope(self.catalogue, [], regions)
+        if day < local_today(now_utc()):
+            raise InvalidValue(f"{day} has already passed", rule="day")
+        try:
+            snowfall = self.get_snowfall_day(day)
+        except NotFound:
+            snowfall = SnowfallDay.declare(day=day, regions=regions, declared_by=declared_by)
+        else:
+            snowfall.declare_more(regions, declared_by)
+        return Receipt(str(snowfall.id), self.commit(snowfall))
+
+    def get_snowfall_day(self, day: date) -> SnowfallDay:
+        return self.get(snowfall_day_id(day), "snowfall day")
+
+    # --- the sweep -----------------------------------------------------------------------
+
+    def schedule_recurring(
+        self,
+        series_id: str,
+        horizon: timedelta,
+        preferred_provider_id: str | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Create the weekly or monthly occurrences due within ``horizon``; end a pause whose
+        day has passed and a series past its last day. Returns the new requests' ids."""
+        now = now or now_utc()
+        series = self.get_series(series_id)
+        series.catch_up(local_today(now))
+        requests = [
+            self._occurrence(series, day, preferred_provider_id)
+            for day in series.due_days(now, horizon)
+        ]
+        if series.pending_events:
+            self.commit(*requests, series)
+        return [str(request.id) for request in requests]
+
+    def schedule_snowfall(
+        self,
+        series_id: str,
+        day: date,
+        horizon: timedelta,
+        preferred_provider_id: str | None = None,
+        now: datetime | None = None,
+    ) -> str | None:
+        """Create a snowfall series' occurrence on a declared snowfall day of its region, if
+        it is due; returns the new request's id, or None."""
+        now = now or now_utc()
+        series = self.get_series(series_id)
+        series.catch_up(local_today(now))
+        request = None
+        try:
+            declared = self.get_snowfall_day(day)
+        except NotFound:
+            declared = None
+        if declared and declared.covers(series.region) and series.snowfall_due(day, now, horizon):
+            request = self._occurrence(series, day, preferred_provider_id)
+        if series.pending_events:
+            self.commit(*([request] if request else []), series)
+        return str(request.id) if request else None
+
+    def _occurrence(
+        self, series: RequestSeries, day: date, preferred_provider_id: str | None
+    ) -> ServiceRequest:
+        window_start, window_end = series.window(day)
+        request = ServiceRequest.submit(
+            resident_id=series.resident_id,
+            category=series.category,
+            region=series.region,
+            description=series.description,
+            window_start=window_start,
+            window_end=window_end,
+            address=series.address,
+            lat=series.lat,
+            long=series.long,
+            channel="series",
+            series_id=str(series.id),
+            preferred_provider_id=preferred_provider_id,
+        )
+        series.schedule(day, str(request.id))
+        return request

@@ -1,0 +1,266 @@
+"""Recurring requests over HTTP, with the sweep running every 0.3 s and an 8-day horizon: a
+series creates each occurrence once, pausing, resuming and ending it count, a snowfall day
+creates one occurrence per active snowfall series of its regions, and an occurrence is an
+ordinary request that matching offers (first to the provider who did the last one)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from contracts.events import ServiceRequestedV1
+from deploy.stack import Stack, free_port
+from domain.series import HELSINKI, WEEKDAYS
+from services.platform.catalogue import load_catalogue
+from services.platform.errors import Conflict, NotFound
+from services.platform.settings import SERVICE_PORTS, Settings
+from services.requests.application import RequestsApplication
+from tests.client import Talkoot, eventually, published
+from tests.conftest import REGIONS, forget
+
+
+@pytest.fixture(scope="module")
+def series_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    fast = Stack(
+        data_dir=tmp_path_factory.mktemp("series"),
+        namespace=f"test_series_{uuid.uuid4().hex[:8]}",
+        database_url=stack.database_url,
+        nats_url=stack.nats_url,
+        ports={name: free_port() for name in SERVICE_PORTS},
+        extra_env={
+            "TALKOOT_LOG_LEVEL": "WARNING",
+            "TALKOOT_READ_WAIT_SECONDS": "3",
+            "TALKOOT_SWEEP_SECONDS": "0.3",
+            "TALKOOT_SERIES_HORIZON": "8d",
+        },
+    )
+    fast.start()
+    yield fast
+    fast.stop()
+    if not stack.embedded:
+        forget(fast)
+
+
+@pytest.fixture(scope="module")
+def fast(series_stack: Stack) -> Talkoot:
+    with Talkoot(series_stack) as client:
+        yield client
+
+
+def today() -> date:
+    return datetime.now(HELSINKI).date()
+
+
+def series_body(category: str, region: str, resident_id: str = "resident-7", **rule) -> dict:
+    return {
+        "resident_id": resident_id,
+        "category": category,
+        "region": region,
+        "description": "Driveway and steps",
+        "start_time": "10:00",
+        "duration_minutes": 120,
+        **rule,
+    }
+
+
+def start(fast: Talkoot, body: dict) -> str:
+    return fast.ok(fast.post("requests", "/series", body))["id"]
+
+
+def occurrences(fast: Talkoot, series_id: str) -> list[dict]:
+    return fast.ok(fast.get("requests", f"/series/{series_id}"), 200)["occurrences"]
+
+
+def wait_for_occurrences(fast: Talkoot, series_id: str, count: int) -> list[dict]:
+    return eventually(
+        lambda: occurrences(fast, series_id),
+        lambda found: len(found) >= count,
+        20,
+        f"{count} occurrence(s) of series {series_id}",
+    )
+
+
+def board(fast: Talkoot, category: str, region: str) -> list[dict]:
+    return fast.ok(fast.get("requests", "/requests", category=category, region=region), 200)
+
+
+def a_few_sweeps() -> None:
+    time.sleep(1.5)  # five rounds of the sweep
+
+
+def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(fast: Talkoot, scope):
+    provider_id, _ = fast.ready_provider(*scope)
+    day = today() + timedelta(days=2)  # the next one, a week later, is beyond the 8-day horizon
+    series_id = start(fast, series_body(*scope, rule="weekly", weekday=WEEKDAYS[day.weekday()]))
+
+    [occurrence] = wait_for_occurrences(fast, series_id, 1)
+    a_few_sweeps()
+    assert occurrences(fast, series_id) == [occurrence]
+    assert occurrence["day"] == day.isoformat()
+    entries = board(fast, *scope)
+    assert [e["request_id"] for e in entries] == [occurrence["request_id"]]
+
+    offered = fast.wait_for_status(occurrence["request_id"], "offered")
+    assert offered["provider_id"] == provider_id
+    assert offered["resident_id"] == "resident-7"
+    local_start = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=HELSINKI)
+    assert datetime.fromisoformat(offered["window_start"]) == local_start.astimezone(UTC)
+
+    view = fast.ok(fast.get("requests", f"/series/{series_id}"), 200)
+    assert view["status"] == "active"
+    assert view["duration_minutes"] == 120
+    assert view["next_days"][:2] == [day.isoformat(), (day + timedelta(days=7)).isoformat()]
+    listed = fast.ok(fast.get("requests", "/series", resident_id="resident-7"), 200)
+    [entry] = [e for e in listed if e["series_id"] == series_id]
+    assert entry["rule"] == "weekly" and entry["status"] == "active"
+
+
+def test_a_snowfall_day_creates_one_occurrence_per_active_snowfall_series(fast: Talkoot, scope):
+    category, region = scope
+    elsewhere = next(r for r in REGIONS if r != region)
+    snow = {"rule": "snowfall", "start_time": "07:00"}
+    body = series_body(category, region, "resident-a", **snow)
+    del body["duration_minutes"]  # the category's estimated duration, then
+    active = start(fast, body)
+    estimated = load_catalogue().categories[category].estimated_minutes
+    assert fast.ok(fast.get("requests", f"/series/{active}"), 200)["duration_minutes"] == estimated
+    paused = start(fast, series_body(category, region, "resident-b", **snow))
+    ended = start(fast, series_body(category, region, "resident-c", **snow))
+    other_region = start(fast, series_body(category, elsewhere, "resident-d", **snow))
+    fast.ok(fast.post("requests", f"/series/{paused}/pause", {"resident_id": "resident-b"}))
+    fast.ok(
+        fast.post("requests", f"/series/{ended}/end", {"resident_id": "resident-c", "reason": "x"})
+    )
+    a_few_sweeps()
+    assert all(occurrences(fast, s) == [] for s in (active, paused, ended, other_region))
+
+    day = today() + timedelta(days=1)
+    declared = fast.ok(
+        fast.post(
+            "requests",
+            "/snowfall-days",
+            {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"},
+        )
+    )
+    [occurrence] = wait_for_occurrences(fast, active, 1)
+    assert occurrence["day"] == day.isoformat()
+    a_few_sweeps()
+    assert occurrences(fast, active) == [occurrence]
+    assert all(occurrences(fast, s) == [] for s in (paused, ended, other_region))
+    assert [e["request_id"] for e in board(fast, category, region)] == [occurrence["request_id"]]
+    days = fast.ok(fast.get("requests", "/snowfall-days", position=declared["position"]), 200)
+    assert {"day": day.isoformat(), "regions": [region]}.items() <= days[0].items()
+
+    # Resuming the paused one lets it catch the day; the ended one stays ended.
+    fast.ok(fast.post("requests", f"/series/{paused}/resume", {"resident_id": "resident-b"}))
+    [resumed] = wait_for_occurrences(fast, paused, 1)
+    assert resumed["day"] == day.isoformat()
+
+    # The same day again: nothing new is a 409, another region is added.
+    again = fast.post(
+        "requests",
+        "/snowfall-days",
+        {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"},
+    )
+    assert again.status_code == 409
+    assert again.json()["extra"]["rule"] == "already_declared"
+    fast.ok(
+        fast.post(
+            "requests",
+            "/snowfall-days",
+            {"day": day.isoformat(), "regions": [elsewhere], "declared_by": "lahti-streets"},
+        )
+    )
+    wait_for_occurrences(fast, other_region, 1)
+    a_few_sweeps()
+    assert occurrences(fast, ended) == []
+    assert len(occurrences(fast, active)) == 1 and len(occurrences(fast, paused)) == 1
+    listed = fast.ok(fast.get("requests", "/series", resident_id="resident-c", status="ended"), 200)
+    assert [e["series_id"] for e in listed] == [ended]
+
+
+def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, scope):
+    category, region = scope
+    provider_id, _ = fast.ready_provider(category, region)
+    first_day, second_day = today() + timedelta(days=3), today() + timedelta(days=4)
+    # starting on the first day, so that snowfall days other tests declared do not count
+    body = series_body(category, region, "resident-e", rule="snowfall", start_time="08:00")
+    series_id = start(fast, body | {"starts_on": first_day.isoformat()})
+    for day in (first_day, second_day):
+        body = {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"}
+        fast.ok(fast.post("requests", "/snowfall-days", body))
+        if day == first_day:
+            [first] = wait_for_occurrences(fast, series_id, 1)
+            offered = fast.wait_for_status(first["request_id"], "offered")
+            fast.ok(fast.accept(offered["offer_id"], provider_id))
+            fast.wait_for_status(first["request_id"], "assigned")
+    second = wait_for_occurrences(fast, series_id, 2)[1]
+    fast.wait_until_quiet()
+    submitted = {
+        e.request_id: e
+        for _, e in published(fast.stack, "requests")
+        if isinstance(e, ServiceRequestedV1) and e.series_id == series_id
+    }
+    assert submitted[first["request_id"]].preferred_provider_id is None
+    assert submitted[second["request_id"]].preferred_provider_id == provider_id
+    assert {e.channel for e in submitted.values()} == {"series"}
+
+
+def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: Talkoot, scope):
+    series_id = start(fast, series_body(*scope, rule="monthly", day_of_month="last"))
+    for action, body in [
+        ("pause", {"resident_id": "someone-else"}),
+        ("resume", {"resident_id": "someone-else"}),
+        ("end", {"resident_id": "someone-else", "reason": "no"}),
+    ]:
+        refused = fast.post("requests", f"/series/{series_id}/{action}", body)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["extra"]["rule"] == "resident_id"
+    resumed = fast.post("requests", f"/series/{series_id}/resume", {"resident_id": "resident-7"})
+    assert resumed.status_code == 409
+    for rule, field in [
+        ({"rule": "weekly", "weekday": "someday"}, "weekday"),
+        ({"rule": "monthly", "day_of_month": 31}, "day_of_month"),
+        ({"rule": "fortnightly"}, "rule"),
+        ({"rule": "snowfall", "start_time": "7am"}, "start_time"),
+        ({"rule": "snowfall", "duration_minutes": 0}, "duration_minutes"),
+        ({"rule": "snowfall", "region": "atlantis"}, "region"),
+    ]:
+        response = fast.post("requests", "/series", series_body(*scope) | rule)
+        assert response.status_code == 422, response.text
+        assert response.json()["extra"]["rule"] == field
+    assert fast.get("requests", f"/series/{uuid.uuid4()}").status_code == 404
+    past = {"day": "2020-01-01", "regions": [], "declared_by": "lahti-streets"}
+    assert fast.post("requests", "/snowfall-days", past).status_code == 422
+
+
+def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, scope):
+    settings = Settings(
+        database_url=stack.database_url,
+        nats_url=stack.nats_url,
+        namespace=f"{stack.namespace}_race",
+    )
+    one, other = RequestsApplication(settings), RequestsApplication(settings)
+    try:
+        day = today() + timedelta(days=2)  # the only day of the rule within 8 days
+        series_id = one.start_series(
+            **series_body(*scope, rule="weekly", weekday=WEEKDAYS[day.weekday()])
+        ).id
+        mine, theirs = one.get_series(series_id), other.get_series(series_id)
+        winner = one._occurrence(mine, day, None)
+        loser = other._occurrence(theirs, day, None)
+        one.commit(winner, mine)
+        with pytest.raises(Conflict):
+            other.commit(loser, theirs)
+        with pytest.raises(NotFound):
+            one.get_request(str(loser.id))
+        assert one.get_request(str(winner.id)).series_id == series_id
+        assert other.get_series(series_id).occurrences == {day: str(winner.id)}
+        # the loser's next round finds the day taken and creates nothing
+        assert other.schedule_recurring(series_id, timedelta(days=8)) == []
+    finally:
+        one.close()
+        other.close()
