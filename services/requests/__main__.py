@@ -5,6 +5,7 @@ from services.requests.api import RequestsController
 from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
 from services.requests.outbound import to_integration_event
+from services.requests.sweeps import SWEEPS
 
 SPEC = ServiceSpec(
     name="requests",
@@ -14,6 +15,7 @@ SPEC = ServiceSpec(
     outbound=to_integration_event,
     route_handlers=[RequestsController],
     subscriptions=subscriptions,
+    sweeps=SWEEPS,
 )
 
 if __name__ == "__main__":

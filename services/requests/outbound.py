@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from contracts.events import (
     CompletionReportedV1,
+    DisputeResolvedV1,
     RequestAssignedV1,
+    RequestCancelledV1,
     RequestConfirmedV1,
+    RequestDisputedV1,
+    RequestExpiredV1,
     RequestOfferedV1,
+    RequestRatedV1,
+    RequestRescheduledV1,
     RequestUnmatchedV1,
     ServiceRequestedV1,
 )
@@ -21,5 +27,11 @@ to_integration_event = translation(
         ServiceRequest.Unmatched: (RequestUnmatchedV1, "request_id"),
         ServiceRequest.CompletionReported: (CompletionReportedV1, "request_id"),
         ServiceRequest.Confirmed: (RequestConfirmedV1, "request_id"),
+        ServiceRequest.Rescheduled: (RequestRescheduledV1, "request_id"),
+        ServiceRequest.Cancelled: (RequestCancelledV1, "request_id"),
+        ServiceRequest.Expired: (RequestExpiredV1, "request_id"),
+        ServiceRequest.Disputed: (RequestDisputedV1, "request_id"),
+        ServiceRequest.DisputeResolved: (DisputeResolvedV1, "request_id"),
+        ServiceRequest.Rated: (RequestRatedV1, "request_id"),
     }
 )
