@@ -443,23 +443,10 @@ class ServiceRequest(Aggregate):
 
     def next_steps(self) -> list[str]:
         """The commands that can move the request on from where it is, by name."""
+        waiting = ["record_offer", "assign", "record_unmatched", "reschedule", "cancel", "expire"]
         return {
-            RequestStatus.SUBMITTED: [
-                "record_offer",
-                "assign",
-                "record_unmatched",
-                "reschedule",
-                "cancel",
-                "expire",
-            ],
-            RequestStatus.OFFERED: [
-                "record_offer",
-                "assign",
-                "record_unmatched",
-                "reschedule",
-                "cancel",
-                "expire",
-            ],
+            RequestStatus.SUBMITTED: waiting,
+            RequestStatus.OFFERED: waiting,
             RequestStatus.UNMATCHED: ["reschedule", "cancel", "expire"],
             RequestStatus.ASSIGNED: ["report_completion", "cancel"],
             RequestStatus.COMPLETED: ["confirm", "confirm_automatically", "dispute"],

@@ -196,7 +196,8 @@ class RequestsController(Controller):
     ) -> list[BoardEntry]:
         """Every request with its status and who it is offered or assigned to, newest first.
 
-        A provider finds the jobs offered to it with ``?provider_id=...&status=offered``."""
+        A provider finds the jobs offered to it with ``?provider_id=...&status=offered``; a
+        resident the requests of one recurring series with ``?series_id=...``."""
         await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
         rows = await board.list_requests(
             state.pool,

@@ -25,6 +25,7 @@ from deploy.stack import Stack, free_port
 from services.platform.catalogue import load_catalogue
 from services.platform.settings import SERVICE_PORTS
 from tests.client import Talkoot, eventually, published
+from tests.conftest import forget
 from tests.integration.store import stored_events
 
 pytestmark = pytest.mark.slow
@@ -437,6 +438,8 @@ def quick(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Talkoot:
             yield client
     finally:
         quick_stack.stop()
+        if not stack.embedded:
+            forget(quick_stack)
 
 
 _quick_scopes = iter(itertools.product(load_catalogue().categories, load_catalogue().regions))

@@ -219,6 +219,7 @@ def test_any_sequence_of_commands_keeps_the_request_sound(start: str, sequence: 
         history += request.collect_events()
 
         assert request.status in set(RequestStatus)
+        assert request.is_final == is_final(request)
         assert assigned_count(history) <= 1
         assert replay(history).__dict__ == request.__dict__
 
