@@ -460,7 +460,7 @@ def submit_ending_soon(talkoot: Talkoot, category: str, region: str, seconds: fl
 
 
 def test_a_request_nobody_takes_expires_when_its_window_ends(quick: Talkoot, quick_scope):
-    request_id = submit_ending_soon(quick, *quick_scope, seconds=3)
+    request_id = submit_ending_soon(quick, *quick_scope, seconds=5)
     # No provider works here: matching finds none, and the request waits for its window.
     assert quick.wait_for_status(request_id, "unmatched", "expired")["status"] == "unmatched"
 
@@ -474,7 +474,7 @@ def test_a_request_nobody_takes_expires_when_its_window_ends(quick: Talkoot, qui
 
 def test_an_offer_nobody_answers_expires_with_its_request(quick: Talkoot, quick_scope):
     provider_id, _ = quick.ready_provider(*quick_scope)
-    request_id = submit_ending_soon(quick, *quick_scope, seconds=3)
+    request_id = submit_ending_soon(quick, *quick_scope, seconds=5)
     offered = quick.wait_for_status(request_id, "offered", "expired")
     assert offered["status"] == "offered"
 
