@@ -58,6 +58,8 @@ class RequestAssignedV1(IntegrationEvent, frozen=True, kw_only=True):
     offer_id: str
     provider_id: str
     contract_id: str
+    # Added in place (optional): the contract's municipal partner, who resolves disputes.
+    partner_id: str = ""
 
 
 class RequestUnmatchedV1(IntegrationEvent, frozen=True, kw_only=True):

@@ -1,8 +1,15 @@
-"""A resident's service request and the life it goes through until the work is confirmed."""
+"""A resident's service request and the life it goes through until the work is confirmed.
+
+submitted -> offered -> assigned -> completed -> confirmed is the main path. Before assignment
+the resident may reschedule (back to submitted) or cancel; a request nobody takes before its
+window ends expires. After completion the resident confirms or disputes; a municipal partner
+resolves a dispute (upheld or adjusted: confirmed with the final time; voided: nothing is
+charged). A confirmed request can be rated once.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
@@ -17,6 +24,20 @@ class RequestStatus(StrEnum):
     COMPLETED = "completed"
     CONFIRMED = "confirmed"
     UNMATCHED = "unmatched"
+    CANCELLED = "cancelled"
+    DISPUTED = "disputed"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+# Not yet taken by any provider: the resident may still move or drop it, and it expires.
+BEFORE_ASSIGNMENT = (RequestStatus.SUBMITTED, RequestStatus.OFFERED, RequestStatus.UNMATCHED)
+# Nothing happens to a request in these states any more (a confirmed one may still be rated).
+ENDED = (RequestStatus.CANCELLED, RequestStatus.VOIDED, RequestStatus.EXPIRED)
+
+OUTCOMES = ("upheld", "adjusted", "voided")
+MAX_COMMENT_LENGTH = 1000
+EXPIRY_REASON = "no provider took it before its window ended"
 
 
 MAX_MINUTES_PER_REQUEST = 24 * 60
@@ -59,6 +80,10 @@ class ServiceRequest(Aggregate):
         self.contract_id: str | None = None
         self.minutes: int | None = None
         self.unmatched_reason: str | None = None
+        self.partner_id: str | None = None
+        self.reason: str | None = None
+        self.rating: int | None = None
+        self.rating_comment: str | None = None
 
     @classmethod
     def submit(
@@ -79,10 +104,7 @@ class ServiceRequest(Aggregate):
     ) -> ServiceRequest:
         if not resident_id.strip():
             raise InvalidValue("a request needs the resident who makes it", rule="resident_id")
-        if window_start.tzinfo is None or window_end.tzinfo is None:
-            raise InvalidValue("the wished time window must carry a time zone", rule="window")
-        if window_end <= window_start:
-            raise InvalidValue("the wished time window must end after it starts", rule="window")
+        check_window(window_start, window_end)
         if (lat is None) != (long is None):
             raise InvalidValue("give both lat and long, or neither", rule="lat")
         if lat is not None and not -90 <= lat <= 90:
@@ -116,16 +138,28 @@ class ServiceRequest(Aggregate):
         self.offer_id = offer_id
         self.provider_id = provider_id
 
-    def assign(self, offer_id: str, provider_id: str, contract_id: str) -> None:
+    def assign(
+        self, offer_id: str, provider_id: str, contract_id: str, partner_id: str = ""
+    ) -> None:
+        """``partner_id`` is the municipal partner of the contract: the one who resolves a
+        dispute about this request."""
         self.check_open_for_matching("assigned")
-        self._assigned(offer_id=offer_id, provider_id=provider_id, contract_id=contract_id)
+        self._assigned(
+            offer_id=offer_id,
+            provider_id=provider_id,
+            contract_id=contract_id,
+            partner_id=partner_id,
+        )
 
     @event("Assigned")
-    def _assigned(self, offer_id: str, provider_id: str, contract_id: str) -> None:
+    def _assigned(
+        self, offer_id: str, provider_id: str, contract_id: str, partner_id: str = ""
+    ) -> None:
         self.status = RequestStatus.ASSIGNED
         self.offer_id = offer_id
         self.provider_id = provider_id
         self.contract_id = contract_id
+        self.partner_id = partner_id or None
 
     def record_unmatched(self, reason: str) -> None:
         self.check_open_for_matching("marked unmatched")
@@ -135,6 +169,7 @@ class ServiceRequest(Aggregate):
     def _unmatched(self, reason: str) -> None:
         self.status = RequestStatus.UNMATCHED
         self.unmatched_reason = reason
+        self.reason = reason
         self.offer_id = None
         self.provider_id = None
 
@@ -154,12 +189,7 @@ class ServiceRequest(Aggregate):
                 "only the provider assigned to this request can report its completion",
                 rule="provider_id",
             )
-        if not 0 < minutes <= MAX_MINUTES_PER_REQUEST:
-            raise InvalidValue(
-                f"worked time must be more than 0 and at most {MAX_MINUTES_PER_REQUEST // 60} "
-                f"hours, got {minutes} minutes",
-                rule="hours",
-            )
+        check_worked_minutes(minutes)
         assert self.contract_id is not None
         self._completed(provider_id=provider_id, contract_id=self.contract_id, minutes=minutes)
 
@@ -169,24 +199,279 @@ class ServiceRequest(Aggregate):
         self.minutes = minutes
 
     def confirm(self, resident_id: str) -> None:
-        if resident_id != self.resident_id:
-            raise NotAllowed(
-                "only the resident who made the request can confirm it", rule="resident_id"
-            )
-        if self.status != RequestStatus.COMPLETED:
+        self.check_resident(resident_id, "confirm it")
+        self.check_completed("confirmed")
+        self._confirm_as("resident", self.minutes)
+
+    def confirm_automatically(self, now: datetime, after: timedelta) -> None:
+        """Confirm a completion the resident left unanswered for ``after``."""
+        self.check_completed("confirmed automatically")
+        # In the completed state the completion report is the last event.
+        if now < self.modified_on + after:
             raise WrongState(
-                f"request is {self.status}; it can be confirmed once completion is reported"
+                f"completion was reported at {self.modified_on.isoformat()}; it is confirmed "
+                f"automatically only {after} later"
             )
-        assert self.provider_id and self.contract_id and self.minutes
+        self._confirm_as("automatic", self.minutes)
+
+    def _confirm_as(self, how: str, minutes: int | None) -> None:
+        assert self.provider_id and self.contract_id and minutes
         self._confirmed(
-            resident_id=resident_id,
+            resident_id=self.resident_id,
             provider_id=self.provider_id,
             contract_id=self.contract_id,
-            minutes=self.minutes,
+            minutes=minutes,
+            how=how,
         )
 
     @event("Confirmed")
     def _confirmed(
-        self, resident_id: str, provider_id: str, contract_id: str, minutes: int
+        self,
+        resident_id: str,
+        provider_id: str,
+        contract_id: str,
+        minutes: int,
+        how: str = "resident",
     ) -> None:
         self.status = RequestStatus.CONFIRMED
+        self.minutes = minutes
+
+    def check_completed(self, what: str) -> None:
+        if self.status != RequestStatus.COMPLETED:
+            raise WrongState(
+                f"request is {self.status}; it can be {what} once completion is reported"
+            )
+
+    # --- the resident changes their mind -------------------------------------------------
+
+    def reschedule(self, resident_id: str, window_start: datetime, window_end: datetime) -> None:
+        """Move the wished window; any open offer lapses and matching starts again."""
+        self.check_resident(resident_id, "reschedule it")
+        if self.status not in BEFORE_ASSIGNMENT:
+            raise WrongState(
+                f"request is {self.status}; it can be rescheduled only before it is assigned"
+            )
+        check_window(window_start, window_end)
+        self._rescheduled(window_start=window_start, window_end=window_end)
+
+    @event("Rescheduled")
+    def _rescheduled(self, window_start: datetime, window_end: datetime) -> None:
+        self.status = RequestStatus.SUBMITTED
+        self.window_start = window_start
+        self.window_end = window_end
+        self.offer_id = None
+        self.provider_id = None
+        self.unmatched_reason = None
+        self.reason = None
+
+    def cancel(self, resident_id: str, reason: str = "") -> None:
+        """Drop the request. Once a provider has taken it, the resident must say why: the
+        provider is told."""
+        self.check_resident(resident_id, "cancel it")
+        reason = reason.strip()
+        if self.status == RequestStatus.ASSIGNED:
+            if not reason:
+                raise InvalidValue(
+                    "a request already assigned to a provider can be cancelled only with a "
+                    "reason for the provider",
+                    rule="reason",
+                )
+        elif self.status not in BEFORE_ASSIGNMENT:
+            raise WrongState(
+                f"request is {self.status}; it can be cancelled only until the work is done"
+            )
+        self._cancelled(
+            resident_id=resident_id,
+            reason=reason,
+            was_status=str(self.status),
+            provider_id=self.provider_id,
+            offer_id=self.offer_id,
+        )
+
+    @event("Cancelled")
+    def _cancelled(
+        self,
+        resident_id: str,
+        reason: str,
+        was_status: str,
+        provider_id: str | None,
+        offer_id: str | None,
+    ) -> None:
+        self.status = RequestStatus.CANCELLED
+        self.reason = reason
+
+    # --- time runs out -------------------------------------------------------------------
+
+    def expire(self, now: datetime) -> None:
+        """Nobody took the request and its wished window has ended."""
+        if self.status not in BEFORE_ASSIGNMENT:
+            raise WrongState(
+                f"request is {self.status}; only a request no provider has taken can expire"
+            )
+        if now <= self.window_end:
+            raise WrongState(
+                f"the wished window ends at {self.window_end.isoformat()}; the request has "
+                "not expired yet"
+            )
+        self._expired(reason=EXPIRY_REASON, was_status=str(self.status))
+
+    @event("Expired")
+    def _expired(self, reason: str, was_status: str) -> None:
+        self.status = RequestStatus.EXPIRED
+        self.reason = reason
+
+    # --- disputes ------------------------------------------------------------------------
+
+    def dispute(self, resident_id: str, reason: str) -> None:
+        """The resident does not accept the reported completion; the contract's municipal
+        partner rules on it."""
+        self.check_resident(resident_id, "dispute it")
+        self.check_completed("disputed")
+        reason = reason.strip()
+        if not reason:
+            raise InvalidValue("say what is wrong with the reported work", rule="reason")
+        assert self.provider_id and self.contract_id and self.minutes
+        self._disputed(
+            resident_id=resident_id,
+            provider_id=self.provider_id,
+            contract_id=self.contract_id,
+            partner_id=self.partner_id or "",
+            minutes=self.minutes,
+            reason=reason,
+        )
+
+    @event("Disputed")
+    def _disputed(
+        self,
+        resident_id: str,
+        provider_id: str,
+        contract_id: str,
+        partner_id: str,
+        minutes: int,
+        reason: str,
+    ) -> None:
+        self.status = RequestStatus.DISPUTED
+        self.reason = reason
+
+    def resolve(self, partner_id: str, outcome: str, minutes: int | None, note: str) -> None:
+        """The contract's municipal partner rules on a dispute: ``upheld`` keeps the reported
+        time, ``adjusted`` replaces it with ``minutes``, ``voided`` charges nothing."""
+        if not self.partner_id or partner_id != self.partner_id:
+            raise NotAllowed(
+                "only the municipal partner of the contract this request was assigned under "
+                "can resolve its dispute",
+                rule="partner_id",
+            )
+        if self.status != RequestStatus.DISPUTED:
+            raise WrongState(f"request is {self.status}; only a disputed request is resolved")
+        if outcome not in OUTCOMES:
+            raise InvalidValue(
+                f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}", rule="outcome"
+            )
+        if outcome == "adjusted":
+            if minutes is None:
+                raise InvalidValue("an adjusted outcome needs the hours to charge", rule="hours")
+            check_worked_minutes(minutes)
+        elif minutes is not None:
+            raise InvalidValue("hours are given only with an adjusted outcome", rule="hours")
+        note = note.strip()
+        if not note:
+            raise InvalidValue("a ruling needs a note saying why", rule="note")
+        assert self.provider_id and self.contract_id and self.minutes
+        final = {"upheld": self.minutes, "adjusted": minutes, "voided": 0}[outcome]
+        self._dispute_resolved(
+            partner_id=partner_id,
+            provider_id=self.provider_id,
+            contract_id=self.contract_id,
+            outcome=outcome,
+            minutes=final,
+            note=note,
+        )
+        if outcome != "voided":
+            self._confirm_as(outcome, final)
+
+    @event("DisputeResolved")
+    def _dispute_resolved(
+        self,
+        partner_id: str,
+        provider_id: str,
+        contract_id: str,
+        outcome: str,
+        minutes: int,
+        note: str,
+    ) -> None:
+        self.reason = note
+        if outcome == "voided":
+            self.status = RequestStatus.VOIDED
+
+    # --- after the work ------------------------------------------------------------------
+
+    def rate(self, resident_id: str, stars: int, comment: str = "") -> None:
+        self.check_resident(resident_id, "rate it")
+        if self.status != RequestStatus.CONFIRMED:
+            raise WrongState(f"request is {self.status}; only confirmed work can be rated")
+        if self.rating is not None:
+            raise WrongState("this request has been rated already; a rating is given once")
+        if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+            raise InvalidValue(
+                f"stars must be a whole number from 1 to 5, got {stars!r}", rule="stars"
+            )
+        comment = comment.strip()
+        if len(comment) > MAX_COMMENT_LENGTH:
+            raise InvalidValue(
+                f"a comment is at most {MAX_COMMENT_LENGTH} characters, got {len(comment)}",
+                rule="comment",
+            )
+        assert self.provider_id
+        self._rated(
+            resident_id=resident_id, provider_id=self.provider_id, stars=stars, comment=comment
+        )
+
+    @event("Rated")
+    def _rated(self, resident_id: str, provider_id: str, stars: int, comment: str) -> None:
+        self.rating = stars
+        self.rating_comment = comment
+
+    # --- what can happen now -------------------------------------------------------------
+
+    @property
+    def is_final(self) -> bool:
+        """Nothing can happen to it any more."""
+        return self.status in ENDED or (
+            self.status == RequestStatus.CONFIRMED and self.rating is not None
+        )
+
+    def next_steps(self) -> list[str]:
+        """The commands that can move the request on from where it is, by name."""
+        waiting = ["record_offer", "assign", "record_unmatched", "reschedule", "cancel", "expire"]
+        return {
+            RequestStatus.SUBMITTED: waiting,
+            RequestStatus.OFFERED: waiting,
+            RequestStatus.UNMATCHED: ["reschedule", "cancel", "expire"],
+            RequestStatus.ASSIGNED: ["report_completion", "cancel"],
+            RequestStatus.COMPLETED: ["confirm", "confirm_automatically", "dispute"],
+            RequestStatus.DISPUTED: ["resolve"],
+            RequestStatus.CONFIRMED: [] if self.rating is not None else ["rate"],
+        }.get(self.status, [])
+
+    def check_resident(self, resident_id: str, what: str) -> None:
+        if resident_id != self.resident_id:
+            raise NotAllowed(
+                f"only the resident who made the request can {what}", rule="resident_id"
+            )
+
+
+def check_window(window_start: datetime, window_end: datetime) -> None:
+    if window_start.tzinfo is None or window_end.tzinfo is None:
+        raise InvalidValue("the wished time window must carry a time zone", rule="window")
+    if window_end <= window_start:
+        raise InvalidValue("the wished time window must end after it starts", rule="window")
+
+
+def check_worked_minutes(minutes: int) -> None:
+    if not 0 < minutes <= MAX_MINUTES_PER_REQUEST:
+        raise InvalidValue(
+            f"worked time must be more than 0 and at most {MAX_MINUTES_PER_REQUEST // 60} "
+            f"hours, got {minutes} minutes",
+            rule="hours",
+        )

@@ -8,10 +8,16 @@ import asyncpg
 
 from contracts.events import (
     CompletionReportedV1,
+    DisputeResolvedV1,
     IntegrationEvent,
     RequestAssignedV1,
+    RequestCancelledV1,
     RequestConfirmedV1,
+    RequestDisputedV1,
+    RequestExpiredV1,
     RequestOfferedV1,
+    RequestRatedV1,
+    RequestRescheduledV1,
     RequestUnmatchedV1,
     ServiceRequestedV1,
 )
@@ -80,6 +86,7 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 offer_id=event.offer_id,
                 provider_id=event.provider_id,
                 contract_id=event.contract_id,
+                partner_id=event.partner_id or None,
             )
         case RequestUnmatchedV1():
             await _update(
@@ -114,6 +121,62 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 status="confirmed",
                 minutes=event.minutes,
             )
+        case RequestRescheduledV1():
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="submitted",
+                window_start=event.window_start,
+                window_end=event.window_end,
+                offer_id=None,
+                provider_id=None,
+                reason=None,
+            )
+        case RequestCancelledV1():
+            # The provider it was offered or assigned to stays named: that is who was told.
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="cancelled",
+                reason=event.reason,
+            )
+        case RequestExpiredV1():
+            await _update(
+                conn, schema, event.request_id, position, at, status="expired", reason=event.reason
+            )
+        case RequestDisputedV1():
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                status="disputed",
+                reason=event.reason,
+                partner_id=event.partner_id or None,
+            )
+        case DisputeResolvedV1():
+            # upheld and adjusted are followed by the confirmation; voided ends here.
+            values: dict[str, Any] = {"reason": event.note}
+            if event.outcome == "voided":
+                values["status"] = "voided"
+            await _update(conn, schema, event.request_id, position, at, **values)
+        case RequestRatedV1():
+            await _update(
+                conn,
+                schema,
+                event.request_id,
+                position,
+                at,
+                rating=event.stars,
+                rating_comment=event.comment,
+            )
 
 
 async def _update(
@@ -145,6 +208,7 @@ async def list_requests(
     region: str | None = None,
     category: str | None = None,
     provider_id: str | None = None,
+    series_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
@@ -154,6 +218,7 @@ async def list_requests(
               AND ($2::text IS NULL OR region = $2)
               AND ($3::text IS NULL OR category = $3)
               AND ($4::text IS NULL OR provider_id = $4)
+              AND ($7::text IS NULL OR series_id = $7)
             ORDER BY submitted_at DESC, request_id LIMIT $5 OFFSET $6""",
         status,
         region,
@@ -161,5 +226,32 @@ async def list_requests(
         provider_id,
         limit,
         offset,
+        series_id,
     )
     return [dict(r) for r in rows]
+
+
+async def due_to_expire(pool: asyncpg.Pool, schema: str, now: Any, limit: int = 500) -> list[str]:
+    """Requests no provider has taken whose wished window ended before ``now``."""
+    rows = await pool.fetch(
+        f"""SELECT request_id FROM {schema}.board
+            WHERE status IN ('submitted', 'offered', 'unmatched') AND window_end < $1
+            ORDER BY window_end LIMIT $2""",
+        now,
+        limit,
+    )
+    return [r["request_id"] for r in rows]
+
+
+async def due_to_confirm(
+    pool: asyncpg.Pool, schema: str, completed_before: Any, limit: int = 500
+) -> list[str]:
+    """Completed requests whose completion was reported before ``completed_before``."""
+    rows = await pool.fetch(
+        f"""SELECT request_id FROM {schema}.board
+            WHERE status = 'completed' AND completed_at < $1
+            ORDER BY completed_at LIMIT $2""",
+        completed_before,
+        limit,
+    )
+    return [r["request_id"] for r in rows]

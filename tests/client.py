@@ -151,6 +151,22 @@ class Talkoot:
         self.wait_for_status(request_id, "assigned")
         return request_id
 
+    def on_request(self, request_id: str, what: str, body: dict) -> httpx.Response:
+        """A command on one request: ``what`` is completion, confirmation, reschedule,
+        cancellation, dispute, resolution or rating."""
+        return self.post("requests", f"/requests/{request_id}/{what}", body)
+
+    def completed_request(
+        self, category: str, region: str, provider_id: str, hours: float = 2.0
+    ) -> str:
+        """A request assigned to ``provider_id`` who has reported ``hours`` of work."""
+        request_id = self.assigned_request(category, region, provider_id)
+        done = self.ok(
+            self.on_request(request_id, "completion", {"provider_id": provider_id, "hours": hours})
+        )
+        assert self.board_entry(request_id, done["position"])["status"] == "completed"
+        return request_id
+
     def wait_until_quiet(self, timeout: float = 20) -> None:
         import asyncio
 

@@ -7,6 +7,7 @@ from services.requests.inbound import subscriptions
 from services.requests.open311 import Open311Controller
 from services.requests.outbound import to_integration_event
 from services.requests.series_api import SeriesController, SnowfallController, schedule_series
+from services.requests.sweeps import SWEEPS
 
 SPEC = ServiceSpec(
     name="requests",
@@ -16,7 +17,7 @@ SPEC = ServiceSpec(
     outbound=to_integration_event,
     route_handlers=[RequestsController, SeriesController, SnowfallController, Open311Controller],
     subscriptions=subscriptions,
-    sweeps=[schedule_series],
+    sweeps=(*SWEEPS, schedule_series),
 )
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""HTTP API of the requests service: residents submit and confirm, providers report completion,
-and everybody reads the request board."""
+"""HTTP API of the requests service: residents submit, reschedule, cancel, confirm, dispute and
+rate; providers report completion; municipal partners resolve disputes; everybody reads the
+request board."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, post
@@ -40,6 +41,38 @@ class Confirmation(msgspec.Struct, forbid_unknown_fields=True):
     resident_id: Id
 
 
+class Reschedule(msgspec.Struct, forbid_unknown_fields=True):
+    resident_id: Id
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+
+
+Reason = Annotated[str, Meta(max_length=1000)]
+
+
+class Cancellation(msgspec.Struct, forbid_unknown_fields=True):
+    resident_id: Id
+    reason: Reason = ""
+
+
+class Dispute(msgspec.Struct, forbid_unknown_fields=True):
+    resident_id: Id
+    reason: Reason
+
+
+class Resolution(msgspec.Struct, forbid_unknown_fields=True):
+    partner_id: Id
+    outcome: Literal["upheld", "adjusted", "voided"]
+    note: Annotated[str, Meta(max_length=2000)]
+    hours: Hours | None = None
+
+
+class Rating(msgspec.Struct, forbid_unknown_fields=True):
+    resident_id: Id
+    stars: Annotated[int, Meta(ge=1, le=5)]
+    comment: Annotated[str, Meta(max_length=1000)] = ""
+
+
 class BoardEntry(msgspec.Struct):
     request_id: str
     resident_id: str
@@ -57,6 +90,15 @@ class BoardEntry(msgspec.Struct):
     submitted_at: datetime
     updated_at: datetime
     position: int
+    address: str
+    lat: float | None
+    long: float | None
+    channel: str
+    series_id: str | None
+    partner_id: str | None
+    completed_at: datetime | None
+    rating: int | None
+    rating_comment: str | None
 
 
 def application(state: State) -> RequestsApplication:
@@ -91,6 +133,39 @@ class RequestsController(Controller):
         charged."""
         return application(state).confirm(request_id, data.resident_id)
 
+    @post("/{request_id:str}/reschedule", sync_to_thread=True, summary="Move the wished window")
+    def reschedule(self, request_id: str, data: Reschedule, state: State) -> Receipt:
+        """The resident moves the wished window of a request no provider has taken yet; any
+        open offer is withdrawn and matching starts again for the new window."""
+        return application(state).reschedule(
+            request_id, data.resident_id, data.window_start, data.window_end
+        )
+
+    @post("/{request_id:str}/cancellation", sync_to_thread=True, summary="Cancel a request")
+    def cancel(self, request_id: str, data: Cancellation, state: State) -> Receipt:
+        """The resident cancels. Once assigned, only with a reason: the provider is told."""
+        return application(state).cancel(request_id, data.resident_id, data.reason)
+
+    @post("/{request_id:str}/dispute", sync_to_thread=True, summary="Dispute the completion")
+    def dispute(self, request_id: str, data: Dispute, state: State) -> Receipt:
+        """The resident disputes the reported work instead of confirming it; the contract's
+        municipal partner resolves the dispute."""
+        return application(state).dispute(request_id, data.resident_id, data.reason)
+
+    @post("/{request_id:str}/resolution", sync_to_thread=True, summary="Resolve a dispute")
+    def resolve(self, request_id: str, data: Resolution, state: State) -> Receipt:
+        """The contract's municipal partner rules: ``upheld`` charges the reported hours,
+        ``adjusted`` the ``hours`` given, ``voided`` nothing."""
+        minutes = None if data.hours is None else minutes_of(data.hours)
+        return application(state).resolve(
+            request_id, data.partner_id, data.outcome, minutes, data.note
+        )
+
+    @post("/{request_id:str}/rating", sync_to_thread=True, summary="Rate the work")
+    def rate(self, request_id: str, data: Rating, state: State) -> Receipt:
+        """The resident rates confirmed work once: 1 to 5 stars and an optional comment."""
+        return application(state).rate(request_id, data.resident_id, data.stars, data.comment)
+
     @get("/{request_id:str}", summary="One request on the board")
     async def get_request(
         self,
@@ -114,13 +189,15 @@ class RequestsController(Controller):
         region: str | None = None,
         category: str | None = None,
         provider_id: str | None = None,
+        series_id: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
         position: Annotated[int | None, Parameter(ge=0)] = None,
     ) -> list[BoardEntry]:
         """Every request with its status and who it is offered or assigned to, newest first.
 
-        A provider finds the jobs offered to it with ``?provider_id=...&status=offered``."""
+        A provider finds the jobs offered to it with ``?provider_id=...&status=offered``; a
+        resident the requests of one recurring series with ``?series_id=...``."""
         await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
         rows = await board.list_requests(
             state.pool,
@@ -129,6 +206,7 @@ class RequestsController(Controller):
             region=region,
             category=category,
             provider_id=provider_id,
+            series_id=series_id,
             limit=limit,
             offset=offset,
         )

@@ -14,7 +14,14 @@ def subscriptions(app: RequestsApplication) -> list[Subscription]:
         app.record_offer(changes, event.request_id, event.offer_id, event.provider_id)
 
     def offer_accepted(event: OfferAcceptedV1, changes: Changes) -> None:
-        app.assign(changes, event.request_id, event.offer_id, event.provider_id, event.contract_id)
+        app.assign(
+            changes,
+            event.request_id,
+            event.offer_id,
+            event.provider_id,
+            event.contract_id,
+            event.partner_id,
+        )
 
     def no_provider_found(event: NoProviderFoundV1, changes: Changes) -> None:
         app.record_unmatched(changes, event.request_id, event.reason)

@@ -45,7 +45,39 @@ def a_request_life() -> list:
         window_end=start + timedelta(hours=2),
     )
     unmatched.record_unmatched("no eligible provider")
-    return request.collect_events() + unmatched.collect_events()
+    unmatched.reschedule(
+        "resident-2", start + timedelta(days=1), start + timedelta(days=1, hours=2)
+    )
+    unmatched.record_offer("offer-2", "provider-1")
+    unmatched.cancel("resident-2", "done it myself")
+    expiring = ServiceRequest.submit(
+        resident_id="resident-3",
+        category="yard-work",
+        region="hollola",
+        description="",
+        window_start=start,
+        window_end=start + timedelta(hours=2),
+    )
+    expiring.expire(start + timedelta(hours=3))
+    disputed = ServiceRequest.submit(
+        resident_id="resident-4",
+        category="yard-work",
+        region="hollola",
+        description="",
+        window_start=start,
+        window_end=start + timedelta(hours=2),
+    )
+    disputed.assign("offer-3", "provider-1", "contract-1", "lahti-city")
+    disputed.report_completion("provider-1", 120)
+    disputed.dispute("resident-4", "only half the yard was raked")
+    disputed.resolve("lahti-city", "adjusted", 60, "one hour is fair")
+    disputed.rate("resident-4", 3, "fine in the end")
+    return (
+        request.collect_events()
+        + unmatched.collect_events()
+        + expiring.collect_events()
+        + disputed.collect_events()
+    )
 
 
 def a_series_life() -> list:

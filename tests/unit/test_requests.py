@@ -1,11 +1,18 @@
-"""ServiceRequest: submitted, offered, assigned, completed, confirmed, or unmatched."""
+"""ServiceRequest: submitted, offered, assigned, completed, confirmed, unmatched; rescheduled,
+cancelled, expired, disputed and resolved, rated."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
-from domain.requests import MAX_MINUTES_PER_REQUEST, RequestStatus, ServiceRequest
+from domain.requests import (
+    EXPIRY_REASON,
+    MAX_COMMENT_LENGTH,
+    MAX_MINUTES_PER_REQUEST,
+    RequestStatus,
+    ServiceRequest,
+)
 
 START = datetime(2025, 1, 15, 8, 0, tzinfo=UTC)
 END = START + timedelta(hours=4)
@@ -50,7 +57,7 @@ def offered() -> ServiceRequest:
 
 def assigned() -> ServiceRequest:
     request = offered()
-    request.assign("offer-1", "provider-1", "contract-1")
+    request.assign("offer-1", "provider-1", "contract-1", "lahti-city")
     return request
 
 
@@ -69,6 +76,36 @@ def confirmed() -> ServiceRequest:
 def unmatched() -> ServiceRequest:
     request = submit()
     request.record_unmatched("no provider is registered")
+    return request
+
+
+def disputed() -> ServiceRequest:
+    request = completed()
+    request.dispute("resident-1", "the snow is still there")
+    return request
+
+
+def voided() -> ServiceRequest:
+    request = disputed()
+    request.resolve("lahti-city", "voided", None, "nothing was done")
+    return request
+
+
+def rated() -> ServiceRequest:
+    request = confirmed()
+    request.rate("resident-1", 5, "Spotless")
+    return request
+
+
+def cancelled() -> ServiceRequest:
+    request = offered()
+    request.cancel("resident-1", "")
+    return request
+
+
+def expired() -> ServiceRequest:
+    request = offered()
+    request.expire(END + timedelta(seconds=1))
     return request
 
 
@@ -352,3 +389,438 @@ def test_an_unmatched_request_replays_with_its_reason():
     assert copy.status == RequestStatus.UNMATCHED
     assert copy.unmatched_reason == "every provider declined"
     assert copy.provider_id is None
+
+
+def test_an_assignment_stored_before_partners_were_recorded_replays_without_one():
+    request = offered()
+    events = request.collect_events()
+    request.assign("offer-1", "provider-1", "contract-1")
+    assigned_event = request.collect_events()[0]
+    del assigned_event.__dict__["partner_id"]  # as stored before the field existed
+
+    copy = replay([*events, assigned_event])
+
+    assert copy.status == RequestStatus.ASSIGNED
+    assert copy.partner_id is None
+
+
+# --- reschedule ----------------------------------------------------------------------------
+
+LATER = START + timedelta(days=2)
+
+
+@pytest.mark.parametrize("state", [submitted, offered, unmatched], ids=lambda f: f.__name__)
+def test_the_resident_reschedules_before_assignment_and_matching_starts_again(state):
+    request = state()
+    request.collect_events()
+
+    request.reschedule("resident-1", LATER, LATER + timedelta(hours=2))
+
+    events = request.collect_events()
+    assert [type(e).__name__ for e in events] == ["Rescheduled"]
+    assert (events[0].window_start, events[0].window_end) == (LATER, LATER + timedelta(hours=2))
+    assert request.status == RequestStatus.SUBMITTED
+    assert request.window_start == LATER
+    assert request.offer_id is None
+    assert request.provider_id is None
+    assert request.reason is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(LATER, LATER), (LATER, LATER - timedelta(hours=1)), (LATER.replace(tzinfo=None), LATER)],
+)
+def test_reschedule_needs_an_aware_window_that_ends_after_it_starts(start, end):
+    request = offered()
+    request.collect_events()
+
+    with pytest.raises(InvalidValue) as refused:
+        request.reschedule("resident-1", start, end)
+
+    assert refused.value.rule == "window"
+    assert request.status == RequestStatus.OFFERED
+    assert request.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    "state", [assigned, completed, confirmed, cancelled, expired], ids=lambda f: f.__name__
+)
+def test_reschedule_is_refused_after_assignment_or_an_end(state):
+    request = state()
+    request.collect_events()
+
+    with pytest.raises(WrongState):
+        request.reschedule("resident-1", LATER, LATER + timedelta(hours=1))
+
+    assert request.collect_events() == []
+
+
+def test_only_the_resident_reschedules():
+    with pytest.raises(NotAllowed) as refused:
+        offered().reschedule("resident-2", LATER, LATER + timedelta(hours=1))
+    assert refused.value.rule == "resident_id"
+
+
+# --- cancel --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "was", "provider_id", "offer_id"),
+    [
+        (submitted, "submitted", None, None),
+        (offered, "offered", "provider-1", "offer-1"),
+        (unmatched, "unmatched", None, None),
+    ],
+    ids=["submitted", "offered", "unmatched"],
+)
+def test_the_resident_cancels_before_assignment_without_a_reason(state, was, provider_id, offer_id):
+    request = state()
+    request.collect_events()
+
+    request.cancel("resident-1", "")
+
+    events = request.collect_events()
+    assert [type(e).__name__ for e in events] == ["Cancelled"]
+    assert events[0].was_status == was
+    assert events[0].provider_id == provider_id
+    assert events[0].offer_id == offer_id
+    assert events[0].reason == ""
+    assert request.status == RequestStatus.CANCELLED
+
+
+def test_cancelling_an_assigned_request_names_the_provider_and_keeps_the_reason():
+    request = assigned()
+    request.collect_events()
+
+    request.cancel("resident-1", "  We moved away  ")
+
+    (cancelled_event,) = request.collect_events()
+    assert cancelled_event.was_status == "assigned"
+    assert cancelled_event.provider_id == "provider-1"
+    assert cancelled_event.offer_id == "offer-1"
+    assert cancelled_event.reason == "We moved away"
+    assert request.status == RequestStatus.CANCELLED
+    assert request.reason == "We moved away"
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_assigned_request_is_cancelled_only_with_a_reason(reason):
+    request = assigned()
+    request.collect_events()
+
+    with pytest.raises(InvalidValue) as refused:
+        request.cancel("resident-1", reason)
+
+    assert refused.value.rule == "reason"
+    assert request.status == RequestStatus.ASSIGNED
+    assert request.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    "state",
+    [completed, confirmed, disputed, voided, cancelled, expired],
+    ids=lambda f: f.__name__,
+)
+def test_cancel_is_refused_once_the_work_is_done_or_the_request_ended(state):
+    request = state()
+    request.collect_events()
+
+    with pytest.raises(WrongState):
+        request.cancel("resident-1", "changed my mind")
+
+    assert request.collect_events() == []
+
+
+def test_only_the_resident_cancels():
+    with pytest.raises(NotAllowed) as refused:
+        assigned().cancel("resident-2", "not mine")
+    assert refused.value.rule == "resident_id"
+
+
+# --- expire --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", [submitted, offered, unmatched], ids=lambda f: f.__name__)
+def test_a_request_nobody_took_expires_after_its_window(state):
+    request = state()
+    was = str(request.status)
+    request.collect_events()
+
+    request.expire(END + timedelta(seconds=1))
+
+    (event,) = request.collect_events()
+    assert type(event).__name__ == "Expired"
+    assert event.was_status == was
+    assert event.reason == EXPIRY_REASON
+    assert request.status == RequestStatus.EXPIRED
+    assert request.reason == EXPIRY_REASON
+
+
+@pytest.mark.parametrize("now", [START, END])
+def test_a_request_does_not_expire_before_its_window_ended(now):
+    request = offered()
+    request.collect_events()
+
+    with pytest.raises(WrongState):
+        request.expire(now)
+
+    assert request.status == RequestStatus.OFFERED
+    assert request.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    "state", [assigned, completed, confirmed, cancelled, expired], ids=lambda f: f.__name__
+)
+def test_a_taken_or_ended_request_does_not_expire(state):
+    request = state()
+    request.collect_events()
+    with pytest.raises(WrongState):
+        request.expire(END + timedelta(days=30))
+    assert request.collect_events() == []
+
+
+# --- automatic confirmation ----------------------------------------------------------------
+
+
+def test_a_completion_left_unanswered_is_confirmed_automatically():
+    request = completed()
+    request.collect_events()
+    after = timedelta(days=7)
+
+    request.confirm_automatically(request.modified_on + after, after)
+
+    (event,) = request.collect_events()
+    assert type(event).__name__ == "Confirmed"
+    assert event.how == "automatic"
+    assert event.minutes == 90
+    assert event.resident_id == "resident-1"
+    assert request.status == RequestStatus.CONFIRMED
+
+
+def test_automatic_confirmation_waits_for_its_time():
+    request = completed()
+    request.collect_events()
+    after = timedelta(days=7)
+
+    with pytest.raises(WrongState):
+        request.confirm_automatically(request.modified_on + after - timedelta(seconds=1), after)
+
+    assert request.status == RequestStatus.COMPLETED
+    assert request.collect_events() == []
+
+
+@pytest.mark.parametrize("state", [assigned, confirmed, disputed], ids=lambda f: f.__name__)
+def test_only_a_completed_request_is_confirmed_automatically(state):
+    request = state()
+    request.collect_events()
+    with pytest.raises(WrongState):
+        request.confirm_automatically(END + timedelta(days=365), timedelta(0))
+    assert request.collect_events() == []
+
+
+def test_the_resident_confirmation_says_so():
+    request = completed()
+    request.collect_events()
+    request.confirm("resident-1")
+    assert request.collect_events()[0].how == "resident"
+
+
+# --- disputes --------------------------------------------------------------------------------
+
+
+def test_the_resident_disputes_a_completion_with_a_reason():
+    request = completed()
+    request.collect_events()
+
+    request.dispute("resident-1", "  the snow is still there ")
+
+    (event,) = request.collect_events()
+    assert type(event).__name__ == "Disputed"
+    assert event.reason == "the snow is still there"
+    assert event.partner_id == "lahti-city"
+    assert event.provider_id == "provider-1"
+    assert event.contract_id == "contract-1"
+    assert event.minutes == 90
+    assert request.status == RequestStatus.DISPUTED
+
+
+@pytest.mark.parametrize("reason", ["", "  "])
+def test_a_dispute_needs_a_reason(reason):
+    request = completed()
+    request.collect_events()
+    with pytest.raises(InvalidValue) as refused:
+        request.dispute("resident-1", reason)
+    assert refused.value.rule == "reason"
+    assert request.collect_events() == []
+
+
+def test_only_the_resident_disputes():
+    with pytest.raises(NotAllowed) as refused:
+        completed().dispute("resident-2", "not done")
+    assert refused.value.rule == "resident_id"
+
+
+@pytest.mark.parametrize(
+    "state", [assigned, confirmed, disputed, cancelled], ids=lambda f: f.__name__
+)
+def test_only_a_completed_request_is_disputed(state):
+    request = state()
+    request.collect_events()
+    with pytest.raises(WrongState):
+        request.dispute("resident-1", "not done")
+    assert request.collect_events() == []
+
+
+@pytest.mark.parametrize(
+    ("outcome", "minutes", "charged"), [("upheld", None, 90), ("adjusted", 45, 45)]
+)
+def test_an_upheld_or_adjusted_ruling_confirms_the_final_time(outcome, minutes, charged):
+    request = disputed()
+    request.collect_events()
+
+    request.resolve("lahti-city", outcome, minutes, " checked on site ")
+
+    resolved, confirmed_event = request.collect_events()
+    assert type(resolved).__name__ == "DisputeResolved"
+    assert (resolved.outcome, resolved.minutes, resolved.note) == (
+        outcome,
+        charged,
+        "checked on site",
+    )
+    assert resolved.partner_id == "lahti-city"
+    assert type(confirmed_event).__name__ == "Confirmed"
+    assert confirmed_event.how == outcome
+    assert confirmed_event.minutes == charged
+    assert confirmed_event.contract_id == "contract-1"
+    assert request.status == RequestStatus.CONFIRMED
+    assert request.minutes == charged
+
+
+def test_a_voided_ruling_charges_nothing():
+    request = disputed()
+    request.collect_events()
+
+    request.resolve("lahti-city", "voided", None, "nothing was done")
+
+    (resolved,) = request.collect_events()
+    assert type(resolved).__name__ == "DisputeResolved"
+    assert resolved.outcome == "voided"
+    assert resolved.minutes == 0
+    assert request.status == RequestStatus.VOIDED
+
+
+@pytest.mark.parametrize("partner_id", ["another-city", ""])
+def test_only_the_contracts_partner_resolves(partner_id):
+    request = disputed()
+    request.collect_events()
+    with pytest.raises(NotAllowed) as refused:
+        request.resolve(partner_id, "upheld", None, "fine")
+    assert refused.value.rule == "partner_id"
+    assert request.collect_events() == []
+
+
+def test_nobody_resolves_a_dispute_when_no_partner_was_recorded():
+    request = offered()
+    request.assign("offer-1", "provider-1", "contract-1")
+    request.report_completion("provider-1", 60)
+    request.dispute("resident-1", "not done")
+    request.collect_events()
+    with pytest.raises(NotAllowed):
+        request.resolve("", "voided", None, "no partner")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "minutes", "note", "rule"),
+    [
+        ("adjusted", None, "fine", "hours"),
+        ("adjusted", 0, "fine", "hours"),
+        ("adjusted", MAX_MINUTES_PER_REQUEST + 15, "fine", "hours"),
+        ("upheld", 60, "fine", "hours"),
+        ("voided", 60, "fine", "hours"),
+        ("upheld", None, "  ", "note"),
+        ("dismissed", None, "fine", "outcome"),
+    ],
+)
+def test_a_ruling_with_bad_values_is_refused(outcome, minutes, note, rule):
+    request = disputed()
+    request.collect_events()
+    with pytest.raises(InvalidValue) as refused:
+        request.resolve("lahti-city", outcome, minutes, note)
+    assert refused.value.rule == rule
+    assert request.status == RequestStatus.DISPUTED
+    assert request.collect_events() == []
+
+
+@pytest.mark.parametrize("state", [completed, confirmed, voided], ids=lambda f: f.__name__)
+def test_only_a_disputed_request_is_resolved(state):
+    request = state()
+    request.collect_events()
+    with pytest.raises(WrongState):
+        request.resolve("lahti-city", "upheld", None, "fine")
+    assert request.collect_events() == []
+
+
+# --- rating --------------------------------------------------------------------------------
+
+
+def test_the_resident_rates_confirmed_work_once():
+    request = confirmed()
+    request.collect_events()
+
+    request.rate("resident-1", 4, " Quick and friendly ")
+
+    (event,) = request.collect_events()
+    assert type(event).__name__ == "Rated"
+    assert (event.stars, event.comment, event.provider_id) == (
+        4,
+        "Quick and friendly",
+        "provider-1",
+    )
+    assert request.status == RequestStatus.CONFIRMED
+    assert (request.rating, request.rating_comment) == (4, "Quick and friendly")
+    with pytest.raises(WrongState):
+        request.rate("resident-1", 5, "")
+
+
+@pytest.mark.parametrize("stars", [0, 6, -1, True, 2.5])
+def test_stars_are_a_whole_number_from_one_to_five(stars):
+    request = confirmed()
+    request.collect_events()
+    with pytest.raises(InvalidValue) as refused:
+        request.rate("resident-1", stars, "")
+    assert refused.value.rule == "stars"
+    assert request.collect_events() == []
+
+
+def test_a_rating_comment_has_a_limit():
+    request = confirmed()
+    request.rate("resident-1", 3, "x" * MAX_COMMENT_LENGTH)
+    with pytest.raises(InvalidValue) as refused:
+        confirmed().rate("resident-1", 3, "x" * (MAX_COMMENT_LENGTH + 1))
+    assert refused.value.rule == "comment"
+
+
+@pytest.mark.parametrize("state", [completed, disputed, voided], ids=lambda f: f.__name__)
+def test_only_confirmed_work_is_rated(state):
+    with pytest.raises(WrongState):
+        state().rate("resident-1", 5, "")
+
+
+def test_only_the_resident_rates():
+    with pytest.raises(NotAllowed) as refused:
+        confirmed().rate("resident-2", 5, "")
+    assert refused.value.rule == "resident_id"
+
+
+def test_a_disputed_and_adjusted_life_replays_to_the_same_request():
+    request = disputed()
+    request.resolve("lahti-city", "adjusted", 30, "half of it")
+    request.rate("resident-1", 2, "slow")
+    events = request.collect_events()
+
+    copy = replay(events)
+
+    assert vars(copy) == vars(request)
+    assert copy.status == RequestStatus.CONFIRMED
+    assert copy.minutes == 30
+    assert copy.rating == 2
