@@ -37,6 +37,7 @@ class ServiceRequestedV1(IntegrationEvent, frozen=True, kw_only=True):
     channel: str = "api"  # api | open311 | series
     series_id: str | None = None
     preferred_provider_id: str | None = None
+    media_url: str = ""  # a photo or document of what is to be done (Open311's media_url)
 
 
 class RequestRescheduledV1(IntegrationEvent, frozen=True, kw_only=True):

@@ -61,6 +61,7 @@ class ServiceRequest(Aggregate):
         channel: str = "api",
         series_id: str | None = None,
         preferred_provider_id: str | None = None,
+        media_url: str = "",
     ) -> None:
         self.resident_id = resident_id
         self.category = category
@@ -74,6 +75,7 @@ class ServiceRequest(Aggregate):
         self.channel = channel
         self.series_id = series_id
         self.preferred_provider_id = preferred_provider_id
+        self.media_url = media_url
         self.status = RequestStatus.SUBMITTED
         self.offer_id: str | None = None
         self.provider_id: str | None = None
@@ -101,6 +103,7 @@ class ServiceRequest(Aggregate):
         channel: str = "api",
         series_id: str | None = None,
         preferred_provider_id: str | None = None,
+        media_url: str = "",
     ) -> ServiceRequest:
         if not resident_id.strip():
             raise InvalidValue("a request needs the resident who makes it", rule="resident_id")
@@ -109,6 +112,8 @@ class ServiceRequest(Aggregate):
             raise InvalidValue("give both lat and long, or neither", rule="lat")
         if lat is not None and not -90 <= lat <= 90:
             raise InvalidValue(f"lat must be between -90 and 90, got {lat}", rule="lat")
+        if media_url.strip() and not media_url.strip().startswith(("https://", "http://")):
+            raise InvalidValue("media_url must be an http or https address", rule="media_url")
         if long is not None and not -180 <= long <= 180:
             raise InvalidValue(f"long must be between -180 and 180, got {long}", rule="long")
         return cls(
@@ -124,6 +129,7 @@ class ServiceRequest(Aggregate):
             channel=channel,
             series_id=series_id,
             preferred_provider_id=preferred_provider_id,
+            media_url=media_url.strip(),
         )
 
     # --- matching ------------------------------------------------------------------------

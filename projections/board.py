@@ -29,7 +29,8 @@ UPSTREAM = "requests"
 COLUMNS = (
     "request_id, resident_id, category, region, description, window_start, window_end, status, "
     "offer_id, provider_id, contract_id, minutes, reason, submitted_at, updated_at, position, "
-    "address, lat, long, channel, series_id, partner_id, completed_at, rating, rating_comment"
+    "address, lat, long, channel, series_id, partner_id, completed_at, rating, rating_comment, "
+    "media_url"
 )
 
 
@@ -44,9 +45,9 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             await conn.execute(
                 f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
                     description, window_start, window_end, status, submitted_at, updated_at,
-                    position, address, lat, long, channel, series_id)
+                    position, address, lat, long, channel, series_id, media_url)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $8, $9,
-                            $10, $11, $12, $13, $14)
+                            $10, $11, $12, $13, $14, $15)
                     ON CONFLICT (request_id) DO NOTHING""",
                 event.request_id,
                 event.resident_id,
@@ -62,6 +63,7 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.long,
                 event.channel,
                 event.series_id,
+                event.media_url,
             )
         case RequestOfferedV1():
             await _update(

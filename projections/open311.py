@@ -12,7 +12,7 @@ CLOSED_STATUSES = ("confirmed", "cancelled", "voided", "expired")
 
 COLUMNS = """b.request_id, b.resident_id, b.category, b.region, b.description, b.status,
     b.reason, b.provider_id, b.contract_id, b.window_start, b.window_end, b.submitted_at,
-    b.updated_at, b.address, b.lat, b.long, b.channel, d.name AS provider_name"""
+    b.updated_at, b.address, b.lat, b.long, b.channel, b.media_url, d.name AS provider_name"""
 
 
 def _select(schema: str) -> str:

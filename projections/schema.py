@@ -99,6 +99,7 @@ ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS partner_id text;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS completed_at timestamptz;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating smallint;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_comment text;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS media_url text NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS board_provider ON {s}.board (provider_id, status);
 -- Added with provider members, pauses and suspension; defaults for providers projected before.
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS business_id text;

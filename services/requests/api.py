@@ -30,6 +30,10 @@ class NewRequest(msgspec.Struct, forbid_unknown_fields=True):
     window_start: AwareDatetime
     window_end: AwareDatetime
     description: Annotated[str, Meta(max_length=4000)] = ""
+    address: Annotated[str, Meta(max_length=300)] = ""
+    lat: Annotated[float, Meta(ge=-90, le=90)] | None = None
+    long: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    media_url: Annotated[str, Meta(max_length=2000)] = ""
 
 
 class CompletionReport(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,6 +103,7 @@ class BoardEntry(msgspec.Struct):
     completed_at: datetime | None
     rating: int | None
     rating_comment: str | None
+    media_url: str
 
 
 def application(state: State) -> RequestsApplication:
@@ -111,15 +116,9 @@ class RequestsController(Controller):
 
     @post("/", sync_to_thread=True, summary="Submit a service request")
     def submit(self, data: NewRequest, state: State) -> Receipt:
-        """A resident asks for a service in a category and region, within a wished window."""
-        return application(state).submit(
-            resident_id=data.resident_id,
-            category=data.category,
-            region=data.region,
-            description=data.description,
-            window_start=data.window_start,
-            window_end=data.window_end,
-        )
+        """A resident asks for a service in a category and region, within a wished window;
+        optionally where (address, lat and long, for the nearest provider) and a photo."""
+        return application(state).submit(**msgspec.structs.asdict(data))
 
     @post("/{request_id:str}/completion", sync_to_thread=True, summary="Report completion")
     def report_completion(self, request_id: str, data: CompletionReport, state: State) -> Receipt:

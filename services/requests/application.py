@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.catalogue import Catalogue
 from domain.requests import ServiceRequest
@@ -21,37 +22,11 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
 
     # --- residents and providers ---------------------------------------------------------
 
-    def submit(
-        self,
-        *,
-        resident_id: str,
-        category: str,
-        region: str,
-        description: str,
-        window_start: datetime,
-        window_end: datetime,
-        address: str = "",
-        lat: float | None = None,
-        long: float | None = None,
-        channel: str = "api",
-        series_id: str | None = None,
-        preferred_provider_id: str | None = None,
-    ) -> Receipt:
+    def submit(self, *, category: str, region: str, **details: Any) -> Receipt:
+        """A new request; ``details`` are ServiceRequest.submit's (resident, window, place,
+        channel, series...)."""
         check_scope(self.catalogue, [category], [region])
-        request = ServiceRequest.submit(
-            resident_id=resident_id,
-            category=category,
-            region=region,
-            description=description,
-            window_start=window_start,
-            window_end=window_end,
-            address=address,
-            lat=lat,
-            long=long,
-            channel=channel,
-            series_id=series_id,
-            preferred_provider_id=preferred_provider_id,
-        )
+        request = ServiceRequest.submit(category=category, region=region, **details)
         return Receipt(str(request.id), self.commit(request))
 
     def report_completion(self, request_id: str, provider_id: str, minutes: int) -> Receipt:

@@ -263,7 +263,7 @@ def service_request(catalogue: Catalogue, settings: Settings, row: dict) -> dict
         "zipcode": None,
         "lat": row["lat"],
         "long": row["long"],
-        "media_url": None,
+        "media_url": row["media_url"] or None,
     }
 
 
@@ -578,6 +578,7 @@ def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category
         "address": address or address_id or "",
         "lat": parse_coordinate(lat, "lat", fmt) if lat is not None else None,
         "long": parse_coordinate(long, "long", fmt) if long is not None else None,
+        "media_url": form.get("media_url", ""),
     }
 
 

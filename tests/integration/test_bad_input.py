@@ -51,6 +51,9 @@ def names(error: dict) -> set[str]:
         ({"region": "helsinki"}, 422, "region"),
         ({"window_end": "2020-01-01T00:00:00Z"}, 422, "window"),
         ({"colour": "red"}, 400, "colour"),
+        ({"lat": 91.0, "long": 25.6}, 400, "lat"),
+        ({"lat": 60.98}, 422, "lat"),  # long missing
+        ({"media_url": "ftp://example.fi/photo.jpg"}, 422, "media_url"),
     ],
 )
 def test_a_bad_request_is_refused_naming_the_field(talkoot: Talkoot, change, status, named):

@@ -304,6 +304,7 @@ def test_a_post_in_xml_with_an_address_and_no_window(talkoot: Talkoot, scope):
         lat=None,
         long=None,
         address_string="Aleksanterinkatu 18, Lahti",
+        media_url="https://example.fi/photos/steps.jpg",
         **{"attribute[window_start]": None, "attribute[window_end]": None},
     )
     before = datetime.now(UTC).replace(microsecond=0)
@@ -324,6 +325,7 @@ def test_a_post_in_xml_with_an_address_and_no_window(talkoot: Talkoot, scope):
     assert list(fields) == REQUEST_FIELDS
     assert fields["address"] == "Aleksanterinkatu 18, Lahti"
     assert fields["lat"] is None and fields["long"] is None
+    assert fields["media_url"] == "https://example.fi/photos/steps.jpg"
     assert fields["status"] == "open"
     # Without a wished window the work is asked for within a week from the post.
     entry = talkoot.board_entry(request_id)
@@ -362,6 +364,7 @@ def test_a_token_is_the_request_id(talkoot: Talkoot, scope):
         ({"attribute[window_end]": "2027-05-03T09:00:00"}, 400, "attribute[window_end]"),
         ({"attribute[window_end]": "2020-01-01T00:00:00Z"}, 400, "attribute[window_start]"),
         ({"description": "x" * 4001}, 400, "description"),
+        ({"media_url": "file:///etc/passwd"}, 400, "media_url"),
     ],
 )
 @pytest.mark.parametrize("fmt", ["xml", "json"])
