@@ -1,0 +1,229 @@
+"""The whole lifecycle across the service processes, over HTTP: providers pause, get suspended
+and reinstated; requests are declined into unmatched, rescheduled, cancelled, disputed, ruled on
+and rated; a resident sets up recurring requests; a city system posts through Open311. Then every
+message on the four real streams decodes as its contract type, and every type a stream can carry
+has been published, except those that only the passing of time produces."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from contracts.events import EVENTS_BY_SERVICE
+from contracts.streams import SERVICES
+from tests.client import Talkoot, eventually, published
+
+pytestmark = pytest.mark.slow
+
+PARTNER = "lahti-city"
+
+# Published only when time passes: an offer or a request running out of time, a series'
+# occurrence falling due, and a charge past the budget (tested in the integration tests).
+TIMED = {"RequestExpiredV1", "OfferExpiredV1", "SeriesOccurrenceScheduledV1", "ChargeRefusedV1"}
+
+
+def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
+    category, region = scope
+    today = date.today()
+
+    # Two providers with contracts; one of them pauses and is suspended by the city.
+    first = talkoot.register_provider(category, region, lat=60.98, long=25.66)
+    talkoot.contract(first, category, region, partner_id=PARTNER)
+    second, second_contract = talkoot.ready_provider(category, region, partner_id=PARTNER)
+    member = talkoot.ok(talkoot.post("providers", f"/providers/{first}/members", {"name": "Aino"}))
+    talkoot.ok(
+        talkoot.http.delete(talkoot.url("providers", f"/providers/{first}/members/{member['id']}")),
+        200,
+    )
+    talkoot.ok(
+        talkoot.post(
+            "providers",
+            f"/providers/{first}/capabilities",
+            {"categories": [category], "regions": [region], "capacity": 6},
+        )
+    )
+    pause = talkoot.ok(
+        talkoot.post(
+            "providers",
+            f"/providers/{second}/pauses",
+            {"starts": today.isoformat(), "reason": "fully booked"},
+        )
+    )
+    talkoot.ok(
+        talkoot.post(
+            "providers",
+            f"/providers/{second}/suspension",
+            {"partner_id": PARTNER, "reason": "missed two jobs"},
+        )
+    )
+    talkoot.wait_until_quiet()
+
+    # A request is offered to the only eligible provider, and the offer says why.
+    body = {**talkoot.request_body(category, region, "resident-7"), "lat": 60.97, "long": 25.65}
+    request_id = talkoot.ok(talkoot.post("requests", "/requests", body))["id"]
+    offered = talkoot.wait_for_status(request_id, "offered")
+    assert offered["provider_id"] == first
+    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
+    rules = {c["provider_id"]: c["rule"] for c in offer["candidates"]}
+    assert rules[first] is None and rules[second] == "suspended"
+    assert offer["chosen"]["distance_km"] is not None
+
+    # Declined, and nobody else may take it: unmatched, with the reason.
+    talkoot.ok(
+        talkoot.post(
+            "matching",
+            f"/offers/{offered['offer_id']}/decline",
+            {"provider_id": first, "reason": "no one free"},
+        )
+    )
+    unmatched = talkoot.wait_for_status(request_id, "unmatched")
+    assert "suspended" in unmatched["reason"]
+
+    # The city reinstates the provider, it ends its pause; the resident moves the window and
+    # matching tries again, with the provider who declined left out.
+    talkoot.ok(
+        talkoot.post(
+            "providers",
+            f"/providers/{second}/reinstatement",
+            {"partner_id": PARTNER, "reason": "talked it through"},
+        )
+    )
+    talkoot.ok(talkoot.post("providers", f"/providers/{second}/pauses/{pause['id']}/end", {}))
+    talkoot.wait_until_quiet()
+    later = talkoot.request_body(category, region, "resident-7")
+    talkoot.ok(
+        talkoot.on_request(
+            request_id,
+            "reschedule",
+            {k: later[k] for k in ("resident_id", "window_start", "window_end")},
+        )
+    )
+    offered = eventually(
+        lambda: talkoot.board_entry(request_id),
+        lambda entry: entry["status"] == "offered" and entry["provider_id"] == second,
+        20,
+        "the rescheduled request to be offered to the reinstated provider",
+    )
+    talkoot.ok(talkoot.accept(offered["offer_id"], second))
+    talkoot.wait_for_status(request_id, "assigned")
+    job = talkoot.ok(talkoot.get("matching", f"/jobs/{request_id}"), 200)
+    assert [o["status"] for o in job["offers"]] == ["declined", "accepted"]
+
+    # Work reported, disputed, and the partner adjusts the hours: the contract is charged
+    # the adjusted hours (2 h reported, 1.5 h ruled, at 30.00 € an hour).
+    talkoot.ok(talkoot.on_request(request_id, "completion", {"provider_id": second, "hours": 2}))
+    talkoot.ok(
+        talkoot.on_request(request_id, "dispute", {"resident_id": "resident-7", "reason": "half"})
+    )
+    talkoot.ok(
+        talkoot.on_request(
+            request_id,
+            "resolution",
+            {"partner_id": PARTNER, "outcome": "adjusted", "hours": 1.5, "note": "checked"},
+        )
+    )
+    confirmed = talkoot.wait_for_status(request_id, "confirmed")
+    assert confirmed["minutes"] == 90
+    rated = talkoot.ok(
+        talkoot.on_request(request_id, "rating", {"resident_id": "resident-7", "stars": 5})
+    )
+    assert talkoot.board_entry(request_id, rated["position"])["rating"] == 5
+    ledger = eventually(
+        lambda: talkoot.ledger(second_contract),
+        lambda contract: contract["charges"] == 1,
+        20,
+        "the adjusted charge on the ledger",
+    )
+    assert ledger["charged_cents"] == 4500
+
+    # Another request is cancelled while offered, one after assignment (with a reason, and the
+    # provider stays named), and a disputed one is voided.
+    def taken(resident_id: str) -> tuple[str, str]:
+        taken_id = talkoot.submit(category, region, resident_id)["id"]
+        offer = talkoot.wait_for_status(taken_id, "offered")
+        talkoot.ok(talkoot.accept(offer["offer_id"], offer["provider_id"]))
+        talkoot.wait_for_status(taken_id, "assigned")
+        return taken_id, offer["provider_id"]
+
+    waiting = talkoot.submit(category, region, "resident-8")["id"]
+    talkoot.wait_for_status(waiting, "offered")
+    talkoot.ok(
+        talkoot.on_request(waiting, "cancellation", {"resident_id": "resident-8", "reason": ""})
+    )
+    assigned, provider = taken("resident-1")
+    talkoot.ok(
+        talkoot.on_request(
+            assigned, "cancellation", {"resident_id": "resident-1", "reason": "moved away"}
+        )
+    )
+    assert talkoot.wait_for_status(assigned, "cancelled")["provider_id"] == provider
+    voided, provider = taken("resident-1")
+    talkoot.ok(talkoot.on_request(voided, "completion", {"provider_id": provider, "hours": 1}))
+    talkoot.ok(talkoot.on_request(voided, "dispute", {"resident_id": "resident-1", "reason": "no"}))
+    talkoot.ok(
+        talkoot.on_request(
+            voided, "resolution", {"partner_id": PARTNER, "outcome": "voided", "note": "not done"}
+        )
+    )
+    talkoot.wait_for_status(voided, "voided")
+
+    # A resident's recurring requests, and a snowfall day.
+    series = talkoot.ok(
+        talkoot.post(
+            "requests",
+            "/series",
+            {
+                "resident_id": "resident-9",
+                "category": category,
+                "region": region,
+                "rule": "weekly",
+                "weekday": "monday",
+                "start_time": "08:00",
+            },
+        )
+    )["id"]
+    for what, extra in (("pause", {}), ("resume", {}), ("end", {"reason": "moved away"})):
+        talkoot.ok(
+            talkoot.post(
+                "requests", f"/series/{series}/{what}", {"resident_id": "resident-9", **extra}
+            )
+        )
+    talkoot.ok(
+        talkoot.post(
+            "requests",
+            "/snowfall-days",
+            {
+                "day": (today + timedelta(days=2)).isoformat(),
+                "regions": [region],
+                "declared_by": "streets",
+            },
+        )
+    )
+
+    # A city system posts through Open311: the same kind of request, offered the same way.
+    posted = talkoot.http.post(
+        talkoot.url("requests", "/open311/v2/requests.json"),
+        data={
+            "api_key": "talkoot-local",
+            "service_code": category,
+            "attribute[region]": region,
+            "address_string": "Aleksanterinkatu 18, Lahti",
+            "email": "maija@example.fi",
+        },
+    )
+    assert posted.status_code == 201, posted.text
+    [answer] = posted.json()
+    via_open311 = talkoot.wait_for_status(answer["service_request_id"], "offered")
+    assert via_open311["channel"] == "open311"
+
+    # Everything published decodes, no position twice, and every type has been seen.
+    talkoot.wait_until_quiet()
+    seen: set[str] = set()
+    for service in SERVICES:
+        messages = published(talkoot.stack, service)
+        positions = [p for p, _ in messages]
+        assert len(positions) == len(set(positions)), f"{service} published a position twice"
+        seen |= {type(event).__name__ for _, event in messages}
+    every = {kind.__name__ for union in EVENTS_BY_SERVICE.values() for kind in union.__args__}
+    assert every - seen <= TIMED, sorted(every - seen - TIMED)
