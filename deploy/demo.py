@@ -1,4 +1,5 @@
-"""Demo data from the Lahti region: providers, signed contracts and a few requests in flight.
+"""Demo data from the Lahti region: providers, signed contracts, a few requests in flight, a
+rated job, recurring requests and a planned holiday.
 
 Loaded over the public HTTP APIs, exactly as partners, providers and residents would.
 """
@@ -22,6 +23,8 @@ PROVIDERS = [
         "categories": ["snow-clearing", "yard-work"],
         "regions": ["lahti-mukkula", "lahti-keskusta", "lahti-ahtiala"],
         "capacity": 3,
+        "lat": 61.0065,
+        "long": 25.6760,
         "contact": "mukkula.talkoot@example.fi",
         "partner": "lahti-city-environment",
     },
@@ -32,6 +35,8 @@ PROVIDERS = [
         "categories": ["snow-clearing", "yard-work", "event-help"],
         "regions": ["nastola"],
         "capacity": 2,
+        "lat": 60.9470,
+        "long": 25.9310,
         "contact": "Aino Virtanen, 040 123 4567",
         "partner": "lahti-city-environment",
     },
@@ -42,6 +47,8 @@ PROVIDERS = [
         "categories": ["shopping-help", "elderly-visit", "small-repairs"],
         "regions": ["lahti-kivimaa", "lahti-laune", "lahti-keskusta", "lahti-liipola"],
         "capacity": 4,
+        "lat": 60.9680,
+        "long": 25.6400,
         "contact": "kotiapu@example.fi",
         "partner": "lahti-city-wellbeing",
     },
@@ -52,6 +59,8 @@ PROVIDERS = [
         "categories": ["event-help", "yard-work"],
         "regions": ["hollola"],
         "capacity": 2,
+        "lat": 60.9890,
+        "long": 25.5150,
         "contact": "Eero Laine, 044 765 4321",
         "partner": "lahti-city-culture",
     },
@@ -66,6 +75,26 @@ REQUESTS = [
     ("resident-0006", "snow-clearing", "orimattila", "Yard of a summer cottage."),
 ]
 
+SERIES = [
+    {
+        "resident_id": "resident-0002",
+        "category": "shopping-help",
+        "region": "lahti-kivimaa",
+        "rule": "weekly",
+        "weekday": "thursday",
+        "start_time": "10:00",
+        "description": "Weekly groceries from the K-market.",
+    },
+    {
+        "resident_id": "resident-0001",
+        "category": "snow-clearing",
+        "region": "lahti-mukkula",
+        "rule": "snowfall",
+        "start_time": "07:00",
+        "description": "Driveway and front steps, on every snowfall day.",
+    },
+]
+
 
 def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str], None]) -> None:
     with httpx.Client(timeout=10) as http:
@@ -76,10 +105,12 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
             return response.json()
 
         today = datetime.now(UTC).date()
+        provider_ids: dict[str, str] = {}
         for entry in PROVIDERS:
             provider = dict(entry)
             partner = provider.pop("partner")
             provider_id = post("providers", "/providers", provider)["id"]
+            provider_ids[entry["name"]] = provider_id
             contract_id = post(
                 "partnerships",
                 "/contracts",
@@ -151,7 +182,26 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
                 post(
                     "requests", f"/requests/{first}/confirmation", {"resident_id": "resident-0001"}
                 )
+                post(
+                    "requests",
+                    f"/requests/{first}/rating",
+                    {"resident_id": "resident-0001", "stars": 5, "comment": "Quick and tidy."},
+                )
                 break
             time.sleep(0.1)
+        say("one request done, charged and rated, one assigned, the rest offered or unmatched")
+
+        for series in SERIES:
+            post("requests", "/series", series)
+        holiday = today.replace(year=today.year + 1, month=7, day=1)
+        post(
+            "providers",
+            f"/providers/{provider_ids['Hollolan Nuorisoseura']}/pauses",
+            {
+                "starts": holiday.isoformat(),
+                "ends": holiday.replace(day=31).isoformat(),
+                "reason": "summer holidays",
+            },
+        )
         asyncio.run(wait_for_quiet(nats_url, namespace, urls))
-        say("one request done and charged, one assigned, the rest offered or unmatched")
+        say("two recurring requests set up; one provider's summer holiday planned")
