@@ -12,6 +12,7 @@ from uuid import uuid4
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValue, NotAllowed, WrongState
+from domain.place import check_location
 
 
 class ProviderKind(StrEnum):
@@ -98,17 +99,6 @@ def check_capabilities(categories: list[str], regions: list[str], capacity: int)
         raise InvalidValue(
             f"capacity is the number of jobs at once, 1 to {MAX_CAPACITY}", rule="capacity"
         )
-
-
-def check_location(lat: float | None, long: float | None) -> None:
-    if (lat is None) != (long is None):
-        raise InvalidValue(
-            "give both lat and long, or neither", rule="lat" if lat is None else "long"
-        )
-    if lat is not None and not -90 <= lat <= 90:
-        raise InvalidValue("lat is between -90 and 90", rule="lat")
-    if long is not None and not -180 <= long <= 180:
-        raise InvalidValue("long is between -180 and 180", rule="long")
 
 
 class ProviderStatus(StrEnum):

@@ -15,6 +15,7 @@ from enum import StrEnum
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValue, NotAllowed, WrongState
+from domain.place import check_location
 
 
 class RequestStatus(StrEnum):
@@ -108,14 +109,9 @@ class ServiceRequest(Aggregate):
         if not resident_id.strip():
             raise InvalidValue("a request needs the resident who makes it", rule="resident_id")
         check_window(window_start, window_end)
-        if (lat is None) != (long is None):
-            raise InvalidValue("give both lat and long, or neither", rule="lat")
-        if lat is not None and not -90 <= lat <= 90:
-            raise InvalidValue(f"lat must be between -90 and 90, got {lat}", rule="lat")
+        check_location(lat, long)
         if media_url.strip() and not media_url.strip().startswith(("https://", "http://")):
             raise InvalidValue("media_url must be an http or https address", rule="media_url")
-        if long is not None and not -180 <= long <= 180:
-            raise InvalidValue(f"long must be between -180 and 180, got {long}", rule="long")
         return cls(
             resident_id=resident_id,
             category=category,

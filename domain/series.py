@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValue, NotAllowed, WrongState
+from domain.place import check_location
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -221,12 +222,7 @@ class RequestSeries(Aggregate):
         check_rule(rule, start_time, duration_minutes, weekday, day_of_month, starts_on, ends_on)
         if ends_on is not None and ends_on < today:
             raise InvalidValue(f"ends_on ({ends_on}) has already passed", rule="ends_on")
-        if (lat is None) != (long is None):
-            raise InvalidValue("give both lat and long, or neither", rule="lat")
-        if lat is not None and not -90 <= lat <= 90:
-            raise InvalidValue(f"lat must be between -90 and 90, got {lat}", rule="lat")
-        if long is not None and not -180 <= long <= 180:
-            raise InvalidValue(f"long must be between -180 and 180, got {long}", rule="long")
+        check_location(lat, long)
         return cls(
             resident_id=resident_id,
             category=category,

@@ -6,7 +6,7 @@ from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
 from services.requests.open311 import Open311Controller
 from services.requests.outbound import to_integration_event
-from services.requests.series_api import SeriesController, SnowfallController, schedule_series
+from services.requests.series_api import SeriesController, SnowfallController
 from services.requests.sweeps import SWEEPS
 
 SPEC = ServiceSpec(
@@ -17,7 +17,7 @@ SPEC = ServiceSpec(
     outbound=to_integration_event,
     route_handlers=[RequestsController, SeriesController, SnowfallController, Open311Controller],
     subscriptions=subscriptions,
-    sweeps=(*SWEEPS, schedule_series),
+    sweeps=SWEEPS,
 )
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
-"""HTTP API of recurring requests and snowfall days, and the sweep that turns what has fallen
-due into service requests."""
+"""HTTP API of recurring requests and snowfall days."""
 
 from __future__ import annotations
 
@@ -8,23 +7,20 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import msgspec
-from anyio import to_thread
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 from msgspec import Meta
 
-from domain.errors import DomainError
-from domain.series import RequestSeries, local_today
+from domain.series import RequestSeries
 from projections import series as series_model
 from projections.schema import read_schema
-from services.platform.errors import Conflict
 from services.platform.http import Id, caught_up
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 
 if TYPE_CHECKING:
-    from services.platform.runtime import Runtime
+    pass
 
 log = logging.getLogger("talkoot.series")
 
@@ -258,33 +254,3 @@ class SnowfallController(Controller):
             state.pool, read_schema(state.settings.namespace), since=since, limit=limit
         )
         return msgspec.convert(rows, list[SnowfallDayEntry])
-
-
-# --- the sweep -----------------------------------------------------------------------------
-
-
-async def schedule_series(runtime: Runtime) -> None:
-    """Create the occurrences that have fallen due: weekly and monthly ones within the
-    horizon, and one per active snowfall series on each declared snowfall day of its region.
-    A series somebody else changed meanwhile (Conflict) is left for the next round."""
-    app: RequestsApplication = runtime.application
-    pool, settings = runtime.pool, runtime.settings
-    schema = read_schema(settings.namespace)
-    horizon = settings.series_horizon
-    now = datetime.now(UTC)
-    today, last = local_today(now), local_today(now + horizon)
-
-    async def scheduled(work, *args) -> None:
-        try:
-            await to_thread.run_sync(work, *args)
-        except Conflict:
-            log.info("series %s changed meanwhile; next round", args[0])
-        except DomainError as error:  # one series' trouble must not hold up the others
-            log.warning("series %s not scheduled: %s", args[0], error.message)
-
-    for series_id in await series_model.recurring_candidates(pool, schema, today, last):
-        preferred = await series_model.last_provider(pool, schema, series_id)
-        await scheduled(app.schedule_recurring, series_id, horizon, preferred)
-    for series_id, day in await series_model.snowfall_candidates(pool, schema, today, last):
-        preferred = await series_model.last_provider(pool, schema, series_id)
-        await scheduled(app.schedule_snowfall, series_id, day, horizon, preferred)

@@ -52,7 +52,7 @@ def names(error: dict) -> set[str]:
         ({"window_end": "2020-01-01T00:00:00Z"}, 422, "window"),
         ({"colour": "red"}, 400, "colour"),
         ({"lat": 91.0, "long": 25.6}, 400, "lat"),
-        ({"lat": 60.98}, 422, "lat"),  # long missing
+        ({"lat": 60.98}, 422, "long"),  # the missing one is named
         ({"media_url": "ftp://example.fi/photo.jpg"}, 422, "media_url"),
     ],
 )

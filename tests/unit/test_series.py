@@ -106,7 +106,7 @@ def test_a_start_time_the_spring_change_skips_counts_as_an_hour_later():
         ({"starts_on": date(2027, 2, 1), "ends_on": date(2027, 1, 1)}, "ends_on"),
         ({"ends_on": date(2026, 11, 1)}, "ends_on"),
         ({"resident_id": " "}, "resident_id"),
-        ({"lat": 61.0}, "lat"),
+        ({"lat": 61.0}, "long"),  # the missing one is named
     ],
 )
 def test_a_bad_rule_is_refused_naming_the_field(overrides, field):
