@@ -148,6 +148,8 @@ class Decision:
     match: Match | None
     reason: str = ""
     candidates: tuple[Candidate, ...] = ()
+    # Providers that neither do the category nor work in the region: counted, not listed.
+    unrelated: int = 0
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -235,10 +237,15 @@ def choose_provider(
 ) -> Decision:
     """Every provider is checked against the eligibility rules in order (declined, category,
     region, suspended, paused, capacity, contract, budget); the eligible ones are ranked and the
-    first is chosen. The decision lists every provider considered, excluded or ranked."""
+    first is chosen. The decision lists every provider considered, excluded or ranked; those
+    that neither do the category nor work in the region are only counted."""
     excluded: list[Candidate] = []
     eligible: list[tuple[Candidate, ContractBudget]] = []
+    unrelated = 0
     for provider in sorted(providers, key=lambda p: p.provider_id):
+        if job.category not in provider.categories and job.region not in provider.regions:
+            unrelated += 1
+            continue
         outcome = _exclusion(job, provider, contracts)
         if isinstance(outcome, ContractBudget):
             eligible.append((_score(job, provider), outcome))
@@ -253,12 +260,15 @@ def choose_provider(
         return Decision(
             Match(best.provider_id, contract.contract_id, contract.partner_id),
             candidates=candidates,
+            unrelated=unrelated,
         )
     if not providers:
         reason = "no provider is registered"
+    elif not excluded:
+        reason = "no provider does this category or works in this region"
     else:
         reason = "no eligible provider: " + "; ".join(sorted({c.reason for c in excluded}))
-    return Decision(None, reason=reason, candidates=candidates)
+    return Decision(None, reason=reason, candidates=candidates, unrelated=unrelated)
 
 
 # --- offers ------------------------------------------------------------------------------
@@ -292,6 +302,7 @@ class Offer(Aggregate):
         expires_at: datetime | None = None,
         candidates: list[dict] | None = None,
         score: dict | None = None,
+        unrelated: int = 0,
     ) -> None:
         self.request_id = request_id
         self.provider_id = provider_id
@@ -303,6 +314,7 @@ class Offer(Aggregate):
         self.expires_at = expires_at
         self.candidates = candidates or []
         self.score = score or {}
+        self.unrelated = unrelated
         self.status = OfferStatus.OPEN
         self.answer = ""  # the decline's reason, or why the offer was withdrawn
 
@@ -412,6 +424,7 @@ class Job(Aggregate):
         self.status = JobStatus.OPEN
         self.reason = ""
         self.candidates: list[dict] = []  # the last decision that found nobody
+        self.unrelated = 0
 
     def to_match(self, estimated_minutes: int = 60) -> JobToMatch:
         return JobToMatch(
@@ -491,16 +504,21 @@ class Job(Aggregate):
     def _done(self) -> None:
         self.status = JobStatus.DONE
 
-    def record_no_provider(self, reason: str, candidates: list[dict] | None = None) -> None:
+    def record_no_provider(
+        self, reason: str, candidates: list[dict] | None = None, unrelated: int = 0
+    ) -> None:
         if self.status != JobStatus.OPEN:
             raise WrongState(f"the job is {self.status}")
-        self._no_provider_found(reason=reason, candidates=candidates or [])
+        self._no_provider_found(reason=reason, candidates=candidates or [], unrelated=unrelated)
 
     @event("NoProviderFound")
-    def _no_provider_found(self, reason: str, candidates: list[dict] | None = None) -> None:
+    def _no_provider_found(
+        self, reason: str, candidates: list[dict] | None = None, unrelated: int = 0
+    ) -> None:
         self.status = JobStatus.UNMATCHED
         self.reason = reason
         self.candidates = candidates or []
+        self.unrelated = unrelated
 
     def reschedule(self, on: date) -> None:
         """A new day: matched again (an open offer must be withdrawn first)."""
@@ -514,6 +532,7 @@ class Job(Aggregate):
         self.status = JobStatus.OPEN
         self.reason = ""
         self.candidates = []
+        self.unrelated = 0
 
     def close(self, reason: str) -> None:
         """The request was cancelled or expired: nothing more is offered."""

@@ -57,6 +57,7 @@ class OfferView(msgspec.Struct):
     why: str
     chosen: CandidateView | None
     candidates: list[CandidateView]
+    unrelated: int  # providers that neither do the category nor work in the region (not listed)
     version: int
 
 
@@ -82,6 +83,7 @@ class JobView(msgspec.Struct):
     let_expire: list[str]
     reason: str  # why nobody could be found, or why the request was closed
     candidates: list[CandidateView]  # when unmatched: every provider and why it was excluded
+    unrelated: int  # providers that neither do the category nor work in the region (not listed)
     version: int
 
 
@@ -144,7 +146,12 @@ def offer_view(offer: Offer, window: timedelta) -> OfferView:
             f"Offered to {offer.provider_id}, the first of {len(candidates) - excluded} eligible "
             f"providers ({chosen.explanation}); "
             + ("1 other provider was" if excluded == 1 else f"{excluded} other providers were")
-            + " not eligible."
+            + " not eligible"
+            + (
+                f"; {offer.unrelated} more neither do this category nor work in this region."
+                if offer.unrelated
+                else "."
+            )
         )
     else:
         why = f"Offered to {offer.provider_id}."
@@ -164,6 +171,7 @@ def offer_view(offer: Offer, window: timedelta) -> OfferView:
         why=why,
         chosen=chosen,
         candidates=candidates,
+        unrelated=offer.unrelated,
         version=offer.version,
     )
 
@@ -190,6 +198,7 @@ def job_view(job: Job, offers: list[Offer], window: timedelta) -> JobView:
         let_expire=job.expired_for,
         reason=job.reason,
         candidates=candidate_views(job.candidates, window),
+        unrelated=job.unrelated,
         version=job.version,
     )
 

@@ -276,7 +276,9 @@ class MatchingApplication(ServiceApplication):
         decision = roster.decide(job.to_match(minutes), since)
         candidates = [c.as_dict() for c in decision.candidates]
         if decision.match is None:
-            job.record_no_provider(reason=decision.reason, candidates=candidates)
+            job.record_no_provider(
+                reason=decision.reason, candidates=candidates, unrelated=decision.unrelated
+            )
             return None
         chosen = decision.chosen
         expires_at = now + self.settings.offer_expires_after
@@ -291,6 +293,7 @@ class MatchingApplication(ServiceApplication):
             expires_at=expires_at,
             candidates=candidates,
             score=chosen.as_dict() if chosen else {},
+            unrelated=decision.unrelated,
         )
         job.record_offer(offer_id=str(offer.id), provider_id=offer.provider_id)
         roster.take_job(

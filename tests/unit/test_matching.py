@@ -1257,3 +1257,31 @@ def test_a_roster_snapshot_from_before_offers_were_kept_is_filled_in():
     assert restored.provider_slots() == roster.provider_slots()
     restored.take_job("p1", "offer-1", "request-1", NOW, NOW, NOW)
     assert restored.due_offers(NOW) == ["offer-1"]
+
+
+def test_providers_that_neither_do_the_category_nor_work_in_the_region_are_counted_not_listed():
+    providers = [
+        slot("p1"),
+        slot("p2", categories=frozenset({"yard"})),
+        slot("p3", categories=frozenset({"yard"}), regions=frozenset({"south"})),
+        slot("p4", categories=frozenset({"yard"}), regions=frozenset({"south"})),
+    ]
+    contracts = [budget(f"c{n}", f"p{n}") for n in range(1, 5)]
+
+    decision = choose_provider(job(), providers, contracts)
+
+    assert [c.provider_id for c in decision.candidates] == ["p1", "p2"]
+    assert decision.excluded == {"p2": "does not do this category"}
+    assert decision.unrelated == 2
+    assert decision.chosen.provider_id == "p1"
+
+
+def test_when_nobody_does_the_work_in_the_area_the_reason_says_so():
+    providers = [slot("p1", categories=frozenset({"yard"}), regions=frozenset({"south"}))]
+
+    decision = choose_provider(job(), providers, [budget("c1", "p1")])
+
+    assert decision.match is None
+    assert decision.candidates == ()
+    assert decision.unrelated == 1
+    assert decision.reason == "no provider does this category or works in this region"
