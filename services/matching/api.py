@@ -137,24 +137,30 @@ def candidate_views(entries: list[dict[str, Any]], window: timedelta) -> list[Ca
     return sorted(views, key=lambda v: (not v.eligible, v.rank or 0, v.provider_id))
 
 
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def offer_view(offer: Offer, window: timedelta) -> OfferView:
     candidates = candidate_views(offer.candidates, window)
     chosen = next((c for c in candidates if c.provider_id == offer.provider_id), None)
-    excluded = sum(1 for c in candidates if not c.eligible)
+    why = f"Offered to {offer.provider_id}"
     if chosen is not None:
-        why = (
-            f"Offered to {offer.provider_id}, the first of {len(candidates) - excluded} eligible "
-            f"providers ({chosen.explanation}); "
-            + ("1 other provider was" if excluded == 1 else f"{excluded} other providers were")
-            + " not eligible"
-            + (
-                f"; {offer.unrelated} more neither do this category nor work in this region."
-                if offer.unrelated
-                else "."
-            )
+        eligible = sum(1 for c in candidates if c.eligible)
+        excluded = len(candidates) - eligible
+        first = (
+            "the only eligible provider"
+            if eligible == 1
+            else f"the first of {eligible} eligible providers"
         )
-    else:
-        why = f"Offered to {offer.provider_id}."
+        why += f", {first} ({chosen.explanation})"
+        if excluded:
+            why += "; " + plural(excluded, "other provider was", "other providers were")
+            why += " not eligible"
+        if offer.unrelated:
+            why += "; " + plural(offer.unrelated, "more was", "more were")
+            why += " not considered (neither this category nor this region)"
+    why += "."
     return OfferView(
         id=str(offer.id),
         request_id=offer.request_id,

@@ -68,6 +68,8 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     rules = {c["provider_id"]: c["rule"] for c in offer["candidates"]}
     assert rules[first] is None and rules[second] == "suspended"
     assert offer["chosen"]["distance_km"] is not None
+    assert offer["why"].startswith(f"Offered to {first}, the only eligible provider (")
+    assert "1 other provider was not eligible" in offer["why"]
 
     # Declined, and nobody else may take it: unmatched, with the reason.
     talkoot.ok(
