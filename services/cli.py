@@ -61,7 +61,11 @@ def up(args: argparse.Namespace) -> int:
         tell(f"\nTalkoot is up in {time.monotonic() - started:.1f} s:")
         for name in ("requests", "providers", "matching", "partnerships"):
             tell(f"  {name:<13} {stack.url(name)}   (API docs: {stack.url(name)}/schema)")
-        tell(f"  {'projections':<13} keeps the request board, contract ledger, provider directory")
+        tell(f"  {'Open311':<13} {stack.url('requests')}/open311/v2/discovery.xml")
+        tell(
+            f"  {'projections':<13} keep the request board, contract ledger, provider directory, "
+            "recurring series"
+        )
         tell(f"  {'PostgreSQL':<13} {stack.database_url}")
         tell(f"  {'NATS':<13} {stack.nats_url}")
         tell(f"Logs in {directory / 'logs'}. Press Ctrl-C to stop.")
