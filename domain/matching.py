@@ -318,13 +318,17 @@ class Offer(Aggregate):
         self.status = OfferStatus.OPEN
         self.answer = ""  # the decline's reason, or why the offer was withdrawn
 
-    def check_answerable_by(self, provider_id: str) -> None:
+    def check_answerable_by(self, provider_id: str, now: datetime | None = None) -> None:
+        """The provider it was made to answers it, while it is open and, given ``now``,
+        before its time to answer has passed."""
         if provider_id != self.provider_id:
             raise NotAllowed(
                 "only the provider this job was offered to can answer the offer",
                 rule="provider_id",
             )
         self.check_open()
+        if now is not None and self.due(now):
+            raise WrongState(f"the time to answer this offer ended at {self.expires_at}")
 
     def check_open(self) -> None:
         if self.status != OfferStatus.OPEN:
@@ -337,8 +341,8 @@ class Offer(Aggregate):
 
     # The answers repeat who and what, so that each event reads as a whole fact in the audit.
 
-    def accept(self, provider_id: str) -> None:
-        self.check_answerable_by(provider_id)
+    def accept(self, provider_id: str, now: datetime | None = None) -> None:
+        self.check_answerable_by(provider_id, now)
         self._accepted(
             request_id=self.request_id,
             provider_id=provider_id,
@@ -352,8 +356,8 @@ class Offer(Aggregate):
     ) -> None:
         self.status = OfferStatus.ACCEPTED
 
-    def decline(self, provider_id: str, reason: str) -> None:
-        self.check_answerable_by(provider_id)
+    def decline(self, provider_id: str, reason: str, now: datetime | None = None) -> None:
+        self.check_answerable_by(provider_id, now)
         self._declined(request_id=self.request_id, provider_id=provider_id, reason=reason)
 
     @event("Declined")
@@ -521,8 +525,10 @@ class Job(Aggregate):
         self.unrelated = unrelated
 
     def reschedule(self, on: date) -> None:
-        """A new day: matched again (an open offer must be withdrawn first)."""
-        if self.status not in (JobStatus.OPEN, JobStatus.UNMATCHED):
+        """A new day: matched again (an open offer must be withdrawn first). A job taken
+        meanwhile was accepted for the old day, which the request refuses: it is matched
+        again too (the place its provider held must be freed)."""
+        if self.status not in (JobStatus.OPEN, JobStatus.UNMATCHED, JobStatus.TAKEN):
             raise WrongState(f"the job is {self.status}; it cannot be matched again")
         self._rescheduled(on=on)
 
@@ -747,8 +753,12 @@ class Roster(Aggregate):
         del self.open_offers[offer_id]
 
     def release_job(self, provider_id: str, offer_id: str = "") -> None:
-        held = self.providers.get(provider_id, {}).get("jobs", 0) > 0
-        if held or offer_id in self.open_offers:
+        """Free the place an open offer (``offer_id``) or an accepted job held; an offer that
+        is no longer open holds none, so nothing is freed twice."""
+        if offer_id:
+            if offer_id in self.open_offers:
+                self._job_released(provider_id=provider_id, offer_id=offer_id)
+        elif self.providers.get(provider_id, {}).get("jobs", 0) > 0:
             self._job_released(provider_id=provider_id, offer_id=offer_id)
 
     @event("JobReleased")

@@ -31,10 +31,10 @@ REGISTERED_KINDS = frozenset(
 
 MAX_CAPACITY = 1000
 
-_BUSINESS_ID = re.compile(r"^(\d{7})-(\d)$")
+_BUSINESS_ID = re.compile(r"^([0-9]{7})-([0-9])$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[\d\s()-]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 
 
 def business_id_check_digit(digits: str) -> int | None:

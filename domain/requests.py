@@ -105,10 +105,11 @@ class ServiceRequest(Aggregate):
         series_id: str | None = None,
         preferred_provider_id: str | None = None,
         media_url: str = "",
+        now: datetime | None = None,
     ) -> ServiceRequest:
         if not resident_id.strip():
             raise InvalidValue("a request needs the resident who makes it", rule="resident_id")
-        check_window(window_start, window_end)
+        check_window(window_start, window_end, now)
         check_location(lat, long)
         if media_url.strip() and not media_url.strip().startswith(("https://", "http://")):
             raise InvalidValue("media_url must be an http or https address", rule="media_url")
@@ -144,8 +145,11 @@ class ServiceRequest(Aggregate):
         self, offer_id: str, provider_id: str, contract_id: str, partner_id: str = ""
     ) -> None:
         """``partner_id`` is the municipal partner of the contract: the one who resolves a
-        dispute about this request."""
+        dispute about this request. Only the request's current offer can be accepted: one
+        accepted after the resident moved the window was for the old window."""
         self.check_open_for_matching("assigned")
+        if offer_id != self.offer_id:
+            raise WrongState("this offer is no longer the request's current offer")
         self._assigned(
             offer_id=offer_id,
             provider_id=provider_id,
@@ -176,7 +180,13 @@ class ServiceRequest(Aggregate):
         self.provider_id = None
 
     def check_open_for_matching(self, what: str) -> None:
-        if self.status not in (RequestStatus.SUBMITTED, RequestStatus.OFFERED):
+        # Unmatched too: a verdict about a window the resident has since moved can arrive
+        # after the move, and matching's next offer for the new window must still land.
+        if self.status not in (
+            RequestStatus.SUBMITTED,
+            RequestStatus.OFFERED,
+            RequestStatus.UNMATCHED,
+        ):
             raise WrongState(f"request is {self.status}, it cannot be {what}")
 
     # --- delivery ------------------------------------------------------------------------
@@ -246,14 +256,20 @@ class ServiceRequest(Aggregate):
 
     # --- the resident changes their mind -------------------------------------------------
 
-    def reschedule(self, resident_id: str, window_start: datetime, window_end: datetime) -> None:
+    def reschedule(
+        self,
+        resident_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        now: datetime | None = None,
+    ) -> None:
         """Move the wished window; any open offer lapses and matching starts again."""
         self.check_resident(resident_id, "reschedule it")
         if self.status not in BEFORE_ASSIGNMENT:
             raise WrongState(
                 f"request is {self.status}; it can be rescheduled only before it is assigned"
             )
-        check_window(window_start, window_end)
+        check_window(window_start, window_end, now)
         self._rescheduled(window_start=window_start, window_end=window_end)
 
     @event("Rescheduled")
@@ -332,6 +348,12 @@ class ServiceRequest(Aggregate):
         reason = reason.strip()
         if not reason:
             raise InvalidValue("say what is wrong with the reported work", rule="reason")
+        if not self.partner_id:
+            raise NotAllowed(
+                "no municipal partner is recorded for this request's contract, so nobody could "
+                "rule on a dispute; confirm the work or contact the city",
+                rule="partner_id",
+            )
         assert self.provider_id and self.contract_id and self.minutes
         self._disputed(
             resident_id=resident_id,
@@ -445,11 +467,11 @@ class ServiceRequest(Aggregate):
 
     def next_steps(self) -> list[str]:
         """The commands that can move the request on from where it is, by name."""
-        waiting = ["record_offer", "assign", "record_unmatched", "reschedule", "cancel", "expire"]
+        waiting = ["record_offer", "record_unmatched", "reschedule", "cancel", "expire"]
         return {
             RequestStatus.SUBMITTED: waiting,
-            RequestStatus.OFFERED: waiting,
-            RequestStatus.UNMATCHED: ["reschedule", "cancel", "expire"],
+            RequestStatus.OFFERED: [*waiting, "assign"],
+            RequestStatus.UNMATCHED: ["record_offer", "reschedule", "cancel", "expire"],
             RequestStatus.ASSIGNED: ["report_completion", "cancel"],
             RequestStatus.COMPLETED: ["confirm", "confirm_automatically", "dispute"],
             RequestStatus.DISPUTED: ["resolve"],
@@ -463,11 +485,15 @@ class ServiceRequest(Aggregate):
             )
 
 
-def check_window(window_start: datetime, window_end: datetime) -> None:
+def check_window(window_start: datetime, window_end: datetime, now: datetime | None = None) -> None:
+    """A window with a time zone that ends after it starts and, given ``now``, has not
+    already ended."""
     if window_start.tzinfo is None or window_end.tzinfo is None:
         raise InvalidValue("the wished time window must carry a time zone", rule="window")
     if window_end <= window_start:
         raise InvalidValue("the wished time window must end after it starts", rule="window")
+    if now is not None and window_end <= now:
+        raise InvalidValue("the wished time window has already ended", rule="window")
 
 
 def check_worked_minutes(minutes: int) -> None:

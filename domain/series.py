@@ -12,14 +12,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
-from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.calendar import LOCAL_TIME, local_today
 from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.place import check_location
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 LAST = "last"
@@ -38,10 +36,6 @@ class SeriesStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     ENDED = "ended"
-
-
-def local_today(now: datetime) -> date:
-    return now.astimezone(HELSINKI).date()
 
 
 # --- pure rules of the calendar ------------------------------------------------------------
@@ -104,7 +98,7 @@ def window(day: date, start_time: str, duration_minutes: int) -> tuple[datetime,
 
     A start time the spring change skips (03:30 on the last Sunday of March) counts as the
     same clock reading before the change, one hour later in summer time."""
-    local = datetime.combine(day, clock(start_time), tzinfo=HELSINKI)
+    local = datetime.combine(day, clock(start_time), tzinfo=LOCAL_TIME)
     start = local.astimezone(UTC)
     return start, start + timedelta(minutes=duration_minutes)
 

@@ -100,6 +100,11 @@ ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS completed_at timestamptz;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating smallint;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_comment text;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS media_url text NOT NULL DEFAULT '';
+UPDATE {s}.board SET completed_at = updated_at WHERE status = 'completed' AND completed_at IS NULL;
+CREATE INDEX IF NOT EXISTS board_submitted ON {s}.board (submitted_at DESC, request_id);
+CREATE INDEX IF NOT EXISTS board_waiting ON {s}.board (window_end)
+    WHERE status IN ('submitted', 'offered', 'unmatched');
+CREATE INDEX IF NOT EXISTS board_completed ON {s}.board (completed_at) WHERE status = 'completed';
 CREATE INDEX IF NOT EXISTS board_provider ON {s}.board (provider_id, status);
 -- Added with provider members, pauses and suspension; defaults for providers projected before.
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS business_id text;

@@ -8,6 +8,7 @@ race each other; after any failure the in-memory copy is dropped and read again 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,12 +17,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from domain.errors import InvalidValue
+from domain.errors import DomainError, InvalidValue
 from domain.matching import ROSTER_ID, Job, JobStatus, Offer, OfferStatus, Roster
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
+
+log = logging.getLogger("talkoot.matching")
 
 
 class RosterChanges(Changes):
@@ -105,7 +108,17 @@ class MatchingApplication(ServiceApplication):
         changes.roster.end_pause(provider_id, pause_id)
 
     def suspend_provider(self, changes: RosterChanges, provider_id: str) -> None:
+        """A suspended provider gets no offers: those it has open are withdrawn and their
+        jobs offered to the next candidate."""
         changes.roster.suspend(provider_id)
+        for offer_id, entry in list(changes.roster.open_offers.items()):
+            if entry["provider_id"] != provider_id:
+                continue
+            job = changes.get(entry["request_id"], "job")
+            if job.status != JobStatus.OFFERED or job.offer_id != offer_id:
+                continue
+            offer = self._withdraw_open_offer(changes, job, "the provider was suspended")
+            changes.add(offer, self._offer_next(job, changes.roster))
 
     def reinstate_provider(self, changes: RosterChanges, provider_id: str) -> None:
         changes.roster.reinstate(provider_id)
@@ -168,8 +181,8 @@ class MatchingApplication(ServiceApplication):
         try:
             job = changes.get(request_id, "job")
         except NotFound:
-            changes.roster.release_job(provider_id)  # a request matching never saw
-            return
+            log.warning("completion of request %s, which matching never saw", request_id)
+            return  # matching holds no place for it
         job.record_completion()
         changes.roster.release_job(provider_id)
 
@@ -177,10 +190,12 @@ class MatchingApplication(ServiceApplication):
         """The request moved to another day: an open offer is withdrawn and the job is matched
         again for the new day (also when nobody could be found before)."""
         job = changes.get(request_id, "job")
-        if job.status not in (JobStatus.OFFERED, JobStatus.OPEN, JobStatus.UNMATCHED):
-            job.reschedule(on)  # refuses, naming the state
+        if job.status == JobStatus.TAKEN:
+            # Accepted for the old day just before the move reached matching; the request
+            # refuses that acceptance, so the provider's place is freed.
+            changes.roster.release_job(job.provider_id)
         offer = self._withdraw_open_offer(changes, job, "the request was rescheduled")
-        job.reschedule(on)
+        job.reschedule(on)  # refuses a job that is done or closed, naming its state
         changes.add(offer, self._offer_next(job, changes.roster))
 
     def close_job(self, changes: RosterChanges, request_id: str, reason: str) -> None:
@@ -209,7 +224,7 @@ class MatchingApplication(ServiceApplication):
     def accept(self, offer_id: str, provider_id: str) -> Receipt:
         with self.roster() as roster:
             offer = self.get_offer(offer_id)
-            offer.accept(provider_id)
+            offer.accept(provider_id, datetime.now(UTC))
             job = self.get(offer.request_id, "job")
             job.record_taken(offer_id=str(offer.id), provider_id=provider_id)
             roster.settle_offer(str(offer.id))
@@ -218,7 +233,7 @@ class MatchingApplication(ServiceApplication):
     def decline(self, offer_id: str, provider_id: str, reason: str) -> Receipt:
         with self.roster() as roster:
             offer = self.get_offer(offer_id)
-            offer.decline(provider_id, reason)
+            offer.decline(provider_id, reason, datetime.now(UTC))
             job = self.get(offer.request_id, "job")
             job.record_decline(str(offer.id), provider_id)
             roster.release_job(provider_id, str(offer.id))
@@ -227,30 +242,45 @@ class MatchingApplication(ServiceApplication):
 
     # --- time passes ---------------------------------------------------------------------
 
-    def expire_offers(self, now: datetime | None = None) -> int:
-        """Every open offer past its time lapses; its job goes to the next candidate, or
-        becomes unmatched. Returns how many lapsed."""
+    def expire_offers(self, now: datetime | None = None, most: int = 100) -> int:
+        """Open offers past their time lapse, at most ``most`` a round; each job goes to the
+        next candidate, or becomes unmatched. Each offer is its own unit of work, so one
+        that fails holds up neither the others nor, for long, the roster's lock. Returns how
+        many lapsed."""
         now = now or datetime.now(UTC)
-        lapsed = 0
         with self.roster() as roster:
-            for offer_id in roster.due_offers(now):
-                offer = self.get_offer(offer_id)
-                if offer.status != OfferStatus.OPEN:
-                    # answered without the roster hearing of it: only forget it
-                    roster.release_job(offer.provider_id, offer_id)
-                    self.commit(roster)
-                    continue
-                offer.expire(now)
-                roster.release_job(offer.provider_id, offer_id)
-                job = self.get(offer.request_id, "job")
-                if job.status == JobStatus.OFFERED and job.offer_id == offer_id:
-                    job.record_expiry(offer_id, offer.provider_id)
-                    next_offer = self._offer_next(job, roster, now)
-                    self.commit(offer, job, roster, next_offer)
-                else:  # the job moved on without this offer; it lapses all the same
-                    self.commit(offer, roster)
-                lapsed += 1
+            due = roster.due_offers(now)[:most]
+        lapsed = 0
+        for offer_id in due:
+            try:
+                lapsed += self._expire_offer(offer_id, now)
+            except DomainError as error:  # changed at the same moment: next round
+                log.info("offer %s did not lapse now: %s", offer_id, error.message)
+            except Exception:
+                log.exception("could not let offer %s lapse", offer_id)
         return lapsed
+
+    def _expire_offer(self, offer_id: str, now: datetime) -> int:
+        with self.roster() as roster:
+            offer = self.get_offer(offer_id)
+            if offer.status == OfferStatus.ACCEPTED:
+                roster.settle_offer(offer_id)  # its place stays held
+                self.commit(roster)
+                return 0
+            if offer.status != OfferStatus.OPEN:
+                roster.release_job(offer.provider_id, offer_id)
+                self.commit(roster)
+                return 0
+            offer.expire(now)
+            roster.release_job(offer.provider_id, offer_id)
+            job = self.get(offer.request_id, "job")
+            if job.status == JobStatus.OFFERED and job.offer_id == offer_id:
+                job.record_expiry(offer_id, offer.provider_id)
+                next_offer = self._offer_next(job, roster, now)
+                self.commit(offer, job, roster, next_offer)
+            else:  # the job moved on without this offer; it lapses all the same
+                self.commit(offer, roster)
+            return 1
 
     # --- reading -------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from contracts.events import (
     ServiceRequestedV1,
 )
 from contracts.jetstream import Subscription
+from domain.calendar import local_day
 from services.matching.application import MatchingApplication, RosterChanges
 from services.platform.inbound import tracked
 
@@ -33,14 +34,14 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             event.request_id,
             event.category,
             event.region,
-            event.window_start.date(),
+            local_day(event.window_start),
             lat=event.lat,
             long=event.long,
             preferred_provider_id=event.preferred_provider_id,
         )
 
     def request_rescheduled(event: RequestRescheduledV1, changes: RosterChanges) -> None:
-        app.reschedule_job(changes, event.request_id, event.window_start.date())
+        app.reschedule_job(changes, event.request_id, local_day(event.window_start))
 
     def request_cancelled(event: RequestCancelledV1, changes: RosterChanges) -> None:
         reason = "the resident cancelled the request"

@@ -21,7 +21,14 @@ def duration(text: str, name: str = "duration") -> timedelta:
     if match is None:
         raise SystemExit(f"{name}: {text!r} is not a duration such as 90s, 15m, 24h or 7d")
     number, unit = match.groups()
-    return timedelta(seconds=float(number) * _UNITS[unit or "s"])
+    value = timedelta(seconds=float(number) * _UNITS[unit or "s"])
+    if value <= timedelta(0):
+        raise SystemExit(f"{name}: {text!r} must be longer than nothing")
+    return value
+
+
+def _env_seconds(key: str, default: str) -> float:
+    return duration(os.environ.get(key, default), key).total_seconds()
 
 
 def _env_duration(key: str, default: str) -> timedelta:
@@ -63,12 +70,12 @@ class Settings:
             nats_url=nats_url,
             namespace=os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE),
             host=os.environ.get("TALKOOT_HOST", "127.0.0.1"),
-            read_wait_seconds=float(os.environ.get("TALKOOT_READ_WAIT_SECONDS", "5")),
+            read_wait_seconds=_env_seconds("TALKOOT_READ_WAIT_SECONDS", "5"),
             offer_expires_after=_env_duration("TALKOOT_OFFER_EXPIRES_AFTER", "24h"),
             auto_confirm_after=_env_duration("TALKOOT_AUTO_CONFIRM_AFTER", "7d"),
             fairness_window=_env_duration("TALKOOT_FAIRNESS_WINDOW", "30d"),
             series_horizon=_env_duration("TALKOOT_SERIES_HORIZON", "7d"),
-            sweep_seconds=float(os.environ.get("TALKOOT_SWEEP_SECONDS", "5")),
+            sweep_seconds=_env_seconds("TALKOOT_SWEEP_SECONDS", "5"),
             open311_api_keys=tuple(
                 key.strip()
                 for key in os.environ.get("TALKOOT_OPEN311_API_KEYS", "talkoot-local").split(",")

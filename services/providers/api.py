@@ -13,12 +13,13 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
 from msgspec import Meta
 
+from domain.calendar import local_today
 from domain.providers import MAX_CAPACITY, Provider, ProviderKind
 from projections import directory
 from projections.schema import read_schema
 from services.platform.http import Codes, Id, caught_up
 from services.platform.store import Receipt
-from services.providers.application import ProvidersApplication, local_today
+from services.providers.application import ProvidersApplication
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Reason = Annotated[str, Meta(min_length=1, max_length=1000)]

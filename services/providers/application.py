@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
+from domain.calendar import local_today
 from domain.catalogue import Catalogue
 from domain.providers import Provider
 from services.platform.catalogue import check_scope, load_catalogue
@@ -13,11 +13,6 @@ from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
 
 # Pauses and contract periods are calendar dates in the municipality's own time zone.
-LOCAL_TIME = ZoneInfo("Europe/Helsinki")
-
-
-def local_today() -> date:
-    return datetime.now(LOCAL_TIME).date()
 
 
 class ProvidersApplication(ServiceApplication):

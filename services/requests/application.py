@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.catalogue import Catalogue
@@ -26,7 +26,9 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
         """A new request; ``details`` are ServiceRequest.submit's (resident, window, place,
         channel, series...)."""
         check_scope(self.catalogue, [category], [region])
-        request = ServiceRequest.submit(category=category, region=region, **details)
+        request = ServiceRequest.submit(
+            category=category, region=region, now=datetime.now(UTC), **details
+        )
         return Receipt(str(request.id), self.commit(request))
 
     def report_completion(self, request_id: str, provider_id: str, minutes: int) -> Receipt:
@@ -43,7 +45,7 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
         self, request_id: str, resident_id: str, window_start: datetime, window_end: datetime
     ) -> Receipt:
         request = self.get_request(request_id)
-        request.reschedule(resident_id, window_start, window_end)
+        request.reschedule(resident_id, window_start, window_end, now=datetime.now(UTC))
         return Receipt(str(request.id), self.commit(request))
 
     def cancel(self, request_id: str, resident_id: str, reason: str) -> Receipt:

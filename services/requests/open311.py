@@ -46,6 +46,7 @@ DEFAULT_WINDOW = timedelta(days=7)
 QUERY_SPAN = timedelta(days=90)
 QUERY_LIMIT = 1000
 MAX_DESCRIPTION = 4000
+MAX_ADDRESS = 300
 
 # The XML element of each item of a list, after the Spark convention the specification uses.
 ITEM = {
@@ -407,7 +408,8 @@ class Open311Controller(Controller):
         form = await read_form(request, fmt)
         if not form.get("api_key"):
             raise Open311Error(403, "api_key is missing: posting requests needs a key", fmt)
-        if not any(hmac.compare_digest(form["api_key"], key) for key in settings.open311_api_keys):
+        given = form["api_key"].encode()
+        if not any(hmac.compare_digest(given, key.encode()) for key in settings.open311_api_keys):
             raise Open311Error(403, "api_key is not valid: cannot create the request", fmt)
         check_jurisdiction(settings, form.get("jurisdiction_id"), fmt)
         catalogue: Catalogue = state.application.catalogue
@@ -554,6 +556,11 @@ def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category
 
     lat, long = form.get("lat"), form.get("long")
     address, address_id = form.get("address_string"), form.get("address_id")
+    for name, value in (("address_string", address), ("address_id", address_id)):
+        if value is not None and len(value) > MAX_ADDRESS:
+            raise Open311Error(
+                400, f"{name} is limited to {MAX_ADDRESS} characters, got {len(value)}", fmt
+            )
     if (lat is None) != (long is None):
         raise Open311Error(400, "lat and long go together: send both, or neither", fmt)
     if lat is None and not address and not address_id:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from domain.calendar import local_today
 from domain.catalogue import Catalogue
 from domain.errors import InvalidValue
 from domain.requests import ServiceRequest
-from domain.series import RequestSeries, SnowfallDay, local_today, snowfall_day_id
+from domain.series import RequestSeries, SnowfallDay, snowfall_day_id
 from services.platform.catalogue import check_scope
 from services.platform.errors import NotFound
 from services.platform.store import Receipt

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
@@ -18,11 +17,6 @@ from projections.schema import read_schema
 from services.platform.http import Id, caught_up
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
-
-if TYPE_CHECKING:
-    pass
-
-log = logging.getLogger("talkoot.series")
 
 Code = Annotated[str, Meta(min_length=1)]
 Position = Annotated[

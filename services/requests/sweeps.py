@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from anyio import to_thread
 
+from domain.calendar import local_today
 from domain.errors import DomainError
-from domain.series import local_today
 from projections import board
 from projections import series as series_model
 from projections.schema import read_schema
@@ -84,6 +84,9 @@ async def _settle(subject: str, what: str, command: Callable[[], Receipt | None]
         # same moment): nothing to do now; one subject's trouble never holds up the others,
         # and a concurrent change is looked at again next round.
         log.debug("did not %s %s: %s", what, subject, error.message)
+    except Exception:
+        # A fault with one subject (a bug, a lost connection) is logged; the others still run.
+        log.exception("could not %s %s", what, subject)
 
 
 SWEEPS = (expire_requests, confirm_unanswered, schedule_series)

@@ -67,6 +67,7 @@ def a_request_life() -> list:
         window_start=start,
         window_end=start + timedelta(hours=2),
     )
+    disputed.record_offer("offer-3", "provider-1")
     disputed.assign("offer-3", "provider-1", "contract-1", "lahti-city")
     disputed.report_completion("provider-1", 120)
     disputed.dispute("resident-4", "only half the yard was raked")

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from deploy.stack import Stack, free_port
+from domain.errors import WrongState
 from domain.matching import JobStatus, OfferStatus
 from services.matching.application import MatchingApplication, RosterChanges
 from services.platform.settings import SERVICE_PORTS, Settings
@@ -378,6 +379,42 @@ def test_suspension_pause_and_rating_change_who_is_offered(matching: MatchingApp
         "p1": "paused",
         "p2": "declined",
     }
+
+
+def test_a_suspension_withdraws_the_providers_open_offers(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+    assert offer.provider_id == "p1"
+
+    apply(matching, lambda c: matching.suspend_provider(c, "p1"))
+
+    _, (withdrawn, second) = matching.get_job(request_id)
+    assert withdrawn.status == OfferStatus.WITHDRAWN
+    assert withdrawn.answer == "the provider was suspended"
+    assert second.provider_id == "p2"
+    assert held(matching) == {"p1": 0, "p2": 1}
+    with pytest.raises(WrongState):
+        matching.accept(str(withdrawn.id), "p1")
+
+
+def test_a_job_accepted_for_the_old_day_is_matched_again_for_the_new_one(
+    matching: MatchingApplication,
+):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+    matching.accept(str(offer.id), "p1")  # just before the move reached matching
+    assert held(matching) == {"p1": 1, "p2": 0}
+
+    apply(matching, lambda c: matching.reschedule_job(c, request_id, DAY + timedelta(days=1)))
+
+    job, (_, again) = matching.get_job(request_id)
+    assert job.status == JobStatus.OFFERED
+    assert again.provider_id == "p2"  # p1 has had an offer lately, p2 none
+    assert held(matching) == {"p1": 0, "p2": 1}
 
 
 def test_matching_describes_its_record_of_a_request_in_openapi(talkoot: Talkoot):

@@ -17,7 +17,7 @@ from contracts.events import (
     ProviderRegisteredV1,
     ProviderSuspendedV1,
 )
-from services.providers.application import local_today
+from domain.calendar import local_today
 from tests.client import Talkoot, eventually, published
 from tests.integration.store import stored_events
 

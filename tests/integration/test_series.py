@@ -13,7 +13,8 @@ import pytest
 
 from contracts.events import ServiceRequestedV1
 from deploy.stack import Stack, free_port
-from domain.series import HELSINKI, WEEKDAYS
+from domain.calendar import LOCAL_TIME as HELSINKI
+from domain.series import WEEKDAYS
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import Conflict, NotFound
 from services.platform.settings import SERVICE_PORTS, Settings

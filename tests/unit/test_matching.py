@@ -1063,11 +1063,20 @@ def test_an_unmatched_job_is_matched_again_for_a_new_day():
     assert current.reason == ""
 
 
-@pytest.mark.parametrize("state", ["offered", "taken", "closed"])
-def test_a_job_is_rescheduled_only_when_nothing_is_offered_or_taken(state):
+def test_a_job_taken_for_the_old_day_is_matched_again_for_the_new_one():
+    # The acceptance crossed the resident's move; the request refuses it.
     current = offered_job()
-    if state == "taken":
-        current.record_taken("offer-1", "p1")
+    current.record_taken("offer-1", "p1")
+
+    current.reschedule(date(2025, 4, 1))
+
+    assert current.status == JobStatus.OPEN
+    assert current.to_match().on == date(2025, 4, 1)
+
+
+@pytest.mark.parametrize("state", ["offered", "closed"])
+def test_a_job_is_rescheduled_only_when_nothing_is_offered_and_it_is_not_closed(state):
+    current = offered_job()
     if state == "closed":
         current.record_withdrawal("offer-1")
         current.close("cancelled")
@@ -1285,3 +1294,43 @@ def test_when_nobody_does_the_work_in_the_area_the_reason_says_so():
     assert decision.candidates == ()
     assert decision.unrelated == 1
     assert decision.reason == "no provider does this category or works in this region"
+
+
+def test_an_offer_no_longer_open_frees_no_place_twice():
+    roster = new_roster()
+    enrol(roster, "p1")
+    roster.take_job("p1", "offer-1", "request-1", offered_at=NOW, expires_at=NOW)
+    roster.take_job("p1", "offer-2", "request-2", offered_at=NOW, expires_at=NOW)
+    roster.settle_offer("offer-1")  # accepted: holds its place
+    roster.release_job("p1", "offer-2")
+    roster.collect_events()
+
+    roster.release_job("p1", "offer-2")  # the same decline or lapse heard again
+
+    assert roster.providers["p1"]["jobs"] == 1
+    assert roster.collect_events() == []
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+def test_an_offer_cannot_be_answered_once_its_time_has_passed(answer):
+    offer = Offer(
+        request_id="request-1",
+        provider_id="p1",
+        contract_id="c1",
+        category="snow",
+        region="north",
+        declined_by=[],
+        expires_at=NOW,
+    )
+    offer.collect_events()
+
+    with pytest.raises(WrongState):
+        if answer == "accept":
+            offer.accept("p1", NOW + timedelta(seconds=1))
+        else:
+            offer.decline("p1", "too late", NOW + timedelta(seconds=1))
+
+    assert offer.status == OfferStatus.OPEN
+    assert offer.collect_events() == []
+    offer.accept("p1", NOW - timedelta(seconds=1))  # in time
+    assert offer.status == OfferStatus.ACCEPTED

@@ -417,3 +417,9 @@ def test_a_contract_is_recorded_once():
     provider.record_contract("c-1", "lahti-city", TODAY, TODAY)
     assert provider.partners(TODAY) == ["lahti-city"]
     assert [type(e).__name__ for e in provider.collect_events()].count("ContractRecorded") == 1
+
+
+def test_a_business_id_in_other_digits_than_ascii_is_refused():
+    with pytest.raises(InvalidValue) as refused:
+        check_business_id("\u0661\u0662\u0663\u0664\u0665\u0666\u0667-\u0661")
+    assert refused.value.rule == "business_id"

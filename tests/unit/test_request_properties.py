@@ -156,7 +156,8 @@ commands = st.one_of(
 # A way each command can succeed, from any state that lists it among its next steps.
 RIGHT_WAY: dict[str, Command] = {
     "record_offer": offer(9, 9),
-    "assign": assign(9, 9, True),
+    # the provider accepts the offer the request is waiting on
+    "assign": ("assign", lambda r: r.assign(r.offer_id, r.provider_id, "contract-9", PARTNER)),
     "record_unmatched": unmatch("nobody"),
     "reschedule": reschedule(True, 1, 2),
     "cancel": cancel(True, "moved away"),
@@ -177,11 +178,11 @@ PATHS: dict[str, list[str]] = {
     "offered": ["record_offer"],
     "unmatched": ["record_unmatched"],
     "assigned": ["record_offer", "assign"],
-    "completed": ["assign", "report_completion"],
-    "confirmed": ["assign", "report_completion", "confirm"],
-    "rated": ["assign", "report_completion", "confirm", "rate"],
-    "disputed": ["assign", "report_completion", "dispute"],
-    "voided": ["assign", "report_completion", "dispute", "resolve_voided"],
+    "completed": ["record_offer", "assign", "report_completion"],
+    "confirmed": ["record_offer", "assign", "report_completion", "confirm"],
+    "rated": ["record_offer", "assign", "report_completion", "confirm", "rate"],
+    "disputed": ["record_offer", "assign", "report_completion", "dispute"],
+    "voided": ["record_offer", "assign", "report_completion", "dispute", "resolve_voided"],
     "cancelled": ["record_offer", "cancel"],
     "expired": ["expire"],
 }

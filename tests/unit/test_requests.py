@@ -193,9 +193,8 @@ def test_an_offered_request_can_be_offered_to_the_next_provider():
     assert request.provider_id == "provider-2"
 
 
-@pytest.mark.parametrize("start", [submitted, offered])
-def test_assign_records_provider_and_contract(start):
-    request = start()
+def test_assign_records_provider_and_contract():
+    request = offered()
     request.collect_events()
 
     request.assign("offer-1", "provider-1", "contract-1")
@@ -221,7 +220,29 @@ def test_record_unmatched_keeps_the_reason_and_forgets_the_offer(start):
     assert request.provider_id is None
 
 
-CLOSED_TO_MATCHING = [assigned, completed, confirmed, unmatched]
+def test_only_the_current_offer_can_be_accepted():
+    request = offered()  # offer-1
+    request.reschedule("resident-1", START + timedelta(days=7), START + timedelta(days=7, hours=2))
+    request.collect_events()
+
+    with pytest.raises(WrongState):
+        request.assign("offer-1", "provider-1", "contract-1")  # accepted for the old window
+
+    assert request.status == RequestStatus.SUBMITTED
+    assert request.collect_events() == []
+
+
+def test_an_offer_after_a_late_verdict_on_the_old_window_still_lands():
+    request = offered()
+    request.reschedule("resident-1", START + timedelta(days=7), START + timedelta(days=7, hours=2))
+    request.record_unmatched("no eligible provider")  # about the old window, arriving late
+    request.record_offer("offer-2", "provider-2")  # matching's answer for the new window
+    request.assign("offer-2", "provider-2", "contract-2")
+
+    assert request.status == RequestStatus.ASSIGNED
+
+
+CLOSED_TO_MATCHING = [assigned, completed, confirmed]
 MATCHING_COMMANDS = {
     "record_offer": lambda r: r.record_offer("offer-9", "provider-9"),
     "assign": lambda r: r.assign("offer-9", "provider-9", "contract-9"),
@@ -719,14 +740,18 @@ def test_only_the_contracts_partner_resolves(partner_id):
     assert request.collect_events() == []
 
 
-def test_nobody_resolves_a_dispute_when_no_partner_was_recorded():
+def test_no_dispute_when_no_partner_was_recorded_to_rule_on_it():
     request = offered()
     request.assign("offer-1", "provider-1", "contract-1")
     request.report_completion("provider-1", 60)
-    request.dispute("resident-1", "not done")
     request.collect_events()
-    with pytest.raises(NotAllowed):
-        request.resolve("", "voided", None, "no partner")
+
+    with pytest.raises(NotAllowed) as refused:
+        request.dispute("resident-1", "not done")
+
+    assert refused.value.rule == "partner_id"
+    assert request.status == RequestStatus.COMPLETED
+    assert request.collect_events() == []
 
 
 @pytest.mark.parametrize(

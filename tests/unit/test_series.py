@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.calendar import LOCAL_TIME as HELSINKI
 from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.series import (
-    HELSINKI,
     RequestSeries,
     SnowfallDay,
     occurrence_days,
