@@ -37,7 +37,13 @@ def equal_roster(providers: list[str], capacity: int = 3) -> Roster:
     return roster
 
 
-def run(roster: Roster, requests: int, seed: int, decline_rate: float) -> Counter:
+def run(
+    roster: Roster,
+    requests: int,
+    seed: int,
+    decline_rate: float,
+    always_declines: frozenset[str] = frozenset(),
+) -> Counter:
     """Match ``requests`` jobs one after the other; returns the offers made per provider."""
     rng = random.Random(seed)
     offers: Counter = Counter()
@@ -57,7 +63,7 @@ def run(roster: Roster, requests: int, seed: int, decline_rate: float) -> Counte
             roster.take_job(
                 pid, offer_id, str(job.id), now, now + timedelta(hours=24), now - WINDOW
             )
-            if rng.random() < decline_rate:
+            if pid in always_declines or rng.random() < decline_rate:
                 job.record_decline(offer_id, pid)
                 roster.release_job(pid, offer_id)
                 continue
@@ -84,6 +90,17 @@ def test_a_thousand_requests_over_equal_providers_are_shared_evenly(seed, declin
     for pid in PROVIDERS:
         assert abs(offers[pid] - even) <= 0.10 * even, (pid, offers, even)
     assert roster.open_offers == {}
+
+
+def test_declining_earns_no_more_offers_and_the_spread_stays_within_one():
+    roster = equal_roster(PROVIDERS)
+    decliner = PROVIDERS[3]
+    offers = run(roster, 1000, seed=6, decline_rate=0.0, always_declines=frozenset({decliner}))
+
+    # Every offer counts as work, whatever the answer: the decliner is offered its turn
+    # like the others and no more, and nobody runs ahead of anybody by more than one.
+    assert max(offers.values()) - min(offers.values()) <= 1, offers
+    assert offers[decliner] <= min(offers.values()) + 1
 
 
 def test_offers_outside_the_window_no_longer_count():
