@@ -21,7 +21,7 @@ from contracts.events import (
     RequestUnmatchedV1,
     ServiceRequestedV1,
 )
-from projections.schema import apply_in_order
+from projections.schema import apply_in_order, update_row
 
 PROJECTION = "board"
 UPSTREAM = "requests"
@@ -184,15 +184,7 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
 async def _update(
     conn: asyncpg.Connection, schema: str, request_id: str, position: int, at: Any, **values: Any
 ) -> None:
-    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=4))
-    await conn.execute(
-        f"UPDATE {schema}.board SET updated_at = $2, position = $3, {assignments} "
-        "WHERE request_id = $1",
-        request_id,
-        at,
-        position,
-        *values.values(),
-    )
+    await update_row(conn, f"{schema}.board", ("request_id", request_id), position, at, **values)
 
 
 async def get_request(pool: asyncpg.Pool, schema: str, request_id: str) -> dict | None:

@@ -226,3 +226,24 @@ async def wait_for(
             return False
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 0.2)
+
+
+async def update_row(
+    conn: asyncpg.Connection,
+    table: str,
+    key: tuple[str, str],
+    position: int,
+    at: Any,
+    **values: Any,
+) -> None:
+    """Set ``values`` on the row of ``table`` whose ``key`` column has the key's value, and
+    stamp it with the event's time and position."""
+    column, value = key
+    assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=4))
+    await conn.execute(
+        f"UPDATE {table} SET updated_at = $2, position = $3, {assignments} WHERE {column} = $1",
+        value,
+        at,
+        position,
+        *values.values(),
+    )

@@ -18,7 +18,7 @@ from contracts.events import (
     SeriesStartedV1,
     SnowfallDeclaredV1,
 )
-from projections.schema import apply_in_order
+from projections.schema import apply_in_order, update_row
 
 PROJECTION = "series"
 UPSTREAM = "requests"
@@ -124,15 +124,7 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
 async def _update(
     conn: asyncpg.Connection, schema: str, series_id: str, position: int, at: Any, **values: Any
 ) -> None:
-    assignments = ", ".join(f"{column} = ${n}" for n, column in enumerate(values, start=4))
-    await conn.execute(
-        f"UPDATE {schema}.series SET updated_at = $2, position = $3, {assignments} "
-        "WHERE series_id = $1",
-        series_id,
-        at,
-        position,
-        *values.values(),
-    )
+    await update_row(conn, f"{schema}.series", ("series_id", series_id), position, at, **values)
 
 
 # --- queries -------------------------------------------------------------------------------
