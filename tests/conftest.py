@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,27 @@ def forget(stack: Stack) -> None:
         await nc.close()
 
     asyncio.run(delete_streams())
+
+
+@contextlib.contextmanager
+def another_talkoot(stack: Stack, data_dir: Path, **settings: str) -> Iterator[Talkoot]:
+    """A second Talkoot on the session's servers, in a namespace of its own, with other
+    settings (``TALKOOT_*`` variables, such as timings of seconds); dropped afterwards."""
+    other = Stack(
+        data_dir=data_dir,
+        namespace=f"test_{uuid.uuid4().hex[:8]}",
+        database_url=stack.database_url,
+        nats_url=stack.nats_url,
+        ports={name: free_port() for name in SERVICE_PORTS},
+        extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3", **settings},
+    )
+    other.start()
+    try:
+        with Talkoot(other) as client:
+            yield client
+    finally:
+        other.stop()
+        forget(other)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,11 +21,10 @@ from contracts.events import (
     RequestRatedV1,
     RequestRescheduledV1,
 )
-from deploy.stack import Stack, free_port
+from deploy.stack import Stack
 from services.platform.catalogue import load_catalogue
-from services.platform.settings import SERVICE_PORTS
 from tests.client import Talkoot, eventually, published
-from tests.conftest import forget
+from tests.conftest import another_talkoot
 from tests.integration.store import stored_events
 
 pytestmark = pytest.mark.slow
@@ -415,31 +414,15 @@ def test_the_new_commands_are_in_the_openapi_description(talkoot: Talkoot):
 
 
 @pytest.fixture(scope="module")
-def quick(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Talkoot:
+def quick(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Talkoot]:
     """A second Talkoot on the same servers, its own namespace, with timings of seconds."""
-    data_dir: Path = tmp_path_factory.mktemp("quick")
-    quick_stack = Stack(
-        data_dir=data_dir,
-        namespace=f"{stack.namespace}_quick",
-        database_url=stack.database_url,
-        nats_url=stack.nats_url,
-        ports={name: free_port() for name in SERVICE_PORTS},
-        nats_port=free_port(),
-        extra_env={
-            "TALKOOT_LOG_LEVEL": "WARNING",
-            "TALKOOT_READ_WAIT_SECONDS": "3",
-            "TALKOOT_AUTO_CONFIRM_AFTER": "2s",
-            "TALKOOT_SWEEP_SECONDS": "0.3",
-        },
-    )
-    quick_stack.start()
-    try:
-        with Talkoot(quick_stack) as client:
-            yield client
-    finally:
-        quick_stack.stop()
-        if not stack.embedded:
-            forget(quick_stack)
+    with another_talkoot(
+        stack,
+        tmp_path_factory.mktemp("quick"),
+        TALKOOT_AUTO_CONFIRM_AFTER="2s",
+        TALKOOT_SWEEP_SECONDS="0.3",
+    ) as client:
+        yield client
 
 
 _quick_scopes = iter(itertools.product(load_catalogue().categories, load_catalogue().regions))

@@ -11,12 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from deploy.stack import Stack, free_port
+from deploy.stack import Stack
 from domain.errors import WrongState
 from domain.matching import JobStatus, OfferStatus
 from services.matching.application import MatchingApplication, RosterChanges
-from services.platform.settings import SERVICE_PORTS, Settings
+from services.platform.settings import Settings
 from tests.client import Talkoot, eventually
+from tests.conftest import another_talkoot
 
 
 def job_record(talkoot: Talkoot, request_id: str, good: Callable[[dict], bool], what: str) -> dict:
@@ -110,28 +111,13 @@ def test_a_job_and_an_offer_that_do_not_exist_are_404(talkoot: Talkoot):
 @pytest.fixture(scope="module")
 def hasty(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Talkoot]:
     """Talkoot with offers that lapse after 2 s, swept every 0.3 s, on the session's servers."""
-    quick = Stack(
-        data_dir=tmp_path_factory.mktemp("hasty"),
-        namespace=f"test_{uuid.uuid4().hex[:8]}",
-        database_url=stack.database_url,
-        nats_url=stack.nats_url,
-        ports={name: free_port() for name in SERVICE_PORTS},
-        extra_env={
-            "TALKOOT_LOG_LEVEL": "WARNING",
-            "TALKOOT_READ_WAIT_SECONDS": "3",
-            "TALKOOT_OFFER_EXPIRES_AFTER": "2s",
-            "TALKOOT_SWEEP_SECONDS": "0.3",
-        },
-    )
-    quick.start()
-    try:
-        with Talkoot(quick) as client:
-            yield client
-    finally:
-        quick.stop()
-        from tests.conftest import forget
-
-        forget(quick)
+    with another_talkoot(
+        stack,
+        tmp_path_factory.mktemp("hasty"),
+        TALKOOT_OFFER_EXPIRES_AFTER="2s",
+        TALKOOT_SWEEP_SECONDS="0.3",
+    ) as client:
+        yield client
 
 
 def test_an_unanswered_offer_lapses_to_the_next_provider_and_then_to_unmatched(

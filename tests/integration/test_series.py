@@ -7,47 +7,31 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from contracts.events import ServiceRequestedV1
-from deploy.stack import Stack, free_port
+from deploy.stack import Stack
 from domain.calendar import LOCAL_TIME as HELSINKI
 from domain.series import WEEKDAYS
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import Conflict, NotFound
-from services.platform.settings import SERVICE_PORTS, Settings
+from services.platform.settings import Settings
 from services.requests.application import RequestsApplication
 from tests.client import Talkoot, eventually, published
-from tests.conftest import REGIONS, forget
+from tests.conftest import REGIONS, another_talkoot
 
 
 @pytest.fixture(scope="module")
-def series_stack(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Stack:
-    fast = Stack(
-        data_dir=tmp_path_factory.mktemp("series"),
-        namespace=f"test_series_{uuid.uuid4().hex[:8]}",
-        database_url=stack.database_url,
-        nats_url=stack.nats_url,
-        ports={name: free_port() for name in SERVICE_PORTS},
-        extra_env={
-            "TALKOOT_LOG_LEVEL": "WARNING",
-            "TALKOOT_READ_WAIT_SECONDS": "3",
-            "TALKOOT_SWEEP_SECONDS": "0.3",
-            "TALKOOT_SERIES_HORIZON": "8d",
-        },
-    )
-    fast.start()
-    yield fast
-    fast.stop()
-    if not stack.embedded:
-        forget(fast)
-
-
-@pytest.fixture(scope="module")
-def fast(series_stack: Stack) -> Talkoot:
-    with Talkoot(series_stack) as client:
+def fast(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Talkoot]:
+    with another_talkoot(
+        stack,
+        tmp_path_factory.mktemp("series"),
+        TALKOOT_SWEEP_SECONDS="0.3",
+        TALKOOT_SERIES_HORIZON="8d",
+    ) as client:
         yield client
 
 
