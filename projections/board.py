@@ -65,25 +65,23 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.series_id,
                 event.media_url,
             )
+        case _:
+            if (values := _changes(event, at)) is not None:
+                await _update(conn, schema, event.request_id, position, at, **values)
+
+
+def _changes(event: Any, at: Any) -> dict[str, Any] | None:
+    """The columns an event about a request already on the board changes."""
+    match event:
         case RequestOfferedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
+            return dict(
                 status="offered",
                 offer_id=event.offer_id,
                 provider_id=event.provider_id,
                 reason=None,
             )
         case RequestAssignedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
+            return dict(
                 status="assigned",
                 offer_id=event.offer_id,
                 provider_id=event.provider_id,
@@ -91,45 +89,13 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 partner_id=event.partner_id or None,
             )
         case RequestUnmatchedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
-                status="unmatched",
-                offer_id=None,
-                provider_id=None,
-                reason=event.reason,
-            )
+            return dict(status="unmatched", offer_id=None, provider_id=None, reason=event.reason)
         case CompletionReportedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
-                status="completed",
-                minutes=event.minutes,
-                completed_at=at,
-            )
+            return dict(status="completed", minutes=event.minutes, completed_at=at)
         case RequestConfirmedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
-                status="confirmed",
-                minutes=event.minutes,
-            )
+            return dict(status="confirmed", minutes=event.minutes)
         case RequestRescheduledV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
+            return dict(
                 status="submitted",
                 window_start=event.window_start,
                 window_end=event.window_end,
@@ -139,46 +105,19 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             )
         case RequestCancelledV1():
             # The provider it was offered or assigned to stays named: that is who was told.
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
-                status="cancelled",
-                reason=event.reason,
-            )
+            return dict(status="cancelled", reason=event.reason)
         case RequestExpiredV1():
-            await _update(
-                conn, schema, event.request_id, position, at, status="expired", reason=event.reason
-            )
+            return dict(status="expired", reason=event.reason)
         case RequestDisputedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
-                status="disputed",
-                reason=event.reason,
-                partner_id=event.partner_id or None,
-            )
+            return dict(status="disputed", reason=event.reason, partner_id=event.partner_id or None)
         case DisputeResolvedV1():
             # upheld and adjusted are followed by the confirmation; voided ends here.
-            values: dict[str, Any] = {"reason": event.note}
             if event.outcome == "voided":
-                values["status"] = "voided"
-            await _update(conn, schema, event.request_id, position, at, **values)
+                return dict(status="voided", reason=event.note)
+            return dict(reason=event.note)
         case RequestRatedV1():
-            await _update(
-                conn,
-                schema,
-                event.request_id,
-                position,
-                at,
-                rating=event.stars,
-                rating_comment=event.comment,
-            )
+            return dict(rating=event.stars, rating_comment=event.comment)
+    return None
 
 
 async def _update(
