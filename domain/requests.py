@@ -148,7 +148,7 @@ class ServiceRequest(Aggregate):
         dispute about this request. Only the request's current offer can be accepted: one
         accepted after the resident moved the window was for the old window."""
         self.check_open_for_matching("assigned")
-        if offer_id != self.offer_id:
+        if self.offer_id is None or offer_id != self.offer_id:
             raise WrongState("this offer is no longer the request's current offer")
         self._assigned(
             offer_id=offer_id,
@@ -471,7 +471,13 @@ class ServiceRequest(Aggregate):
         return {
             RequestStatus.SUBMITTED: waiting,
             RequestStatus.OFFERED: [*waiting, "assign"],
-            RequestStatus.UNMATCHED: ["record_offer", "reschedule", "cancel", "expire"],
+            RequestStatus.UNMATCHED: [
+                "record_offer",
+                "record_unmatched",
+                "reschedule",
+                "cancel",
+                "expire",
+            ],
             RequestStatus.ASSIGNED: ["report_completion", "cancel"],
             RequestStatus.COMPLETED: ["confirm", "confirm_automatically", "dispute"],
             RequestStatus.DISPUTED: ["resolve"],

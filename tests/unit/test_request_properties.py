@@ -208,6 +208,7 @@ def test_any_sequence_of_commands_keeps_the_request_sound(start: str, sequence: 
     for name, run in sequence:
         before: dict[str, Any] = dict(vars(request))
         was_final = is_final(request)
+        ways_on = request.next_steps()
         try:
             run(request)
         except DomainError as refusal:
@@ -216,7 +217,8 @@ def test_any_sequence_of_commands_keeps_the_request_sound(start: str, sequence: 
             assert vars(request) == before, f"{name} was refused but changed the request"
         else:
             assert not was_final, f"{name} changed a request in a final state"
-            assert name in RIGHT_WAY
+            # what can succeed is what the request says can move it on, nothing else
+            assert name in ways_on, f"{name} succeeded on a {before['status']} request"
         history += request.collect_events()
 
         assert request.status in set(RequestStatus)
@@ -247,9 +249,9 @@ def test_every_state_that_is_not_final_can_move_on(start: str, sequence: list[Co
         assert copy.collect_events()
 
 
-def test_every_state_is_reached_by_some_sequence():
-    """The generated sequences can reach every state; otherwise the properties above would
-    say nothing about the states they miss."""
+def test_every_state_is_a_starting_point():
+    """Every state has a path that the generated sequences start from; otherwise the
+    properties above would say nothing about the states they miss."""
     reached = set()
     for path in PATHS.values():
         request = start_from(path)

@@ -849,3 +849,15 @@ def test_a_disputed_and_adjusted_life_replays_to_the_same_request():
     assert copy.status == RequestStatus.CONFIRMED
     assert copy.minutes == 30
     assert copy.rating == 2
+
+
+@pytest.mark.parametrize("offer_id", ["offer-1", None])
+def test_nothing_is_assigned_while_no_offer_is_waiting(offer_id):
+    request = submitted()
+    request.collect_events()
+
+    with pytest.raises(WrongState):
+        request.assign(offer_id, "provider-1", "contract-1")
+
+    assert request.status == RequestStatus.SUBMITTED
+    assert request.collect_events() == []
