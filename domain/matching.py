@@ -3,8 +3,9 @@ themselves, the jobs, and the roster.
 
 The roster is matching's own record of what it has learnt from the other services: the
 providers (what they do, where, their capacity, pauses, suspension, location and ratings), the
-active contracts and their budgets, the jobs each provider holds now, the offers still open and
-the offers made lately. Eligibility and ranking read it and nothing else.
+active contracts and their budgets, the jobs each provider holds now, the offers still open, the
+offers made lately, and the budget committed to jobs offered or taken but not yet charged.
+Eligibility and ranking read it and nothing else.
 """
 
 from __future__ import annotations
@@ -580,11 +581,13 @@ def _empty_provider() -> dict:
 
 
 class Roster(Aggregate):
-    """Matching's view of providers, contracts, current jobs, open offers and recent offers:
-    one per installation.
+    """Matching's view of providers, contracts, current jobs, open offers, recent offers and
+    budget commitments: one per installation.
 
     Its size stays bounded: an offer leaves ``open_offers`` when it is answered, lapses or is
-    withdrawn, and the history of offers made (for fairness) keeps only the fairness window.
+    withdrawn; a commitment leaves when its offer is declined, lapses or is withdrawn, or its
+    request is closed, charged, refused a charge or voided; and the history of offers made
+    (for fairness) keeps only the fairness window.
     """
 
     @staticmethod
@@ -599,12 +602,16 @@ class Roster(Aggregate):
         self.open_offers: dict[str, dict] = {}
         # provider id -> ISO times of the offers made to it within the fairness window
         self.offered: dict[str, list[str]] = {}
+        # request id -> {"contract_id", "cents", "offer_id"}: the estimated cost of a job
+        # offered or taken under a contract, held against its budget until it is charged
+        self.commitments: dict[str, dict] = {}
 
     def fill_in(self) -> None:
         """Give a roster restored from a snapshot taken by an earlier version the parts it
         did not have yet (no events: these are the empty starting values)."""
         self.__dict__.setdefault("open_offers", {})
         self.__dict__.setdefault("offered", {})
+        self.__dict__.setdefault("commitments", {})
         for pid in self.providers:
             self._provider(pid)
 
@@ -702,10 +709,14 @@ class Roster(Aggregate):
         offered_at: datetime | None = None,
         expires_at: datetime | None = None,
         forget_before: datetime | None = None,
+        contract_id: str = "",
+        estimated_cents: int = 0,
     ) -> None:
         """An offer made holds one of the provider's places until it is answered or lapses;
         it counts as work offered at ``offered_at``, and the history before ``forget_before``
-        (the start of the fairness window) is dropped."""
+        (the start of the fairness window) is dropped. Made under ``contract_id``, it commits
+        ``estimated_cents`` of that contract's budget to the request until the request is
+        charged or the commitment is released."""
         self._job_taken(
             provider_id=provider_id,
             offer_id=offer_id,
@@ -713,6 +724,8 @@ class Roster(Aggregate):
             offered_at=stamp(offered_at),
             expires_at=stamp(expires_at),
             forget_before=stamp(forget_before),
+            contract_id=contract_id,
+            estimated_cents=estimated_cents,
         )
 
     @event("JobTaken")
@@ -724,6 +737,8 @@ class Roster(Aggregate):
         offered_at: str = "",
         expires_at: str = "",
         forget_before: str = "",
+        contract_id: str = "",
+        estimated_cents: int = 0,
     ) -> None:
         self._provider(provider_id)["jobs"] += 1
         if offer_id:
@@ -731,6 +746,13 @@ class Roster(Aggregate):
                 "provider_id": provider_id,
                 "request_id": request_id,
                 "expires_at": expires_at,
+            }
+        if request_id and contract_id:
+            # a request has one offer at a time: a new one replaces what the last committed
+            self.commitments[request_id] = {
+                "contract_id": contract_id,
+                "cents": estimated_cents,
+                "offer_id": offer_id,
             }
         if offered_at:
             self.offered.setdefault(provider_id, []).append(offered_at)
@@ -754,7 +776,9 @@ class Roster(Aggregate):
 
     def release_job(self, provider_id: str, offer_id: str = "") -> None:
         """Free the place an open offer (``offer_id``) or an accepted job held; an offer that
-        is no longer open holds none, so nothing is freed twice."""
+        is no longer open holds none, so nothing is freed twice. An open offer that is
+        declined, lapses or is withdrawn also gives back the budget it committed; an accepted
+        job keeps its commitment until it is charged."""
         if offer_id:
             if offer_id in self.open_offers:
                 self._job_released(provider_id=provider_id, offer_id=offer_id)
@@ -765,7 +789,22 @@ class Roster(Aggregate):
     def _job_released(self, provider_id: str, offer_id: str = "") -> None:
         if self.providers.get(provider_id, {}).get("jobs", 0) > 0:
             self.providers[provider_id]["jobs"] -= 1
-        self.open_offers.pop(offer_id, None)
+        offer = self.open_offers.pop(offer_id, None)
+        if offer is not None:
+            request_id = offer["request_id"]
+            if self.commitments.get(request_id, {}).get("offer_id") == offer_id:
+                del self.commitments[request_id]
+
+    def release_commitment(self, request_id: str) -> None:
+        """The request no longer holds the budget its offer committed: it was charged (the
+        remaining budget now counts the real amount), refused a charge, voided, cancelled,
+        expired, or is matched again."""
+        if request_id in self.commitments:
+            self._commitment_released(request_id=request_id)
+
+    @event("CommitmentReleased")
+    def _commitment_released(self, request_id: str) -> None:
+        del self.commitments[request_id]
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -814,14 +853,21 @@ class Roster(Aggregate):
             )
         return slots
 
-    def contract_budgets(self) -> list[ContractBudget]:
+    def contract_budgets(self, request_id: str = "") -> list[ContractBudget]:
+        """The contracts as the policy reads them when matching ``request_id``: what is left
+        of each budget less what the other jobs not yet charged have committed of it (a job
+        matched again does not count its own earlier commitment)."""
+        committed: dict[str, int] = {}
+        for rid, c in self.commitments.items():
+            if rid != request_id:
+                committed[c["contract_id"]] = committed.get(c["contract_id"], 0) + c["cents"]
         return [
             ContractBudget(
                 contract_id=cid,
                 provider_id=c["provider_id"],
                 categories=frozenset(c["categories"]),
                 regions=frozenset(c["regions"]),
-                remaining_cents=c["remaining_cents"],
+                remaining_cents=c["remaining_cents"] - committed.get(cid, 0),
                 valid_from=date.fromisoformat(c["valid_from"]),
                 valid_until=date.fromisoformat(c["valid_until"]),
                 unit_price_cents=c.get("unit_price_cents", 0),
@@ -831,4 +877,6 @@ class Roster(Aggregate):
         ]
 
     def decide(self, job: JobToMatch, since: datetime | None = None) -> Decision:
-        return choose_provider(job, self.provider_slots(since), self.contract_budgets())
+        return choose_provider(
+            job, self.provider_slots(since), self.contract_budgets(job.request_id)
+        )

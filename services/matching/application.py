@@ -151,8 +151,18 @@ class MatchingApplication(ServiceApplication):
             partner_id,
         )
 
-    def update_budget(self, changes: RosterChanges, contract_id: str, remaining_cents: int) -> None:
+    def charge_job(
+        self, changes: RosterChanges, contract_id: str, request_id: str, remaining_cents: int
+    ) -> None:
+        """The request was charged: the remaining budget now counts the real amount, so the
+        estimate committed for it is given back."""
         changes.roster.update_budget(contract_id, remaining_cents)
+        changes.roster.release_commitment(request_id)
+
+    def release_commitment(self, changes: RosterChanges, request_id: str) -> None:
+        """The request will not be charged (the charge was refused, or a dispute voided it):
+        the budget committed for it is free again."""
+        changes.roster.release_commitment(request_id)
 
     def open_job(
         self,
@@ -192,21 +202,24 @@ class MatchingApplication(ServiceApplication):
         job = changes.get(request_id, "job")
         if job.status == JobStatus.TAKEN:
             # Accepted for the old day just before the move reached matching; the request
-            # refuses that acceptance, so the provider's place is freed.
+            # refuses that acceptance, so the provider's place and the budget are freed.
             changes.roster.release_job(job.provider_id)
+            changes.roster.release_commitment(request_id)
         offer = self._withdraw_open_offer(changes, job, "the request was rescheduled")
         job.reschedule(on)  # refuses a job that is done or closed, naming its state
         changes.add(offer, self._offer_next(job, changes.roster))
 
     def close_job(self, changes: RosterChanges, request_id: str, reason: str) -> None:
         """The request was cancelled or expired: an open offer is withdrawn, the place an
-        accepted one holds is freed, and nothing more is offered."""
+        accepted one holds and the budget committed for it are freed, and nothing more is
+        offered."""
         job = changes.get(request_id, "job")
         if job.status == JobStatus.CLOSED:
             return
         offer = self._withdraw_open_offer(changes, job, reason)
         if job.status == JobStatus.TAKEN:
             changes.roster.release_job(job.provider_id)
+        changes.roster.release_commitment(request_id)
         job.close(reason)
         changes.add(offer)
 
@@ -303,7 +316,8 @@ class MatchingApplication(ServiceApplication):
         since = now - self.settings.fairness_window
         category = load_catalogue().categories.get(job.category)
         minutes = category.estimated_minutes if category else 60
-        decision = roster.decide(job.to_match(minutes), since)
+        to_match = job.to_match(minutes)
+        decision = roster.decide(to_match, since)
         candidates = [c.as_dict() for c in decision.candidates]
         if decision.match is None:
             job.record_no_provider(
@@ -326,6 +340,7 @@ class MatchingApplication(ServiceApplication):
             unrelated=decision.unrelated,
         )
         job.record_offer(offer_id=str(offer.id), provider_id=offer.provider_id)
+        contract = next(c for c in roster.contract_budgets() if c.contract_id == offer.contract_id)
         roster.take_job(
             offer.provider_id,
             offer_id=str(offer.id),
@@ -333,5 +348,7 @@ class MatchingApplication(ServiceApplication):
             offered_at=now,
             expires_at=expires_at,
             forget_before=since,
+            contract_id=offer.contract_id,
+            estimated_cents=contract.estimated_cost(to_match),
         )
         return offer

@@ -4,9 +4,11 @@ availability, contracts and their budgets."""
 from __future__ import annotations
 
 from contracts.events import (
+    ChargeRefusedV1,
     CompletionReportedV1,
     ContractActivatedV1,
     ContractChargedV1,
+    DisputeResolvedV1,
     ProviderCapabilitiesChangedV1,
     ProviderPausedV1,
     ProviderPauseEndedV1,
@@ -54,6 +56,10 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
 
     def completion_reported(event: CompletionReportedV1, changes: RosterChanges) -> None:
         app.complete_job(changes, event.request_id, event.provider_id)
+
+    def dispute_resolved(event: DisputeResolvedV1, changes: RosterChanges) -> None:
+        if event.outcome == "voided":  # nothing will be charged for it
+            app.release_commitment(changes, event.request_id)
 
     def request_rated(event: RequestRatedV1, changes: RosterChanges) -> None:
         app.rate_provider(changes, event.provider_id, event.stars)
@@ -105,7 +111,10 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
         )
 
     def contract_charged(event: ContractChargedV1, changes: RosterChanges) -> None:
-        app.update_budget(changes, event.contract_id, event.remaining_cents)
+        app.charge_job(changes, event.contract_id, event.request_id, event.remaining_cents)
+
+    def charge_refused(event: ChargeRefusedV1, changes: RosterChanges) -> None:
+        app.release_commitment(changes, event.request_id)
 
     return [
         Subscription(
@@ -120,6 +129,7 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
                     RequestCancelledV1: request_cancelled,
                     RequestExpiredV1: request_expired,
                     CompletionReportedV1: completion_reported,
+                    DisputeResolvedV1: dispute_resolved,
                     RequestRatedV1: request_rated,
                 },
             ),
@@ -149,6 +159,7 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
                 {
                     ContractActivatedV1: contract_activated,
                     ContractChargedV1: contract_charged,
+                    ChargeRefusedV1: charge_refused,
                 },
             ),
         ),

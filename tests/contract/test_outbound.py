@@ -243,3 +243,15 @@ def test_matching_publishes_the_partner_and_the_time_an_offer_lapses():
     assert all(e.partner_id == "lahti-city" for e in made + accepted)
     assert made[0].expires_at == datetime(2026, 12, 1, 8, tzinfo=UTC)
     assert accepted[0].provider_id == "p-4"
+
+
+def test_matching_keeps_its_roster_and_budget_commitments_to_itself():
+    roster = Roster()
+    roster.enrol_provider("p-1", ["yard-work"], ["hollola"], 2)
+    roster.take_job("p-1", "offer-1", "request-1", contract_id="c-1", estimated_cents=4500)
+    roster.release_job("p-1", "offer-1")
+    roster.take_job("p-1", "offer-2", "request-1", contract_id="c-1", estimated_cents=4500)
+    roster.settle_offer("offer-2")
+    roster.release_commitment("request-1")
+
+    assert [matching_out(e) for e in roster.collect_events()] == [None] * 7

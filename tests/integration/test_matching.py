@@ -9,12 +9,21 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
+import anyio
 import pytest
 
+from contracts.events import (
+    ChargeRefusedV1,
+    ContractChargedV1,
+    DisputeResolvedV1,
+    IntegrationEvent,
+    RequestCancelledV1,
+)
 from deploy.stack import Stack
 from domain.errors import WrongState
 from domain.matching import JobStatus, OfferStatus
 from services.matching.application import MatchingApplication, RosterChanges
+from services.matching.inbound import subscriptions
 from services.platform.settings import Settings
 from tests.client import Talkoot, eventually
 from tests.conftest import another_talkoot
@@ -401,6 +410,161 @@ def test_a_job_accepted_for_the_old_day_is_matched_again_for_the_new_one(
     assert job.status == JobStatus.OFFERED
     assert again.provider_id == "p2"  # p1 has had an offer lately, p2 none
     assert held(matching) == {"p1": 0, "p2": 1}
+
+
+# --- a contract's budget is held for the jobs offered or taken under it -------------------
+
+# Snow clearing is estimated at 90 minutes: 45.00 € at 30.00 € an hour. 50.00 € is enough
+# for one such job, not two.
+ESTIMATE = 4500
+NO_BUDGET = "no eligible provider: has no contract budget left for the estimated cost of 45.00 €"
+
+
+def budget_for_one_job(app: MatchingApplication) -> None:
+    def enrol(changes: RosterChanges) -> None:
+        app.enrol_provider(changes, "p1", ["snow-clearing"], ["nastola"], 3)
+        app.add_contract(
+            changes,
+            "c-p1",
+            "p1",
+            ["snow-clearing"],
+            ["nastola"],
+            5000,
+            DAY - timedelta(days=30),
+            DAY + timedelta(days=30),
+            unit_price_cents=3000,
+            partner_id="nastola-unit",
+        )
+
+    apply(app, enrol)
+
+
+def hear(app: MatchingApplication, upstream: str, *events: IntegrationEvent) -> None:
+    """Hand integration events to matching's consumer of ``upstream``, as NATS delivers them."""
+    (subscription,) = [s for s in subscriptions(app) if s.upstream == upstream]
+    last = app.process_recorder.max_tracking_id(upstream) or 0
+    anyio.run(subscription.handle, [(last + n, e) for n, e in enumerate(events, start=1)])
+
+
+def committed(app: MatchingApplication) -> dict[str, int]:
+    with app.roster() as roster:
+        return {rid: c["cents"] for rid, c in roster.commitments.items()}
+
+
+def test_the_budget_of_a_job_offered_or_taken_is_held_until_it_is_charged(
+    matching: MatchingApplication,
+):
+    budget_for_one_job(matching)
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    open_job(matching, first)
+    _, (offer,) = matching.get_job(first)
+    assert (offer.provider_id, offer.contract_id) == ("p1", "c-p1")
+    assert committed(matching) == {first: ESTIMATE}
+
+    # While the first offer is open, the second request finds no budget left.
+    open_job(matching, second)
+    job, _ = matching.get_job(second)
+    assert (job.status, job.reason) == (JobStatus.UNMATCHED, NO_BUDGET)
+    assert [c["rule"] for c in job.candidates] == ["budget"]
+
+    # The first offer is declined: its budget is free, and the second, matched again, gets it.
+    matching.decline(str(offer.id), "p1", "no one free that day")
+    assert matching.get_job(first)[0].status == JobStatus.UNMATCHED  # nobody else
+    apply(matching, lambda c: matching.reschedule_job(c, second, DAY))
+    job, (offer,) = matching.get_job(second)
+    assert job.status == JobStatus.OFFERED
+    assert committed(matching) == {second: ESTIMATE}
+
+    # Accepted and reported done, it holds the budget until it is charged.
+    matching.accept(str(offer.id), "p1")
+    apply(matching, lambda c: matching.complete_job(c, second, "p1"))
+    open_job(matching, third)
+    job, _ = matching.get_job(third)
+    assert (job.status, job.reason) == (JobStatus.UNMATCHED, NO_BUDGET)
+
+    # Charged for 1 hour, 30.00 €: the commitment gives way to the real figure, 20.00 € left.
+    hear(
+        matching,
+        "partnerships",
+        ContractChargedV1(
+            occurred_at=datetime.now(UTC),
+            contract_id="c-p1",
+            request_id=second,
+            minutes=60,
+            amount_cents=3000,
+            charged_cents=3000,
+            remaining_cents=2000,
+        ),
+    )
+    assert committed(matching) == {}
+    with matching.roster() as roster:
+        assert roster.contract_budgets()[0].remaining_cents == 2000
+    apply(matching, lambda c: matching.reschedule_job(c, third, DAY))
+    job, _ = matching.get_job(third)
+    assert (job.status, job.reason) == (JobStatus.UNMATCHED, NO_BUDGET)
+
+
+def refused(request_id: str) -> tuple[str, IntegrationEvent]:
+    return "partnerships", ChargeRefusedV1(
+        occurred_at=datetime.now(UTC),
+        contract_id="c-p1",
+        request_id=request_id,
+        minutes=120,
+        amount_cents=6000,
+        remaining_cents=5000,
+        reason="the charge exceeds the remaining budget",
+    )
+
+
+def resolved(outcome: str) -> Callable[[str], tuple[str, IntegrationEvent]]:
+    def event(request_id: str) -> tuple[str, IntegrationEvent]:
+        return "requests", DisputeResolvedV1(
+            occurred_at=datetime.now(UTC),
+            request_id=request_id,
+            partner_id="nastola-unit",
+            provider_id="p1",
+            contract_id="c-p1",
+            outcome=outcome,
+            minutes=0 if outcome == "voided" else 60,
+            note="",
+        )
+
+    return event
+
+
+def cancelled(request_id: str) -> tuple[str, IntegrationEvent]:
+    return "requests", RequestCancelledV1(
+        occurred_at=datetime.now(UTC),
+        request_id=request_id,
+        resident_id="resident-1",
+        reason="not needed after all",
+        was_status="assigned",
+        provider_id="p1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("news", "freed"),
+    [(refused, True), (resolved("voided"), True), (cancelled, True), (resolved("upheld"), False)],
+    ids=["charge refused", "dispute voided", "request cancelled", "dispute upheld"],
+)
+def test_a_taken_job_that_will_not_be_charged_frees_the_budget_it_held(
+    matching: MatchingApplication, news, freed: bool
+):
+    budget_for_one_job(matching)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    open_job(matching, first)
+    _, (offer,) = matching.get_job(first)
+    matching.accept(str(offer.id), "p1")
+    apply(matching, lambda c: matching.complete_job(c, first, "p1"))
+
+    upstream, event = news(first)
+    hear(matching, upstream, event)
+
+    assert committed(matching) == ({} if freed else {first: ESTIMATE})
+    open_job(matching, second)
+    job, _ = matching.get_job(second)
+    assert job.status == (JobStatus.OFFERED if freed else JobStatus.UNMATCHED)
 
 
 def test_matching_describes_its_record_of_a_request_in_openapi(talkoot: Talkoot):

@@ -54,7 +54,8 @@ def kill_during(talkoot: Talkoot, service: str, work, after: float = 0.3):
 
 def test_matching_killed_while_offering_offers_each_request_once(talkoot: Talkoot, scope):
     category, region = scope
-    talkoot.ready_provider(category, region, capacity=100)
+    # every open offer holds its estimate of the budget: enough for all the requests
+    talkoot.ready_provider(category, region, capacity=100, budget_cents=1_000_000)
     request_ids = kill_during(
         talkoot, "matching", lambda: submit_many(talkoot, category, region, 40)
     )
@@ -70,7 +71,8 @@ def test_matching_killed_while_offering_offers_each_request_once(talkoot: Talkoo
 
 def test_requests_killed_while_submitting_loses_nothing_acknowledged(talkoot: Talkoot, scope):
     category, region = scope
-    talkoot.ready_provider(category, region, capacity=100)
+    # every open offer holds its estimate of the budget: enough for all the requests
+    talkoot.ready_provider(category, region, capacity=100, budget_cents=1_000_000)
     request_ids = kill_during(
         talkoot, "requests", lambda: submit_many(talkoot, category, region, 60), after=0.5
     )

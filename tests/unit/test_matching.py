@@ -1334,3 +1334,188 @@ def test_an_offer_cannot_be_answered_once_its_time_has_passed(answer):
     assert offer.collect_events() == []
     offer.accept("p1", NOW - timedelta(seconds=1))  # in time
     assert offer.status == OfferStatus.ACCEPTED
+
+
+# --- budget committed to jobs offered or taken, not yet charged --------------------------
+
+COST = 3000  # an hour at the contract's 30.00 € (job() estimates 60 minutes)
+
+
+def one_job_of_budget() -> Roster:
+    """p1 with room for many jobs and a contract with budget for one."""
+    roster = new_roster()
+    enrol(roster, "p1", capacity=5)
+    add_contract(roster, "c1", "p1", remaining=COST)
+    roster.collect_events()
+    return roster
+
+
+def offer_under_c1(roster: Roster, offer_id: str = "offer-1", request_id: str = "request-1"):
+    roster.take_job(
+        "p1",
+        offer_id,
+        request_id,
+        offered_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        contract_id="c1",
+        estimated_cents=COST,
+    )
+
+
+def test_an_offer_commits_its_estimated_cost_against_the_contract():
+    roster = one_job_of_budget()
+
+    offer_under_c1(roster)
+
+    assert event_names(roster) == ["JobTaken"]
+    assert roster.commitments == {
+        "request-1": {"contract_id": "c1", "cents": COST, "offer_id": "offer-1"}
+    }
+    assert roster.contracts["c1"]["remaining_cents"] == COST  # only a charge changes it
+    (others,) = roster.contract_budgets("request-2")
+    assert others.remaining_cents == 0
+
+
+def test_the_policy_sees_the_remaining_budget_less_the_other_jobs_commitments():
+    roster = one_job_of_budget()
+    offer_under_c1(roster)
+
+    second = roster.decide(job(request_id="request-2"))
+    again = roster.decide(job(request_id="request-1"))  # matched again after a decline
+
+    assert second.match is None
+    assert second.reason == f"no eligible provider: {NO_BUDGET}"
+    assert again.match == Match("p1", "c1", "lahti-city")
+
+
+def test_commitments_add_up_per_contract():
+    roster = new_roster()
+    enrol(roster, "p1", capacity=5)
+    add_contract(roster, "c1", "p1", remaining=10_000)
+    add_contract(roster, "c2", "p1", remaining=10_000)
+    roster.take_job("p1", "o1", "r1", contract_id="c1", estimated_cents=3000)
+    roster.take_job("p1", "o2", "r2", contract_id="c1", estimated_cents=4500)
+    roster.take_job("p1", "o3", "r3", contract_id="c2", estimated_cents=1000)
+
+    remaining = {c.contract_id: c.remaining_cents for c in roster.contract_budgets()}
+    assert remaining == {"c1": 2500, "c2": 9000}
+    remaining = {c.contract_id: c.remaining_cents for c in roster.contract_budgets("r2")}
+    assert remaining == {"c1": 7000, "c2": 9000}
+
+
+def test_an_offer_declined_lapsed_or_withdrawn_gives_its_commitment_back():
+    # decline, lapse and withdrawal all free the open offer's place in the roster
+    roster = one_job_of_budget()
+    offer_under_c1(roster)
+    roster.collect_events()
+
+    roster.release_job("p1", "offer-1")
+
+    assert event_names(roster) == ["JobReleased"]
+    assert roster.commitments == {}
+    assert roster.decide(job(request_id="request-2")).match == Match("p1", "c1", "lahti-city")
+
+
+def test_an_accepted_job_keeps_its_commitment_through_completion_until_the_charge():
+    roster = one_job_of_budget()
+    offer_under_c1(roster)
+    roster.settle_offer("offer-1")  # accepted
+    roster.release_job("p1")  # the work was reported: its place is free
+    assert list(roster.commitments) == ["request-1"]
+    assert roster.decide(job(request_id="request-2")).match is None
+    roster.collect_events()
+
+    roster.update_budget("c1", 0)  # charged, say, a little more than estimated
+    roster.release_commitment("request-1")
+
+    assert event_names(roster) == ["BudgetUpdated", "CommitmentReleased"]
+    assert roster.commitments == {}
+    assert roster.contract_budgets()[0].remaining_cents == 0
+
+
+@pytest.mark.parametrize("why", ["closed", "charge refused", "voided"])
+def test_a_request_that_will_not_be_charged_gives_its_commitment_back_once(why):
+    roster = one_job_of_budget()
+    offer_under_c1(roster)
+    if why != "closed":
+        roster.settle_offer("offer-1")
+    roster.collect_events()
+
+    roster.release_commitment("request-1")
+    roster.release_commitment("request-1")  # the same news heard again
+
+    assert event_names(roster) == ["CommitmentReleased"]
+    assert roster.commitments == {}
+    assert roster.contract_budgets("request-2")[0].remaining_cents == COST
+
+
+def test_a_new_offer_for_the_request_replaces_its_commitment_and_a_stale_release_keeps_it():
+    roster = one_job_of_budget()
+    add_contract(roster, "c2", "p1", remaining=COST)
+    offer_under_c1(roster, "offer-1")
+    roster.release_job("p1", "offer-1")  # declined
+    roster.take_job("p1", "offer-2", "request-1", contract_id="c2", estimated_cents=2000)
+
+    roster.release_job("p1", "offer-1")  # the old decline heard again
+
+    assert roster.commitments == {
+        "request-1": {"contract_id": "c2", "cents": 2000, "offer_id": "offer-2"}
+    }
+
+
+def test_an_offer_made_without_a_contract_commits_nothing():
+    roster = one_job_of_budget()
+
+    roster.take_job("p1", "offer-1", "request-1")
+
+    assert roster.commitments == {}
+
+
+def test_the_roster_with_commitments_replays_to_the_same_state():
+    roster = Roster()
+    enrol(roster, "p1", capacity=5)
+    add_contract(roster, "c1", "p1", remaining=10 * COST)
+    for n in range(1, 5):
+        offer_under_c1(roster, f"offer-{n}", f"request-{n}")
+    roster.release_job("p1", "offer-1")
+    roster.settle_offer("offer-2")
+    roster.update_budget("c1", 9 * COST)
+    roster.release_commitment("request-2")
+    roster.release_commitment("request-3")
+
+    copy = replay(roster.collect_events())
+
+    assert vars(copy) == vars(roster)
+    assert list(copy.commitments) == ["request-4"]
+    assert copy.contract_budgets() == roster.contract_budgets()
+    assert copy.contract_budgets()[0].remaining_cents == 8 * COST
+
+
+def test_an_offer_stored_before_commitments_were_kept_still_replays():
+    current = Roster()
+    enrol(current, "p1")
+    current.take_job("p1", "offer-1", "request-1", NOW, NOW, NOW)
+    events = current.collect_events()
+    for name in ("contract_id", "estimated_cents"):
+        del events[-1].__dict__[name]  # as stored by the earlier version
+
+    copy = replay(events)
+
+    assert copy.commitments == {}
+    assert copy.open_offers == current.open_offers
+
+
+def test_a_roster_snapshot_from_before_commitments_were_kept_is_filled_in():
+    roster = one_job_of_budget()
+    snapshot = Snapshot.take(roster)
+    del snapshot.state["commitments"]
+
+    restored = snapshot.mutate(None)
+    restored.fill_in()
+
+    assert restored.commitments == {}
+    assert restored.contract_budgets() == roster.contract_budgets()
+    offer_under_c1(restored)
+    assert restored.decide(job(request_id="request-2")).match is None
+    restored.release_job("p1", "offer-1")
+    assert restored.decide(job(request_id="request-2")).match == Match("p1", "c1", "lahti-city")
