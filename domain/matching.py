@@ -577,6 +577,7 @@ def _empty_provider() -> dict:
         "long": None,
         "stars": 0,
         "ratings": 0,
+        "name": "",
     }
 
 
@@ -630,10 +631,11 @@ class Roster(Aggregate):
         capacity: int,
         lat: float | None = None,
         long: float | None = None,
+        name: str = "",
     ) -> None:
         slot = self._provider(provider_id)
         slot.update(categories=categories, regions=regions, capacity=capacity)
-        slot.update(lat=lat, long=long)
+        slot.update(lat=lat, long=long, name=name)
 
     @event("CapabilitiesChanged")
     def change_capabilities(
@@ -852,6 +854,10 @@ class Roster(Aggregate):
                 )
             )
         return slots
+
+    def provider_names(self) -> dict[str, str]:
+        """Provider id -> name, for explanations a person reads (empty when not known)."""
+        return {pid: p.get("name", "") for pid, p in self.providers.items()}
 
     def contract_budgets(self, request_id: str = "") -> list[ContractBudget]:
         """The contracts as the policy reads them when matching ``request_id``: what is left

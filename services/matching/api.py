@@ -31,6 +31,7 @@ class CandidateView(msgspec.Struct):
     (1 is the best) and the figures it was ranked by. ``explanation`` says it in a sentence."""
 
     provider_id: str
+    name: str  # the provider's registered name ("" when matching has not heard it)
     eligible: bool
     explanation: str
     rule: str | None = None
@@ -95,10 +96,14 @@ def describe_window(window: timedelta) -> str:
     return f"{hours:g} hours"
 
 
-def candidate_view(entry: dict[str, Any], eligible_count: int, window: timedelta) -> CandidateView:
+def candidate_view(
+    entry: dict[str, Any], eligible_count: int, window: timedelta, names: dict[str, str]
+) -> CandidateView:
+    name = names.get(entry["provider_id"], "")
     if "rule" in entry:
         return CandidateView(
             provider_id=entry["provider_id"],
+            name=name,
             eligible=False,
             explanation=f"not eligible: {entry['reason']}",
             rule=entry["rule"],
@@ -120,6 +125,7 @@ def candidate_view(entry: dict[str, Any], eligible_count: int, window: timedelta
         parts.append(f"{entry['distance_km']:g} km away")
     return CandidateView(
         provider_id=entry["provider_id"],
+        name=name,
         eligible=True,
         explanation="; ".join(parts),
         rank=entry["rank"],
@@ -130,9 +136,11 @@ def candidate_view(entry: dict[str, Any], eligible_count: int, window: timedelta
     )
 
 
-def candidate_views(entries: list[dict[str, Any]], window: timedelta) -> list[CandidateView]:
+def candidate_views(
+    entries: list[dict[str, Any]], window: timedelta, names: dict[str, str]
+) -> list[CandidateView]:
     eligible = sum(1 for e in entries if "rule" not in e)
-    views = [candidate_view(e, eligible, window) for e in entries]
+    views = [candidate_view(e, eligible, window, names) for e in entries]
     # the ranked first, best first; then the excluded, by id
     return sorted(views, key=lambda v: (not v.eligible, v.rank or 0, v.provider_id))
 
@@ -141,10 +149,10 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def offer_view(offer: Offer, window: timedelta) -> OfferView:
-    candidates = candidate_views(offer.candidates, window)
+def offer_view(offer: Offer, window: timedelta, names: dict[str, str]) -> OfferView:
+    candidates = candidate_views(offer.candidates, window, names)
     chosen = next((c for c in candidates if c.provider_id == offer.provider_id), None)
-    why = f"Offered to {offer.provider_id}"
+    why = f"Offered to {names.get(offer.provider_id) or offer.provider_id}"
     if chosen is not None:
         eligible = sum(1 for c in candidates if c.eligible)
         excluded = len(candidates) - eligible
@@ -182,7 +190,7 @@ def offer_view(offer: Offer, window: timedelta) -> OfferView:
     )
 
 
-def job_view(job: Job, offers: list[Offer], window: timedelta) -> JobView:
+def job_view(job: Job, offers: list[Offer], window: timedelta, names: dict[str, str]) -> JobView:
     return JobView(
         request_id=str(job.id),
         status=job.status.value,
@@ -203,7 +211,7 @@ def job_view(job: Job, offers: list[Offer], window: timedelta) -> JobView:
         declined_by=job.declined_by,
         let_expire=job.expired_for,
         reason=job.reason,
-        candidates=candidate_views(job.candidates, window),
+        candidates=candidate_views(job.candidates, window, names),
         unrelated=job.unrelated,
         version=job.version,
     )
@@ -233,7 +241,9 @@ class OffersController(Controller):
         lapses, and the decision behind it: every provider considered, the rule that excluded
         it or the figures it was ranked by."""
         app: MatchingApplication = state.application
-        return offer_view(app.get_offer(offer_id), app.settings.fairness_window)
+        return offer_view(
+            app.get_offer(offer_id), app.settings.fairness_window, app.provider_names()
+        )
 
 
 class JobsController(Controller):
@@ -246,4 +256,4 @@ class JobsController(Controller):
         offer lapse, and, when nobody could be found, the reason and every provider's rule."""
         app: MatchingApplication = state.application
         job, offers = app.get_job(request_id)
-        return job_view(job, offers, app.settings.fairness_window)
+        return job_view(job, offers, app.settings.fairness_window, app.provider_names())

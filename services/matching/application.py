@@ -79,8 +79,13 @@ class MatchingApplication(ServiceApplication):
         capacity: int,
         lat: float | None = None,
         long: float | None = None,
+        name: str = "",
     ) -> None:
-        changes.roster.enrol_provider(provider_id, categories, regions, capacity, lat, long)
+        changes.roster.enrol_provider(provider_id, categories, regions, capacity, lat, long, name)
+
+    def provider_names(self) -> dict[str, str]:
+        with self.roster() as roster:
+            return roster.provider_names()
 
     def change_capabilities(
         self,

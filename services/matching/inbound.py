@@ -75,6 +75,7 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             event.capacity,
             lat=event.lat,
             long=event.long,
+            name=event.name,
         )
 
     def capabilities_changed(event: ProviderCapabilitiesChangedV1, changes: RosterChanges) -> None:

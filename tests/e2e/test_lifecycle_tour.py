@@ -28,7 +28,9 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     today = date.today()
 
     # Two providers with contracts; one of them pauses and is suspended by the city.
-    first = talkoot.register_provider(category, region, lat=60.98, long=25.66)
+    first = talkoot.register_provider(
+        category, region, name="Launeen Pihatalkoot osk", lat=60.98, long=25.66
+    )
     talkoot.contract(first, category, region, partner_id=PARTNER)
     second, second_contract = talkoot.ready_provider(category, region, partner_id=PARTNER)
     member = talkoot.ok(talkoot.post("providers", f"/providers/{first}/members", {"name": "Aino"}))
@@ -68,7 +70,11 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     rules = {c["provider_id"]: c["rule"] for c in offer["candidates"]}
     assert rules[first] is None and rules[second] == "suspended"
     assert offer["chosen"]["distance_km"] is not None
-    assert offer["why"].startswith(f"Offered to {first}, the only eligible provider (")
+    # said with the provider's name, for the resident and the partner who read it
+    assert offer["why"].startswith(
+        "Offered to Launeen Pihatalkoot osk, the only eligible provider ("
+    )
+    assert offer["chosen"]["name"] == "Launeen Pihatalkoot osk"
     assert "1 other provider was not eligible" in offer["why"]
 
     # Declined, and nobody else may take it: unmatched, with the reason.

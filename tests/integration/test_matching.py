@@ -89,7 +89,8 @@ def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_
     assert offer["chosen"]["recent_offers"] == 0
     assert "ranked 1 of 2 eligible" in offer["chosen"]["explanation"]
     assert "not rated yet" in offer["chosen"]["explanation"]
-    assert offer["why"].startswith(f"Offered to {equal[1]}, the first of 2 eligible providers")
+    assert offer["why"].startswith("Offered to Testiosuuskunta, the first of 2 eligible providers")
+    assert offer["chosen"]["provider_id"] == equal[1]
 
     # Thirty more requests: with the decline, 32 offers over three providers.
     request_ids = [talkoot.submit(category, region)["id"] for _ in range(30)]

@@ -1519,3 +1519,12 @@ def test_a_roster_snapshot_from_before_commitments_were_kept_is_filled_in():
     assert restored.decide(job(request_id="request-2")).match is None
     restored.release_job("p1", "offer-1")
     assert restored.decide(job(request_id="request-2")).match == Match("p1", "c1", "lahti-city")
+
+
+def test_the_roster_knows_providers_by_name_for_the_explanations():
+    roster = Roster()
+    roster.enrol_provider("p1", ["snow"], ["north"], 1, name="Nastolan kyläyhdistys")
+    roster.take_job("p2")  # a job heard of before the provider enrolled
+
+    assert roster.provider_names() == {"p1": "Nastolan kyläyhdistys", "p2": ""}
+    assert replay(roster.collect_events()).provider_names() == roster.provider_names()
