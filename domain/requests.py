@@ -82,7 +82,6 @@ class ServiceRequest(Aggregate):
         self.provider_id: str | None = None
         self.contract_id: str | None = None
         self.minutes: int | None = None
-        self.unmatched_reason: str | None = None
         self.partner_id: str | None = None
         self.reason: str | None = None
         self.rating: int | None = None
@@ -174,19 +173,19 @@ class ServiceRequest(Aggregate):
     @event("Unmatched")
     def _unmatched(self, reason: str) -> None:
         self.status = RequestStatus.UNMATCHED
-        self.unmatched_reason = reason
         self.reason = reason
         self.offer_id = None
         self.provider_id = None
 
+    @property
+    def unmatched_reason(self) -> str | None:
+        """Why no provider could be found, while that is where the request stands."""
+        return self.reason if self.status == RequestStatus.UNMATCHED else None
+
     def check_open_for_matching(self, what: str) -> None:
         # Unmatched too: a verdict about a window the resident has since moved can arrive
         # after the move, and matching's next offer for the new window must still land.
-        if self.status not in (
-            RequestStatus.SUBMITTED,
-            RequestStatus.OFFERED,
-            RequestStatus.UNMATCHED,
-        ):
+        if self.status not in BEFORE_ASSIGNMENT:
             raise WrongState(f"request is {self.status}, it cannot be {what}")
 
     # --- delivery ------------------------------------------------------------------------
@@ -279,7 +278,6 @@ class ServiceRequest(Aggregate):
         self.window_end = window_end
         self.offer_id = None
         self.provider_id = None
-        self.unmatched_reason = None
         self.reason = None
 
     def cancel(self, resident_id: str, reason: str = "") -> None:
@@ -359,7 +357,7 @@ class ServiceRequest(Aggregate):
             resident_id=resident_id,
             provider_id=self.provider_id,
             contract_id=self.contract_id,
-            partner_id=self.partner_id or "",
+            partner_id=self.partner_id,
             minutes=self.minutes,
             reason=reason,
         )
@@ -471,13 +469,7 @@ class ServiceRequest(Aggregate):
         return {
             RequestStatus.SUBMITTED: waiting,
             RequestStatus.OFFERED: [*waiting, "assign"],
-            RequestStatus.UNMATCHED: [
-                "record_offer",
-                "record_unmatched",
-                "reschedule",
-                "cancel",
-                "expire",
-            ],
+            RequestStatus.UNMATCHED: waiting,
             RequestStatus.ASSIGNED: ["report_completion", "cancel"],
             RequestStatus.COMPLETED: ["confirm", "confirm_automatically", "dispute"],
             RequestStatus.DISPUTED: ["resolve"],

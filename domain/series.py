@@ -301,13 +301,7 @@ class RequestSeries(Aggregate):
         at most ``horizon`` ahead of it. Nothing while paused or after the end."""
         if self.status != SeriesStatus.ACTIVE or self.rule == Rule.SNOWFALL:
             return []
-        first = max(local_today(now), self.starts_on)
-        last = local_today(now + horizon)
-        if self.ends_on is not None:
-            last = min(last, self.ends_on)
-        days = occurrence_days(
-            self.rule, first, last, weekday=self.weekday, day_of_month=self.day_of_month
-        )
+        days = self._rule_days(local_today(now), local_today(now + horizon))
         return [
             day
             for day in days
@@ -346,13 +340,17 @@ class RequestSeries(Aggregate):
             if self.paused_until is None:
                 return []
             first = max(first, self.paused_until + timedelta(days=1))
-        last = first + timedelta(days=31 * count)
+        days = self._rule_days(first, first + timedelta(days=31 * count))
+        return [day for day in days if self.window(day)[0] > now][:count]
+
+    def _rule_days(self, first: date, last: date) -> list[date]:
+        """The days the rule falls on from ``first`` to ``last``, within the series' span."""
+        first = max(first, self.starts_on)
         if self.ends_on is not None:
             last = min(last, self.ends_on)
-        days = occurrence_days(
+        return occurrence_days(
             self.rule, first, last, weekday=self.weekday, day_of_month=self.day_of_month
         )
-        return [day for day in days if self.window(day)[0] > now][:count]
 
 
 SNOWFALL_NAMESPACE = uuid5(NAMESPACE_URL, "https://talkoot.lahti.fi/snowfall-days")

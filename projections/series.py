@@ -163,35 +163,46 @@ async def list_snowfall_days(
     return [dict(r) for r in rows]
 
 
+def _last_provider(schema: str) -> str:
+    """The provider who took the latest occurrence of series ``s`` (by its window), if any:
+    the one its next occurrence is offered to first."""
+    taken = ", ".join(f"'{status}'" for status in TAKEN)
+    return f"""(SELECT b.provider_id FROM {schema}.board b
+                WHERE b.series_id = s.series_id AND b.status IN ({taken})
+                  AND b.provider_id IS NOT NULL
+                ORDER BY b.window_start DESC LIMIT 1)"""
+
+
 async def recurring_candidates(
     pool: asyncpg.Pool, schema: str, today: date, until: date
-) -> list[str]:
-    """Weekly and monthly series that may have something to do: active ones not already
-    scheduled so far ahead that their next day (a week, or at least 28 days, after the last
-    one) lies beyond ``until``, and paused ones whose pause day is before ``today``. The
-    series itself decides what is due."""
+) -> list[tuple[str, str | None]]:
+    """Weekly and monthly series that may have something to do, with the provider of their
+    latest occurrence: active ones not already scheduled so far ahead that their next day (a
+    week, or at least 28 days, after the last one) lies beyond ``until``, and paused ones
+    whose pause day is before ``today``. The series itself decides what is due."""
     rows = await pool.fetch(
-        f"""SELECT series_id FROM {schema}.series
-            WHERE rule IN ('weekly', 'monthly')
-              AND ((status = 'active'
-                    AND (last_day IS NULL
-                         OR last_day + CASE rule WHEN 'weekly' THEN 7 ELSE 28 END <= $2))
-                   OR (status = 'paused' AND paused_until < $1))
-            ORDER BY series_id""",
+        f"""SELECT s.series_id, {_last_provider(schema)} AS preferred FROM {schema}.series s
+            WHERE s.rule IN ('weekly', 'monthly')
+              AND ((s.status = 'active'
+                    AND (s.last_day IS NULL
+                         OR s.last_day + CASE s.rule WHEN 'weekly' THEN 7 ELSE 28 END <= $2))
+                   OR (s.status = 'paused' AND s.paused_until < $1))
+            ORDER BY s.series_id""",
         today,
         until,
     )
-    return [r["series_id"] for r in rows]
+    return [(r["series_id"], r["preferred"]) for r in rows]
 
 
 async def snowfall_candidates(
     pool: asyncpg.Pool, schema: str, first: date, last: date
-) -> list[tuple[str, date]]:
-    """(series, day) pairs where a snowfall day from ``first`` (today) to ``last`` is declared
-    in the region of a snowfall series that is active, or paused with a pause day before
-    ``first``, and has no occurrence on that day yet."""
+) -> list[tuple[str, date, str | None]]:
+    """(series, day, provider of its latest occurrence) where a snowfall day from ``first``
+    (today) to ``last`` is declared in the region of a snowfall series that is active, or
+    paused with a pause day before ``first``, and has no occurrence on that day yet."""
     rows = await pool.fetch(
-        f"""SELECT s.series_id, d.day FROM {schema}.series s
+        f"""SELECT s.series_id, d.day, {_last_provider(schema)} AS preferred
+            FROM {schema}.series s
             JOIN {schema}.snowfall_days d
               ON d.regions = '{{}}' OR s.region = ANY(d.regions)
             WHERE s.rule = 'snowfall' AND d.day BETWEEN $1 AND $2
@@ -202,15 +213,4 @@ async def snowfall_candidates(
         first,
         last,
     )
-    return [(r["series_id"], r["day"]) for r in rows]
-
-
-async def last_provider(pool: asyncpg.Pool, schema: str, series_id: str) -> str | None:
-    """The provider who took the latest occurrence of a series (by its window), if any."""
-    return await pool.fetchval(
-        f"""SELECT provider_id FROM {schema}.board
-            WHERE series_id = $1 AND status = ANY($2::text[]) AND provider_id IS NOT NULL
-            ORDER BY window_start DESC LIMIT 1""",
-        series_id,
-        list(TAKEN),
-    )
+    return [(r["series_id"], r["day"], r["preferred"]) for r in rows]

@@ -19,10 +19,6 @@ from services.platform.errors import NotFound
 from services.platform.store import Receipt
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 class SeriesUseCases:
     """Setting up, pausing, resuming and ending series; declaring snowfall days; and the
     sweep's scheduling of what has fallen due."""
@@ -59,7 +55,7 @@ class SeriesUseCases:
             rule=rule,
             start_time=start_time,
             duration_minutes=duration_minutes,
-            today=local_today(now_utc()),
+            today=local_today(),
             weekday=weekday,
             day_of_month=day_of_month,
             description=description,
@@ -73,7 +69,7 @@ class SeriesUseCases:
 
     def pause_series(self, series_id: str, resident_id: str, until: date | None) -> Receipt:
         series = self.get_series(series_id)
-        series.pause(resident_id, until, local_today(now_utc()))
+        series.pause(resident_id, until, local_today())
         return Receipt(str(series.id), self.commit(series))
 
     def resume_series(self, series_id: str, resident_id: str) -> Receipt:
@@ -98,7 +94,7 @@ class SeriesUseCases:
         """Declare ``day`` a snowfall day in ``regions`` (all when empty). Declaring a day
         again adds regions; declaring nothing new is refused (409 already_declared)."""
         check_scope(self.catalogue, [], regions)
-        if day < local_today(now_utc()):
+        if day < local_today():
             raise InvalidValue(f"{day} has already passed", rule="day")
         try:
             snowfall = self.get_snowfall_day(day)
@@ -122,7 +118,7 @@ class SeriesUseCases:
     ) -> list[str]:
         """Create the weekly or monthly occurrences due within ``horizon``; end a pause whose
         day has passed and a series past its last day. Returns the new requests' ids."""
-        now = now or now_utc()
+        now = now or datetime.now(UTC)
         series = self.get_series(series_id)
         series.catch_up(local_today(now))
         requests = [
@@ -143,7 +139,7 @@ class SeriesUseCases:
     ) -> str | None:
         """Create a snowfall series' occurrence on a declared snowfall day of its region, if
         it is due; returns the new request's id, or None."""
-        now = now or now_utc()
+        now = now or datetime.now(UTC)
         series = self.get_series(series_id)
         series.catch_up(local_today(now))
         request = None

@@ -60,15 +60,15 @@ async def schedule_series(runtime: Runtime) -> None:
     horizon = settings.series_horizon
     now = datetime.now(UTC)
     today, last = local_today(now), local_today(now + horizon)
-    for series_id in await series_model.recurring_candidates(pool, schema, today, last):
-        preferred = await series_model.last_provider(pool, schema, series_id)
+    for series_id, preferred in await series_model.recurring_candidates(pool, schema, today, last):
         await _settle(
             f"series {series_id}",
             "schedule",
             lambda s=series_id, p=preferred: app.schedule_recurring(s, horizon, p),
         )
-    for series_id, day in await series_model.snowfall_candidates(pool, schema, today, last):
-        preferred = await series_model.last_provider(pool, schema, series_id)
+    for series_id, day, preferred in await series_model.snowfall_candidates(
+        pool, schema, today, last
+    ):
         await _settle(
             f"series {series_id}",
             f"schedule {day} for",
