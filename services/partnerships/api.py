@@ -16,7 +16,7 @@ from projections import ledger
 from projections.schema import read_schema
 from services.partnerships.application import PartnershipsApplication
 from services.platform.errors import NotFound
-from services.platform.http import Codes, Hours, Id, caught_up, minutes_of
+from services.platform.http import Codes, Hours, Id, Position, caught_up, minutes_of
 from services.platform.store import Receipt
 
 Cents = Annotated[int, Meta(gt=0, le=10**12)]
@@ -122,9 +122,7 @@ class ContractsController(Controller):
         self,
         contract_id: str,
         state: State,
-        position: Annotated[
-            int | None, Parameter(ge=0, description="wait until the ledger has this position")
-        ] = None,
+        position: Position = None,
     ) -> ContractLedger:
         """Budget, charged and remaining, with every charge and refusal."""
         await caught_up(state, ledger.PROJECTION, ledger.UPSTREAM, position)
@@ -148,7 +146,7 @@ class LedgerController(Controller):
         provider_id: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
-        position: Annotated[int | None, Parameter(ge=0)] = None,
+        position: Position = None,
     ) -> list[ContractLedger]:
         """Every contract with its budget, charged and remaining amounts."""
         await caught_up(state, ledger.PROJECTION, ledger.UPSTREAM, position)

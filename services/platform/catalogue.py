@@ -13,10 +13,14 @@ from domain.errors import InvalidValue
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "deploy" / "catalogue.toml"
 
 
+def catalogue_file(path: str | None = None) -> Path:
+    """The reference file in use: ``path``, else TALKOOT_CATALOGUE, else the project's own."""
+    return Path(path or os.environ.get("TALKOOT_CATALOGUE") or DEFAULT_FILE)
+
+
 @cache
 def load_catalogue(path: str | None = None) -> Catalogue:
-    file = Path(path or os.environ.get("TALKOOT_CATALOGUE") or DEFAULT_FILE)
-    with file.open("rb") as f:
+    with catalogue_file(path).open("rb") as f:
         data = tomllib.load(f)
     return Catalogue(
         categories={

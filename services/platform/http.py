@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.params import Parameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_403_FORBIDDEN,
@@ -31,7 +32,12 @@ from services.platform.errors import Conflict, NotFound, NotYetVisible
 # Field types the services' request bodies share; msgspec checks them at the edge and a
 # failure names the field.
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
-Codes = Annotated[list[Annotated[str, Meta(min_length=1)]], Meta(min_length=1, max_length=50)]
+Code = Annotated[str, Meta(min_length=1)]  # a category or region of the catalogue
+Codes = Annotated[list[Code], Meta(min_length=1, max_length=50)]
+# ?position=N on a query: wait until its read model has applied that position
+Position = Annotated[
+    int | None, Parameter(ge=0, description="wait until the read model has this position")
+]
 Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25, description="in quarter hours")]
 
 

@@ -17,7 +17,7 @@ from domain.calendar import local_today
 from domain.providers import MAX_CAPACITY, Provider, ProviderKind
 from projections import directory
 from projections.schema import read_schema
-from services.platform.http import Codes, Id, caught_up
+from services.platform.http import Codes, Id, Position, caught_up
 from services.platform.store import Receipt
 from services.providers.application import ProvidersApplication
 
@@ -205,9 +205,7 @@ class ProvidersController(Controller):
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
-        position: Annotated[
-            int | None, Parameter(ge=0, description="wait until the directory has this position")
-        ] = None,
+        position: Position = None,
     ) -> list[DirectoryEntry]:
         """Registered providers by name, optionally those doing a category, working in a
         region, of a kind, or with a status; each with its members, status today and the

@@ -16,7 +16,7 @@ from msgspec import Meta
 from projections import board
 from projections.schema import read_schema
 from services.platform.errors import NotFound
-from services.platform.http import Hours, Id, caught_up, minutes_of
+from services.platform.http import Code, Hours, Id, Position, caught_up, minutes_of
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 
@@ -25,8 +25,8 @@ AwareDatetime = Annotated[datetime, Meta(tz=True)]
 
 class NewRequest(msgspec.Struct, forbid_unknown_fields=True):
     resident_id: Id
-    category: Annotated[str, Meta(min_length=1)]
-    region: Annotated[str, Meta(min_length=1)]
+    category: Code
+    region: Code
     window_start: AwareDatetime
     window_end: AwareDatetime
     description: Annotated[str, Meta(max_length=4000)] = ""
@@ -170,9 +170,7 @@ class RequestsController(Controller):
         self,
         request_id: str,
         state: State,
-        position: Annotated[
-            int | None, Parameter(ge=0, description="wait until the board has this position")
-        ] = None,
+        position: Position = None,
     ) -> BoardEntry:
         await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
         row = await board.get_request(state.pool, read_schema(state.settings.namespace), request_id)
@@ -191,7 +189,7 @@ class RequestsController(Controller):
         series_id: str | None = None,
         limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
         offset: Annotated[int, Parameter(ge=0)] = 0,
-        position: Annotated[int | None, Parameter(ge=0)] = None,
+        position: Position = None,
     ) -> list[BoardEntry]:
         """Every request with its status and who it is offered or assigned to, newest first.
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,7 +27,7 @@ from domain.catalogue import Catalogue, Category
 from domain.errors import DomainError, NotAllowed
 from projections import board, open311
 from projections.schema import read_schema, wait_for
-from services.platform.catalogue import DEFAULT_FILE
+from services.platform.catalogue import catalogue_file
 from services.platform.errors import NotFound
 from services.platform.settings import Settings
 
@@ -99,14 +97,9 @@ def encode(fmt: str, root: str, data: dict | list) -> bytes:
     """``data`` as JSON, or as XML under ``root`` (a list's items each in ``ITEM[root]``)."""
     if fmt == "json":
         return msgspec.json.encode(data)
-    element = ET.Element(root)
-    if isinstance(data, list):
-        for item in data:
-            _xml(element, ITEM[root], item)
-    else:
-        for key, value in data.items():
-            _xml(element, key, value)
-    text = ET.tostring(element, encoding="unicode")
+    holder = ET.Element("holder")
+    _xml(holder, root, data)
+    text = ET.tostring(holder[0], encoding="unicode")
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode("utf-8")
 
 
@@ -273,8 +266,7 @@ def service_request(catalogue: Catalogue, settings: Settings, row: dict) -> dict
 
 def changeset() -> str:
     """When the catalogue (the service list and definitions) last changed."""
-    file = Path(os.environ.get("TALKOOT_CATALOGUE") or DEFAULT_FILE)
-    return w3(datetime.fromtimestamp(file.stat().st_mtime, UTC))
+    return w3(datetime.fromtimestamp(catalogue_file().stat().st_mtime, UTC))
 
 
 def service_list(catalogue: Catalogue) -> list[dict]:

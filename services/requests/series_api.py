@@ -14,14 +14,9 @@ from msgspec import Meta
 from domain.series import RequestSeries
 from projections import series as series_model
 from projections.schema import read_schema
-from services.platform.http import Id, caught_up
+from services.platform.http import Code, Id, Position, caught_up
 from services.platform.store import Receipt
-from services.requests.application import RequestsApplication
-
-Code = Annotated[str, Meta(min_length=1)]
-Position = Annotated[
-    int | None, Parameter(ge=0, description="wait until the read model has this position")
-]
+from services.requests.api import application
 
 
 class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
@@ -117,10 +112,6 @@ class SnowfallDayEntry(msgspec.Struct):
     declared_at: datetime
     updated_at: datetime
     position: int
-
-
-def application(state: State) -> RequestsApplication:
-    return state.application
 
 
 def view(series: RequestSeries) -> SeriesView:
