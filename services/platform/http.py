@@ -34,6 +34,8 @@ from services.platform.errors import Conflict, NotFound, NotYetVisible
 Id = Annotated[str, Meta(min_length=1, max_length=200)]
 Code = Annotated[str, Meta(min_length=1)]  # a category or region of the catalogue
 Codes = Annotated[list[Code], Meta(min_length=1, max_length=50)]
+Lat = Annotated[float, Meta(ge=-90, le=90)]  # WGS84 degrees
+Long = Annotated[float, Meta(ge=-180, le=180)]
 # ?position=N on a query: wait until its read model has applied that position
 Position = Annotated[
     int | None, Parameter(ge=0, description="wait until the read model has this position")

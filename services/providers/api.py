@@ -17,15 +17,13 @@ from domain.calendar import local_today
 from domain.providers import MAX_CAPACITY, Provider, ProviderKind
 from projections import directory
 from projections.schema import read_schema
-from services.platform.http import Codes, Id, Position, caught_up
+from services.platform.http import Codes, Id, Lat, Long, Position, caught_up
 from services.platform.store import Receipt
 from services.providers.application import ProvidersApplication
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Reason = Annotated[str, Meta(min_length=1, max_length=1000)]
 Capacity = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
-Lat = Annotated[float, Meta(ge=-90, le=90)]
-Long = Annotated[float, Meta(ge=-180, le=180)]
 
 
 class ContactPerson(msgspec.Struct, forbid_unknown_fields=True):

@@ -16,7 +16,7 @@ from msgspec import Meta
 from projections import board
 from projections.schema import read_schema
 from services.platform.errors import NotFound
-from services.platform.http import Code, Hours, Id, Position, caught_up, minutes_of
+from services.platform.http import Code, Hours, Id, Lat, Long, Position, caught_up, minutes_of
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 
@@ -31,8 +31,8 @@ class NewRequest(msgspec.Struct, forbid_unknown_fields=True):
     window_end: AwareDatetime
     description: Annotated[str, Meta(max_length=4000)] = ""
     address: Annotated[str, Meta(max_length=300)] = ""
-    lat: Annotated[float, Meta(ge=-90, le=90)] | None = None
-    long: Annotated[float, Meta(ge=-180, le=180)] | None = None
+    lat: Lat | None = None
+    long: Long | None = None
     media_url: Annotated[str, Meta(max_length=2000)] = ""
 
 
