@@ -10,7 +10,7 @@ Eligibility and ranking read it and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from math import asin, cos, radians, sin, sqrt
@@ -109,6 +109,8 @@ class Match:
     provider_id: str
     contract_id: str
     partner_id: str = ""
+    # what the job is expected to cost under the contract: the budget it holds while open
+    estimated_cents: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -259,7 +261,12 @@ def choose_provider(
     if ranked:
         best, contract = ranked[0]
         return Decision(
-            Match(best.provider_id, contract.contract_id, contract.partner_id),
+            Match(
+                best.provider_id,
+                contract.contract_id,
+                contract.partner_id,
+                contract.estimated_cost(job),
+            ),
             candidates=candidates,
             unrelated=unrelated,
         )

@@ -321,8 +321,7 @@ class MatchingApplication(ServiceApplication):
         since = now - self.settings.fairness_window
         category = load_catalogue().categories.get(job.category)
         minutes = category.estimated_minutes if category else 60
-        to_match = job.to_match(minutes)
-        decision = roster.decide(to_match, since)
+        decision = roster.decide(job.to_match(minutes), since)
         candidates = [c.as_dict() for c in decision.candidates]
         if decision.match is None:
             job.record_no_provider(
@@ -345,7 +344,6 @@ class MatchingApplication(ServiceApplication):
             unrelated=decision.unrelated,
         )
         job.record_offer(offer_id=str(offer.id), provider_id=offer.provider_id)
-        contract = next(c for c in roster.contract_budgets() if c.contract_id == offer.contract_id)
         roster.take_job(
             offer.provider_id,
             offer_id=str(offer.id),
@@ -354,6 +352,6 @@ class MatchingApplication(ServiceApplication):
             expires_at=expires_at,
             forget_before=since,
             contract_id=offer.contract_id,
-            estimated_cents=contract.estimated_cost(to_match),
+            estimated_cents=decision.match.estimated_cents,
         )
         return offer
