@@ -22,51 +22,35 @@ from services.providers.outbound import to_integration_event as providers_out
 from services.requests.outbound import to_integration_event as requests_out
 
 
-def a_request_life() -> list:
+def a_request(resident_id: str, description: str = "") -> ServiceRequest:
     start = datetime(2026, 12, 1, 8, tzinfo=UTC)
-    request = ServiceRequest.submit(
-        resident_id="resident-1",
+    return ServiceRequest.submit(
+        resident_id=resident_id,
         category="yard-work",
         region="hollola",
-        description="Leaves",
+        description=description,
         window_start=start,
         window_end=start + timedelta(hours=2),
     )
+
+
+def a_request_life() -> list:
+    start = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    request = a_request("resident-1", "Leaves")
     request.record_offer("offer-1", "provider-1")
     request.assign("offer-1", "provider-1", "contract-1")
     request.report_completion("provider-1", 90)
     request.confirm("resident-1")
-    unmatched = ServiceRequest.submit(
-        resident_id="resident-2",
-        category="yard-work",
-        region="hollola",
-        description="",
-        window_start=start,
-        window_end=start + timedelta(hours=2),
-    )
+    unmatched = a_request("resident-2")
     unmatched.record_unmatched("no eligible provider")
     unmatched.reschedule(
         "resident-2", start + timedelta(days=1), start + timedelta(days=1, hours=2)
     )
     unmatched.record_offer("offer-2", "provider-1")
     unmatched.cancel("resident-2", "done it myself")
-    expiring = ServiceRequest.submit(
-        resident_id="resident-3",
-        category="yard-work",
-        region="hollola",
-        description="",
-        window_start=start,
-        window_end=start + timedelta(hours=2),
-    )
+    expiring = a_request("resident-3")
     expiring.expire(start + timedelta(hours=3))
-    disputed = ServiceRequest.submit(
-        resident_id="resident-4",
-        category="yard-work",
-        region="hollola",
-        description="",
-        window_start=start,
-        window_end=start + timedelta(hours=2),
-    )
+    disputed = a_request("resident-4")
     disputed.record_offer("offer-3", "provider-1")
     disputed.assign("offer-3", "provider-1", "contract-1", "lahti-city")
     disputed.report_completion("provider-1", 120)
