@@ -39,7 +39,7 @@ STORE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, or a query timed out
-    ConnectionError,
+    OSError,  # asyncpg's socket: refused, or gone with the server (FileNotFoundError)
     TimeoutError,  # asyncpg's connect and acquire timeouts
 )
 UNAVAILABLE_RULE = "store_unavailable"
