@@ -122,8 +122,10 @@ class Keys:
     ) -> None:
         async with self.pool.acquire(timeout=STORE_WAIT_SECONDS) as conn:
             await conn.execute(
+                # An attempt taken over (thought dead) may still finish: its answer is kept
+                # while the key is pending, for the attempt that took over to replay.
                 f"""UPDATE {self.table} SET state = 'done', status = $3, content_type = $4,
-                body = $5 WHERE key_hash = $1 AND claim = $2""",
+                body = $5 WHERE key_hash = $1 AND (claim = $2 OR state = 'pending')""",
                 key_hash,
                 token,
                 status,
@@ -134,7 +136,8 @@ class Keys:
     async def release(self, key_hash: str, token: str) -> None:
         async with self.pool.acquire(timeout=STORE_WAIT_SECONDS) as conn:
             await conn.execute(
-                f"UPDATE {self.table} SET state = 'released' WHERE key_hash = $1 AND claim = $2",
+                f"UPDATE {self.table} SET state = 'released' "
+                "WHERE key_hash = $1 AND claim = $2 AND state = 'pending'",
                 key_hash,
                 token,
             )

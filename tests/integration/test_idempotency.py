@@ -16,6 +16,16 @@ from tests.client import Talkoot, eventually
 from tests.integration.store import stored_events
 
 
+@pytest.fixture(scope="module")
+def quiet_scope() -> tuple[str, str]:
+    """One (category, region) pair for every test here that needs no provider to be offered
+    the work: no provider here signs a contract in it, so nothing is matched in it."""
+    from tests.conftest import CATEGORIES, REGIONS, _scopes
+
+    n = next(_scopes)
+    return CATEGORIES[n % len(CATEGORIES)], REGIONS[n // len(CATEGORIES)]
+
+
 def key() -> str:
     return f"test-{uuid.uuid4()}"
 
@@ -52,10 +62,10 @@ def retry(send, attempts: int = 100) -> httpx.Response:
 
 
 def test_a_client_that_times_out_and_retries_with_its_key_creates_one_request(
-    talkoot: Talkoot, scope: tuple[str, str]
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*scope, resident_id=resident)
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
     the_key = key()
     url = talkoot.url("requests", "/requests")
     with pytest.raises(httpx.TimeoutException):
@@ -74,10 +84,10 @@ def test_a_client_that_times_out_and_retries_with_its_key_creates_one_request(
 
 
 def test_the_replayed_answer_is_the_first_answer_and_stores_nothing(
-    talkoot: Talkoot, scope: tuple[str, str]
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*scope, resident_id=resident)
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
     the_key = key()
     first = talkoot.post("requests", "/requests", body, the_key)
     assert first.status_code == 201, first.text
@@ -108,16 +118,16 @@ def test_a_refusal_is_replayed_too_and_the_key_is_not_for_another_path(talkoot: 
 
 
 def test_the_same_key_with_another_body_is_refused_and_stores_nothing(
-    talkoot: Talkoot, scope: tuple[str, str]
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     resident = f"resident-{uuid.uuid4().hex[:8]}"
     the_key = key()
     talkoot.ok(
-        talkoot.post("requests", "/requests", talkoot.request_body(*scope, resident), the_key)
+        talkoot.post("requests", "/requests", talkoot.request_body(*quiet_scope, resident), the_key)
     )
     talkoot.wait_until_quiet()
     before = stored_events(talkoot.stack, "requests")
-    other = {**talkoot.request_body(*scope, resident), "description": "Back yard instead"}
+    other = {**talkoot.request_body(*quiet_scope, resident), "description": "Back yard instead"}
     refused = talkoot.post("requests", "/requests", other, the_key)
     assert refused.status_code == 422, refused.text
     assert refused.json()["extra"]["rule"] == "idempotency_key_reused"
@@ -128,12 +138,12 @@ def test_the_same_key_with_another_body_is_refused_and_stores_nothing(
 
 @pytest.mark.parametrize("bad", ["", "x" * 201, "spaces are not allowed", "ä-key", "a;b"])
 def test_a_malformed_key_is_refused_naming_the_header_and_stores_nothing(
-    talkoot: Talkoot, scope: tuple[str, str], bad: str
+    talkoot: Talkoot, quiet_scope: tuple[str, str], bad: str
 ) -> None:
     resident = f"resident-{uuid.uuid4().hex[:8]}"
     response = talkoot.http.post(
         talkoot.url("requests", "/requests"),
-        json=talkoot.request_body(*scope, resident_id=resident),
+        json=talkoot.request_body(*quiet_scope, resident_id=resident),
         headers={"Idempotency-Key": bad.encode()},
     )
     assert response.status_code == 400, response.text
@@ -141,9 +151,11 @@ def test_a_malformed_key_is_refused_naming_the_header_and_stores_nothing(
     assert submitted_events(talkoot, resident) == 0
 
 
-def test_concurrent_duplicates_are_applied_once(talkoot: Talkoot, scope: tuple[str, str]) -> None:
+def test_concurrent_duplicates_are_applied_once(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
     resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*scope, resident_id=resident)
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
     the_key = key()
     answers: list[httpx.Response] = []
     gate = threading.Barrier(8)
@@ -177,13 +189,13 @@ def test_concurrent_duplicates_are_applied_once(talkoot: Talkoot, scope: tuple[s
 
 
 def test_a_command_whose_answer_was_lost_in_a_crash_is_not_applied_again(
-    talkoot: Talkoot, scope: tuple[str, str]
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     """The events were committed with the key's tracking row, then the process died before
     it recorded the answer: the row is left pending. A retry after the pending row is
     abandoned runs the command again, and its commit meets the tracking row."""
     resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*scope, resident_id=resident)
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
     the_key = key()
     talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
     stack = talkoot.stack
@@ -206,10 +218,10 @@ def test_a_command_whose_answer_was_lost_in_a_crash_is_not_applied_again(
 
 
 def test_a_command_still_running_elsewhere_is_not_taken_over(
-    talkoot: Talkoot, scope: tuple[str, str]
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*scope, resident_id=resident)
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
     the_key = key()
     talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
     stack = talkoot.stack
@@ -242,8 +254,8 @@ def twice(talkoot: Talkoot, service: str, path: str, body: dict) -> tuple[dict, 
     return first.json(), before
 
 
-def test_providers_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
-    category, region = scope
+def test_providers_commands_honour_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    category, region = quiet_scope
     provider_id = talkoot.register_provider(category, region)
     twice(
         talkoot,
@@ -253,8 +265,8 @@ def test_providers_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, s
     )
 
 
-def test_a_delete_honours_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
-    category, region = scope
+def test_a_delete_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    category, region = quiet_scope
     provider_id = talkoot.register_provider(category, region)
     member = talkoot.ok(
         talkoot.post(
@@ -272,8 +284,10 @@ def test_a_delete_honours_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> N
     assert stored_events(talkoot.stack, "providers") == before
 
 
-def test_partnerships_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
-    category, region = scope
+def test_partnerships_commands_honour_the_key(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    category, region = quiet_scope
     today = datetime.now(UTC).date()
     twice(
         talkoot,
@@ -306,8 +320,8 @@ def test_matching_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, st
     talkoot.wait_for_status(request_id, "assigned")
 
 
-def test_requests_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
-    request_id = talkoot.submit(*scope)["id"]
+def test_requests_commands_honour_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    request_id = talkoot.submit(*quiet_scope)["id"]
     twice(
         talkoot,
         "requests",
@@ -316,8 +330,8 @@ def test_requests_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, st
     )
 
 
-def test_an_open311_post_honours_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
-    category, region = scope
+def test_an_open311_post_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    category, region = quiet_scope
     start = datetime.now(UTC) + timedelta(days=1)
     form = {
         "api_key": "talkoot-local",
@@ -341,3 +355,40 @@ def test_an_open311_post_honours_the_key(talkoot: Talkoot, scope: tuple[str, str
     assert second.headers["Idempotency-Replayed"] == "true"
     assert (second.status_code, second.content) == (first.status_code, first.content)
     assert stored_events(talkoot.stack, "requests") == before
+
+
+def test_keys_past_their_time_are_forgotten_with_their_tracking_rows(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from services.platform.idempotency import Keys, key_hash
+
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    first = talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
+    stack = talkoot.stack
+    schema = f"{stack.namespace}_requests"
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute(
+            f"UPDATE \"{schema}\".idempotency_keys SET created_at = now() - interval '2 days' "
+            "WHERE key_hash = %s",
+            (key_hash(the_key),),
+        )
+
+    async def prune() -> int:
+        pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=1)
+        try:
+            return await Keys(pool, schema, "requests_tracking").prune(timedelta(days=1))
+        finally:
+            await pool.close()
+
+    assert asyncio.run(prune()) >= 1
+    response = talkoot.post("requests", "/requests", body, the_key)
+    assert "Idempotency-Replayed" not in response.headers
+    again = talkoot.ok(response)
+    assert again["id"] != first["id"]  # the key was forgotten, and so was its tracking row
+    assert submitted_events(talkoot, resident) == 2
