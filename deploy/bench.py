@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -270,7 +271,8 @@ async def clients(urls: dict[str, str], concurrency: int) -> AsyncIterator[Clien
 
 
 async def post(http: httpx.AsyncClient, path: str, body: dict) -> dict:
-    response = await http.post(path, json=body)
+    # Like a real client: one Idempotency-Key per command, kept for its retries.
+    response = await http.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
     response.raise_for_status()
     return response.json()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -100,7 +101,8 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
     with httpx.Client(timeout=10) as http:
 
         def post(service: str, path: str, body: dict) -> dict:
-            response = http.post(f"{urls[service]}{path}", json=body)
+            key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry would send the same one
+            response = http.post(f"{urls[service]}{path}", json=body, headers=key)
             response.raise_for_status()
             return response.json()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,8 +27,10 @@ class Talkoot:
     def url(self, service: str, path: str) -> str:
         return f"{self.stack.url(service)}{path}"
 
-    def post(self, service: str, path: str, body: Any) -> httpx.Response:
-        return self.http.post(self.url(service, path), json=body)
+    def post(self, service: str, path: str, body: Any, key: str | None = None) -> httpx.Response:
+        """A command, with a fresh Idempotency-Key unless ``key`` is given (to retry one)."""
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+        return self.http.post(self.url(service, path), json=body, headers=headers)
 
     def get(self, service: str, path: str, **params: Any) -> httpx.Response:
         return self.http.get(self.url(service, path), params=params)

@@ -68,13 +68,16 @@ def forget(stack: Stack) -> None:
 
 
 @contextlib.contextmanager
-def another_talkoot(stack: Stack, data_dir: Path, **settings: str) -> Iterator[Talkoot]:
-    """A second Talkoot on the session's servers, in a namespace of its own, with other
-    settings (``TALKOOT_*`` variables, such as timings of seconds); dropped afterwards."""
+def another_talkoot(
+    stack: Stack, data_dir: Path, database_url: str | None = None, **settings: str
+) -> Iterator[Talkoot]:
+    """A second Talkoot on the session's servers (or on a PostgreSQL of its own), in a
+    namespace of its own, with other settings (``TALKOOT_*`` variables, such as timings of
+    seconds); dropped afterwards."""
     other = Stack(
         data_dir=data_dir,
         namespace=f"test_{uuid.uuid4().hex[:8]}",
-        database_url=stack.database_url,
+        database_url=database_url or stack.database_url,
         nats_url=stack.nats_url,
         ports={name: free_port() for name in SERVICE_PORTS},
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3", **settings},

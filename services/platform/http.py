@@ -27,7 +27,15 @@ from msgspec import Meta
 
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
-from services.platform.errors import Conflict, NotFound, NotYetVisible
+from services.platform.errors import (
+    STORE_ERRORS,
+    UNAVAILABLE,
+    UNAVAILABLE_RULE,
+    Conflict,
+    NotFound,
+    NotYetVisible,
+)
+from services.platform.idempotency import idempotency_middleware
 
 # Field types the services' request bodies share; msgspec checks them at the edge and a
 # failure names the field.
@@ -75,6 +83,16 @@ def domain_error_response(_: Request, error: DomainError) -> Response:
     )
 
 
+def store_unavailable_response(_: Request, error: Exception) -> Response:
+    """PostgreSQL is away: say so at once, rather than hang until it is back."""
+    status = HTTP_503_SERVICE_UNAVAILABLE
+    return Response(
+        {"status_code": status, "detail": UNAVAILABLE, "extra": {"rule": UNAVAILABLE_RULE}},
+        status_code=status,
+        headers={"Retry-After": "2"},
+    )
+
+
 @get("/health", tags=["operations"], summary="Reachability of PostgreSQL and NATS")
 async def health(state: State) -> Response[dict[str, Any]]:
     """200 when the service reaches PostgreSQL and NATS, 503 otherwise, with the lags it knows."""
@@ -92,7 +110,11 @@ def create_app(
     return Litestar(
         route_handlers=[health, *route_handlers],
         lifespan=[lifespan],
-        exception_handlers={DomainError: domain_error_response},
+        exception_handlers={
+            DomainError: domain_error_response,
+            **dict.fromkeys(STORE_ERRORS, store_unavailable_response),
+        },
+        middleware=[idempotency_middleware],
         openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description),
     )
 

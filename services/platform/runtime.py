@@ -26,12 +26,15 @@ from nats.aio.client import Client as NATS
 from contracts.jetstream import Subscription, ensure_streams, follow
 from projections.schema import ensure_read_models
 from services.platform.http import create_app
+from services.platform.idempotency import Keys
 from services.platform.outbound import Outbound
 from services.platform.relay import Relay
 from services.platform.settings import Settings
 from services.platform.store import ServiceApplication
 
 log = logging.getLogger("talkoot.runtime")
+
+PRUNE_SECONDS = 300.0  # how often idempotency keys past TALKOOT_IDEMPOTENCY_TTL are forgotten
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,19 @@ class Runtime:
         self.nc: NATS | None = None
         self.pool: asyncpg.Pool | None = None
         self.relay: Relay | None = None
+        self.idempotency: Keys | None = None
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
         self.application = await to_thread.run_sync(spec.make_application, settings)
-        self.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=8)
+        # Bounded: while PostgreSQL is away a request fails in seconds instead of hanging.
+        self.pool = await asyncpg.create_pool(
+            settings.database_url, min_size=1, max_size=8, timeout=2, command_timeout=10
+        )
         await ensure_read_models(self.pool, settings.namespace)
+        recorder = self.application.process_recorder
+        self.idempotency = Keys(self.pool, settings.schema(spec.name), recorder.tracking_table_name)
+        await self.idempotency.create()
         self.nc = await connect_nats(settings, spec.name)
         js = self.nc.jetstream()
         await ensure_streams(js, settings.namespace)
@@ -118,6 +128,13 @@ class Runtime:
                     name=f"{spec.name} consumer of {sub.upstream}",
                 )
             )
+        ttl = settings.idempotency_ttl
+        self.tasks.append(
+            asyncio.create_task(
+                every(PRUNE_SECONDS, lambda: self.idempotency.prune(ttl), self.stop),
+                name=f"{spec.name} idempotency keys past {ttl}",
+            )
+        )
         for sweep in spec.sweeps:
             self.tasks.append(
                 asyncio.create_task(
@@ -170,6 +187,7 @@ def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
             await runtime.start()
             app.state.application = runtime.application
             app.state.pool = runtime.pool
+            app.state.idempotency = runtime.idempotency
             yield
         finally:
             await runtime.close()
@@ -195,7 +213,8 @@ def serve(spec: ServiceSpec) -> None:
         f"TALKOOT_NAMESPACE, TALKOOT_HOST, TALKOOT_{spec.name.upper()}_PORT, "
         "TALKOOT_READ_WAIT_SECONDS, TALKOOT_OFFER_EXPIRES_AFTER, TALKOOT_AUTO_CONFIRM_AFTER, "
         "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "
-        "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_CATALOGUE, TALKOOT_LOG_LEVEL. "
+        "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_IDEMPOTENCY_TTL, "
+        "TALKOOT_CATALOGUE, TALKOOT_LOG_LEVEL. "
         "`talkoot up` starts all of them.",
     ).parse_args()
     configure_logging()

@@ -55,6 +55,8 @@ class Settings:
     # Open311: the keys city systems post with, and this installation's jurisdiction id.
     open311_api_keys: tuple[str, ...] = field(default=("talkoot-local",))
     jurisdiction_id: str = "lahti.fi"
+    # How long a command's Idempotency-Key (and the answer to replay) is kept.
+    idempotency_ttl: timedelta = timedelta(days=1)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
                 if key.strip()
             ),
             jurisdiction_id=os.environ.get("TALKOOT_JURISDICTION", "lahti.fi"),
+            idempotency_ttl=_env_duration("TALKOOT_IDEMPOTENCY_TTL", "1d"),
         )
 
     def port(self, service: str) -> int:

@@ -25,9 +25,15 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresProcessRecorder,
+)
 from psycopg import sql
 
-from services.platform.errors import Conflict, NotFound
+from services.platform import idempotency
+from services.platform.errors import AlreadyApplied, Conflict, NotFound
 from services.platform.settings import Settings, postgres_parts
 
 
@@ -71,8 +77,34 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "5",
+        # While PostgreSQL is away a command fails within seconds instead of hanging: this
+        # long at most for a connection from the pool (a waiter that gives up leaves the
+        # queue, so nothing runs later), dead connections are noticed before use, and a
+        # transaction left idle is ended by the server.
+        "POSTGRES_CONNECT_TIMEOUT": "2",
+        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "5",
+        "PROCESS_RECORDER_TOPIC": f"{__name__}:FailFastRecorder",
         "CREATE_TABLE": "y",
     }
+
+
+# libpq's own wait for a new connection (eventsourcing sets none), and how long the pool keeps
+# retrying one in the background before starting over with short pauses again.
+CONNECT_TIMEOUT_SECONDS = 2
+RECONNECT_GIVE_UP_SECONDS = 10.0
+
+
+class FailFastRecorder(PostgresProcessRecorder):
+    """The process recorder without eventsourcing's ten retries of reading and storing events.
+
+    Retried, a command waits out twenty seconds of PostgreSQL being away before it fails;
+    the relay, the consumers and the sweeps have retry loops of their own, and a client of a
+    command retries with its idempotency key.
+    """
+
+    insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
+    select_events = PostgresAggregateRecorder.select_events.__wrapped__
 
 
 class Changes:
@@ -110,6 +142,9 @@ class ServiceApplication(Application):
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
         super().__init__(env={**store_env(settings, self.service), **(env or {})})
+        pool = self.factory.datastore.pool
+        pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        pool.reconnect_timeout = RECONNECT_GIVE_UP_SECONDS
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -156,7 +191,14 @@ class ServiceApplication(Application):
         """Save, and return the notification position of the last new event (0 if none).
 
         A concurrent change to one of the aggregates raises ``Conflict``: nothing is stored.
+        In an HTTP command with an idempotency key, the key's tracking row is stored in the
+        same transaction (once per request), and ``AlreadyApplied`` says an earlier attempt
+        stored it, so nothing was stored now.
         """
+        claim = idempotency.current.get()
+        keyed = tracking is None and claim is not None and not claim.committed
+        if keyed:
+            tracking = Tracking(claim.tracking_name, 1)
         # Application.save() cannot take a tracking object in eventsourcing 9.5, so the
         # processing event is built here, as ProcessApplication does it.
         processing = ProcessingEvent(tracking)
@@ -164,9 +206,16 @@ class ServiceApplication(Application):
         try:
             recordings = self._record(processing)
         except IntegrityError as error:
+            if keyed and self.process_recorder.has_tracking_id(claim.tracking_name, 1):
+                claim.applied_before = True
+                raise AlreadyApplied(
+                    "a request with this Idempotency-Key was applied before; nothing was stored now"
+                ) from error
             raise Conflict(
                 "somebody else changed this at the same moment; nothing was stored, try again"
             ) from error
+        if keyed:
+            claim.committed = True
         self._take_snapshots(processing)
         self._notify(recordings)
         return recordings[-1].notification.id if recordings else 0

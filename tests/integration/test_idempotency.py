@@ -1,0 +1,394 @@
+"""A command retried with its Idempotency-Key is applied once, and the retry gets the first
+answer; the key cannot be reused for another request. Real PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psycopg
+import pytest
+
+from tests.client import Talkoot, eventually
+from tests.integration.store import stored_events
+
+
+@pytest.fixture(scope="module")
+def quiet_scope() -> tuple[str, str]:
+    """One (category, region) pair for every test here that needs no provider to be offered
+    the work: no provider here signs a contract in it, so nothing is matched in it."""
+    from tests.conftest import CATEGORIES, REGIONS, _scopes
+
+    n = next(_scopes)
+    return CATEGORIES[n % len(CATEGORIES)], REGIONS[n // len(CATEGORIES)]
+
+
+def key() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+def requests_of(talkoot: Talkoot, resident_id: str) -> list[dict]:
+    response = talkoot.get("requests", "/requests/", limit=1000)
+    return [r for r in talkoot.ok(response, 200) if r["resident_id"] == resident_id]
+
+
+def submitted_events(talkoot: Talkoot, resident_id: str) -> int:
+    """The events that created requests of one resident, in the requests service's store."""
+    stack = talkoot.stack
+    schema = f"{stack.namespace}_requests"
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        row = conn.execute(
+            f'SELECT count(*) FROM "{schema}"."requests_events" '
+            "WHERE originator_version = 1 AND position(%s in convert_from(state, 'UTF8')) > 0",
+            (resident_id,),
+        ).fetchone()
+    return row[0]
+
+
+def retry(send, attempts: int = 100) -> httpx.Response:
+    """What a client does with 409 idempotency_key_in_use: wait its Retry-After, try again."""
+    for _ in range(attempts):
+        response = send()
+        if response.status_code != 409 or response.json()["extra"]["rule"] != (
+            "idempotency_key_in_use"
+        ):
+            return response
+        assert response.headers["Retry-After"]
+        time.sleep(0.1)
+    raise AssertionError("the key stayed in use")
+
+
+def test_a_client_that_times_out_and_retries_with_its_key_creates_one_request(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    url = talkoot.url("requests", "/requests")
+    with pytest.raises(httpx.TimeoutException):
+        httpx.post(
+            url,
+            json=body,
+            headers={"Idempotency-Key": the_key},
+            timeout=httpx.Timeout(5, read=0.001),
+        )
+    retried = retry(lambda: talkoot.post("requests", "/requests", body, the_key))
+    assert retried.headers["Idempotency-Replayed"] == "true"  # the first attempt got through
+    answer = talkoot.ok(retried)
+    entry = talkoot.board_entry(answer["id"], answer["position"])
+    assert [r["request_id"] for r in requests_of(talkoot, resident)] == [entry["request_id"]]
+    assert submitted_events(talkoot, resident) == 1
+
+
+def test_the_replayed_answer_is_the_first_answer_and_stores_nothing(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    first = talkoot.post("requests", "/requests", body, the_key)
+    assert first.status_code == 201, first.text
+    assert "Idempotency-Replayed" not in first.headers
+    talkoot.wait_until_quiet()  # what matching does about it is stored here too
+    before = stored_events(talkoot.stack, "requests")
+    again = talkoot.post("requests", "/requests", body, the_key)
+    assert again.status_code == first.status_code
+    assert again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert stored_events(talkoot.stack, "requests") == before
+    assert submitted_events(talkoot, resident) == 1
+
+
+def test_a_refusal_is_replayed_too_and_the_key_is_not_for_another_path(talkoot: Talkoot) -> None:
+    the_key = key()
+    body = {"resident_id": "r-1", "hours": 1}
+    path = f"/requests/{uuid.uuid4()}/completion"
+    first = talkoot.post("requests", path, body, the_key)
+    assert first.status_code == 400, first.text  # no provider_id
+    again = talkoot.post("requests", path, body, the_key)
+    assert (again.status_code, again.content) == (400, first.content)
+    assert again.headers["Idempotency-Replayed"] == "true"
+    elsewhere = talkoot.post("requests", f"/requests/{uuid.uuid4()}/completion", body, the_key)
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["extra"]["rule"] == "idempotency_key_reused"
+
+
+def test_the_same_key_with_another_body_is_refused_and_stores_nothing(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    the_key = key()
+    talkoot.ok(
+        talkoot.post("requests", "/requests", talkoot.request_body(*quiet_scope, resident), the_key)
+    )
+    talkoot.wait_until_quiet()
+    before = stored_events(talkoot.stack, "requests")
+    other = {**talkoot.request_body(*quiet_scope, resident), "description": "Back yard instead"}
+    refused = talkoot.post("requests", "/requests", other, the_key)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["extra"]["rule"] == "idempotency_key_reused"
+    assert "Idempotency-Key" in refused.json()["detail"]
+    assert stored_events(talkoot.stack, "requests") == before
+    assert len(requests_of(talkoot, resident)) == 1
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 201, "spaces are not allowed", "ä-key", "a;b"])
+def test_a_malformed_key_is_refused_naming_the_header_and_stores_nothing(
+    talkoot: Talkoot, quiet_scope: tuple[str, str], bad: str
+) -> None:
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    response = talkoot.http.post(
+        talkoot.url("requests", "/requests"),
+        json=talkoot.request_body(*quiet_scope, resident_id=resident),
+        headers={"Idempotency-Key": bad.encode()},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["extra"]["rule"] == "Idempotency-Key"
+    assert submitted_events(talkoot, resident) == 0
+
+
+def test_concurrent_duplicates_are_applied_once(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    answers: list[httpx.Response] = []
+    gate = threading.Barrier(8)
+
+    def send() -> None:
+        with httpx.Client(timeout=20) as http:
+            gate.wait()
+            answers.append(
+                http.post(
+                    talkoot.url("requests", "/requests"),
+                    json=body,
+                    headers={"Idempotency-Key": the_key},
+                )
+            )
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    created = [a for a in answers if a.status_code == 201]
+    busy = [a for a in answers if a.status_code == 409]
+    assert len(created) + len(busy) == 8, [a.text for a in answers]
+    assert all(a.json()["extra"]["rule"] == "idempotency_key_in_use" for a in busy)
+    assert len({a.content for a in created}) == 1
+    assert len([a for a in created if "Idempotency-Replayed" not in a.headers]) == 1
+    eventually(
+        lambda: requests_of(talkoot, resident), lambda found: len(found) == 1, 10, "the request"
+    )
+    assert submitted_events(talkoot, resident) == 1
+
+
+def test_a_command_whose_answer_was_lost_in_a_crash_is_not_applied_again(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    """The events were committed with the key's tracking row, then the process died before
+    it recorded the answer: the row is left pending. A retry after the pending row is
+    abandoned runs the command again, and its commit meets the tracking row."""
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
+    stack = talkoot.stack
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        updated = conn.execute(
+            f'UPDATE "{stack.namespace}_requests".idempotency_keys SET state = %s, '
+            "claimed_at = now() - interval '2 minutes', status = NULL, body = NULL",
+            ("pending",),
+        ).rowcount
+    assert updated >= 1
+    talkoot.wait_until_quiet()
+    before = stored_events(stack, "requests")
+    again = talkoot.post("requests", "/requests", body, the_key)
+    assert again.status_code == 409, again.text
+    assert again.json()["extra"]["rule"] == "idempotency_key_applied"
+    assert stored_events(stack, "requests") == before
+    assert submitted_events(talkoot, resident) == 1
+    # and that answer is kept for the next retry
+    assert talkoot.post("requests", "/requests", body, the_key).content == again.content
+
+
+def test_a_command_still_running_elsewhere_is_not_taken_over(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
+    stack = talkoot.stack
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute(
+            f'UPDATE "{stack.namespace}_requests".idempotency_keys SET state = %s, '
+            "claimed_at = now(), status = NULL, body = NULL",
+            ("pending",),
+        )
+    busy = talkoot.post("requests", "/requests", body, the_key)
+    assert busy.status_code == 409
+    assert busy.json()["extra"]["rule"] == "idempotency_key_in_use"
+    assert busy.headers["Retry-After"]
+
+
+# --- every service's commands -------------------------------------------------------------
+
+
+def twice(talkoot: Talkoot, service: str, path: str, body: dict) -> tuple[dict, int]:
+    """Send one command twice with one key; the answers match and the second stored nothing."""
+    the_key = key()
+    first = talkoot.post(service, path, body, the_key)
+    assert first.status_code < 300, first.text
+    talkoot.wait_until_quiet()  # the other services' answers to it are stored too
+    before = stored_events(talkoot.stack, service)
+    second = talkoot.post(service, path, body, the_key)
+    assert second.headers["Idempotency-Replayed"] == "true"
+    assert (second.status_code, second.content) == (first.status_code, first.content)
+    assert stored_events(talkoot.stack, service) == before
+    return first.json(), before
+
+
+def test_providers_commands_honour_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    category, region = quiet_scope
+    provider_id = talkoot.register_provider(category, region)
+    twice(
+        talkoot,
+        "providers",
+        f"/providers/{provider_id}/members",
+        {"name": "Maija", "role": "worker"},
+    )
+
+
+def test_a_delete_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    category, region = quiet_scope
+    provider_id = talkoot.register_provider(category, region)
+    member = talkoot.ok(
+        talkoot.post(
+            "providers", f"/providers/{provider_id}/members", {"name": "Maija", "role": "worker"}
+        )
+    )
+    url = talkoot.url("providers", f"/providers/{provider_id}/members/{member['id']}")
+    the_key = key()
+    first = talkoot.http.delete(url, headers={"Idempotency-Key": the_key})
+    assert first.status_code == 200, first.text
+    talkoot.wait_until_quiet()
+    before = stored_events(talkoot.stack, "providers")
+    second = talkoot.http.delete(url, headers={"Idempotency-Key": the_key})
+    assert (second.status_code, second.content) == (200, first.content)
+    assert stored_events(talkoot.stack, "providers") == before
+
+
+def test_partnerships_commands_honour_the_key(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    category, region = quiet_scope
+    today = datetime.now(UTC).date()
+    twice(
+        talkoot,
+        "partnerships",
+        "/contracts",
+        {
+            "partner_id": "lahti-city",
+            "provider_id": f"provider-{uuid.uuid4().hex[:8]}",
+            "categories": [category],
+            "regions": [region],
+            "unit_price_cents": 3000,
+            "budget_cents": 100_000,
+            "valid_from": (today - timedelta(days=1)).isoformat(),
+            "valid_until": (today + timedelta(days=30)).isoformat(),
+        },
+    )
+
+
+def test_matching_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
+    category, region = scope
+    provider_id, _ = talkoot.ready_provider(category, region)
+    request_id = talkoot.submit(category, region)["id"]
+    offered = talkoot.wait_for_status(request_id, "offered")
+    twice(
+        talkoot,
+        "matching",
+        f"/offers/{offered['offer_id']}/acceptance",
+        {"provider_id": provider_id},
+    )
+    talkoot.wait_for_status(request_id, "assigned")
+
+
+def test_requests_commands_honour_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    request_id = talkoot.submit(*quiet_scope)["id"]
+    twice(
+        talkoot,
+        "requests",
+        f"/requests/{request_id}/cancellation",
+        {"resident_id": "resident-1", "reason": "not needed"},
+    )
+
+
+def test_an_open311_post_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    category, region = quiet_scope
+    start = datetime.now(UTC) + timedelta(days=1)
+    form = {
+        "api_key": "talkoot-local",
+        "jurisdiction_id": "lahti.fi",
+        "service_code": category,
+        "attribute[region]": region,
+        "attribute[window_start]": start.isoformat(),
+        "attribute[window_end]": (start + timedelta(hours=2)).isoformat(),
+        "lat": "60.9827",
+        "long": "25.6615",
+        "device_id": f"device-{uuid.uuid4().hex[:8]}",
+        "description": "Lumet pois portailta",
+    }
+    url = talkoot.url("requests", "/open311/v2/requests.json")
+    the_key = key()
+    first = talkoot.http.post(url, data=form, headers={"Idempotency-Key": the_key})
+    assert first.status_code < 300, first.text
+    talkoot.wait_until_quiet()
+    before = stored_events(talkoot.stack, "requests")
+    second = talkoot.http.post(url, data=form, headers={"Idempotency-Key": the_key})
+    assert second.headers["Idempotency-Replayed"] == "true"
+    assert (second.status_code, second.content) == (first.status_code, first.content)
+    assert stored_events(talkoot.stack, "requests") == before
+
+
+def test_keys_past_their_time_are_forgotten_with_their_tracking_rows(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from services.platform.idempotency import Keys, key_hash
+
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    the_key = key()
+    first = talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
+    stack = talkoot.stack
+    schema = f"{stack.namespace}_requests"
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute(
+            f"UPDATE \"{schema}\".idempotency_keys SET created_at = now() - interval '2 days' "
+            "WHERE key_hash = %s",
+            (key_hash(the_key),),
+        )
+
+    async def prune() -> int:
+        pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=1)
+        try:
+            return await Keys(pool, schema, "requests_tracking").prune(timedelta(days=1))
+        finally:
+            await pool.close()
+
+    assert asyncio.run(prune()) >= 1
+    response = talkoot.post("requests", "/requests", body, the_key)
+    assert "Idempotency-Replayed" not in response.headers
+    again = talkoot.ok(response)
+    assert again["id"] != first["id"]  # the key was forgotten, and so was its tracking row
+    assert submitted_events(talkoot, resident) == 2
