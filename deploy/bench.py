@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
-import nats
 import psutil
 import psycopg
 from eventsourcing.application import Application
@@ -32,6 +31,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from psycopg import sql
 
+from contracts.connection import connect
 from deploy.stack import wait_for_quiet
 from services.platform.settings import Settings, postgres_parts
 from services.platform.store import ensure_schema, store_env
@@ -316,7 +316,8 @@ async def set_up(http: Clients, state: dict) -> None:
         for party, signer in (("partner", PARTNER_ID), ("provider", provider_id)):
             await post(partnerships, signatures, {"party": party, "signed_by": signer})
         say(f"provider {n} registered (capacity {CAPACITY}), contract signed by both parties")
-    if not await wait_for_quiet(state["nats_url"], state["namespace"], state["urls"]):
+    options = state.get("nats_options") or {}
+    if not await wait_for_quiet(state["nats_url"], state["namespace"], state["urls"], **options):
         say("warning: consumers were still busy after 30 s; going on anyway")
     say("matching has consumed the providers and contracts")
 
@@ -606,11 +607,14 @@ async def postgres_ceiling(database_url: str) -> dict:
         await conn.close()
 
 
-async def jetstream_ceiling(nats_url: str) -> dict[str, float]:
+async def jetstream_ceiling(nats_url: str, **options) -> dict[str, float]:
     """Publishes to a scratch file-backed stream with ``Nats-Msg-Id``, as the relay sends."""
     tag = f"bench_scratch_{os.getpid()}"
-    stream, subject = tag.upper(), f"{tag}.events"
-    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+    # Under `_scratch.`: the one place besides the API the operator may publish to.
+    stream, subject = tag.upper(), f"_scratch.{tag}.events"
+    nc = await connect(
+        nats_url, "talkoot-bench", connect_timeout=2, max_reconnect_attempts=1, **options
+    )
     try:
         js = nc.jetstream()
         await js.add_stream(
@@ -730,7 +734,7 @@ async def measure(state: dict, requests: int, concurrency: int) -> Figures:
         drive = await drive_requests(http, requests, concurrency)
     print("\nRaw ceilings of this machine", flush=True)
     postgres = await postgres_ceiling(state["database_url"])
-    jetstream = await jetstream_ceiling(state["nats_url"])
+    jetstream = await jetstream_ceiling(state["nats_url"], **(state.get("nats_options") or {}))
     return Figures(drive, postgres, jetstream)
 
 

@@ -97,7 +97,15 @@ SERIES = [
 ]
 
 
-def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str], None]) -> None:
+def load(
+    urls: dict[str, str],
+    nats_url: str,
+    namespace: str,
+    say: Callable[[str], None],
+    nats_options: dict[str, str] | None = None,
+) -> None:
+    """Load the demo through the APIs; ``nats_options`` (an identity) are for watching the
+    consumers catch up."""
     with httpx.Client(timeout=10) as http:
 
         def post(service: str, path: str, body: dict) -> dict:
@@ -140,7 +148,7 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
             say(f"provider {entry['name']} registered, contract with {partner} signed")
 
         # Matching must know the providers and contracts before the first request arrives.
-        asyncio.run(wait_for_quiet(nats_url, namespace, urls))
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
 
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         request_ids = []
@@ -159,7 +167,7 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
                     },
                 )["id"]
             )
-        asyncio.run(wait_for_quiet(nats_url, namespace, urls))
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
         say(f"{len(request_ids)} service requests submitted")
 
         # Carry the first request all the way through, and accept the second.
@@ -205,5 +213,5 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
                 "reason": "summer holidays",
             },
         )
-        asyncio.run(wait_for_quiet(nats_url, namespace, urls))
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
         say("two recurring requests set up; one provider's summer holiday planned")

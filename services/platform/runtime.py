@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import nats
 import uvicorn
 from anyio import to_thread
 from litestar import Litestar
 from nats.aio.client import Client as NATS
 
+from contracts import connection
 from contracts.jetstream import Subscription, ensure_streams, follow
 from projections.schema import ensure_read_models
 from services.platform.http import create_app
@@ -66,13 +66,8 @@ async def every(seconds: float, work: Callable[[], Awaitable[None]], stop: async
 
 
 async def connect_nats(settings: Settings, name: str) -> NATS:
-    return await nats.connect(
-        settings.nats_url,
-        name=f"talkoot-{name}",
-        max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
-        connect_timeout=5,
-    )
+    """Connect as this process's NATS identity (TALKOOT_NATS_USER, say), reconnecting for ever."""
+    return await connection.connect(settings.nats_url, f"talkoot-{name}")
 
 
 async def postgres_ok(pool: asyncpg.Pool) -> str:
@@ -215,7 +210,7 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "
         "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_IDEMPOTENCY_TTL, "
         "TALKOOT_CATALOGUE, TALKOOT_LOG_LEVEL. "
-        "`talkoot up` starts all of them.",
+        f"{connection.HELP} `talkoot up` starts all of them, each as its own NATS user.",
     ).parse_args()
     configure_logging()
     settings = Settings.from_env()

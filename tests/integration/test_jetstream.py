@@ -1,5 +1,8 @@
 """The event transport on a real NATS: a re-publish is dropped by its Nats-Msg-Id, and a
-consumer whose handler fails rewinds, so every event is applied once and in order."""
+consumer whose handler fails rewinds, so every event is applied once and in order.
+
+They publish as the providers service would (its NATS identity), and the operator cleans up.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,10 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-import nats
-
+from contracts.connection import connect
 from contracts.events import ProviderRegisteredV1
 from contracts.jetstream import Subscription, ensure_streams, follow, publish
-from contracts.streams import stream_name
+from contracts.streams import SERVICES, stream_name
 from deploy.stack import Stack
 
 
@@ -31,11 +33,24 @@ def run(coroutine):
     return asyncio.run(asyncio.wait_for(coroutine, 60))
 
 
+async def as_providers(stack: Stack):
+    return await connect(stack.nats_url, "tests-as-providers", **stack.nats_options("providers"))
+
+
+async def drop_streams(stack: Stack, namespace: str) -> None:
+    nc = await connect(stack.nats_url, "tests", **stack.nats_options())
+    try:
+        for service in SERVICES:
+            await nc.jetstream().delete_stream(stream_name(service, namespace))
+    finally:
+        await nc.close()
+
+
 def test_a_republished_event_is_dropped_as_a_duplicate(stack: Stack):
     namespace = f"t{uuid.uuid4().hex[:8]}"
 
     async def scenario():
-        nc = await nats.connect(stack.nats_url)
+        nc = await as_providers(stack)
         js = nc.jetstream()
         try:
             await ensure_streams(js, namespace)
@@ -44,9 +59,8 @@ def test_a_republished_event_is_dropped_as_a_duplicate(stack: Stack):
             info = await js.stream_info(stream_name("providers", namespace))
             return bool(first.duplicate), bool(again.duplicate), info.state.messages
         finally:
-            for service in ("requests", "providers", "matching", "partnerships"):
-                await js.delete_stream(stream_name(service, namespace))
             await nc.close()
+            await drop_streams(stack, namespace)
 
     assert run(scenario()) == (False, True, 1)
 
@@ -67,7 +81,7 @@ def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: S
             applied.append(position)
 
     async def scenario():
-        nc = await nats.connect(stack.nats_url)
+        nc = await as_providers(stack)
         js = nc.jetstream()
         stop = asyncio.Event()
         try:
@@ -82,9 +96,8 @@ def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: S
             stop.set()
             await task
         finally:
-            for service in ("requests", "providers", "matching", "partnerships"):
-                await js.delete_stream(stream_name(service, namespace))
             await nc.close()
+            await drop_streams(stack, namespace)
 
     run(scenario())
     assert failed
