@@ -23,7 +23,7 @@ from anyio import to_thread
 from litestar import Litestar
 from nats.aio.client import Client as NATS
 
-from contracts.jetstream import Subscription, ensure_streams, follow
+from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from projections.schema import ensure_read_models
 from services.platform.http import create_app
 from services.platform.outbound import Outbound
@@ -100,6 +100,8 @@ class Runtime:
         self.nc: NATS | None = None
         self.pool: asyncpg.Pool | None = None
         self.relay: Relay | None = None
+        self.consumers: list[Consumer] = []
+        self.policy = Policy.from_env()
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
@@ -112,10 +114,11 @@ class Runtime:
         self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{spec.name} relay"))
         for sub in spec.subscriptions(self.application):
+            consumer = Consumer(js, sub, settings.namespace, self.policy)
+            self.consumers.append(consumer)
             self.tasks.append(
                 asyncio.create_task(
-                    follow(js, sub, settings.namespace, self.stop),
-                    name=f"{spec.name} consumer of {sub.upstream}",
+                    consumer.run(self.stop), name=f"{spec.name} consumer of {sub.upstream}"
                 )
             )
         for sweep in spec.sweeps:
@@ -157,6 +160,11 @@ class Runtime:
         if self.relay is not None and report["postgres"] == "ok":
             report["published_position"] = self.relay.published
             report["outbox_lag"] = await self.relay.lag()
+        # Each consumer: its position, the dead letters it wrote, and whether it is stalled
+        # (not running, or no progress for TALKOOT_STALL_SECONDS while it holds messages).
+        consumers = [c.state.report(self.policy.stall_after) for c in self.consumers]
+        report["consumers"] = consumers
+        report["stalled"] = {c["name"]: c["stalled"] for c in consumers if c["stalled"]}
         return report
 
 
@@ -195,7 +203,10 @@ def serve(spec: ServiceSpec) -> None:
         f"TALKOOT_NAMESPACE, TALKOOT_HOST, TALKOOT_{spec.name.upper()}_PORT, "
         "TALKOOT_READ_WAIT_SECONDS, TALKOOT_OFFER_EXPIRES_AFTER, TALKOOT_AUTO_CONFIRM_AFTER, "
         "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "
-        "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_CATALOGUE, TALKOOT_LOG_LEVEL. "
+        "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_CATALOGUE, "
+        "TALKOOT_DEAD_LETTER_ATTEMPTS (tries before an event is set aside, default 3), "
+        "TALKOOT_STALL_SECONDS (no progress for that long makes /health 503, default 30), "
+        "TALKOOT_LOG_LEVEL. "
         "`talkoot up` starts all of them.",
     ).parse_args()
     configure_logging()
