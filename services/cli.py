@@ -20,6 +20,10 @@ from services.platform.settings import SERVICE_PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# `talkoot status` looks at every consumer twice, this many seconds apart: one with messages
+# waiting that acknowledged none in between is reported stalled.
+STALL_SAMPLE = 2.0
+
 
 def data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir or os.environ.get("TALKOOT_DATA_DIR") or ROOT / ".talkoot").resolve()
@@ -157,6 +161,7 @@ def status(args: argparse.Namespace) -> int:
     namespace = os.environ.get("TALKOOT_NAMESPACE") or state.get("namespace", "talkoot")
     print("talkoot up: " + (f"running (pid {state['pid']})" if running else "not running"))
     healthy = True
+    stalled_services: dict[str, str] = {}
     print("\nservices:")
     for name, url in urls.items():
         try:
@@ -167,6 +172,10 @@ def status(args: argparse.Namespace) -> int:
                 f"postgres {report['postgres']}, nats {report['nats']}, "
                 f"outbox lag {report.get('outbox_lag', '?')}"
             )
+            stalled_services.update(report.get("stalled") or {})
+            for consumer in report.get("consumers", []):
+                if consumer.get("dead_letters"):
+                    detail += f", {consumer['name']}: {consumer['dead_letters']} dead letters"
         except (httpx.HTTPError, ValueError):
             ok, detail = False, "not reachable"
         healthy &= ok
@@ -180,18 +189,49 @@ def status(args: argparse.Namespace) -> int:
         return 1
     print(f"\nstreams on {nats_url} (namespace {namespace}):")
     try:
-        report = asyncio.run(stream_report(nats_url, namespace))
+        report = asyncio.run(
+            stream_report(nats_url, namespace, dead_letters=True, sample_after=STALL_SAMPLE)
+        )
     except Exception as error:
         print(f"  NATS not reachable: {error}")
         return 1
+    stalled = [f"{name} ({why})" for name, why in stalled_services.items()]
+    dead = 0
     for stream in report:
+        if stream["upstream"] is None:  # the dead letters
+            print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} dead letters")
+            for name, count in stream.get("orphans", {}).items():
+                print(f"      of {name}: {count}")
+                dead += count
+            continue
         print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} messages")
         for consumer in stream["consumers"]:
+            name = f"{consumer['name']} <- {stream['upstream']}"
+            dead += consumer.get("dead_letters", 0)
+            flags = ""
+            if consumer.get("dead_letters"):
+                flags += f"   DEAD LETTERS {consumer['dead_letters']}"
+            if consumer.get("stalled"):
+                flags += "   STALLED"
+                if name not in stalled_services:
+                    stalled.append(
+                        f"{name} (messages waiting, none acknowledged for {STALL_SAMPLE:.0f} s)"
+                    )
             print(
                 f"      consumer {consumer['name']:<22} lag {consumer['pending']:>6}"
                 f"   in flight {consumer['in_flight']:>4}   redelivered {consumer['redelivered']}"
+                + flags
             )
-    return 0 if healthy else 1
+    if stalled:
+        print("\nstalled consumers (no progress):")
+        for line in stalled:
+            print(f"  {line}")
+    if dead:
+        print(
+            f"\n{dead} dead letters: see `talkoot dead-letters`, replay with "
+            "`talkoot dead-letters replay SEQ` after the fix."
+        )
+    return 0 if healthy and not stalled and not dead else 1
 
 
 # --- dead letters ------------------------------------------------------------------------
@@ -342,9 +382,13 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "status",
-        help="which services run, their health, and stream and consumer lag",
+        help="which services run, their health, stream and consumer lag, dead letters",
         description="Ask each service's /health and NATS for every stream and durable "
-        "consumer: how many events are stored, and how many each consumer has yet to process.",
+        "consumer: how many events are stored, how many each consumer has yet to process, the "
+        "dead letters each set aside, and which consumers make no progress (a service's "
+        "/health names its own; any consumer with messages waiting that acknowledges none "
+        f"within {STALL_SAMPLE:.0f} s is shown too, which is how the projector's show). "
+        "Exits non-zero when something is down, stalled, or there are dead letters.",
     )
     p.set_defaults(run=status)
 

@@ -31,7 +31,7 @@ from contracts.jetstream import (
     publish,
 )
 from contracts.streams import SERVICES, replay_subject, stream_name
-from deploy.stack import Stack
+from deploy.stack import Stack, stream_report
 from projections.__main__ import subscriptions as projector_subscriptions
 from projections.schema import ensure_read_models, read_schema
 from services import cli
@@ -198,12 +198,19 @@ def test_an_event_the_board_cannot_store_is_dead_lettered_and_later_events_still
                     )
                     kept = await dead_letters(js, namespace)
                     state = consumer.state.report(FAST.stall_after)
-                return events, ids, letters, json.loads(answer.data), kept, state
+                    report = await stream_report(stack.nats_url, namespace, dead_letters=True)
+                (board_consumer,) = [
+                    c
+                    for stream in report
+                    if stream["upstream"] == "requests"
+                    for c in stream["consumers"]
+                ]
+                return events, ids, letters, json.loads(answer.data), kept, state, board_consumer
             finally:
                 await pool.execute(f"DROP SCHEMA {schema} CASCADE")
                 await pool.close()
 
-    events, ids, letters, answer, kept, state = run(scenario())
+    events, ids, letters, answer, kept, state, board_consumer = run(scenario())
     assert ids == {events[0].request_id, events[2].request_id}
     assert len(letters) == 1
     letter = letters[0]
@@ -220,6 +227,52 @@ def test_an_event_the_board_cannot_store_is_dead_lettered_and_later_events_still
     assert answer["ok"] is False and "CharacterNotInRepertoire" in answer["detail"]
     assert [k["seq"] for k in kept] == [letter["seq"]]
     assert state["dead_letters"] == 1 and state["position"] == 3 and state["stalled"] is None
+    # what `talkoot status` shows for it
+    assert board_consumer["name"] == "projection-board"
+    assert board_consumer["dead_letters"] == 1 and board_consumer["pending"] == 0
+
+
+def test_a_consumer_with_messages_waiting_that_acknowledges_none_shows_stalled_in_the_stream_report(
+    stack: Stack,
+):
+    """How `talkoot status` finds a stalled projector consumer, which has no /health."""
+
+    release = asyncio.Event()
+
+    async def hang(run):
+        await release.wait()  # as a handler waiting on a lock does
+
+    async def applied(run):
+        pass
+
+    async def scenario():
+        async with streams(stack) as (_, js, namespace):
+            for position in (1, 2):
+                await (await publish(js, "providers", position, registered(position), namespace))
+            stuck = Consumer(
+                js, Subscription("providers", "projection-stuck", hang), namespace, FAST
+            )
+            fine = Consumer(
+                js, Subscription("providers", "projection-fine", applied), namespace, FAST
+            )
+            async with running(fine), running(stuck):
+                await until(
+                    lambda: asyncio.sleep(0, stuck.state.busy_since is not None),
+                    what="the stuck handler to start",
+                )
+                await until(lambda: asyncio.sleep(0, fine.state.position == 2), what="position 2")
+                report = await stream_report(stack.nats_url, namespace, sample_after=1.0)
+                health = stuck.state.report(FAST.stall_after)
+                await asyncio.sleep(FAST.stall_after + 0.5)
+                later = stuck.state.report(FAST.stall_after)
+                release.set()
+            (providers,) = [s for s in report if s["upstream"] == "providers"]
+            return {c["name"]: c["stalled"] for c in providers["consumers"]}, health, later
+
+    stalled, health, later = run(scenario())
+    assert stalled == {"projection-fine": False, "projection-stuck": True}
+    assert health["stalled"] is None  # not yet stall_after seconds
+    assert later["stalled"].startswith("one run has taken")
 
 
 def test_a_use_case_failing_on_one_event_sets_it_aside_and_a_replay_after_the_fix_applies_it_once(
