@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -37,6 +38,17 @@ def subscriptions(pool: asyncpg.Pool, schema: str) -> list[Subscription]:
     ]
 
 
+async def watch(consumers: list[Consumer], policy: Policy, stop: asyncio.Event) -> None:
+    """Say in the log when a read model makes no progress: the projector has no /health
+    (`talkoot status` sees it from NATS)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), policy.stall_after)
+        for consumer in consumers:
+            if not stop.is_set() and (why := consumer.state.stalled(policy.stall_after)):
+                log.warning("%s is stalled: %s", consumer.name, why)
+
+
 async def run() -> None:
     database_url = os.environ.get("TALKOOT_DATABASE_URL")
     nats_url = os.environ.get("TALKOOT_NATS_URL")
@@ -62,6 +74,7 @@ async def run() -> None:
     consumers = [Consumer(js, sub, namespace, policy) for sub in subscriptions(pool, schema)]
     log.info("projecting into schema %s", schema)
     tasks = [asyncio.create_task(consumer.run(stop)) for consumer in consumers]
+    tasks.append(asyncio.create_task(watch(consumers, policy, stop)))
     await stop.wait()
     await asyncio.wait(tasks, timeout=5)
     # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py

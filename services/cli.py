@@ -228,13 +228,17 @@ def status(args: argparse.Namespace) -> int:
             print(f"  {line}")
     if dead:
         print(
-            f"\n{dead} dead letters: see `talkoot dead-letters`, replay with "
+            f"\n{_dead_letters_count(dead)}: see `talkoot dead-letters`, replay with "
             "`talkoot dead-letters replay SEQ` after the fix."
         )
     return 0 if healthy and not stalled and not dead else 1
 
 
 # --- dead letters ------------------------------------------------------------------------
+
+
+def _dead_letters_count(n: int) -> str:
+    return f"{n} dead letter" if n == 1 else f"{n} dead letters"
 
 
 def _nats_target(args: argparse.Namespace) -> tuple[str | None, str]:
@@ -263,7 +267,7 @@ def dead_letters(args: argparse.Namespace) -> int:
     if not letters:
         print(f"No dead letters (namespace {namespace}).")
         return 0
-    print(f"{len(letters)} dead letters (namespace {namespace}):")
+    print(f"{_dead_letters_count(len(letters))} (namespace {namespace}):")
     print(
         f"  {'seq':>6}  {'time (UTC)':<19}  {'consumer':<22} {'upstream':<13} "
         f"{'event':<26} {'position':>8}  reason"
