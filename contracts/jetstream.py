@@ -10,15 +10,38 @@ failure, when it starts again) it moves its durable consumer back to the first m
 acknowledged, so that messages a crashed or failed run held in flight come again before any
 later one: events are applied in order, and a redelivered one is recognised by its position and
 changes nothing.
+
+A failure is either transient or permanent (``contracts.failures`` decides, and says why):
+
+- transient (PostgreSQL or NATS away, a lost serialization race): the consumer starts again
+  from the first unacknowledged message, with a growing pause, for as long as it takes. Such a
+  message is never set aside.
+- permanent (the message itself is the trouble): the consumer applies the run's messages one by
+  one, so that the ones before the bad one commit; the bad one is tried ``attempts`` times,
+  then published to the dead-letter stream (its data and headers, plus who failed on it, where
+  it came from and why), its position is recorded as processed *without* its effects (the
+  handler's ``skip``), and it is acknowledged. The messages after it are applied as usual.
+  Nothing is lost: a dead letter stays in its stream until an operator replays it (``talkoot
+  dead-letters replay SEQ``): the owning consumer then applies it once, in one transaction with
+  a marker that it did (the handler's ``replay``), and deletes it. A dead letter written twice
+  (a crash between publishing and acknowledging) is dropped by its ``Nats-Msg-Id``.
+
+A consumer reports how it is doing in ``Consumer.state``: its position, its dead letters, and
+whether it is stalled (not running, or no progress for ``stall_after`` seconds while it holds
+messages), which a service's /health turns into a 503.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -27,13 +50,23 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 from nats.js.errors import NotFoundError
 
 from contracts.events import IntegrationEvent, decode, encode, event_type
+from contracts.failures import describe, is_transient
 from contracts.streams import (
+    DEAD_ATTEMPTS_HEADER,
+    DEAD_CONSUMER_HEADER,
+    DEAD_LETTERS,
+    DEAD_REASON_HEADER,
+    DEAD_STREAM_SEQ_HEADER,
+    DEAD_SUBJECT_HEADER,
+    DEAD_UPSTREAM_HEADER,
     DUPLICATE_WINDOW_SECONDS,
     EVENT_HEADER,
     MSG_ID_HEADER,
     POSITION_HEADER,
     SERVICES,
+    dead_letter_subject,
     msg_id,
+    replay_subject,
     stream_name,
     subject,
     subject_prefix,
@@ -43,6 +76,11 @@ log = logging.getLogger("talkoot.jetstream")
 
 # handle(run): apply a run of (position, event) in stream order, all or nothing.
 Handler = Callable[[list[tuple[int, IntegrationEvent]]], Awaitable[None]]
+# skip(position): record that the consumer is past ``position`` without applying its event.
+Skip = Callable[[int], Awaitable[None]]
+# replay(position, event, seq): apply the dead letter ``seq`` once, with a marker that it was
+# replayed, in one transaction; False when the marker says it was replayed before.
+Replay = Callable[[int, IntegrationEvent, int], Awaitable[bool]]
 
 
 def stream_config(service: str, namespace: str) -> StreamConfig:
@@ -54,11 +92,20 @@ def stream_config(service: str, namespace: str) -> StreamConfig:
     )
 
 
+def dead_letter_stream_config(namespace: str) -> StreamConfig:
+    return StreamConfig(
+        name=stream_name(DEAD_LETTERS, namespace),
+        subjects=[f"{namespace}.{DEAD_LETTERS}.>"],
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
 async def ensure_streams(js: JetStreamContext, namespace: str) -> None:
     """Create every service's stream that does not exist yet (all of them, so that a
-    consumer can bind to a stream whose producer has not started)."""
-    for service in SERVICES:
-        config = stream_config(service, namespace)
+    consumer can bind to a stream whose producer has not started), and the dead letters'."""
+    configs = [stream_config(service, namespace) for service in SERVICES]
+    for config in [*configs, dead_letter_stream_config(namespace)]:
         try:
             await js.stream_info(config.name)
         except NotFoundError:
@@ -87,11 +134,340 @@ async def publish(
 
 @dataclass(frozen=True)
 class Subscription:
-    """A durable consumer of ``upstream``'s stream, named ``durable``."""
+    """A durable consumer of ``upstream``'s stream, named ``durable``.
+
+    A handler that keeps its own position (tracked inbound, read models) also knows how to move
+    past a position without its effects (``skip``) and how to apply a dead letter once
+    (``replay``); given as attributes of ``handle``, they are taken from there. Without
+    ``skip`` a dead letter is only acknowledged; without ``replay`` it cannot be replayed.
+    """
 
     upstream: str
     durable: str
     handle: Handler
+    skip: Skip | None = None
+    replay: Replay | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("skip", "replay"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, getattr(self.handle, name, None))
+
+    @property
+    def name(self) -> str:
+        return f"{self.durable} <- {self.upstream}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How hard a consumer tries before it sets a message aside, and when it counts as stalled."""
+
+    attempts: int = 3  # tries of one message that fails permanently, then a dead letter
+    retry_pause: float = 0.5  # before its second try; doubles after each
+    max_pause: float = 10.0  # the longest pause between tries after transient failures
+    stall_after: float = 30.0  # seconds without progress while holding messages
+    batch: int = 100
+    ack_wait: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Policy:
+        """``TALKOOT_DEAD_LETTER_ATTEMPTS`` and ``TALKOOT_STALL_SECONDS`` override the defaults."""
+        return cls(
+            attempts=max(1, int(environ.get("TALKOOT_DEAD_LETTER_ATTEMPTS", cls.attempts))),
+            stall_after=float(environ.get("TALKOOT_STALL_SECONDS", cls.stall_after)),
+        )
+
+
+@dataclass
+class ConsumerState:
+    """What a consumer runner knows about itself, for health reports."""
+
+    upstream: str
+    durable: str
+    running: bool = False
+    position: int | None = None  # the last upstream position applied or set aside
+    last_progress: float = field(default_factory=time.monotonic)
+    busy_since: float | None = None  # a handler has been running since then
+    failing_since: float | None = None  # failing since then, with no progress in between
+    failure: str | None = None  # the latest failure since the last progress
+    attempts: int = 0  # failures since the last progress
+    dead_letters: int = 0  # dead letters this runner wrote since it started
+    replayed: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.durable} <- {self.upstream}"
+
+    def progressed(self, position: int | None = None) -> None:
+        self.last_progress = time.monotonic()
+        if position is not None:
+            self.position = max(position, self.position or 0)
+        self.failing_since = None
+        self.failure = None
+        self.attempts = 0
+
+    def failed(self, error: BaseException) -> None:
+        self.failure = describe(error)
+        self.attempts += 1
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+
+    def stalled(self, stall_after: float) -> str | None:
+        """Why the consumer makes no progress, or None when it does (or has nothing to do)."""
+        if not self.running:
+            return "not running"
+        now = time.monotonic()
+        if self.failing_since is not None and now - self.failing_since > stall_after:
+            return (
+                f"no progress for {now - self.failing_since:.0f} s "
+                f"after {self.attempts} failures: {self.failure}"
+            )
+        if self.busy_since is not None and now - self.busy_since > stall_after:
+            return f"one run has taken {now - self.busy_since:.0f} s so far"
+        return None
+
+    def report(self, stall_after: float) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "upstream": self.upstream,
+            "durable": self.durable,
+            "running": self.running,
+            "position": self.position,
+            "seconds_since_progress": round(time.monotonic() - self.last_progress, 1),
+            "failure": self.failure,
+            "attempts": self.attempts,
+            "dead_letters": self.dead_letters,
+            "replayed": self.replayed,
+            "stalled": self.stalled(stall_after),
+        }
+
+
+class Consumer:
+    """Runs one durable consumer: applies its messages, sets the bad ones aside as dead
+    letters, answers replay requests for them, and keeps ``state`` up to date."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        subscription: Subscription,
+        namespace: str,
+        policy: Policy | None = None,
+    ) -> None:
+        self.js = js
+        self.subscription = subscription
+        self.namespace = namespace
+        self.policy = policy or Policy()
+        self.state = ConsumerState(subscription.upstream, subscription.durable)
+        self.dead_letter_stream = stream_name(DEAD_LETTERS, namespace)
+        # Replays and the consumer's own runs take turns, so that a replay never races a run
+        # over the same aggregates or rows.
+        self._turn = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.subscription.name
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop``; start again after a failure, pausing longer each time."""
+        self.state.running = True
+        replies = None
+        try:
+            while not stop.is_set():
+                if replies is None:
+                    replies = await self._answer_replays()
+                try:
+                    await self._consume(stop)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    self.state.failed(error)
+                    log.warning(
+                        "%s stopped (%s failures in a row: %s); starting again",
+                        self.name,
+                        self.state.attempts,
+                        self.state.failure,
+                        exc_info=self.state.attempts == 1,
+                    )
+                    pause = min(0.2 * 2 ** (self.state.attempts - 1), self.policy.max_pause)
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), pause)
+                else:
+                    return
+        finally:
+            self.state.running = False
+            if replies is not None:
+                with suppress(Exception):
+                    await replies.unsubscribe()
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        upstream, durable = self.subscription.upstream, self.subscription.durable
+        stream = stream_name(upstream, self.namespace)
+        sub = await self.js.pull_subscribe(
+            f"{subject_prefix(upstream, self.namespace)}.>",
+            durable=durable,
+            stream=stream,
+            config=await _rewound(
+                self.js, stream, durable, self.policy.batch, self.policy.ack_wait
+            ),
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await sub.fetch(self.policy.batch, timeout=0.5)
+                except (TimeoutError, NatsTimeoutError):
+                    if self.state.failing_since is not None:
+                        self.state.progressed()  # back, and nothing is waiting
+                    continue
+                async with self._turn:
+                    await self._settle(messages)
+        finally:
+            with suppress(Exception):  # the connection may be closing already
+                await sub.unsubscribe()
+
+    async def _handle(self, run: list[tuple[int, IntegrationEvent]]) -> None:
+        self.state.busy_since = time.monotonic()
+        try:
+            await self.subscription.handle(run)
+        finally:
+            self.state.busy_since = None
+
+    async def _settle(self, messages: list) -> None:
+        """Apply a fetch as one run; on a permanent failure, one message at a time."""
+        items = [(m, _read(self.name, self.subscription.upstream, m)) for m in messages]
+        run = [read for _, read in items if read is not None]
+        if run:
+            try:
+                await self._handle(run)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                self.state.failed(error)
+                log.warning(
+                    "%s: positions %s to %s failed (%s); applying them one by one",
+                    self.name,
+                    run[0][0],
+                    run[-1][0],
+                    describe(error),
+                )
+                for message, read in items:
+                    if read is not None:
+                        await self._apply_one(message, read)
+                    await message.ack()
+                    self.state.progressed(read[0] if read else None)
+                return
+        for message in messages:
+            await message.ack()
+        self.state.progressed(run[-1][0] if run else None)
+
+    async def _apply_one(self, message, read: tuple[int, IntegrationEvent]) -> None:
+        """Apply one message, trying a permanent failure ``attempts`` times before it becomes
+        a dead letter. A transient failure goes up: the consumer starts again."""
+        pause = self.policy.retry_pause
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                await self._handle([read])
+                return
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                self.state.failed(error)
+                if attempt == self.policy.attempts:
+                    await self._dead_letter(message, read, error, attempt)
+                    return
+                log.info("%s: position %s failed (try %s): %s", self.name, read[0], attempt, error)
+                with suppress(Exception):
+                    await message.in_progress()  # still ours: no redelivery meanwhile
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.policy.max_pause)
+
+    async def _dead_letter(
+        self, message, read: tuple[int, IntegrationEvent], error: BaseException, attempts: int
+    ) -> None:
+        position, event = read
+        upstream, durable = self.subscription.upstream, self.subscription.durable
+        stream_seq = message.metadata.sequence.stream
+        headers = {
+            **(message.headers or {}),
+            # its own id: two consumers' dead letters of one message are both kept, and a
+            # second dead letter of the same message by the same consumer is dropped.
+            MSG_ID_HEADER: f"{durable}:{upstream}:{stream_seq}",
+            DEAD_CONSUMER_HEADER: durable,
+            DEAD_UPSTREAM_HEADER: upstream,
+            DEAD_SUBJECT_HEADER: message.subject,
+            DEAD_STREAM_SEQ_HEADER: str(stream_seq),
+            DEAD_REASON_HEADER: describe(error),
+            DEAD_ATTEMPTS_HEADER: str(attempts),
+        }
+        ack = await self.js.publish(
+            dead_letter_subject(durable, self.namespace),
+            message.data,
+            stream=self.dead_letter_stream,
+            headers=headers,
+        )
+        if self.subscription.skip is not None:
+            await self.subscription.skip(position)
+        if not ack.duplicate:
+            self.state.dead_letters += 1
+        log.error(
+            "%s: set %s at position %s aside as dead letter %s after %s tries: %s",
+            self.name,
+            event_type(event),
+            position,
+            ack.seq,
+            attempts,
+            describe(error),
+        )
+
+    # --- replay ------------------------------------------------------------------------
+
+    async def _answer_replays(self):
+        # nats-py's JetStreamContext keeps the client it was made from; it has no public name.
+        nc = self.js._nc
+        return await nc.subscribe(
+            replay_subject(self.subscription.durable, self.namespace), cb=self._on_replay
+        )
+
+    async def _on_replay(self, request) -> None:
+        answer = await self.replay_dead_letter(request.data)
+        if answer is not None and request.reply:
+            with suppress(Exception):
+                await request.respond(json.dumps(answer).encode())
+
+    async def replay_dead_letter(self, payload: bytes) -> dict[str, Any] | None:
+        """Apply the dead letter whose sequence is ``payload`` once and delete it. None when
+        it belongs to another consumer of the same name (that one answers)."""
+        try:
+            seq = int(payload)
+        except ValueError:
+            return {"ok": False, "detail": f"not a dead letter's sequence number: {payload!r}"}
+        try:
+            stored = await self.js.get_msg(self.dead_letter_stream, seq)
+        except NotFoundError:
+            return {"ok": False, "detail": f"no dead letter {seq} (replayed or never written)"}
+        headers = stored.headers or {}
+        if (
+            headers.get(DEAD_CONSUMER_HEADER) != self.subscription.durable
+            or headers.get(DEAD_UPSTREAM_HEADER) != self.subscription.upstream
+        ):
+            return None
+        if self.subscription.replay is None:
+            return {"ok": False, "detail": f"{self.name} cannot replay dead letters"}
+        try:
+            position = int(headers[POSITION_HEADER])
+            event = decode(self.subscription.upstream, stored.data)
+        except (KeyError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as error:
+            return {"ok": False, "detail": f"cannot read dead letter {seq}: {describe(error)}"}
+        async with self._turn:
+            try:
+                applied = await self.subscription.replay(position, event, seq)
+            except Exception as error:
+                log.warning("%s: replay of dead letter %s failed: %s", self.name, seq, error)
+                return {"ok": False, "detail": describe(error)}
+        await self.js.delete_msg(self.dead_letter_stream, seq)
+        self.state.replayed += 1
+        detail = "applied" if applied else "had been applied before"
+        log.info("%s: dead letter %s (position %s) %s; removed", self.name, seq, position, detail)
+        return {"ok": True, "detail": f"dead letter {seq} {detail}; removed"}
 
 
 async def consume(
@@ -103,68 +479,57 @@ async def consume(
     batch: int = 100,
     ack_wait: float = 30.0,
 ) -> None:
-    """Run a durable pull consumer until ``stop`` is set.
-
-    A handler's exception ends the run (after logging); the caller starts it again, which
-    rewinds to the first unacknowledged message. One process runs each durable consumer.
-    """
-    stream = stream_name(subscription.upstream, namespace)
-    sub = await js.pull_subscribe(
-        f"{subject_prefix(subscription.upstream, namespace)}.>",
-        durable=subscription.durable,
-        stream=stream,
-        config=await _rewound(js, stream, subscription.durable, batch, ack_wait),
-    )
-    name = f"{subscription.durable} <- {subscription.upstream}"
-    try:
-        while not stop.is_set():
-            try:
-                messages = await sub.fetch(batch, timeout=0.5)
-            except (TimeoutError, NatsTimeoutError):
-                continue
-            run = [
-                read
-                for message in messages
-                if (read := _read(name, subscription.upstream, message)) is not None
-            ]
-            if run:
-                try:
-                    await subscription.handle(run)
-                except Exception:
-                    log.exception(
-                        "%s: failed on positions %s to %s; rewinding", name, run[0][0], run[-1][0]
-                    )
-                    raise
-            for message in messages:
-                await message.ack()
-    finally:
-        with suppress(Exception):  # the connection may be closing already
-            await sub.unsubscribe()
+    """Run a durable pull consumer until ``stop`` is set, without starting it again after a
+    transient failure (that failure is raised). One process runs each durable consumer."""
+    consumer = Consumer(js, subscription, namespace, Policy(batch=batch, ack_wait=ack_wait))
+    await consumer._consume(stop)
 
 
 async def follow(
-    js: JetStreamContext, subscription: Subscription, namespace: str, stop: asyncio.Event
+    js: JetStreamContext,
+    subscription: Subscription,
+    namespace: str,
+    stop: asyncio.Event,
+    policy: Policy | None = None,
 ) -> None:
-    """``consume`` until ``stop``, starting it again after a failure (a handler's, or NATS
-    going away for a moment), with a growing pause between attempts."""
-    failures = 0
-    while not stop.is_set():
+    """Run ``subscription``'s consumer until ``stop`` (see ``Consumer``)."""
+    await Consumer(js, subscription, namespace, policy).run(stop)
+
+
+async def dead_letters(js: JetStreamContext, namespace: str, limit: int = 1000) -> list[dict]:
+    """The dead letters kept in ``namespace``, oldest first (at most ``limit``)."""
+    name = stream_name(DEAD_LETTERS, namespace)
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        return []
+    found = []
+    seq = info.state.first_seq
+    while seq and seq <= info.state.last_seq and len(found) < limit:
         try:
-            await consume(js, subscription, namespace, stop)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            failures += 1
-            log.warning(
-                "%s <- %s stopped (%s times); starting again",
-                subscription.durable,
-                subscription.upstream,
-                failures,
-                exc_info=failures == 1,
-            )
-            await asyncio.sleep(min(0.2 * failures, 5.0))
-        else:
-            return
+            # the first message at or after seq: deleted (replayed) ones leave gaps
+            stored = await js.get_msg(name, seq, subject=f"{namespace}.{DEAD_LETTERS}.>", next=True)
+        except NotFoundError:
+            break
+        headers = stored.headers or {}
+        found.append(
+            {
+                "seq": stored.seq,
+                "time": stored.time,
+                "consumer": headers.get(DEAD_CONSUMER_HEADER),
+                "upstream": headers.get(DEAD_UPSTREAM_HEADER),
+                "event": headers.get(EVENT_HEADER),
+                "position": headers.get(POSITION_HEADER),
+                "subject": headers.get(DEAD_SUBJECT_HEADER),
+                "stream_seq": headers.get(DEAD_STREAM_SEQ_HEADER),
+                "attempts": headers.get(DEAD_ATTEMPTS_HEADER),
+                "reason": headers.get(DEAD_REASON_HEADER),
+                "headers": headers,
+                "data": stored.data,
+            }
+        )
+        seq = stored.seq + 1
+    return found
 
 
 async def _rewound(

@@ -33,3 +33,24 @@ def subject(service: str, event_type: str, namespace: str = DEFAULT_NAMESPACE) -
 def msg_id(service: str, position: int) -> str:
     """The de-duplication id of the event at ``position`` in ``service``'s notification log."""
     return f"{service}:{position}"
+
+
+# Dead letters: the messages a consumer could not apply, one stream per installation.
+DEAD_LETTERS = "deadletters"
+DEAD_CONSUMER_HEADER = "Talkoot-Dead-Consumer"
+DEAD_UPSTREAM_HEADER = "Talkoot-Dead-Upstream"
+DEAD_SUBJECT_HEADER = "Talkoot-Dead-Subject"
+DEAD_STREAM_SEQ_HEADER = "Talkoot-Dead-Stream-Seq"
+DEAD_REASON_HEADER = "Talkoot-Dead-Reason"
+DEAD_ATTEMPTS_HEADER = "Talkoot-Dead-Attempts"
+
+
+def dead_letter_subject(durable: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """``talkoot.deadletters.projection-board``: where ``durable`` sets its dead letters."""
+    return f"{namespace}.{DEAD_LETTERS}.{durable}"
+
+
+def replay_subject(durable: str, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The core NATS subject on which ``durable`` answers requests to replay a dead letter
+    (the payload is its sequence number in the dead-letter stream)."""
+    return f"{namespace}.replay.{durable}"

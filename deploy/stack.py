@@ -509,13 +509,45 @@ class Stack:
 # --- what NATS knows: streams and consumer lag ------------------------------------------
 
 
-async def stream_report(nats_url: str, namespace: str, **options) -> list[dict]:
+async def stream_report(
+    nats_url: str,
+    namespace: str,
+    *,
+    dead_letters: bool = False,
+    sample_after: float = 0.0,
+    **options,
+) -> list[dict]:
     """Each service stream's message count and, per durable consumer, what it has not yet
-    processed (pending) or not yet acknowledged (in flight). ``options`` go to ``connect``
-    (an identity, say)."""
+    processed (pending) or not yet acknowledged (in flight), and its ack floor.
+
+    ``dead_letters``: also count, per consumer, the dead letters it set aside (and report the
+    dead-letter stream). ``sample_after`` > 0: look again after that many seconds, and mark a
+    consumer ``stalled`` that has messages waiting and acknowledged none in between (the
+    projector has no /health: this is how a stalled read model shows). ``options`` go to
+    ``connect`` (an identity, say).
+    """
+    import asyncio
+
     from nats.js.errors import NotFoundError
 
-    from contracts.streams import SERVICES, stream_name
+    from contracts.jetstream import dead_letters as kept
+    from contracts.streams import DEAD_LETTERS, SERVICES, stream_name
+
+    async def consumers_of(js, name: str) -> list[dict]:
+        found = []
+        for consumer in await js.consumers_info(name):
+            if not consumer.config.durable_name:
+                continue  # somebody's passing look at the stream, not one of ours
+            found.append(
+                {
+                    "name": consumer.name,
+                    "pending": consumer.num_pending,
+                    "in_flight": consumer.num_ack_pending,
+                    "redelivered": consumer.num_redelivered,
+                    "ack_floor": consumer.ack_floor.stream_seq if consumer.ack_floor else 0,
+                }
+            )
+        return sorted(found, key=lambda c: c["name"])
 
     nc = await connect(
         nats_url, "talkoot-report", connect_timeout=2, max_reconnect_attempts=1, **options
@@ -528,26 +560,51 @@ async def stream_report(nats_url: str, namespace: str, **options) -> list[dict]:
             try:
                 info = await js.stream_info(name)
             except NotFoundError:
-                report.append({"stream": name, "messages": None, "consumers": []})
-                continue
-            consumers = []
-            for consumer in await js.consumers_info(name):
-                if not consumer.config.durable_name:
-                    continue  # somebody's passing look at the stream, not one of ours
-                consumers.append(
-                    {
-                        "name": consumer.name,
-                        "pending": consumer.num_pending,
-                        "in_flight": consumer.num_ack_pending,
-                        "redelivered": consumer.num_redelivered,
-                    }
+                report.append(
+                    {"stream": name, "upstream": service, "messages": None, "consumers": []}
                 )
+                continue
             report.append(
                 {
                     "stream": name,
+                    "upstream": service,
                     "messages": info.state.messages,
                     "last_seq": info.state.last_seq,
-                    "consumers": sorted(consumers, key=lambda c: c["name"]),
+                    "consumers": await consumers_of(js, name),
+                }
+            )
+        if sample_after > 0:
+            await asyncio.sleep(sample_after)
+            for stream in report:
+                if stream["messages"] is None:
+                    continue
+                later = {c["name"]: c for c in await consumers_of(js, stream["stream"])}
+                for consumer in stream["consumers"]:
+                    again = later.get(consumer["name"])
+                    waiting = consumer["pending"] + consumer["in_flight"]
+                    consumer["stalled"] = bool(
+                        again
+                        and waiting > 0
+                        and again["pending"] + again["in_flight"] > 0
+                        and again["ack_floor"] == consumer["ack_floor"]
+                    )
+        if dead_letters:
+            letters = await kept(js, namespace)
+            counts: dict[tuple[str, str], int] = {}
+            for letter in letters:
+                key = (letter["consumer"], letter["upstream"])
+                counts[key] = counts.get(key, 0) + 1
+            for stream in report:
+                for consumer in stream["consumers"]:
+                    consumer["dead_letters"] = counts.pop((consumer["name"], stream["upstream"]), 0)
+            report.append(
+                {
+                    "stream": stream_name(DEAD_LETTERS, namespace),
+                    "upstream": None,
+                    "messages": len(letters),
+                    "consumers": [],
+                    # dead letters of consumers that no longer exist on their stream
+                    "orphans": {f"{c} <- {u}": n for (c, u), n in counts.items()},
                 }
             )
         return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -17,12 +18,35 @@ import sys
 import asyncpg
 
 from contracts import connection
-from contracts.jetstream import Subscription, ensure_streams, follow
+from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import board, directory, ledger, series
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
+
+
+def subscriptions(pool: asyncpg.Pool, schema: str) -> list[Subscription]:
+    """The projector's durable consumers, one per read model: ``projection-<name>``."""
+    return [
+        Subscription(
+            upstream=model.UPSTREAM,
+            durable=f"projection-{model.PROJECTION}",
+            handle=model.read_model(pool, schema),
+        )
+        for model in (board, ledger, directory, series)
+    ]
+
+
+async def watch(consumers: list[Consumer], policy: Policy, stop: asyncio.Event) -> None:
+    """Say in the log when a read model makes no progress: the projector has no /health
+    (`talkoot status` sees it from NATS)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), policy.stall_after)
+        for consumer in consumers:
+            if not stop.is_set() and (why := consumer.state.stalled(policy.stall_after)):
+                log.warning("%s is stalled: %s", consumer.name, why)
 
 
 async def run() -> None:
@@ -44,28 +68,11 @@ async def run() -> None:
     js = nc.jetstream()
     await ensure_streams(js, namespace)
 
-    async def to_board(run):
-        await board.apply(pool, schema, run)
-
-    async def to_ledger(run):
-        await ledger.apply(pool, schema, run)
-
-    async def to_directory(run):
-        await directory.apply(pool, schema, run)
-
-    async def to_series(run):
-        await series.apply(pool, schema, run)
-
-    subscriptions = [
-        Subscription(upstream=board.UPSTREAM, durable="projection-board", handle=to_board),
-        Subscription(upstream=ledger.UPSTREAM, durable="projection-ledger", handle=to_ledger),
-        Subscription(
-            upstream=directory.UPSTREAM, durable="projection-directory", handle=to_directory
-        ),
-        Subscription(upstream=series.UPSTREAM, durable="projection-series", handle=to_series),
-    ]
+    policy = Policy.from_env()
+    consumers = [Consumer(js, sub, namespace, policy) for sub in subscriptions(pool, schema)]
     log.info("projecting into schema %s", schema)
-    tasks = [asyncio.create_task(follow(js, sub, namespace, stop)) for sub in subscriptions]
+    tasks = [asyncio.create_task(consumer.run(stop)) for consumer in consumers]
+    tasks.append(asyncio.create_task(watch(consumers, policy, stop)))
     await stop.wait()
     await asyncio.wait(tasks, timeout=5)
     # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py
@@ -79,7 +86,8 @@ def main() -> None:
         description="Keeps the request board, the contract ledger and the provider directory "
         "in PostgreSQL from the services' JetStream streams. Configured from the environment: "
         "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, "
-        f"TALKOOT_LOG_LEVEL. {connection.HELP}",
+        "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
+        f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",
     ).parse_args()
     logging.basicConfig(
         level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),

@@ -21,7 +21,7 @@ from contracts.events import (
     RequestUnmatchedV1,
     ServiceRequestedV1,
 )
-from projections.schema import apply_in_order, update_row
+from projections.schema import ReadModel, apply_in_order, update_row
 
 PROJECTION = "board"
 UPSTREAM = "requests"
@@ -36,6 +36,11 @@ COLUMNS = (
 
 async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
     await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
+
+
+def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
+    """The consumer's handler: runs, dead letters set aside, and their replay."""
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

@@ -28,6 +28,15 @@ CREATE TABLE IF NOT EXISTS {s}.tracking (
     position bigint NOT NULL,
     PRIMARY KEY (projection, upstream)
 );
+-- The dead letters replayed into a projection, each once: see ReadModel.replay.
+CREATE TABLE IF NOT EXISTS {s}.replayed (
+    projection text NOT NULL,
+    upstream text NOT NULL,
+    seq bigint NOT NULL,
+    position bigint NOT NULL,
+    replayed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (projection, upstream, seq)
+);
 CREATE TABLE IF NOT EXISTS {s}.board (
     request_id text PRIMARY KEY,
     resident_id text NOT NULL,
@@ -206,6 +215,59 @@ async def apply_in_order(
                 upstream,
                 todo[-1][0],
             )
+
+
+class ReadModel:
+    """A projection as its consumer sees it: apply a run, move past a position without its
+    event (a dead letter), and apply a dead letter once when an operator replays it."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        schema: str,
+        projection: str,
+        upstream: str,
+        apply: Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]],
+    ) -> None:
+        self.pool, self.schema = pool, schema
+        self.projection, self.upstream = projection, upstream
+        self.apply = apply
+
+    async def __call__(self, run: list[tuple[int, Any]]) -> None:
+        await apply_in_order(
+            self.pool, self.schema, self.projection, self.upstream, run, self.apply
+        )
+
+    async def skip(self, position: int) -> None:
+        """Move the tracking row to ``position`` (unless it is past it), tables untouched."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                f"""INSERT INTO {self.schema}.tracking AS t (projection, upstream, position)
+                    VALUES ($1, $2, $3) ON CONFLICT (projection, upstream)
+                    DO UPDATE SET position = $3 WHERE t.position < $3""",
+                self.projection,
+                self.upstream,
+                position,
+            )
+
+    async def replay(self, position: int, event: Any, seq: int) -> bool:
+        """Apply dead letter ``seq`` in one transaction with the row that says it was replayed;
+        False (and nothing changed) if that row is there already. The tracking row stays: the
+        consumer moved past this position when it set the event aside. The event applies to
+        the tables as they are now, after the events that came after it."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            marked = await conn.fetchval(
+                f"""INSERT INTO {self.schema}.replayed (projection, upstream, seq, position)
+                    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING seq""",
+                self.projection,
+                self.upstream,
+                seq,
+                position,
+            )
+            if marked is None:
+                return False
+            await self.apply(conn, self.schema, event, position)
+        return True
 
 
 async def wait_for(

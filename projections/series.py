@@ -18,7 +18,7 @@ from contracts.events import (
     SeriesStartedV1,
     SnowfallDeclaredV1,
 )
-from projections.schema import apply_in_order, update_row
+from projections.schema import ReadModel, apply_in_order, update_row
 
 PROJECTION = "series"
 UPSTREAM = "requests"
@@ -35,6 +35,11 @@ TAKEN = ("assigned", "completed", "confirmed")
 
 async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
     await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
+
+
+def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
+    """The consumer's handler: runs, dead letters set aside, and their replay."""
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

@@ -20,6 +20,10 @@ from services.platform.settings import SERVICE_PORTS
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# `talkoot status` looks at every consumer twice, this many seconds apart: one with messages
+# waiting that acknowledged none in between is reported stalled.
+STALL_SAMPLE = 2.0
+
 
 def data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir or os.environ.get("TALKOOT_DATA_DIR") or ROOT / ".talkoot").resolve()
@@ -150,6 +154,7 @@ def status(args: argparse.Namespace) -> int:
     namespace = os.environ.get("TALKOOT_NAMESPACE") or state.get("namespace", "talkoot")
     print("talkoot up: " + (f"running (pid {state['pid']})" if running else "not running"))
     healthy = True
+    stalled_services: dict[str, str] = {}
     print("\nservices:")
     for name, url in urls.items():
         try:
@@ -160,6 +165,10 @@ def status(args: argparse.Namespace) -> int:
                 f"postgres {report['postgres']}, nats {report['nats']}, "
                 f"outbox lag {report.get('outbox_lag', '?')}"
             )
+            stalled_services.update(report.get("stalled") or {})
+            for consumer in report.get("consumers", []):
+                if consumer.get("dead_letters"):
+                    detail += f", {consumer['name']}: {consumer['dead_letters']} dead letters"
         except (httpx.HTTPError, ValueError):
             ok, detail = False, "not reachable"
         healthy &= ok
@@ -173,18 +182,155 @@ def status(args: argparse.Namespace) -> int:
         return 1
     print(f"\nstreams on {nats_url} (namespace {namespace}):")
     try:
-        report = asyncio.run(stream_report(nats_url, namespace, **_operator(data_dir(args))))
+        report = asyncio.run(
+            stream_report(
+                nats_url,
+                namespace,
+                dead_letters=True,
+                sample_after=STALL_SAMPLE,
+                **_operator(data_dir(args)),
+            )
+        )
     except Exception as error:
         print(f"  NATS not reachable: {error}")
         return 1
+    stalled = [f"{name} ({why})" for name, why in stalled_services.items()]
+    dead = 0
     for stream in report:
+        if stream["upstream"] is None:  # the dead letters
+            print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} dead letters")
+            for name, count in stream.get("orphans", {}).items():
+                print(f"      of {name}: {count}")
+                dead += count
+            continue
         print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} messages")
         for consumer in stream["consumers"]:
+            name = f"{consumer['name']} <- {stream['upstream']}"
+            dead += consumer.get("dead_letters", 0)
+            flags = ""
+            if consumer.get("dead_letters"):
+                flags += f"   DEAD LETTERS {consumer['dead_letters']}"
+            if consumer.get("stalled"):
+                flags += "   STALLED"
+                if name not in stalled_services:
+                    stalled.append(
+                        f"{name} (messages waiting, none acknowledged for {STALL_SAMPLE:.0f} s)"
+                    )
             print(
                 f"      consumer {consumer['name']:<22} lag {consumer['pending']:>6}"
                 f"   in flight {consumer['in_flight']:>4}   redelivered {consumer['redelivered']}"
+                + flags
             )
-    return 0 if healthy else 1
+    if stalled:
+        print("\nstalled consumers (no progress):")
+        for line in stalled:
+            print(f"  {line}")
+    if dead:
+        print(
+            f"\n{_dead_letters_count(dead)}: see `talkoot dead-letters`, replay with "
+            "`talkoot dead-letters replay SEQ` after the fix."
+        )
+    return 0 if healthy and not stalled and not dead else 1
+
+
+# --- dead letters ------------------------------------------------------------------------
+
+
+def _dead_letters_count(n: int) -> str:
+    return f"{n} dead letter" if n == 1 else f"{n} dead letters"
+
+
+def _nats_target(args: argparse.Namespace) -> tuple[str | None, str]:
+    """The NATS URL and namespace of the running Talkoot, as `talkoot status` finds them."""
+    state_file = data_dir(args) / "stack.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    nats_url = os.environ.get("TALKOOT_NATS_URL") or state.get("nats_url")
+    namespace = os.environ.get("TALKOOT_NAMESPACE") or state.get("namespace", "talkoot")
+    return nats_url, namespace
+
+
+def dead_letters(args: argparse.Namespace) -> int:
+    nats_url, namespace = _nats_target(args)
+    if not nats_url:
+        print("No NATS to ask: start Talkoot with `talkoot up` or set TALKOOT_NATS_URL.")
+        return 1
+    try:
+        if args.action == "replay":
+            ok, detail = asyncio.run(
+                _replay(nats_url, namespace, args.seq, args.timeout, _operator(data_dir(args)))
+            )
+            print(detail)
+            return 0 if ok else 1
+        letters = asyncio.run(_dead_letters(nats_url, namespace, _operator(data_dir(args))))
+    except OSError as error:
+        print(f"NATS not reachable at {nats_url}: {error}")
+        return 1
+    if not letters:
+        print(f"No dead letters (namespace {namespace}).")
+        return 0
+    print(f"{_dead_letters_count(len(letters))} (namespace {namespace}):")
+    print(
+        f"  {'seq':>6}  {'time (UTC)':<19}  {'consumer':<22} {'upstream':<13} "
+        f"{'event':<26} {'position':>8}  reason"
+    )
+    for letter in letters:
+        at = letter["time"]
+        at = at.strftime("%Y-%m-%d %H:%M:%S") if hasattr(at, "strftime") else str(at or "")[:19]
+        print(
+            f"  {letter['seq']:>6}  {at:<19}  {letter['consumer'] or '?':<22} "
+            f"{letter['upstream'] or '?':<13} {letter['event'] or '?':<26} "
+            f"{letter['position'] or '?':>8}  {letter['reason'] or ''}"
+        )
+    print("Replay one after the fix with `talkoot dead-letters replay SEQ`.")
+    return 0
+
+
+async def _connect(nats_url: str, identity: dict[str, str]):
+    from contracts.connection import connect
+
+    return await connect(
+        nats_url, "talkoot-cli", connect_timeout=2, max_reconnect_attempts=0, **identity
+    )
+
+
+async def _dead_letters(nats_url: str, namespace: str, identity: dict[str, str]) -> list[dict]:
+    from contracts.jetstream import dead_letters as kept
+
+    nc = await _connect(nats_url, identity)
+    try:
+        return await kept(nc.jetstream(), namespace)
+    finally:
+        await nc.close()
+
+
+async def _replay(
+    nats_url: str, namespace: str, seq: int, timeout: float, identity: dict[str, str]
+) -> tuple[bool, str]:
+    from nats.errors import NoRespondersError
+    from nats.errors import TimeoutError as NatsTimeoutError
+    from nats.js.errors import NotFoundError
+
+    from contracts.streams import DEAD_CONSUMER_HEADER, DEAD_LETTERS, replay_subject, stream_name
+
+    nc = await _connect(nats_url, identity)
+    try:
+        try:
+            stored = await nc.jetstream().get_msg(stream_name(DEAD_LETTERS, namespace), seq)
+        except NotFoundError:
+            return False, f"no dead letter {seq} (replayed already, or never written)"
+        durable = (stored.headers or {}).get(DEAD_CONSUMER_HEADER)
+        if not durable:
+            return False, f"dead letter {seq} names no consumer"
+        try:
+            reply = await nc.request(
+                replay_subject(durable, namespace), str(seq).encode(), timeout=timeout
+            )
+        except (NoRespondersError, NatsTimeoutError):
+            return False, f"{durable} did not answer: is it running? (dead letter {seq} is kept)"
+        answer = json.loads(reply.data)
+        return bool(answer.get("ok")), f"{durable}: {answer.get('detail', '')}"
+    finally:
+        await nc.close()
 
 
 # --- test and bench ----------------------------------------------------------------------
@@ -251,14 +397,45 @@ def parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "status",
-        help="which services run, their health, and stream and consumer lag",
+        help="which services run, their health, stream and consumer lag, dead letters",
         description="Ask each service's /health and NATS for every stream and durable "
-        "consumer: how many events are stored, and how many each consumer has yet to process. "
+        "consumer: how many events are stored, how many each consumer has yet to process, the "
+        "dead letters each set aside, and which consumers make no progress (a service's "
+        "/health names its own; any consumer with messages waiting that acknowledges none "
+        f"within {STALL_SAMPLE:.0f} s is shown too, which is how the projector's show). "
+        "Exits non-zero when something is down, stalled, or there are dead letters. "
         "It connects to the local stack's NATS as its operator (credentials from the data "
         "folder), or with TALKOOT_NATS_URL set as TALKOOT_NATS_USER and TALKOOT_NATS_PASSWORD "
         "or TALKOOT_NATS_CREDS.",
     )
     p.set_defaults(run=status)
+
+    p = commands.add_parser(
+        "dead-letters",
+        help="list the events consumers set aside, and replay one after a fix",
+        description="A consumer that fails on one event (permanently: not PostgreSQL or NATS "
+        "being away, which it waits out) tries it a few times (TALKOOT_DEAD_LETTER_ATTEMPTS, "
+        "default 3), then sets it aside in the dead-letter stream and goes on with the next "
+        "events; the read model or service state misses that event until it is replayed. "
+        "Without a subcommand this lists them: sequence number, when, which consumer, from "
+        "which stream, the event type, its position there, and why it failed. Connects to the "
+        "NATS of `talkoot up` (the state file in the data folder) or TALKOOT_NATS_URL, in "
+        "TALKOOT_NAMESPACE.",
+    )
+    p.set_defaults(run=dead_letters, action="list")
+    actions = p.add_subparsers(dest="action", metavar="subcommand")
+    q = actions.add_parser(
+        "replay",
+        help="ask the owning consumer to apply one dead letter now",
+        description="Ask the consumer that set the dead letter aside to apply it now (after "
+        "the fix is deployed). It applies it exactly once, in one transaction with a marker "
+        "that it did, then removes it from the dead-letter stream and answers; if it fails "
+        "again the reason is printed and the dead letter is kept. Exits non-zero then.",
+    )
+    q.add_argument("seq", type=int, help="the dead letter's sequence number (see the list)")
+    q.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for the answer (default 30)"
+    )
 
     p = commands.add_parser(
         "test",

@@ -48,7 +48,7 @@ def forget(stack: Stack) -> None:
     import psycopg
 
     from contracts.connection import connect
-    from contracts.streams import SERVICES, stream_name
+    from contracts.streams import DEAD_LETTERS, SERVICES, stream_name
 
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
         for (schema,) in conn.execute(
@@ -59,7 +59,7 @@ def forget(stack: Stack) -> None:
     async def delete_streams() -> None:
         nc = await connect(stack.nats_url, "tests", **stack.nats_options())
         js = nc.jetstream()
-        for service in SERVICES:
+        for service in (*SERVICES, DEAD_LETTERS):
             with contextlib.suppress(Exception):
                 await js.delete_stream(stream_name(service, stack.namespace))
         await nc.close()

@@ -93,11 +93,12 @@ def store_unavailable_response(_: Request, error: Exception) -> Response:
     )
 
 
-@get("/health", tags=["operations"], summary="Reachability of PostgreSQL and NATS")
+@get("/health", tags=["operations"], summary="Reachability of PostgreSQL and NATS, consumers")
 async def health(state: State) -> Response[dict[str, Any]]:
-    """200 when the service reaches PostgreSQL and NATS, 503 otherwise, with the lags it knows."""
+    """200 when the service reaches PostgreSQL and NATS and every consumer makes progress, 503
+    otherwise (``stalled`` names the consumers that do not), with the lags it knows."""
     report = await state.runtime.health()
-    ok = report["postgres"] == "ok" and report["nats"] == "ok"
+    ok = report["postgres"] == "ok" and report["nats"] == "ok" and not report.get("stalled")
     return Response(report, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 

@@ -23,7 +23,7 @@ from litestar import Litestar
 from nats.aio.client import Client as NATS
 
 from contracts import connection
-from contracts.jetstream import Subscription, ensure_streams, follow
+from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from projections.schema import ensure_read_models
 from services.platform.http import create_app
 from services.platform.idempotency import Keys
@@ -99,6 +99,8 @@ class Runtime:
         self.pool: asyncpg.Pool | None = None
         self.relay: Relay | None = None
         self.idempotency: Keys | None = None
+        self.consumers: list[Consumer] = []
+        self.policy = Policy.from_env()
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
@@ -117,10 +119,11 @@ class Runtime:
         self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{spec.name} relay"))
         for sub in spec.subscriptions(self.application):
+            consumer = Consumer(js, sub, settings.namespace, self.policy)
+            self.consumers.append(consumer)
             self.tasks.append(
                 asyncio.create_task(
-                    follow(js, sub, settings.namespace, self.stop),
-                    name=f"{spec.name} consumer of {sub.upstream}",
+                    consumer.run(self.stop), name=f"{spec.name} consumer of {sub.upstream}"
                 )
             )
         ttl = settings.idempotency_ttl
@@ -169,6 +172,11 @@ class Runtime:
         if self.relay is not None and report["postgres"] == "ok":
             report["published_position"] = self.relay.published
             report["outbox_lag"] = await self.relay.lag()
+        # Each consumer: its position, the dead letters it wrote, and whether it is stalled
+        # (not running, or no progress for TALKOOT_STALL_SECONDS while it holds messages).
+        consumers = [c.state.report(self.policy.stall_after) for c in self.consumers]
+        report["consumers"] = consumers
+        report["stalled"] = {c["name"]: c["stalled"] for c in consumers if c["stalled"]}
         return report
 
 
@@ -209,7 +217,10 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_READ_WAIT_SECONDS, TALKOOT_OFFER_EXPIRES_AFTER, TALKOOT_AUTO_CONFIRM_AFTER, "
         "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "
         "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_IDEMPOTENCY_TTL, "
-        "TALKOOT_CATALOGUE, TALKOOT_LOG_LEVEL. "
+        "TALKOOT_CATALOGUE, "
+        "TALKOOT_DEAD_LETTER_ATTEMPTS (tries before an event is set aside, default 3), "
+        "TALKOOT_STALL_SECONDS (no progress for that long makes /health 503, default 30), "
+        "TALKOOT_LOG_LEVEL. "
         f"{connection.HELP} `talkoot up` starts all of them, each as its own NATS user.",
     ).parse_args()
     configure_logging()

@@ -77,7 +77,7 @@ def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: S
                 continue  # what a tracking record does for a real consumer
             if position == 4 and not failed:
                 failed = True
-                raise RuntimeError("the database went away for a moment")
+                raise ConnectionError("the database went away for a moment")
             applied.append(position)
 
     async def scenario():
