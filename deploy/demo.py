@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from deploy.stack import wait_for_quiet
+from domain.calendar import local_today
 
 PROVIDERS = [
     {
@@ -104,7 +105,7 @@ def load(urls: dict[str, str], nats_url: str, namespace: str, say: Callable[[str
             response.raise_for_status()
             return response.json()
 
-        today = datetime.now(UTC).date()
+        today = local_today()  # Lahti's day: contracts and the holiday count its days
         provider_ids: dict[str, str] = {}
         for entry in PROVIDERS:
             provider = dict(entry)
