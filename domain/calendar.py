@@ -28,5 +28,6 @@ def local_today(now: datetime | None = None) -> date:
 
 def local_moment(day: date, clock: time) -> datetime:
     """The instant (in UTC) at which Lahti's clocks show ``clock`` on ``day``. A time the
-    spring change skips is read with the offset before the change, as ``zoneinfo`` does."""
+    spring change skips is read with the offset before the change (03:30 is 04:30 summer
+    time); one the autumn change shows twice is the first of the two."""
     return datetime.combine(day, clock, tzinfo=LOCAL_TIME).astimezone(UTC)
