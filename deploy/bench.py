@@ -33,6 +33,7 @@ from psycopg import sql
 
 from contracts.connection import connect
 from deploy.stack import wait_for_quiet
+from domain.calendar import local_today
 from services.platform.settings import Settings, postgres_parts
 from services.platform.store import ensure_schema, store_env
 
@@ -307,7 +308,7 @@ def contract_body(provider_id: str, today: date) -> dict:
 async def set_up(http: Clients, state: dict) -> None:
     """Register providers, each with a contract both parties have signed, and wait until
     matching has taken them in: a request that came first would find nobody."""
-    today = datetime.now(UTC).date()
+    today = local_today()
     partnerships = http["partnerships"]
     for n in range(1, PROVIDERS + 1):
         provider_id = (await post(http["providers"], "/providers", provider_body(n)))["id"]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from deploy.stack import wait_for_quiet
+from domain.calendar import local_today
 
 PROVIDERS = [
     {
@@ -114,7 +115,7 @@ def load(
             response.raise_for_status()
             return response.json()
 
-        today = datetime.now(UTC).date()
+        today = local_today()  # Lahti's day: contracts and the holiday count its days
         provider_ids: dict[str, str] = {}
         for entry in PROVIDERS:
             provider = dict(entry)

@@ -293,6 +293,7 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen | None = None
+    launcher: tuple[str, ...] = ()  # ``python -m *launcher module``: what runs ``module``
 
     @property
     def url(self) -> str | None:
@@ -302,7 +303,7 @@ class ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
+            [sys.executable, "-m", *self.launcher, self.module],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -362,6 +363,8 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    # a module (and its arguments) that runs each service's module; none in production
+    launcher: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, data_dir: Path, **kwargs) -> Stack:
@@ -441,6 +444,7 @@ class Stack:
                 port=self.ports[name] if has_api else None,
                 env=self.environment(name),
                 log_path=self.data_dir / "logs" / f"{name}.log",
+                launcher=self.launcher,
             )
             self.processes[name] = process
             process.start()

@@ -461,18 +461,41 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     root = parser()
-    # Everything after `test` that talkoot does not know is for pytest (`talkoot test -x -q`).
-    args, extra = root.parse_known_args(argv)
-    if extra and args.command != "test":
-        root.error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command == "test":
-        args.pytest_args = [*args.pytest_args, *extra]
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Everything after `test` is for pytest, as written (`talkoot test -x -m dates`).
+    command_at = _command_index(argv)
+    if (
+        command_at is not None
+        and argv[command_at] == "test"
+        and argv[command_at + 1 :]
+        not in (
+            ["-h"],
+            ["--help"],
+        )
+    ):
+        args = root.parse_args([*argv[:command_at], "test"])
+        args.pytest_args = argv[command_at + 1 :]
+    else:
+        args = root.parse_args(argv)
     try:
         return args.run(args)
     except BrokenPipeError:
         # `talkoot status | head`: the reader has gone; stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _command_index(argv: list[str]) -> int | None:
+    """Where the command word stands, past the options before it (``--data-dir DIR``)."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--data-dir":
+            i += 2
+        elif argv[i].startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from deploy.stack import Stack
+from domain.calendar import local_today
 
 
 class Talkoot:
@@ -64,7 +65,7 @@ class Talkoot:
         partner_id: str = "lahti-city",
         sign: bool = True,
     ) -> dict:
-        today = date.today()
+        today = local_today()
         proposed = self.ok(
             self.post(
                 "partnerships",

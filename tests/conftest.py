@@ -3,6 +3,9 @@
 With TALKOOT_DATABASE_URL and TALKOOT_NATS_URL set, the tests use those servers; otherwise they
 start an embedded PostgreSQL and nats-server of their own. Every session gets its own namespace,
 so its schemas and streams start empty and never mix with a running `talkoot up`.
+
+``--clock 2026-12-01T23:30:00Z`` (or TALKOOT_TEST_CLOCK) runs the session, and the services it
+starts, at that moment and on from there: see tests/support/clock.py.
 """
 
 from __future__ import annotations
@@ -15,15 +18,60 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from deploy.stack import Stack, free_port
+from domain.calendar import LOCAL_TIME
 from services.platform.catalogue import load_catalogue
 from services.platform.settings import SERVICE_PORTS
 from tests.client import Talkoot
+from tests.support.clock import ENV as CLOCK_ENV
+from tests.support.clock import Clock
+
+CLOCK = pytest.StashKey[Clock]()
+TRAVEL = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=os.environ.get(CLOCK_ENV) or None,
+        help=f"run the suite from this moment on, e.g. 2026-12-01T23:30:00Z (or {CLOCK_ENV})",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "dates: depends on the calendar day; CI also runs these at other clocks"
+    )
+    if destination := config.getoption("clock"):
+        # before collection, so that what a test module computes on import sees the clock too
+        try:
+            config.stash[CLOCK] = Clock.at(destination)
+        except ValueError as error:
+            raise pytest.UsageError(f"--clock {destination}: {error}") from None
+        config.stash[TRAVEL] = config.stash[CLOCK].start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if TRAVEL in config.stash:
+        config.stash[TRAVEL].stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if CLOCK not in config.stash:
+        return None
+    start = config.stash[CLOCK].destination
+    return f"clock: from {start.isoformat()}, in Lahti {start.astimezone(LOCAL_TIME).isoformat()}"
+
+
+def launcher(config: pytest.Config) -> tuple[str, ...]:
+    """What runs the service processes: at the session's clock, if it has one."""
+    return config.stash[CLOCK].launcher() if CLOCK in config.stash else ()
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+def stack(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Stack:
     data_dir = Path(os.environ.get("TALKOOT_TEST_DATA_DIR") or tmp_path_factory.mktemp("talkoot"))
     stack = Stack(
         data_dir=data_dir,
@@ -33,6 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
         ports={name: free_port() for name in SERVICE_PORTS},
         nats_port=free_port(),
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3"},
+        launcher=launcher(pytestconfig),
     )
     stack.start()
     yield stack
@@ -82,6 +131,7 @@ def another_talkoot(
         ports={name: free_port() for name in SERVICE_PORTS},
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3", **settings},
         nats_passwords=stack.nats_passwords,
+        launcher=stack.launcher,
     )
     other.start()
     try:

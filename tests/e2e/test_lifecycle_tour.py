@@ -6,15 +6,16 @@ has been published, except those that only the passing of time produces."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from contracts.events import EVENTS_BY_SERVICE
 from contracts.streams import SERVICES
+from domain.calendar import local_today
 from tests.client import Talkoot, eventually, published
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 
 PARTNER = "lahti-city"
 
@@ -25,7 +26,7 @@ TIMED = {"RequestExpiredV1", "OfferExpiredV1", "SeriesOccurrenceScheduledV1", "C
 
 def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     category, region = scope
-    today = date.today()
+    today = local_today()  # Lahti's day, the one the providers service counts
 
     # Two providers with contracts; one of them pauses and is suspended by the city.
     first = talkoot.register_provider(

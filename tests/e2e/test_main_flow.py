@@ -12,6 +12,7 @@ from tests.client import Talkoot, eventually, published
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.dates
 def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, scope):
     category, region = scope
 

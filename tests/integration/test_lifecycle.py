@@ -91,6 +91,7 @@ def charges(talkoot: Talkoot, contract_id: str) -> list[tuple[str, str, int, int
 # --- reschedule ----------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_the_resident_reschedules_an_offered_request(talkoot: Talkoot, scope):
     talkoot.ready_provider(*scope)
     request_id = talkoot.submit(*scope)["id"]
@@ -349,6 +350,7 @@ def test_the_resident_rates_confirmed_work_once(talkoot: Talkoot, scope):
 # --- bad input for reschedule and cancel, and unknown requests ------------------------------
 
 
+@pytest.mark.dates
 def test_a_bad_reschedule_or_cancellation_is_refused(talkoot: Talkoot, scope):
     request_id = unmatched_request(talkoot, scope)
     reschedules = [
@@ -442,6 +444,7 @@ def submit_ending_soon(talkoot: Talkoot, category: str, region: str, seconds: fl
     return talkoot.ok(talkoot.post("requests", "/requests", body))["id"]
 
 
+@pytest.mark.dates
 def test_a_request_nobody_takes_expires_when_its_window_ends(quick: Talkoot, quick_scope):
     request_id = submit_ending_soon(quick, *quick_scope, seconds=5)
     # No provider works here: matching finds none, and the request waits for its window.
@@ -455,6 +458,7 @@ def test_a_request_nobody_takes_expires_when_its_window_ends(quick: Talkoot, qui
     assert event.was_status == "unmatched"
 
 
+@pytest.mark.dates
 def test_an_offer_nobody_answers_expires_with_its_request(quick: Talkoot, quick_scope):
     provider_id, _ = quick.ready_provider(*quick_scope)
     request_id = submit_ending_soon(quick, *quick_scope, seconds=5)
@@ -472,6 +476,7 @@ def test_an_offer_nobody_answers_expires_with_its_request(quick: Talkoot, quick_
     assert entry["reason"] == event.reason
 
 
+@pytest.mark.dates
 def test_a_request_still_in_its_window_does_not_expire(quick: Talkoot, quick_scope):
     request_id = quick.submit(*quick_scope)["id"]  # its window is tomorrow
     quick.wait_for_status(request_id, "unmatched")
@@ -480,6 +485,7 @@ def test_a_request_still_in_its_window_does_not_expire(quick: Talkoot, quick_sco
     assert quick.board_entry(request_id)["status"] == "unmatched"
 
 
+@pytest.mark.dates
 def test_a_completion_the_resident_leaves_unanswered_is_confirmed_and_charged(
     quick: Talkoot, quick_scope
 ):

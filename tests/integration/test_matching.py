@@ -20,6 +20,7 @@ from contracts.events import (
     RequestCancelledV1,
 )
 from deploy.stack import Stack
+from domain.calendar import local_today
 from domain.errors import WrongState
 from domain.matching import JobStatus, OfferStatus
 from services.matching.application import MatchingApplication, RosterChanges
@@ -130,6 +131,7 @@ def hasty(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ta
         yield client
 
 
+@pytest.mark.dates
 def test_an_unanswered_offer_lapses_to_the_next_provider_and_then_to_unmatched(
     hasty: Talkoot, scope
 ):
@@ -198,7 +200,7 @@ def test_an_accepted_offer_does_not_lapse(hasty: Talkoot, scope):
 
 # --- what becomes of a request, through matching's use cases on the real store ----------
 
-DAY = date.today() + timedelta(days=3)
+DAY = local_today() + timedelta(days=3)
 
 
 @pytest.fixture
@@ -255,6 +257,7 @@ def held(app: MatchingApplication) -> dict[str, int]:
         return {pid: p["jobs"] for pid, p in roster.providers.items()}
 
 
+@pytest.mark.dates
 def test_a_new_day_withdraws_the_open_offer_and_matches_again(matching: MatchingApplication):
     two_providers(matching)
     request_id = str(uuid.uuid4())
@@ -276,6 +279,7 @@ def test_a_new_day_withdraws_the_open_offer_and_matches_again(matching: Matching
     assert held(matching) == {"p1": 0, "p2": 1}
 
 
+@pytest.mark.dates
 def test_a_new_day_matches_an_unmatched_job_again(matching: MatchingApplication):
     request_id = str(uuid.uuid4())
     open_job(matching, request_id)  # nobody enrolled yet
@@ -337,6 +341,7 @@ def test_completion_frees_the_place_and_a_later_cancellation_changes_nothing(
     assert held(matching) == {"p1": 0, "p2": 0}
 
 
+@pytest.mark.dates
 def test_the_sweep_lapses_due_offers_only(matching: MatchingApplication):
     two_providers(matching)
     request_id = str(uuid.uuid4())
@@ -354,6 +359,7 @@ def test_the_sweep_lapses_due_offers_only(matching: MatchingApplication):
     assert matching.expire_offers(offer.expires_at) == 0  # the next one has its own time
 
 
+@pytest.mark.dates
 def test_suspension_pause_and_rating_change_who_is_offered(matching: MatchingApplication):
     two_providers(matching)
     apply(matching, lambda c: matching.suspend_provider(c, "p1"))
@@ -395,6 +401,7 @@ def test_a_suspension_withdraws_the_providers_open_offers(matching: MatchingAppl
         matching.accept(str(withdrawn.id), "p1")
 
 
+@pytest.mark.dates
 def test_a_job_accepted_for_the_old_day_is_matched_again_for_the_new_one(
     matching: MatchingApplication,
 ):

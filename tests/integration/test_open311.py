@@ -243,6 +243,7 @@ def test_an_unknown_jurisdiction_is_404_everywhere(talkoot: Talkoot, fmt):
 # --- posting -------------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_a_posted_request_is_on_the_native_board_and_offered_to_a_provider(talkoot: Talkoot, scope):
     category, region = scope
     provider_id, _ = talkoot.ready_provider(category, region)
@@ -296,6 +297,7 @@ def test_personal_data_is_not_kept_and_the_resident_is_a_stable_pseudonym(talkoo
         assert personal.lower() not in text.lower()
 
 
+@pytest.mark.dates
 def test_a_post_in_xml_with_an_address_and_no_window(talkoot: Talkoot, scope):
     category, region = scope
     fields = form(
@@ -396,6 +398,7 @@ def test_a_post_that_is_not_form_encoded_is_refused(talkoot: Talkoot):
 # --- following requests --------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_get_requests_filters_by_id_service_status_and_dates(talkoot: Talkoot, scope):
     category, region = scope
     ids = [posted(talkoot, form(category, region))["service_request_id"] for _ in range(3)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -224,6 +224,7 @@ def test_bad_capabilities_change_nothing(
     assert named in names(error) or any(named in str(i) for i in error.get("extra") or [])
 
 
+@pytest.mark.dates
 def test_a_pause_pauses_the_provider_until_it_is_ended(talkoot: Talkoot, provider: str):
     today = local_today()
     paused = talkoot.ok(
@@ -253,6 +254,7 @@ def test_a_pause_pauses_the_provider_until_it_is_ended(talkoot: Talkoot, provide
     assert [(e.pause_id, e.starts, e.ends) for e in wire] == [(paused["id"], today, None)]
 
 
+@pytest.mark.dates
 def test_bad_pauses_change_nothing(talkoot: Talkoot, provider: str):
     today = local_today()
     path = f"/providers/{provider}/pauses"
@@ -302,6 +304,7 @@ def decision(partner_id: str, reason: str = "repeated no-shows") -> dict:
     return {"partner_id": partner_id, "reason": reason}
 
 
+@pytest.mark.dates
 def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(
     talkoot: Talkoot, provider: str, scope
 ):
@@ -387,15 +390,16 @@ def test_the_directory_shows_the_average_rating_of_the_providers_rated_work(
     category, region = scope
     schema = f"{talkoot.stack.namespace}_read"
     ratings = [5, 4, 4, None]  # the last request is not rated yet
+    now = datetime.now(UTC)  # the suite's clock, not the database server's
     with psycopg.connect(talkoot.stack.database_url, autocommit=True) as conn:
         for stars in ratings:
             conn.execute(
                 f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
                       description, window_start, window_end, status, provider_id, rating,
                       submitted_at, updated_at, position)
-                    VALUES (%s, 'resident-1', %s, %s, '', now(), now(), 'confirmed', %s, %s,
-                      now(), now(), 0)""",
-                (str(uuid.uuid4()), category, region, provider, stars),
+                    VALUES (%s, 'resident-1', %s, %s, '', %s, %s, 'confirmed', %s, %s,
+                      %s, %s, 0)""",
+                (str(uuid.uuid4()), category, region, now, now, provider, stars, now, now),
             )
     entry = directory_entry(talkoot, provider, 0, category=category)
     assert (entry["rating_average"], entry["rating_count"]) == (4.33, 3)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 
 import pytest
 
 from contracts.events import ServiceRequestedV1
 from deploy.stack import Stack
-from domain.calendar import LOCAL_TIME as HELSINKI
+from domain.calendar import local_moment, local_today
 from domain.series import WEEKDAYS
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import Conflict, NotFound
@@ -22,6 +23,8 @@ from services.platform.settings import Settings
 from services.requests.application import RequestsApplication
 from tests.client import Talkoot, eventually, published
 from tests.conftest import REGIONS, another_talkoot
+
+pytestmark = pytest.mark.dates
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def fast(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tal
 
 
 def today() -> date:
-    return datetime.now(HELSINKI).date()
+    return local_today()
 
 
 def series_body(category: str, region: str, resident_id: str = "resident-7", **rule) -> dict:
@@ -91,8 +94,7 @@ def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(fast
     offered = fast.wait_for_status(occurrence["request_id"], "offered")
     assert offered["provider_id"] == provider_id
     assert offered["resident_id"] == "resident-7"
-    local_start = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=HELSINKI)
-    assert datetime.fromisoformat(offered["window_start"]) == local_start.astimezone(UTC)
+    assert datetime.fromisoformat(offered["window_start"]) == local_moment(day, clock(10))
 
     view = fast.ok(fast.get("requests", f"/series/{series_id}"), 200)
     assert view["status"] == "active"

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 
+from domain import calendar
 from domain.calendar import LOCAL_TIME as HELSINKI
+from domain.calendar import local_today
 from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.series import (
     RequestSeries,
@@ -83,6 +86,34 @@ def test_a_start_time_the_spring_change_skips_counts_as_an_hour_later():
     start, _ = window(date(2027, 3, 28), "03:30", 60)
     assert start == datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
     assert start.astimezone(HELSINKI).strftime("%H:%M %Z") == "04:30 EEST"
+
+
+# A weekly series on Sundays at 07:30, set up at night: just after midnight in Lahti while
+# UTC is still on Saturday, and a few minutes before each of the clock changes, or the evening
+# before them. Its occurrences start at 07:30 on Lahti's clocks, in winter or summer time.
+SUNDAYS_AT_07_30 = [
+    ("2026-12-05T22:30:00Z", date(2026, 12, 6), ["2026-12-06T05:30Z", "2026-12-13T05:30Z"]),
+    ("2027-03-27T21:55:00Z", date(2027, 3, 27), ["2027-03-28T04:30Z", "2027-04-04T04:30Z"]),
+    ("2027-03-28T00:55:00Z", date(2027, 3, 28), ["2027-03-28T04:30Z", "2027-04-04T04:30Z"]),
+    ("2027-10-30T20:55:00Z", date(2027, 10, 30), ["2027-10-31T05:30Z", "2027-11-07T05:30Z"]),
+    ("2027-10-31T00:55:00Z", date(2027, 10, 31), ["2027-10-31T05:30Z", "2027-11-07T05:30Z"]),
+]
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize(("moment", "today", "starts"), SUNDAYS_AT_07_30)
+def test_a_series_at_07_30_starts_at_07_30_in_lahti_across_the_clock_changes(moment, today, starts):
+    with time_machine.travel(moment, tick=False):
+        series = weekly(weekday="sunday", start_time="07:30", today=local_today())
+        due = series.due_days(calendar.now(), timedelta(days=8))
+    assert series.starts_on == today
+    windows = [series.window(day) for day in due]
+    assert [start for start, _ in windows] == [datetime.fromisoformat(s) for s in starts]
+    assert {start.astimezone(HELSINKI).strftime("%a %H:%M") for start, _ in windows} == {
+        "Sun 07:30"
+    }
+    assert {end - start for start, end in windows} == {timedelta(minutes=90)}
+    assert series.next_days(datetime.fromisoformat(moment), 2) == due
 
 
 # --- starting a series ---------------------------------------------------------------------
