@@ -1,0 +1,142 @@
+"""What every request meets before and after its handler: a request id, the body's media type
+and size, and unhandled errors logged and answered without internals.
+
+A JSON body must say so (``application/json`` or ``application/*+json``): a browser can post
+``text/plain`` or an untyped body to any site without asking, so accepting those would let any
+web page write through a visitor's browser. A form body must be form-encoded likewise.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+import asyncpg
+from eventsourcing.persistence import OperationalError
+from litestar import Request, Response
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
+from litestar.status_codes import (
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+from litestar.types import Message, Scope
+
+log = logging.getLogger("talkoot.http")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+# A client's id is kept if it is a plain token of bounded length, so that it can go into log
+# lines and headers as it is; anything else gets a fresh one.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_STATE_KEY = "talkoot_request_id"
+_HEADER = REQUEST_ID_HEADER.lower().encode()
+
+# The largest request body a service reads; a larger one is answered 413 unread.
+MAX_BODY_BYTES = 256 * 1024
+
+_JSON = re.compile(r"application/(?:[a-z0-9.+-]+\+)?json")
+
+
+# --- the request id ----------------------------------------------------------------------
+
+
+def request_id(scope: Scope) -> str:
+    """This request's id: the client's X-Request-Id if sane, else a new one; the same for
+    the whole request."""
+    state = scope.setdefault("state", {})
+    known = state.get(_STATE_KEY)
+    if known is None:
+        given = next((v for k, v in scope.get("headers", ()) if k.lower() == _HEADER), b"")
+        text = given.decode("latin-1")
+        known = text if SANE_REQUEST_ID.fullmatch(text) else uuid.uuid4().hex
+        state[_STATE_KEY] = known
+    return known
+
+
+async def send_request_id(message: Message, scope: Scope) -> None:
+    """before_send: every answer, whatever produced it, carries the request id."""
+    if message["type"] == "http.response.start":
+        headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _HEADER]
+        message["headers"] = [*headers, (_HEADER, request_id(scope).encode())]
+
+
+# --- the body's media type ---------------------------------------------------------------
+
+
+def media_type_of(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def is_json(media_type: str) -> bool:
+    return _JSON.fullmatch(media_type) is not None
+
+
+def body_encoding(handler: Any) -> RequestEncodingType | None:
+    """How the handler's ``data`` is encoded, or None when it takes no body."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return None
+    kwarg = data.kwarg_definition
+    return RequestEncodingType(getattr(kwarg, "media_type", None) or RequestEncodingType.JSON)
+
+
+def unsupported(media_type: str, wanted: str) -> ClientException:
+    given = media_type or "no Content-Type"
+    return ClientException(
+        status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        detail=f"send the body as {wanted}, not {given}",
+        extra={"rule": "content_type"},
+    )
+
+
+async def require_media_type(request: Request) -> None:
+    """before_request: a handler that takes a body gets it only in the encoding it reads."""
+    encoding = body_encoding(request.route_handler)
+    if encoding is None:
+        return
+    media_type = media_type_of(request)
+    if encoding is RequestEncodingType.JSON:
+        if not is_json(media_type):
+            raise unsupported(media_type, "application/json")
+    elif media_type != encoding.value:
+        raise unsupported(media_type, encoding.value)
+
+
+# --- unhandled errors --------------------------------------------------------------------
+
+# The database or its pool is out of reach: the service is unavailable, not broken.
+UNAVAILABLE = (OperationalError, asyncpg.PostgresConnectionError, ConnectionError)
+
+
+def internal_error(request: Request, error: Exception) -> Response:
+    """Any exception no handler maps to a 4xx: logged with its traceback and the request id,
+    answered 500 (503 when the database is out of reach) with the id and nothing internal."""
+    rid = request_id(request.scope)
+    if isinstance(error, UNAVAILABLE):
+        log.error(
+            "%s %s failed: the database is out of reach (request id %s)",
+            request.method,
+            request.url.path,
+            rid,
+            exc_info=error,
+        )
+        status, rule = HTTP_503_SERVICE_UNAVAILABLE, "unavailable"
+        detail = f"the service cannot reach its database; try again (request id {rid})"
+    else:
+        log.error(
+            "%s %s failed with an unhandled error (request id %s)",
+            request.method,
+            request.url.path,
+            rid,
+            exc_info=error,
+        )
+        status, rule = HTTP_500_INTERNAL_SERVER_ERROR, "internal_error"
+        detail = f"internal error; quote request id {rid} when reporting it"
+    return Response(
+        {"status_code": status, "detail": detail, "extra": {"rule": rule, "request_id": rid}},
+        status_code=status,
+        headers={"Retry-After": "1"} if status == HTTP_503_SERVICE_UNAVAILABLE else None,
+    )
