@@ -192,6 +192,13 @@ def parse_coordinate(text: str, field: str, fmt: str) -> float:
         ) from None
 
 
+def plain(values: list[str], name: str, fmt: str) -> list[str]:
+    """Ids as given, refused if one holds a character no text in PostgreSQL can (NUL)."""
+    if any("\x00" in value for value in values):
+        raise Open311Error(400, f"{name} holds a NUL character", fmt)
+    return values
+
+
 def listed(values: list[str]) -> list[str]:
     """Values declared several times and/or comma delimited, as the specification allows."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
@@ -588,7 +595,9 @@ class Open311Controller(Controller):
         catalogue: Catalogue = state.application.catalogue
         check_jurisdiction(settings, _one(request, "jurisdiction_id"), fmt)
         schema = read_schema(settings.namespace)
-        ids = listed(request.query_params.getall("service_request_id", []))
+        ids = plain(
+            listed(request.query_params.getall("service_request_id", [])), "service_request_id", fmt
+        )
         if ids:
             rows = await open311.requests_by_id(state.pool, schema, ids[:QUERY_LIMIT])
         else:
@@ -642,6 +651,7 @@ class Open311Controller(Controller):
         request: Request, state: State, request_id: str, fmt: str, what: str = "service request"
     ) -> dict:
         check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
+        plain([request_id], what, fmt)
         row = await open311.get_request(
             state.pool, read_schema(state.settings.namespace), request_id
         )

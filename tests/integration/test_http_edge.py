@@ -101,6 +101,17 @@ def test_an_open311_post_that_is_not_form_encoded_is_refused_in_open311s_format(
     assert stored_events(talkoot.stack, "requests") == before
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/open311/v2/requests.json?service_request_id=a%00b", "/open311/v2/requests/a%00b.json"],
+)
+def test_an_open311_id_with_a_nul_character_is_400_not_a_server_error(talkoot: Talkoot, path):
+    response = talkoot.http.get(talkoot.url("requests", path))
+    assert response.status_code == 400, response.text
+    [error] = response.json()
+    assert "NUL" in error["description"]
+
+
 def test_a_body_over_the_size_limit_is_refused_with_413(talkoot: Talkoot):
     before = stored_events(talkoot.stack, "requests")
     body = talkoot.request_body("yard-work", "lahti-laune")
