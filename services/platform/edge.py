@@ -16,14 +16,15 @@ from typing import Any
 import asyncpg
 from eventsourcing.persistence import OperationalError
 from litestar import Request, Response
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import ClientException
+from litestar.middleware import ASGIMiddleware
 from litestar.status_codes import (
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
-from litestar.types import Message, Scope
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("talkoot.http")
 
@@ -92,17 +93,22 @@ def unsupported(media_type: str, wanted: str) -> ClientException:
     )
 
 
-async def require_media_type(request: Request) -> None:
-    """before_request: a handler that takes a body gets it only in the encoding it reads."""
-    encoding = body_encoding(request.route_handler)
-    if encoding is None:
-        return
-    media_type = media_type_of(request)
-    if encoding is RequestEncodingType.JSON:
-        if not is_json(media_type):
-            raise unsupported(media_type, "application/json")
-    elif media_type != encoding.value:
-        raise unsupported(media_type, encoding.value)
+class RequireMediaType(ASGIMiddleware):
+    """A handler that takes a body gets it only in the encoding it reads (a middleware, so
+    that no layer's own before_request can replace it)."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        encoding = body_encoding(scope["route_handler"])
+        if encoding is not None:
+            media_type = media_type_of(Request(scope))
+            if encoding is RequestEncodingType.JSON:
+                if not is_json(media_type):
+                    raise unsupported(media_type, "application/json")
+            elif media_type != encoding.value:
+                raise unsupported(media_type, encoding.value)
+        await next_app(scope, receive, send)
 
 
 # --- unhandled errors --------------------------------------------------------------------

@@ -35,8 +35,8 @@ from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
 from services.platform.edge import (
     MAX_BODY_BYTES,
+    RequireMediaType,
     internal_error,
-    require_media_type,
     send_request_id,
 )
 from services.platform.errors import Conflict, NotFound, NotYetVisible
@@ -127,7 +127,7 @@ def create_app(
             DomainError: domain_error_response,
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
-        before_request=require_media_type,
+        middleware=[RequireMediaType()],
         before_send=[send_request_id],
         request_max_body_size=MAX_BODY_BYTES,
         # Litestar would replace the root logger's handlers with its own; the process's
