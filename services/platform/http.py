@@ -2,7 +2,10 @@
 
 Error bodies keep Litestar's shape, ``{"status_code", "detail", "extra"}``; for a refused command
 ``extra`` holds the ``rule`` that was broken (a field name where the rule is about one field), so
-that a client can tell a missing field from a spent budget without parsing prose.
+that a client can tell a missing field from a spent budget without parsing prose. What every
+request meets besides (request ids, media types, body size, unhandled errors) is in
+``services.platform.edge``; what the OpenAPI documents say of errors, in
+``services.platform.openapi``.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -21,21 +26,23 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from msgspec import Meta
 
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
-from services.platform.errors import (
-    STORE_ERRORS,
-    UNAVAILABLE,
-    UNAVAILABLE_RULE,
-    Conflict,
-    NotFound,
-    NotYetVisible,
+from services.platform.edge import (
+    MAX_BODY_BYTES,
+    RequireMediaType,
+    internal_error,
+    send_request_id,
+    store_unavailable,
 )
+from services.platform.errors import STORE_ERRORS, Conflict, NotFound, NotYetVisible
 from services.platform.idempotency import idempotency_middleware
+from services.platform.openapi import document_errors
 
 # Field types the services' request bodies share; msgspec checks them at the edge and a
 # failure names the field.
@@ -83,22 +90,48 @@ def domain_error_response(_: Request, error: DomainError) -> Response:
     )
 
 
-def store_unavailable_response(_: Request, error: Exception) -> Response:
-    """PostgreSQL is away: say so at once, rather than hang until it is back."""
-    status = HTTP_503_SERVICE_UNAVAILABLE
-    return Response(
-        {"status_code": status, "detail": UNAVAILABLE, "extra": {"rule": UNAVAILABLE_RULE}},
-        status_code=status,
-        headers={"Retry-After": "2"},
-    )
+class ConsumerReport(msgspec.Struct):
+    name: str
+    upstream: str
+    durable: str
+    running: bool
+    position: int | None
+    seconds_since_progress: float
+    failure: str | None
+    attempts: int
+    dead_letters: int
+    replayed: int
+    stalled: str | None  # why it makes no progress, if it does not
 
 
-@get("/health", tags=["operations"], summary="Reachability of PostgreSQL and NATS, consumers")
-async def health(state: State) -> Response[dict[str, Any]]:
+class HealthReport(msgspec.Struct):
+    service: str
+    pid: int
+    postgres: str  # "ok", or why not
+    nats: str
+    published_position: int | None = None  # how far the relay has published the outbox
+    outbox_lag: int | None = None  # stored events not yet published
+    consumers: list[ConsumerReport] = []
+    stalled: dict[str, str] = {}  # the consumers that make no progress, and why
+
+
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Reachability of PostgreSQL and NATS, and the progress of every consumer",
+    responses={
+        HTTP_503_SERVICE_UNAVAILABLE: ResponseSpec(
+            HealthReport,
+            description="PostgreSQL or NATS is out of reach, or a consumer makes no progress",
+            generate_examples=False,
+        )
+    },
+)
+async def health(state: State) -> Response[HealthReport]:
     """200 when the service reaches PostgreSQL and NATS and every consumer makes progress, 503
     otherwise (``stalled`` names the consumers that do not), with the lags it knows."""
-    report = await state.runtime.health()
-    ok = report["postgres"] == "ok" and report["nats"] == "ok" and not report.get("stalled")
+    report = msgspec.convert(await state.runtime.health(), HealthReport)
+    ok = report.postgres == "ok" and report.nats == "ok" and not report.stalled
     return Response(report, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 
@@ -108,16 +141,24 @@ def create_app(
     lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
     description: str = "",
 ) -> Litestar:
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, *route_handlers],
         lifespan=[lifespan],
         exception_handlers={
             DomainError: domain_error_response,
-            **dict.fromkeys(STORE_ERRORS, store_unavailable_response),
+            **dict.fromkeys(STORE_ERRORS, store_unavailable),
+            HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
-        middleware=[idempotency_middleware],
+        middleware=[RequireMediaType(), idempotency_middleware],
+        before_send=[send_request_id],
+        request_max_body_size=MAX_BODY_BYTES,
+        # Litestar would replace the root logger's handlers with its own; the process's
+        # logging is configured once, in services.platform.runtime.configure_logging.
+        logging_config=None,
         openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description),
     )
+    document_errors(app)
+    return app
 
 
 async def caught_up(state: State, projection: str, upstream: str, position: int | None) -> None:

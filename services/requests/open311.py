@@ -13,15 +13,26 @@ import hashlib
 import hmac
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.openapi.spec import Parameter as OpenAPIParameter
 
 from domain.catalogue import Catalogue, Category
 from domain.errors import DomainError, NotAllowed
@@ -29,6 +40,7 @@ from projections import board, open311
 from projections.schema import read_schema, wait_for
 from services.platform.catalogue import catalogue_file
 from services.platform.errors import NotFound
+from services.platform.openapi import OWN_ERRORS
 from services.platform.settings import Settings
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -178,6 +190,13 @@ def parse_coordinate(text: str, field: str, fmt: str) -> float:
         raise Open311Error(
             400, f"{field} must be a number in WGS84 degrees, got {text!r}", fmt
         ) from None
+
+
+def plain(values: list[str], name: str, fmt: str) -> list[str]:
+    """Ids as given, refused if one holds a character no text in PostgreSQL can (NUL)."""
+    if any("\x00" in value for value in values):
+        raise Open311Error(400, f"{name} holds a NUL character", fmt)
+    return values
 
 
 def listed(values: list[str]) -> list[str]:
@@ -331,6 +350,121 @@ def service_definition(catalogue: Catalogue, category: Category) -> dict:
     }
 
 
+# --- what the OpenAPI document says ---------------------------------------------------------
+
+
+class Open311Problem(msgspec.Struct):
+    """One error in the specification's format (a JSON list of these, or XML <errors>)."""
+
+    code: int
+    description: str
+
+
+WHY = {
+    400: "A parameter is missing or invalid (the description names it)",
+    403: "api_key is missing or not valid",
+    404: "No such jurisdiction, service, request or document",
+    413: "The form is too large",
+    415: "The body is not form-encoded",
+}
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(list[Open311Problem], description=WHY[status], generate_examples=False)
+        for status in statuses
+    }
+
+
+def _text(description: str, **more: Any) -> Schema:
+    return Schema(type=OpenAPIType.STRING, description=description, **more)
+
+
+def _query(name: str, description: str) -> OpenAPIParameter:
+    return OpenAPIParameter(name=name, param_in="query", required=False, schema=_text(description))
+
+
+XML = OpenAPIMediaType(schema=_text("XML, as the specification's examples show it"))
+JURISDICTION = _query("jurisdiction_id", "optional: this endpoint serves one jurisdiction")
+REQUESTS_QUERY = [
+    _query("service_request_id", "ids, comma delimited; overrides the other filters"),
+    _query("service_code", "categories, comma delimited"),
+    _query("start_date", "earliest submission time, W3C datetime with its time zone"),
+    _query("end_date", "latest submission time, W3C datetime with its time zone"),
+    _query("status", "open or closed, comma delimited"),
+]
+FORM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["api_key", "service_code", "attribute[region]"],
+    properties={
+        "api_key": _text("the key the city issued to the posting system"),
+        "jurisdiction_id": _text("optional: this endpoint serves one jurisdiction"),
+        "service_code": _text("a category's code, from services.xml"),
+        "attribute[region]": _text("a region's code, from the service definition"),
+        "attribute[window_start]": _text("W3C datetime with its time zone; default now"),
+        "attribute[window_end]": _text("W3C datetime with its time zone; default a week on"),
+        "lat": _text("WGS84 latitude; with long, or address_string or address_id"),
+        "long": _text("WGS84 longitude"),
+        "address_string": _text("where, in words", max_length=MAX_ADDRESS),
+        "address_id": _text("where, as the city's address id", max_length=MAX_ADDRESS),
+        "email": _text("never stored: only a pseudonym of it"),
+        "device_id": _text("never stored: only a pseudonym of it"),
+        "account_id": _text("never stored: only a pseudonym of it (a pseudonym is kept)"),
+        "first_name": _text("not stored"),
+        "last_name": _text("not stored"),
+        "phone": _text("not stored"),
+        "description": _text("what is to be done", max_length=MAX_DESCRIPTION),
+        "media_url": _text("a photo of it"),
+    },
+)
+
+
+@dataclass
+class Open311Operation(Operation):
+    """An Open311 operation answers XML or JSON after its path's suffix (both where the suffix
+    is part of a path parameter) and takes its parameters from the query string.
+
+    Documentation only: Litestar builds the operation id from the path, so it tells the suffix.
+    """
+
+    query: ClassVar[tuple[OpenAPIParameter, ...]] = (JURISDICTION,)
+
+    def __post_init__(self) -> None:
+        wanted = {"Xml": ["text/xml"], "Json": ["application/json"]}
+        kinds = next(
+            (v for k, v in wanted.items() if k in (self.operation_id or "")),
+            ["text/xml", "application/json"],
+        )
+        for status, response in (self.responses or {}).items():
+            content = getattr(response, "content", None)
+            # An internal error or an unreachable database is answered as everywhere else.
+            if content and "application/json" in content and status not in ("500", "503"):
+                both = {"text/xml": XML, "application/json": content["application/json"]}
+                response.content = {kind: both[kind] for kind in kinds}
+        self.parameters = [*(self.parameters or []), *self.query]
+
+
+@dataclass
+class Open311RequestsOperation(Open311Operation):
+    query = (JURISDICTION, *REQUESTS_QUERY)
+
+
+@dataclass
+class Open311DiscoveryOperation(Open311Operation):
+    query = ()
+
+
+@dataclass
+class Open311PostOperation(Open311Operation):
+    query = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.request_body = RequestBody(
+            content={FORM: OpenAPIMediaType(schema=FORM_SCHEMA)}, required=True
+        )
+
+
 # --- the controller ------------------------------------------------------------------------
 
 
@@ -343,10 +477,12 @@ class Open311Controller(Controller):
     path = "/open311"
     tags = ["open311"]
     exception_handlers = {Open311Error: error_response}
+    opt = {OWN_ERRORS: True}
 
     @get(
         ["/discovery.xml", "/discovery.json", "/v2/discovery.xml", "/v2/discovery.json"],
         summary="Open311 service discovery",
+        operation_class=Open311DiscoveryOperation,
     )
     async def discovery(self, request: Request, state: State) -> Response:
         """Where the GeoReport v2 endpoint is, which formats it speaks, and how to get a key."""
@@ -374,14 +510,24 @@ class Open311Controller(Controller):
             },
         )
 
-    @get(["/v2/services.xml", "/v2/services.json"], summary="Open311 service list")
+    @get(
+        ["/v2/services.xml", "/v2/services.json"],
+        summary="Open311 service list",
+        responses=errors(404),
+        operation_class=Open311Operation,
+    )
     async def services(self, request: Request, state: State) -> Response:
         """One service per category of the catalogue; its code is the category's code."""
         fmt = format_of(request.url.path)
         check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
         return respond(fmt, "services", service_list(state.application.catalogue))
 
-    @get("/v2/services/{service_file:str}", summary="Open311 service definition")
+    @get(
+        "/v2/services/{service_file:str}",
+        summary="Open311 service definition",
+        responses=errors(400, 404),
+        operation_class=Open311Operation,
+    )
     async def definition(self, service_file: str, request: Request, state: State) -> Response:
         """The attributes a request of this service takes: its region (required) and the
         wished window."""
@@ -391,7 +537,12 @@ class Open311Controller(Controller):
         category = category_of(catalogue, service_code, fmt)
         return respond(fmt, "service_definition", service_definition(catalogue, category))
 
-    @post(["/v2/requests.xml", "/v2/requests.json"], summary="Open311: post a service request")
+    @post(
+        ["/v2/requests.xml", "/v2/requests.json"],
+        summary="Open311: post a service request",
+        responses=errors(400, 403, 404, 413, 415),
+        operation_class=Open311PostOperation,
+    )
     async def post_request(self, request: Request, state: State) -> Response:
         """A form-encoded service request, as the specification defines it; it becomes a
         Talkoot request on the channel open311 and goes through the same matching."""
@@ -429,7 +580,12 @@ class Open311Controller(Controller):
         }
         return respond(fmt, "service_requests", [answer], 201)
 
-    @get(["/v2/requests.xml", "/v2/requests.json"], summary="Open311 service requests")
+    @get(
+        ["/v2/requests.xml", "/v2/requests.json"],
+        summary="Open311 service requests",
+        responses=errors(400, 404),
+        operation_class=Open311RequestsOperation,
+    )
     async def get_requests(self, request: Request, state: State) -> Response:
         """Requests on the board, newest first: by service_request_id (comma delimited; this
         overrides the rest), or by service_code, status (open, closed) and start_date and
@@ -439,7 +595,9 @@ class Open311Controller(Controller):
         catalogue: Catalogue = state.application.catalogue
         check_jurisdiction(settings, _one(request, "jurisdiction_id"), fmt)
         schema = read_schema(settings.namespace)
-        ids = listed(request.query_params.getall("service_request_id", []))
+        ids = plain(
+            listed(request.query_params.getall("service_request_id", [])), "service_request_id", fmt
+        )
         if ids:
             rows = await open311.requests_by_id(state.pool, schema, ids[:QUERY_LIMIT])
         else:
@@ -450,7 +608,12 @@ class Open311Controller(Controller):
             fmt, "service_requests", [service_request(catalogue, settings, r) for r in rows]
         )
 
-    @get("/v2/requests/{request_file:str}", summary="Open311 service request")
+    @get(
+        "/v2/requests/{request_file:str}",
+        summary="Open311 service request",
+        responses=errors(400, 404),
+        operation_class=Open311Operation,
+    )
     async def get_request(self, request_file: str, request: Request, state: State) -> Response:
         """One request on the board, in a list of one as the specification has it."""
         request_id, fmt = split_name(request_file)
@@ -461,7 +624,12 @@ class Open311Controller(Controller):
             [service_request(state.application.catalogue, state.settings, row)],
         )
 
-    @get("/v2/tokens/{token_file:str}", summary="Open311 service request id from a token")
+    @get(
+        "/v2/tokens/{token_file:str}",
+        summary="Open311 service request id from a token",
+        responses=errors(400, 404),
+        operation_class=Open311Operation,
+    )
     async def get_token(self, token_file: str, request: Request, state: State) -> Response:
         """Requests are created in real time and answered with their id; a token is that id."""
         token, fmt = split_name(token_file)
@@ -483,6 +651,7 @@ class Open311Controller(Controller):
         request: Request, state: State, request_id: str, fmt: str, what: str = "service request"
     ) -> dict:
         check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
+        plain([request_id], what, fmt)
         row = await open311.get_request(
             state.pool, read_schema(state.settings.namespace), request_id
         )
@@ -495,12 +664,21 @@ class Open311Controller(Controller):
 
 
 async def read_form(request: Request, fmt: str) -> dict[str, str]:
-    """The posted fields; an empty one counts as not given, as the specification says."""
-    media_type = request.headers.get("content-type", FORM).split(";")[0].strip().lower()
+    """The posted fields; an empty one counts as not given, as the specification says.
+
+    Only a form-encoded body is read: a browser posts text/plain or an untyped body to any site
+    without asking, so accepting those would let any web page post through a visitor's browser.
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM:
-        raise Open311Error(400, f"post the request form-encoded ({FORM}), not {media_type}", fmt)
+        given = media_type or "no Content-Type"
+        raise Open311Error(415, f"post the request form-encoded ({FORM}), not {given}", fmt)
     try:
-        text = (await request.body()).decode("utf-8")
+        body = await request.body()
+    except RequestEntityTooLarge:
+        raise Open311Error(413, "the form is too large", fmt) from None
+    try:
+        text = body.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise Open311Error(400, "the form is not valid UTF-8 form-encoded data", fmt) from None

@@ -71,7 +71,11 @@ def test_a_request_with_a_field_missing_is_refused(talkoot: Talkoot):
 
 def test_a_body_that_is_not_json_is_refused(talkoot: Talkoot):
     before = stored_events(talkoot.stack, "requests")
-    response = talkoot.http.post(talkoot.url("requests", "/requests"), content=b"{not json")
+    response = talkoot.http.post(
+        talkoot.url("requests", "/requests"),
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 400
     assert stored_events(talkoot.stack, "requests") == before
 

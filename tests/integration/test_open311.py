@@ -389,9 +389,9 @@ def test_a_post_that_is_not_form_encoded_is_refused(talkoot: Talkoot):
     response = talkoot.http.post(
         url(talkoot, f"{BASE}/requests.json"), json=form("yard-work", "hollola")
     )
-    assert response.status_code == 400
+    assert response.status_code == 415
     [(code, description)] = errors_of(response, "json")
-    assert code == 400 and "form-encoded" in description
+    assert code == 415 and "form-encoded" in description
     assert stored_events(talkoot.stack, "requests") == before
 
 
