@@ -163,7 +163,7 @@ def test_an_event_the_board_cannot_store_is_dead_lettered_and_later_events_still
 ):
     async def scenario():
         pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=2)
-        async with streams(stack, "requests") as (nc, js, namespace):
+        async with streams(stack, "requests") as (_, js, namespace):
             schema = read_schema(namespace)
             await ensure_read_models(pool, namespace)
             try:
@@ -195,11 +195,15 @@ def test_an_event_the_board_cannot_store_is_dead_lettered_and_later_events_still
                         for r in await pool.fetch(f"SELECT request_id FROM {schema}.board")
                     }
                     letters = await dead_letters(js, namespace)
-                    answer = await nc.request(
-                        replay_subject("projection-board", namespace),
-                        str(letters[0]["seq"]).encode(),
-                        timeout=10,
-                    )
+                    operator = await connect(stack.nats_url, "test", **stack.nats_options())
+                    try:
+                        answer = await operator.request(
+                            replay_subject("projection-board", namespace),
+                            str(letters[0]["seq"]).encode(),
+                            timeout=10,
+                        )
+                    finally:
+                        await operator.close()
                     kept = await dead_letters(js, namespace)
                     state = consumer.state.report(FAST.stall_after)
                     report = await stream_report(

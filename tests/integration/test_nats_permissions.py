@@ -210,14 +210,7 @@ def test_a_service_identity_can_do_all_the_transport_does(secured: Stack):
             await consume(js, sub, namespace, stop)  # rewinding deletes and makes it again
             assert await js.delete_consumer(stream_name("providers", namespace), "perm-test")
 
-            await js.add_stream(
-                StreamConfig(
-                    name=dead,
-                    subjects=[f"{namespace}.deadletters.>"],
-                    storage=StorageType.FILE,
-                    allow_direct=True,
-                )
-            )
+            assert (await js.stream_info(dead)).config.name == dead  # ensure_streams made it
             await js.update_stream(
                 StreamConfig(
                     name=dead,
