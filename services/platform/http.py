@@ -149,7 +149,7 @@ def check_when(field: str, value: date, today: date | None = None) -> None:
     """ValueError naming ``field`` unless the date, or the moment's day in Lahti, is usable.
 
     Never anything else: a moment near year 1 or 9999 overflows when converted to Lahti's time,
-    so its own calendar day (at most a day from Lahti's) is checked first."""
+    so its own calendar day (less than two days from Lahti's) is checked first."""
     first, last = usable_days(today)
     day = value.date() if isinstance(value, datetime) else value
     slack = timedelta(days=2)
@@ -194,9 +194,10 @@ class Body(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class JsonRequest(Request):
-    """A request whose JSON body may not be nested deeper than Python can decode: Litestar
-    decodes the body before checking it against its type, and a deep one would raise a
-    RecursionError (a 500) instead of a 400."""
+    """A request whose JSON body may not be nested deeper than Python's recursion limit
+    (about a thousand levels): Litestar decodes the body before checking it against its type,
+    and a deeper one would raise a RecursionError (a 500) instead of a 400. Typed decoding
+    then refuses any nesting a body's type does not have at its first wrong value."""
 
     async def json(self) -> Any:
         try:
