@@ -4,26 +4,27 @@ decision behind it, and matching's whole record of a request."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from msgspec import Meta
 
 from domain.matching import NEUTRAL_RATING, Job, Offer
 from services.matching.application import MatchingApplication
-from services.platform.http import Id
+from services.platform.http import Body, Id, PathId, text
 from services.platform.store import Receipt
 
+Reason = text(1000)
 
-class Answer(msgspec.Struct, forbid_unknown_fields=True):
+
+class Answer(Body):
     provider_id: Id
 
 
-class Decline(msgspec.Struct, forbid_unknown_fields=True):
+class Decline(Body):
     provider_id: Id
-    reason: Annotated[str, Meta(max_length=1000)] = ""
+    reason: Reason = ""
 
 
 class CandidateView(msgspec.Struct):
@@ -222,21 +223,21 @@ class OffersController(Controller):
     tags = ["offers"]
 
     @post("/{offer_id:str}/acceptance", sync_to_thread=True, summary="Accept an offer")
-    def accept(self, offer_id: str, data: Answer, state: State) -> Receipt:
+    def accept(self, offer_id: PathId, data: Answer, state: State) -> Receipt:
         """The offered provider takes the job; the request becomes assigned to it under the
         offer's contract. Only one answer counts: a second one gets 409."""
         app: MatchingApplication = state.application
         return app.accept(offer_id, data.provider_id)
 
     @post("/{offer_id:str}/decline", sync_to_thread=True, summary="Decline an offer")
-    def decline(self, offer_id: str, data: Decline, state: State) -> Receipt:
+    def decline(self, offer_id: PathId, data: Decline, state: State) -> Receipt:
         """The offered provider declines; the job is offered to the next eligible provider,
         or the request becomes unmatched with the reason."""
         app: MatchingApplication = state.application
         return app.decline(offer_id, data.provider_id, data.reason)
 
     @get("/{offer_id:str}", sync_to_thread=True, summary="An offer, its state and why it was made")
-    def get_offer(self, offer_id: str, state: State) -> OfferView:
+    def get_offer(self, offer_id: PathId, state: State) -> OfferView:
         """The offer with its status (open, accepted, declined, expired, withdrawn) and when it
         lapses, and the decision behind it: every provider considered, the rule that excluded
         it or the figures it was ranked by."""
@@ -251,7 +252,7 @@ class JobsController(Controller):
     tags = ["offers"]
 
     @get("/{request_id:str}", sync_to_thread=True, summary="Matching's record of a request")
-    def get_job(self, request_id: str, state: State) -> JobView:
+    def get_job(self, request_id: PathId, state: State) -> JobView:
         """Every offer made for the request in order with its outcome, who declined or let an
         offer lapse, and, when nobody could be found, the reason and every provider's rule."""
         app: MatchingApplication = state.application

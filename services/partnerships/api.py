@@ -8,7 +8,6 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
 from msgspec import Meta
 
 from domain.partnership import Party
@@ -16,13 +15,25 @@ from projections import ledger
 from projections.schema import read_schema
 from services.partnerships.application import PartnershipsApplication
 from services.platform.errors import NotFound
-from services.platform.http import Codes, Hours, Id, Position, caught_up, minutes_of
+from services.platform.http import (
+    Body,
+    Codes,
+    Hours,
+    Id,
+    Limit,
+    Offset,
+    PathId,
+    Position,
+    QueryId,
+    caught_up,
+    minutes_of,
+)
 from services.platform.store import Receipt
 
 Cents = Annotated[int, Meta(gt=0, le=10**12)]
 
 
-class NewContract(msgspec.Struct, forbid_unknown_fields=True):
+class NewContract(Body):
     partner_id: Id
     provider_id: Id
     categories: Codes
@@ -33,12 +44,12 @@ class NewContract(msgspec.Struct, forbid_unknown_fields=True):
     valid_until: date
 
 
-class Signature(msgspec.Struct, forbid_unknown_fields=True):
+class Signature(Body):
     party: Party
     signed_by: Id
 
 
-class NewCharge(msgspec.Struct, forbid_unknown_fields=True):
+class NewCharge(Body):
     request_id: Id
     hours: Hours
 
@@ -104,13 +115,13 @@ class ContractsController(Controller):
         )
 
     @post("/{contract_id:str}/signatures", sync_to_thread=True, summary="Sign a contract")
-    def sign(self, contract_id: str, data: Signature, state: State) -> Receipt:
+    def sign(self, contract_id: PathId, data: Signature, state: State) -> Receipt:
         """The partner (``signed_by`` = partner id) or the provider (``signed_by`` = provider
         id) signs. The second signature activates the contract."""
         return application(state).sign(contract_id, data.party.value, data.signed_by)
 
     @post("/{contract_id:str}/charges", sync_to_thread=True, summary="Charge work to a contract")
-    def charge(self, contract_id: str, data: NewCharge, state: State) -> Receipt:
+    def charge(self, contract_id: PathId, data: NewCharge, state: State) -> Receipt:
         """Charge hours of work on a request at the contract's unit price. Confirmed requests
         are charged automatically; this is for work settled outside that flow. A charge past
         the remaining budget is refused (409, rule ``budget_exceeded``) and the refusal kept."""
@@ -120,7 +131,7 @@ class ContractsController(Controller):
     @get("/{contract_id:str}", summary="A contract's ledger")
     async def get_contract(
         self,
-        contract_id: str,
+        contract_id: PathId,
         state: State,
         position: Position = None,
     ) -> ContractLedger:
@@ -142,10 +153,10 @@ class LedgerController(Controller):
     async def list_contracts(
         self,
         state: State,
-        partner_id: str | None = None,
-        provider_id: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        partner_id: QueryId = None,
+        provider_id: QueryId = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
         position: Position = None,
     ) -> list[ContractLedger]:
         """Every contract with its budget, charged and remaining amounts."""

@@ -10,13 +10,16 @@ request meets besides (request ids, media types, body size, unhandled errors) is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
+from litestar.exceptions import SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
@@ -31,6 +34,7 @@ from litestar.status_codes import (
 )
 from msgspec import Meta
 
+from domain.calendar import local_day, local_today
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
 from services.platform.edge import (
@@ -44,18 +48,178 @@ from services.platform.errors import STORE_ERRORS, Conflict, NotFound, NotYetVis
 from services.platform.idempotency import idempotency_middleware
 from services.platform.openapi import document_errors
 
+# --- what may enter -----------------------------------------------------------------------
+# Every field is checked where it enters, so that nothing the domain, PostgreSQL, NATS or the
+# consumers cannot use is ever stored: a stored event that a consumer cannot apply stops it
+# for good. The domain keeps its own rules; these keep out what no rule can even look at.
+
+# Control characters (C0, DEL, C1) and lone surrogates: PostgreSQL refuses NUL in text, XML
+# and terminals choke on the others, and none belongs in what a person types. Free text may
+# keep its layout: tabs and line breaks.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\ud800-\udfff"
+_CONTROL_BUT_LAYOUT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+
+
+def _whole(body: str) -> str:
+    # msgspec and Litestar search a pattern, and Python's `$` also matches before a final
+    # newline; `(?!\n)` keeps that newline out. The pattern stays valid in OpenAPI (ECMA-262).
+    return f"^{body}$(?!\\n)"
+
+
+ID_PATTERN = _whole(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
+LINE_PATTERN = _whole(f"[^{_CONTROL}]*")
+TEXT_PATTERN = _whole(f"[^{_CONTROL_BUT_LAYOUT}]*")
+_NOT_LINE = re.compile(f"[{_CONTROL}]")
+_NOT_TEXT = re.compile(f"[{_CONTROL_BUT_LAYOUT}]")
+
+ID_RULE = "letters, digits and . _ : @ -, starting with a letter or digit, at most 128"
+
 # Field types the services' request bodies share; msgspec checks them at the edge and a
 # failure names the field.
-Id = Annotated[str, Meta(min_length=1, max_length=200)]
-Code = Annotated[str, Meta(min_length=1)]  # a category or region of the catalogue
+Id = Annotated[str, Meta(pattern=ID_PATTERN, description=f"an id: {ID_RULE}")]
+# a category, region, status or other code: the same characters as an id
+Code = Annotated[str, Meta(pattern=ID_PATTERN, description=f"a code: {ID_RULE}")]
 Codes = Annotated[list[Code], Meta(min_length=1, max_length=50)]
 Lat = Annotated[float, Meta(ge=-90, le=90)]  # WGS84 degrees
 Long = Annotated[float, Meta(ge=-180, le=180)]
+# a whole number PostgreSQL's integer holds; the domain says which of them it takes
+Integer = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
+Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25, description="in quarter hours")]
+# a moment with its time zone; ``Body`` bounds it
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+
+
+def line(max_length: int, min_length: int = 0) -> Any:
+    """The type of a single-line text field (a name, an address): no control characters."""
+    return Annotated[
+        str,
+        Meta(
+            min_length=min_length,
+            max_length=max_length,
+            pattern=LINE_PATTERN,
+            description="one line of text, without control characters",
+        ),
+    ]
+
+
+def text(max_length: int, min_length: int = 0) -> Any:
+    """The type of a free-text field (a description, a reason): tabs and line breaks allowed,
+    no other control characters."""
+    return Annotated[
+        str,
+        Meta(
+            min_length=min_length,
+            max_length=max_length,
+            pattern=TEXT_PATTERN,
+            description="text; line breaks and tabs allowed, other control characters not",
+        ),
+    ]
+
+
+def is_id(value: str) -> bool:
+    return re.search(ID_PATTERN, value) is not None
+
+
+def bad_character(value: str, free_text: bool = False) -> str | None:
+    """The first character ``value`` may not hold, as U+XXXX, or None when there is none."""
+    found = (_NOT_TEXT if free_text else _NOT_LINE).search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
+# Path and query parameters: the same rules as in bodies, shown in OpenAPI too.
+PathId = Annotated[str, Parameter(pattern=ID_PATTERN, description=f"an id: {ID_RULE}")]
+QueryId = Annotated[str | None, Parameter(pattern=ID_PATTERN, description=f"an id: {ID_RULE}")]
+QueryCode = Annotated[str | None, Parameter(pattern=ID_PATTERN, description="a code")]
+MAX_OFFSET = 1_000_000
+Limit = Annotated[int, Parameter(ge=1, le=1000, description="at most this many")]
+Offset = Annotated[
+    int, Parameter(ge=0, le=MAX_OFFSET, description=f"skip this many, at most {MAX_OFFSET}")
+]
 # ?position=N on a query: wait until its read model has applied that position
 Position = Annotated[
-    int | None, Parameter(ge=0, description="wait until the read model has this position")
+    int | None,
+    Parameter(ge=0, le=2**63 - 1, description="wait until the read model has this position"),
 ]
-Hours = Annotated[float, Meta(gt=0, le=24, multiple_of=0.25, description="in quarter hours")]
+
+# Dates and times: within this many years of the municipality's today. msgspec cannot bound
+# dates itself, so ``Body`` checks them after decoding.
+YEARS = 10
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def usable_days(today: date | None = None) -> tuple[date, date]:
+    """The first and the last day a date or time at the edge may fall on."""
+    today = today or local_today()
+    return _years_from(today, -YEARS), _years_from(today, YEARS)
+
+
+def check_when(field: str, value: date, today: date | None = None) -> None:
+    """ValueError naming ``field`` unless the date, or the moment's day in Lahti, is usable.
+
+    Never anything else: a moment near year 1 or 9999 overflows when converted to Lahti's time,
+    so its own calendar day (less than two days from Lahti's) is checked first."""
+    first, last = usable_days(today)
+    day = value.date() if isinstance(value, datetime) else value
+    slack = timedelta(days=2)
+    if first - slack <= day <= last + slack:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            day = local_day(value)
+        if first <= day <= last:
+            return
+    raise ValueError(
+        f"{field} must fall between {first} and {last} (within {YEARS} years of today in "
+        f"Lahti), got {value.isoformat()}"
+    )
+
+
+def check_query_day(field: str, value: date | None) -> None:
+    """``check_when`` for a query parameter: a 400 naming it, as Litestar's own checks give."""
+    if value is None:
+        return
+    try:
+        check_when(field, value)
+    except ValueError as error:
+        raise ValidationException(
+            detail=f"Validation failed: {error}",
+            extra=[{"message": str(error), "key": field, "source": "query"}],
+        ) from None
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True):
+    """A request body: msgspec checks its fields' types and constraints, and this its dates
+    and times, which msgspec has no bounds for."""
+
+    def __post_init__(self) -> None:
+        for field in self.__struct_fields__:
+            value = getattr(self, field)
+            if isinstance(value, date):
+                try:
+                    check_when(field, value)
+                except ValueError as error:
+                    # msgspec makes this a ValidationError; the path at its end is how
+                    # Litestar names the field (its ``key``), as for msgspec's own errors.
+                    raise ValueError(f"{error} - at `$.{field}`") from None
+
+
+class JsonRequest(Request):
+    """A request whose JSON body may not be nested deeper than Python's recursion limit
+    (about a thousand levels): Litestar decodes the body before checking it against its type,
+    and a deeper one would raise a RecursionError (a 500) instead of a 400. Typed decoding
+    then refuses any nesting a body's type does not have at its first wrong value."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError:
+            raise SerializationException(
+                "the JSON body is nested too deeply; no body here needs more than a few levels"
+            ) from None
 
 
 def minutes_of(hours: float) -> int:
@@ -155,6 +319,7 @@ def create_app(
         # Litestar would replace the root logger's handlers with its own; the process's
         # logging is configured once, in services.platform.runtime.configure_logging.
         logging_config=None,
+        request_class=JsonRequest,
         openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description),
     )
     document_errors(app)

@@ -17,52 +17,69 @@ from domain.calendar import local_today
 from domain.providers import MAX_CAPACITY, Provider, ProviderKind
 from projections import directory
 from projections.schema import read_schema
-from services.platform.http import Codes, Id, Lat, Long, Position, caught_up
+from services.platform.http import (
+    Body,
+    Codes,
+    Id,
+    Lat,
+    Limit,
+    Long,
+    Offset,
+    PathId,
+    Position,
+    QueryCode,
+    caught_up,
+    line,
+    text,
+)
 from services.platform.store import Receipt
 from services.providers.application import ProvidersApplication
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Reason = Annotated[str, Meta(min_length=1, max_length=1000)]
+Name = line(200, min_length=1)
+Reason = text(1000, min_length=1)
+Line = line(200)
+Phone = line(50)
+BusinessId = line(20)
 Capacity = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
 
 
-class ContactPerson(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(max_length=200)] = ""
-    phone: Annotated[str, Meta(max_length=50)] = ""
-    email: Annotated[str, Meta(max_length=200)] = ""
+class ContactPerson(Body):
+    name: Line = ""
+    phone: Phone = ""
+    email: Line = ""
 
 
-class NewProvider(msgspec.Struct, forbid_unknown_fields=True):
+class NewProvider(Body):
     name: Name
     kind: ProviderKind
     categories: Codes
     regions: Codes
     capacity: Capacity
-    contact: Annotated[str, Meta(max_length=200)] = ""
-    business_id: Annotated[str, Meta(max_length=20)] | None = None
+    contact: Line = ""
+    business_id: BusinessId | None = None
     contact_person: ContactPerson | None = None
     lat: Lat | None = None
     long: Long | None = None
 
 
-class NewMember(msgspec.Struct, forbid_unknown_fields=True):
+class NewMember(Body):
     name: Name
-    role: Annotated[str, Meta(max_length=200)] = ""
+    role: Line = ""
 
 
-class NewPause(msgspec.Struct, forbid_unknown_fields=True):
+class NewPause(Body):
     starts: date
     reason: Reason
     ends: date | None = None
 
 
-class Capabilities(msgspec.Struct, forbid_unknown_fields=True):
+class Capabilities(Body):
     categories: Codes
     regions: Codes
     capacity: Capacity
 
 
-class PartnerDecision(msgspec.Struct, forbid_unknown_fields=True):
+class PartnerDecision(Body):
     partner_id: Id
     reason: Reason
 
@@ -194,15 +211,15 @@ class ProvidersController(Controller):
     async def list_providers(
         self,
         state: State,
-        category: str | None = None,
-        region: str | None = None,
-        kind: str | None = None,
+        category: QueryCode = None,
+        region: QueryCode = None,
+        kind: QueryCode = None,
         status: Annotated[
             Literal["active", "paused", "suspended"] | None,
             Parameter(description="status today: active, paused or suspended"),
         ] = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        limit: Limit = 100,
+        offset: Offset = 0,
         position: Position = None,
     ) -> list[DirectoryEntry]:
         """Registered providers by name, optionally those doing a category, working in a
@@ -223,20 +240,20 @@ class ProvidersController(Controller):
         return msgspec.convert(rows, list[DirectoryEntry])
 
     @get("/{provider_id:str}", sync_to_thread=True, summary="A provider's record")
-    def get_provider(self, provider_id: str, state: State) -> ProviderView:
+    def get_provider(self, provider_id: PathId, state: State) -> ProviderView:
         """The whole record: business id or contact person, members, pauses, status today
         (with its reason) and the municipal partners with an active contract."""
         app: ProvidersApplication = state.application
         return provider_view(app.get_provider(provider_id), local_today())
 
     @post("/{provider_id:str}/capabilities", sync_to_thread=True, summary="Change capabilities")
-    def change_capabilities(self, provider_id: str, data: Capabilities, state: State) -> Receipt:
+    def change_capabilities(self, provider_id: PathId, data: Capabilities, state: State) -> Receipt:
         """Replace the categories, regions and capacity the provider declares."""
         app: ProvidersApplication = state.application
         return app.change_capabilities(provider_id, data.categories, data.regions, data.capacity)
 
     @post("/{provider_id:str}/members", sync_to_thread=True, summary="Add a member")
-    def add_member(self, provider_id: str, data: NewMember, state: State) -> Receipt:
+    def add_member(self, provider_id: PathId, data: NewMember, state: State) -> Receipt:
         """A person joins the provider; the answer's id is the member's id."""
         app: ProvidersApplication = state.application
         return app.add_member(provider_id, data.name, data.role)
@@ -247,12 +264,12 @@ class ProvidersController(Controller):
         status_code=HTTP_200_OK,
         summary="Remove a member",
     )
-    def remove_member(self, provider_id: str, member_id: str, state: State) -> Receipt:
+    def remove_member(self, provider_id: PathId, member_id: PathId, state: State) -> Receipt:
         app: ProvidersApplication = state.application
         return app.remove_member(provider_id, member_id)
 
     @post("/{provider_id:str}/pauses", sync_to_thread=True, summary="Declare a pause")
-    def pause(self, provider_id: str, data: NewPause, state: State) -> Receipt:
+    def pause(self, provider_id: PathId, data: NewPause, state: State) -> Receipt:
         """No offers from ``starts`` to ``ends`` (dates, inclusive; until further notice without
         ``ends``). A pause starts today at the earliest and may not overlap another that is
         upcoming or current. The answer's id is the pause's id."""
@@ -264,20 +281,20 @@ class ProvidersController(Controller):
         sync_to_thread=True,
         summary="End a pause early",
     )
-    def end_pause(self, provider_id: str, pause_id: str, state: State) -> Receipt:
+    def end_pause(self, provider_id: PathId, pause_id: PathId, state: State) -> Receipt:
         """The provider takes work again from today (or calls off a pause not yet begun)."""
         app: ProvidersApplication = state.application
         return app.end_pause(provider_id, pause_id)
 
     @post("/{provider_id:str}/suspension", sync_to_thread=True, summary="Suspend a provider")
-    def suspend(self, provider_id: str, data: PartnerDecision, state: State) -> Receipt:
+    def suspend(self, provider_id: PathId, data: PartnerDecision, state: State) -> Receipt:
         """A municipal partner with an active contract with the provider suspends it; matching
         offers it nothing until it is reinstated."""
         app: ProvidersApplication = state.application
         return app.suspend(provider_id, data.partner_id, data.reason)
 
     @post("/{provider_id:str}/reinstatement", sync_to_thread=True, summary="Reinstate a provider")
-    def reinstate(self, provider_id: str, data: PartnerDecision, state: State) -> Receipt:
+    def reinstate(self, provider_id: PathId, data: PartnerDecision, state: State) -> Receipt:
         """A municipal partner with an active contract with the provider lifts its suspension."""
         app: ProvidersApplication = state.application
         return app.reinstate(provider_id, data.partner_id, data.reason)

@@ -10,71 +10,89 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
 from msgspec import Meta
 
 from projections import board
 from projections.schema import read_schema
 from services.platform.errors import NotFound
-from services.platform.http import Code, Hours, Id, Lat, Long, Position, caught_up, minutes_of
+from services.platform.http import (
+    AwareDatetime,
+    Body,
+    Code,
+    Hours,
+    Id,
+    Lat,
+    Limit,
+    Long,
+    Offset,
+    PathId,
+    Position,
+    QueryCode,
+    QueryId,
+    caught_up,
+    line,
+    minutes_of,
+    text,
+)
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 
-AwareDatetime = Annotated[datetime, Meta(tz=True)]
+Description = text(4000)
+Address = line(300)
+MediaUrl = line(2000)
+Reason = text(1000)
+Note = text(2000)
 
 
-class NewRequest(msgspec.Struct, forbid_unknown_fields=True):
+class NewRequest(Body):
     resident_id: Id
     category: Code
     region: Code
     window_start: AwareDatetime
     window_end: AwareDatetime
-    description: Annotated[str, Meta(max_length=4000)] = ""
-    address: Annotated[str, Meta(max_length=300)] = ""
+    description: Description = ""
+    address: Address = ""
     lat: Lat | None = None
     long: Long | None = None
-    media_url: Annotated[str, Meta(max_length=2000)] = ""
+    media_url: MediaUrl = ""
 
 
-class CompletionReport(msgspec.Struct, forbid_unknown_fields=True):
+class CompletionReport(Body):
     provider_id: Id
     hours: Hours
 
 
-class Confirmation(msgspec.Struct, forbid_unknown_fields=True):
+class Confirmation(Body):
     resident_id: Id
 
 
-class Reschedule(msgspec.Struct, forbid_unknown_fields=True):
+class Reschedule(Body):
     resident_id: Id
     window_start: AwareDatetime
     window_end: AwareDatetime
 
 
-Reason = Annotated[str, Meta(max_length=1000)]
-
-
-class Cancellation(msgspec.Struct, forbid_unknown_fields=True):
+class Cancellation(Body):
     resident_id: Id
     reason: Reason = ""
 
 
-class Dispute(msgspec.Struct, forbid_unknown_fields=True):
+class Dispute(Body):
     resident_id: Id
     reason: Reason
 
 
-class Resolution(msgspec.Struct, forbid_unknown_fields=True):
+class Resolution(Body):
     partner_id: Id
     outcome: Literal["upheld", "adjusted", "voided"]
-    note: Annotated[str, Meta(max_length=2000)]
+    note: Note
     hours: Hours | None = None
 
 
-class Rating(msgspec.Struct, forbid_unknown_fields=True):
+class Rating(Body):
     resident_id: Id
     stars: Annotated[int, Meta(ge=1, le=5)]
-    comment: Annotated[str, Meta(max_length=1000)] = ""
+    comment: Reason = ""
 
 
 class BoardEntry(msgspec.Struct):
@@ -121,19 +139,21 @@ class RequestsController(Controller):
         return application(state).submit(**msgspec.structs.asdict(data))
 
     @post("/{request_id:str}/completion", sync_to_thread=True, summary="Report completion")
-    def report_completion(self, request_id: str, data: CompletionReport, state: State) -> Receipt:
+    def report_completion(
+        self, request_id: PathId, data: CompletionReport, state: State
+    ) -> Receipt:
         """The assigned provider reports the work done and the hours, in quarter hours."""
         minutes = minutes_of(data.hours)
         return application(state).report_completion(request_id, data.provider_id, minutes)
 
     @post("/{request_id:str}/confirmation", sync_to_thread=True, summary="Confirm the work")
-    def confirm(self, request_id: str, data: Confirmation, state: State) -> Receipt:
+    def confirm(self, request_id: PathId, data: Confirmation, state: State) -> Receipt:
         """The resident who made the request confirms the work was done; the contract is
         charged."""
         return application(state).confirm(request_id, data.resident_id)
 
     @post("/{request_id:str}/reschedule", sync_to_thread=True, summary="Move the wished window")
-    def reschedule(self, request_id: str, data: Reschedule, state: State) -> Receipt:
+    def reschedule(self, request_id: PathId, data: Reschedule, state: State) -> Receipt:
         """The resident moves the wished window of a request no provider has taken yet; any
         open offer is withdrawn and matching starts again for the new window."""
         return application(state).reschedule(
@@ -141,18 +161,18 @@ class RequestsController(Controller):
         )
 
     @post("/{request_id:str}/cancellation", sync_to_thread=True, summary="Cancel a request")
-    def cancel(self, request_id: str, data: Cancellation, state: State) -> Receipt:
+    def cancel(self, request_id: PathId, data: Cancellation, state: State) -> Receipt:
         """The resident cancels. Once assigned, only with a reason: the provider is told."""
         return application(state).cancel(request_id, data.resident_id, data.reason)
 
     @post("/{request_id:str}/dispute", sync_to_thread=True, summary="Dispute the completion")
-    def dispute(self, request_id: str, data: Dispute, state: State) -> Receipt:
+    def dispute(self, request_id: PathId, data: Dispute, state: State) -> Receipt:
         """The resident disputes the reported work instead of confirming it; the contract's
         municipal partner resolves the dispute."""
         return application(state).dispute(request_id, data.resident_id, data.reason)
 
     @post("/{request_id:str}/resolution", sync_to_thread=True, summary="Resolve a dispute")
-    def resolve(self, request_id: str, data: Resolution, state: State) -> Receipt:
+    def resolve(self, request_id: PathId, data: Resolution, state: State) -> Receipt:
         """The contract's municipal partner rules: ``upheld`` charges the reported hours,
         ``adjusted`` the ``hours`` given, ``voided`` nothing."""
         minutes = None if data.hours is None else minutes_of(data.hours)
@@ -161,14 +181,14 @@ class RequestsController(Controller):
         )
 
     @post("/{request_id:str}/rating", sync_to_thread=True, summary="Rate the work")
-    def rate(self, request_id: str, data: Rating, state: State) -> Receipt:
+    def rate(self, request_id: PathId, data: Rating, state: State) -> Receipt:
         """The resident rates confirmed work once: 1 to 5 stars and an optional comment."""
         return application(state).rate(request_id, data.resident_id, data.stars, data.comment)
 
     @get("/{request_id:str}", summary="One request on the board")
     async def get_request(
         self,
-        request_id: str,
+        request_id: PathId,
         state: State,
         position: Position = None,
     ) -> BoardEntry:
@@ -182,13 +202,13 @@ class RequestsController(Controller):
     async def list_requests(
         self,
         state: State,
-        status: str | None = None,
-        region: str | None = None,
-        category: str | None = None,
-        provider_id: str | None = None,
-        series_id: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        status: QueryCode = None,
+        region: QueryCode = None,
+        category: QueryCode = None,
+        provider_id: QueryId = None,
+        series_id: QueryId = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
         position: Position = None,
     ) -> list[BoardEntry]:
         """Every request with its status and who it is offered or assigned to, newest first.

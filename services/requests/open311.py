@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from projections import board, open311
 from projections.schema import read_schema, wait_for
 from services.platform.catalogue import catalogue_file
 from services.platform.errors import NotFound
+from services.platform.http import ID_RULE, bad_character, check_when, is_id
 from services.platform.openapi import OWN_ERRORS
 from services.platform.settings import Settings
 
@@ -57,6 +59,27 @@ QUERY_SPAN = timedelta(days=90)
 QUERY_LIMIT = 1000
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 300
+# The longest each field of a post may be; all are one line of text but the description.
+# attribute[...] values are one line of at most MAX_ATTRIBUTE characters.
+FIELDS = {
+    "api_key": 200,
+    "jurisdiction_id": 200,
+    "service_code": 200,
+    "lat": 50,
+    "long": 50,
+    "address_string": MAX_ADDRESS,
+    "address_id": MAX_ADDRESS,
+    "email": 200,
+    "device_id": 200,
+    "account_id": 200,
+    "first_name": 200,
+    "last_name": 200,
+    "phone": 50,
+    "description": MAX_DESCRIPTION,
+    "media_url": 2000,
+}
+FREE_TEXT = frozenset({"description"})
+MAX_ATTRIBUTE = 200
 
 # The XML element of each item of a list, after the Spark convention the specification uses.
 ITEM = {
@@ -180,23 +203,21 @@ def parse_moment(text: str, field: str, fmt: str) -> datetime:
             f"got {text!r}",
             fmt,
         )
+    try:
+        check_when(field, moment)
+    except ValueError as error:
+        raise Open311Error(400, str(error), fmt) from None
     return moment
 
 
 def parse_coordinate(text: str, field: str, fmt: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise Open311Error(
-            400, f"{field} must be a number in WGS84 degrees, got {text!r}", fmt
-        ) from None
-
-
-def plain(values: list[str], name: str, fmt: str) -> list[str]:
-    """Ids as given, refused if one holds a character no text in PostgreSQL can (NUL)."""
-    if any("\x00" in value for value in values):
-        raise Open311Error(400, f"{name} holds a NUL character", fmt)
-    return values
+        value = math.nan
+    if not math.isfinite(value):
+        raise Open311Error(400, f"{field} must be a number in WGS84 degrees, got {text!r}", fmt)
+    return value
 
 
 def listed(values: list[str]) -> list[str]:
@@ -595,9 +616,8 @@ class Open311Controller(Controller):
         catalogue: Catalogue = state.application.catalogue
         check_jurisdiction(settings, _one(request, "jurisdiction_id"), fmt)
         schema = read_schema(settings.namespace)
-        ids = plain(
-            listed(request.query_params.getall("service_request_id", [])), "service_request_id", fmt
-        )
+        ids = listed(request.query_params.getall("service_request_id", []))
+        check_ids(ids, "service_request_id", fmt)
         if ids:
             rows = await open311.requests_by_id(state.pool, schema, ids[:QUERY_LIMIT])
         else:
@@ -651,7 +671,7 @@ class Open311Controller(Controller):
         request: Request, state: State, request_id: str, fmt: str, what: str = "service request"
     ) -> dict:
         check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
-        plain([request_id], what, fmt)
+        check_ids([request_id], what, fmt)
         row = await open311.get_request(
             state.pool, read_schema(state.settings.namespace), request_id
         )
@@ -682,7 +702,36 @@ async def read_form(request: Request, fmt: str) -> dict[str, str]:
         pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise Open311Error(400, "the form is not valid UTF-8 form-encoded data", fmt) from None
-    return {key: value for key, value in pairs if value.strip()}
+    form = {key: value for key, value in pairs if value.strip()}
+    check_fields(form, fmt)
+    return form
+
+
+def check_fields(form: dict[str, str], fmt: str) -> None:
+    """Every field of a post the service reads: not too long, and no control characters
+    (line breaks only in the description), so that nothing unusable is stored."""
+    for key, value in form.items():
+        if _ATTRIBUTE.match(key):
+            longest = MAX_ATTRIBUTE
+        elif key in FIELDS:
+            longest = FIELDS[key]
+        else:
+            continue  # not read, never stored
+        if len(value) > longest:
+            raise Open311Error(
+                400, f"{key} is limited to {longest} characters, got {len(value)}", fmt
+            )
+        if found := bad_character(value, free_text=key in FREE_TEXT):
+            what = "control characters" if key in FREE_TEXT else "control characters or line breaks"
+            raise Open311Error(400, f"{key} may not hold {what}; it has {found}", fmt)
+
+
+def check_ids(ids: list[str], field: str, fmt: str) -> None:
+    for value in ids:
+        if not is_id(value):
+            raise Open311Error(
+                400, f"{field} {value[:140]!r} is no id: an id has {ID_RULE} characters", fmt
+            )
 
 
 ATTRIBUTES = ("region", "window_start", "window_end")
@@ -726,11 +775,6 @@ def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category
 
     lat, long = form.get("lat"), form.get("long")
     address, address_id = form.get("address_string"), form.get("address_id")
-    for name, value in (("address_string", address), ("address_id", address_id)):
-        if value is not None and len(value) > MAX_ADDRESS:
-            raise Open311Error(
-                400, f"{name} is limited to {MAX_ADDRESS} characters, got {len(value)}", fmt
-            )
     if (lat is None) != (long is None):
         raise Open311Error(400, "lat and long go together: send both, or neither", fmt)
     if lat is None and not address and not address_id:
@@ -738,12 +782,6 @@ def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category
             400, "a location is required: lat and long, address_string or address_id", fmt
         )
     description = form.get("description", "")
-    if len(description) > MAX_DESCRIPTION:
-        raise Open311Error(
-            400,
-            f"description is limited to {MAX_DESCRIPTION} characters, got {len(description)}",
-            fmt,
-        )
     return {
         "resident_id": pseudonym(form.get("account_id"), form.get("email"), form.get("device_id")),
         "category": category.code,

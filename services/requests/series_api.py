@@ -8,51 +8,71 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
 from msgspec import Meta
 
 from domain.series import RequestSeries
 from projections import series as series_model
 from projections.schema import read_schema
-from services.platform.http import Code, Id, Position, caught_up
+from services.platform.http import (
+    Body,
+    Code,
+    Id,
+    Integer,
+    Lat,
+    Limit,
+    Long,
+    Offset,
+    PathId,
+    Position,
+    QueryCode,
+    QueryId,
+    caught_up,
+    check_query_day,
+    line,
+)
 from services.platform.store import Receipt
-from services.requests.api import application
+from services.requests.api import Description, Reason, application
+
+SeriesAddress = line(500)
+LocalTime = Annotated[line(20), Meta(description="local time in Helsinki, HH:MM")]
 
 
-class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
+class NewSeries(Body):
     resident_id: Id
     category: Code
     region: Code
-    rule: Annotated[str, Meta(description="weekly, monthly or snowfall")]
-    start_time: Annotated[str, Meta(description="local time in Helsinki, HH:MM")]
+    rule: Annotated[Code, Meta(description="weekly, monthly or snowfall")]
+    start_time: LocalTime
     duration_minutes: Annotated[
-        int | None, Meta(description="default: the category's estimated duration")
+        Integer | None, Meta(description="default: the category's estimated duration")
     ] = None
-    weekday: Annotated[str | None, Meta(description="weekly: monday … sunday")] = None
-    day_of_month: Annotated[int | str | None, Meta(description='monthly: 1 to 28 or "last"')] = None
-    description: Annotated[str, Meta(max_length=4000)] = ""
-    address: Annotated[str, Meta(max_length=500)] = ""
-    lat: float | None = None
-    long: float | None = None
+    weekday: Annotated[Code | None, Meta(description="weekly: monday … sunday")] = None
+    day_of_month: Annotated[
+        Integer | Code | None, Meta(description='monthly: 1 to 28 or "last"')
+    ] = None
+    description: Description = ""
+    address: SeriesAddress = ""
+    lat: Lat | None = None
+    long: Long | None = None
     starts_on: date | None = None
     ends_on: date | None = None
 
 
-class Pause(msgspec.Struct, forbid_unknown_fields=True):
+class Pause(Body):
     resident_id: Id
     until: date | None = None
 
 
-class Resume(msgspec.Struct, forbid_unknown_fields=True):
+class Resume(Body):
     resident_id: Id
 
 
-class End(msgspec.Struct, forbid_unknown_fields=True):
+class End(Body):
     resident_id: Id
-    reason: Annotated[str, Meta(max_length=1000)] = ""
+    reason: Reason = ""
 
 
-class NewSnowfallDay(msgspec.Struct, forbid_unknown_fields=True):
+class NewSnowfallDay(Body):
     day: date
     declared_by: Id
     regions: Annotated[list[Code], Meta(max_length=50)] = []
@@ -172,7 +192,7 @@ class SeriesController(Controller):
         )
 
     @get("/{series_id:str}", sync_to_thread=True, summary="One series")
-    def get_series(self, series_id: str, state: State) -> SeriesView:
+    def get_series(self, series_id: PathId, state: State) -> SeriesView:
         """The rule, its status, the next days it falls on and the occurrences scheduled so
         far with their request ids (follow them on ``GET /requests/{id}``)."""
         return view(application(state).get_series(series_id))
@@ -181,10 +201,10 @@ class SeriesController(Controller):
     async def list_series(
         self,
         state: State,
-        resident_id: str | None = None,
-        status: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        resident_id: QueryId = None,
+        status: QueryCode = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
         position: Position = None,
     ) -> list[SeriesEntry]:
         """A resident's series with ``?resident_id=``; ``status`` is active, paused or ended."""
@@ -200,17 +220,17 @@ class SeriesController(Controller):
         return msgspec.convert(rows, list[SeriesEntry])
 
     @post("/{series_id:str}/pause", sync_to_thread=True, summary="Pause a series")
-    def pause(self, series_id: str, data: Pause, state: State) -> Receipt:
+    def pause(self, series_id: PathId, data: Pause, state: State) -> Receipt:
         """No new occurrences until resumed or, with ``until``, until that day has passed.
         Occurrences already created stay."""
         return application(state).pause_series(series_id, data.resident_id, data.until)
 
     @post("/{series_id:str}/resume", sync_to_thread=True, summary="Resume a paused series")
-    def resume(self, series_id: str, data: Resume, state: State) -> Receipt:
+    def resume(self, series_id: PathId, data: Resume, state: State) -> Receipt:
         return application(state).resume_series(series_id, data.resident_id)
 
     @post("/{series_id:str}/end", sync_to_thread=True, summary="End a series")
-    def end(self, series_id: str, data: End, state: State) -> Receipt:
+    def end(self, series_id: PathId, data: End, state: State) -> Receipt:
         """For good: an ended series creates nothing more."""
         return application(state).end_series(series_id, data.resident_id, data.reason)
 
@@ -231,9 +251,10 @@ class SnowfallController(Controller):
         self,
         state: State,
         since: date | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        limit: Limit = 100,
         position: Position = None,
     ) -> list[SnowfallDayEntry]:
+        check_query_day("since", since)
         await caught_up(state, series_model.PROJECTION, series_model.UPSTREAM, position)
         rows = await series_model.list_snowfall_days(
             state.pool, read_schema(state.settings.namespace), since=since, limit=limit

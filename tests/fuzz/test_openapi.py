@@ -48,47 +48,6 @@ SECONDS_PER_SERVICE = float(os.environ.get("TALKOOT_FUZZ_SECONDS", "75"))
 FEW = 2
 
 
-# --- failures another change is to fix -------------------------------------------------------
-# The api modules' fields are being bounded (patterns for text and ids, ranges for numbers and
-# dates) in a change of their own. Until it is merged, a server error on input those bounds
-# will refuse is reported as known instead of failing the test. Remove this section after the
-# merge: the fuzzing must then pass without it.
-
-BIGINT = 2**63 - 1
-
-
-def leaves(value):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from leaves(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from leaves(item)
-    else:
-        yield value
-
-
-def as_int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value)
-    return None
-
-
-def awaiting_field_bounds(case) -> str | None:
-    """Why a server error on this case is a field bound still missing, or None."""
-    values = list(leaves([case.path_parameters, case.query, case.body]))
-    if any((n := as_int(v)) is not None and abs(n) > BIGINT for v in values):
-        return "an integer beyond PostgreSQL's bigint reaches the database"
-    if any(isinstance(v, str) and "\x00" in v for v in values):
-        return "a NUL character in text reaches PostgreSQL"
-    return None
-
-
 # --- the fuzzing ---------------------------------------------------------------------------
 
 
@@ -97,7 +56,6 @@ class Findings:
     cases: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
-    known: Counter = field(default_factory=Counter)
 
     def record(self, label: str, error: BaseException, case) -> None:
         for failure in getattr(error, "exceptions", None) or [error]:
@@ -226,11 +184,7 @@ def fuzz(operation, base_url, session, findings: Findings, examples, ids: dict[s
             try:
                 case.validate_response(response, checks=checks)
             except (AssertionError, BaseExceptionGroup) as error:
-                known = awaiting_field_bounds(case) if response.status_code >= 500 else None
-                if known:
-                    findings.known[f"{operation.label}: {known}"] += 1
-                else:
-                    findings.record(operation.label, error, case)
+                findings.record(operation.label, error, case)
 
         try:
             run()
@@ -262,8 +216,6 @@ def test_random_input_gets_no_server_error_and_answers_as_documented(
         f"fuzzed {service}: {total} cases over {len(operations)} operations; answers "
         + ", ".join(f"{n} x {status}" for status, n in sorted(findings.statuses.items()))
     )
-    for known, count in findings.known.items():
-        summary += f"\n  known, awaiting the field bounds: {known} ({count} cases)"
     with capsys.disabled():  # shown in every run, also in CI
         print(f"\n{summary}")
     print("cases per operation:", dict(findings.cases))
