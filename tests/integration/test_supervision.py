@@ -16,6 +16,7 @@ import pytest
 from deploy.stack import Stack, free_port
 from services.platform.settings import SERVICE_PORTS
 from tests.client import Talkoot, eventually
+from tests.conftest import CATEGORIES, REGIONS
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,7 @@ def until_it_works(command, timeout: float = 20) -> httpx.Response:
         time.sleep(0.2)
 
 
-def test_killed_nats_server_and_postgres_are_started_again_and_stop_leaves_nothing(tmp_path, scope):
+def test_killed_nats_server_and_postgres_are_started_again_and_stop_leaves_nothing(tmp_path):
     stack = Stack(
         data_dir=tmp_path,
         namespace=f"supervised_{uuid.uuid4().hex[:6]}",
@@ -54,7 +55,8 @@ def test_killed_nats_server_and_postgres_are_started_again_and_stop_leaves_nothi
     stack.start()
     try:
         with Talkoot(stack) as talkoot:
-            category, region = scope
+            # a Talkoot of its own: any category and region are this test's alone
+            category, region = CATEGORIES[0], REGIONS[0]
             provider_id, _ = talkoot.ready_provider(category, region, capacity=10)
             nats_port, database_url = stack.nats.port, stack.database_url
             everything |= set(stack.pids().values())
