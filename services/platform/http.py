@@ -244,6 +244,30 @@ def status_of(error: DomainError) -> int:
     return HTTP_409_CONFLICT
 
 
+# msgspec words a failed pattern as the regex itself; say instead what the rule is.
+PATTERN_SENTENCES = {
+    ID_PATTERN: f"is no id: an id has {ID_RULE} characters",
+    LINE_PATTERN: "may not hold control characters (NUL, a tab or a line break, say)",
+    TEXT_PATTERN: "may not hold control characters other than tabs and line breaks",
+}
+
+
+def validation_error_response(_: Request, error: ValidationException) -> Response:
+    """Litestar's 400 for a field that failed validation, with the patterns said in words."""
+    extra = error.extra
+    if isinstance(extra, list):
+        extra = [dict(item) if isinstance(item, dict) else item for item in extra]
+        for item in extra:
+            message = item.get("message", "") if isinstance(item, dict) else ""
+            for pattern, sentence in PATTERN_SENTENCES.items():
+                if f"regex {pattern!r}" in message:
+                    item["message"] = f"{item.get('key') or 'the value'} {sentence}"
+    body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
+    if extra is not None:
+        body["extra"] = extra
+    return Response(body, status_code=error.status_code)
+
+
 def domain_error_response(_: Request, error: DomainError) -> Response:
     status = status_of(error)
     headers = {"Retry-After": "1"} if isinstance(error, NotYetVisible | Conflict) else None
@@ -310,6 +334,7 @@ def create_app(
         lifespan=[lifespan],
         exception_handlers={
             DomainError: domain_error_response,
+            ValidationException: validation_error_response,
             **dict.fromkeys(STORE_ERRORS, store_unavailable),
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },

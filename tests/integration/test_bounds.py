@@ -231,6 +231,20 @@ def test_a_single_line_field_holds_no_line_break(talkoot: Talkoot, quiet, field)
     assert counts(talkoot) == quiet
 
 
+def test_a_refused_character_is_explained_in_words_not_as_a_regex(talkoot: Talkoot, quiet):
+    cases = [
+        ("description", "a\x00b", "description may not hold control characters other than tabs"),
+        ("address", "Mäkikatu\t3", "address may not hold control characters (NUL, a tab"),
+        ("resident_id", "resident 7", "resident_id is no id: an id has letters"),
+    ]
+    for field, value, sentence in cases:
+        response = post(talkoot, "requests", "/requests", request_body(**{field: value}))
+        [problem] = refused(response, field)["extra"]
+        assert problem["message"].startswith(sentence), problem
+        assert "regex" not in problem["message"]
+    assert counts(talkoot) == quiet
+
+
 def test_a_lone_surrogate_escaped_in_json_is_refused(talkoot: Talkoot, quiet):
     body = msgspec_json(request_body(description="REPLACE"))
     for escape in (b"\\ud800", b"\\udfff", b"a\\ud800\\u0041"):
