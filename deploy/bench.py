@@ -226,7 +226,11 @@ def process_groups(state: dict) -> list[ProcessGroup]:
     they can be found: they share the same cores, so they are part of where the time goes."""
     # `talkoot up` keeps stack.json true when it restarts a process.
     groups = [ProcessGroup(name, pid) for name, pid in state["processes"].items()]
-    if (postmaster := _postmaster_pid(state["database_url"])) is not None:
+    # The local stack names its embedded PostgreSQL; otherwise find the server's postmaster.
+    if (
+        "postgres" not in state["processes"]
+        and (postmaster := _postmaster_pid(state["database_url"])) is not None
+    ):
         groups.append(ProcessGroup("postgres", postmaster))
     groups.append(ProcessGroup("bench client", os.getpid()))
     return groups
@@ -271,9 +275,14 @@ async def clients(urls: dict[str, str], concurrency: int) -> AsyncIterator[Clien
         yield made
 
 
+# Like a real client, one Idempotency-Key per command (kept for its retries); `--without-keys`
+# measures what the keys cost.
+IDEMPOTENCY_KEYS = True
+
+
 async def post(http: httpx.AsyncClient, path: str, body: dict) -> dict:
-    # Like a real client: one Idempotency-Key per command, kept for its retries.
-    response = await http.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    headers = {"Idempotency-Key": uuid.uuid4().hex} if IDEMPOTENCY_KEYS else {}
+    response = await http.post(path, json=body, headers=headers)
     response.raise_for_status()
     return response.json()
 
@@ -739,7 +748,9 @@ async def measure(state: dict, requests: int, concurrency: int) -> Figures:
     return Figures(drive, postgres, jetstream)
 
 
-def run(state: dict, *, requests: int, concurrency: int) -> int:
+def run(state: dict, *, requests: int, concurrency: int, keys: bool = True) -> int:
+    global IDEMPOTENCY_KEYS
+    IDEMPOTENCY_KEYS = keys
     """Run the bench against the stack ``state`` describes; 0 if every request got through."""
     if requests < 1 or concurrency < 1:
         print("--requests and --concurrency must be at least 1")

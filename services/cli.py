@@ -355,7 +355,9 @@ def bench(args: argparse.Namespace) -> int:
         print("No running Talkoot found: start it with `talkoot up` first.", file=sys.stderr)
         return 1
     state["nats_options"] = _operator(data_dir(args))
-    return benchmark.run(state, requests=args.requests, concurrency=args.concurrency)
+    return benchmark.run(
+        state, requests=args.requests, concurrency=args.concurrency, keys=not args.without_keys
+    )
 
 
 # --- the parser --------------------------------------------------------------------------
@@ -455,6 +457,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--requests", type=int, default=2000, help="how many requests (default 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
+    p.add_argument(
+        "--without-keys",
+        action="store_true",
+        help="send commands without an Idempotency-Key, to measure what the keys cost",
+    )
     p.set_defaults(run=bench)
     return root
 
