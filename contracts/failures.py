@@ -88,6 +88,11 @@ def _classes(table: tuple[tuple[str, str, str], ...]) -> tuple[type, ...]:
     return tuple(found)
 
 
+def transient_classes() -> tuple[type, ...]:
+    """The transient error classes of the libraries loaded now (import them first)."""
+    return _classes(TRANSIENT)
+
+
 def is_transient(error: BaseException) -> bool:
     """True for a failure that passes by itself; see the module's docstring.
 

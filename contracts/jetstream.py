@@ -227,19 +227,37 @@ class ConsumerState:
         return None
 
     def report(self, stall_after: float) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "upstream": self.upstream,
-            "durable": self.durable,
-            "running": self.running,
-            "position": self.position,
-            "seconds_since_progress": round(time.monotonic() - self.last_progress, 1),
-            "failure": self.failure,
-            "attempts": self.attempts,
-            "dead_letters": self.dead_letters,
-            "replayed": self.replayed,
-            "stalled": self.stalled(stall_after),
-        }
+        return msgspec.to_builtins(
+            ConsumerReport(
+                name=self.name,
+                upstream=self.upstream,
+                durable=self.durable,
+                running=self.running,
+                position=self.position,
+                seconds_since_progress=round(time.monotonic() - self.last_progress, 1),
+                failure=self.failure,
+                attempts=self.attempts,
+                dead_letters=self.dead_letters,
+                replayed=self.replayed,
+                stalled=self.stalled(stall_after),
+            )
+        )
+
+
+class ConsumerReport(msgspec.Struct):
+    """How one consumer is doing, as a service's /health reports it."""
+
+    name: str
+    upstream: str
+    durable: str
+    running: bool
+    position: int | None
+    seconds_since_progress: float
+    failure: str | None
+    attempts: int
+    dead_letters: int
+    replayed: int
+    stalled: str | None  # why it makes no progress, if it does not
 
 
 class Consumer:

@@ -44,14 +44,22 @@ _JSON = re.compile(r"application/(?:[a-z0-9.+-]+\+)?json")
 # --- the request id ----------------------------------------------------------------------
 
 
+def header(scope: Scope, name: str) -> str | None:
+    """A request header as sent, or None (ASGI gives the names in lower case)."""
+    wanted = name.lower().encode()
+    for key, value in scope.get("headers", ()):
+        if key == wanted:
+            return value.decode("latin-1")
+    return None
+
+
 def request_id(scope: Scope) -> str:
     """This request's id: the client's X-Request-Id if sane, else a new one; the same for
     the whole request."""
     state = scope.setdefault("state", {})
     known = state.get(_STATE_KEY)
     if known is None:
-        given = next((v for k, v in scope.get("headers", ()) if k.lower() == _HEADER), b"")
-        text = given.decode("latin-1")
+        text = header(scope, REQUEST_ID_HEADER) or ""
         known = text if SANE_REQUEST_ID.fullmatch(text) else uuid.uuid4().hex
         state[_STATE_KEY] = known
     return known
@@ -99,8 +107,14 @@ class RequireMediaType(ASGIMiddleware):
 
     scopes = (ScopeType.HTTP,)
 
+    def __init__(self) -> None:
+        # Each handler's encoding, read from its signature once rather than on every request.
+        self._encodings: dict[int, RequestEncodingType | None] = {}
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        encoding = body_encoding(scope["route_handler"])
+        handler = scope["route_handler"]
+        if (encoding := self._encodings.get(id(handler), False)) is False:
+            encoding = self._encodings[id(handler)] = body_encoding(handler)
         if encoding is not None:
             media_type = media_type_of(Request(scope))
             if encoding is RequestEncodingType.JSON:

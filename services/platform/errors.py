@@ -1,9 +1,11 @@
 """Errors raised by application services that are not rules of the domain."""
 
-import asyncpg
-import psycopg
-from eventsourcing import persistence
+# Loaded here so that STORE_ERRORS finds their classes.
+import asyncpg  # noqa: F401
+import eventsourcing.persistence  # noqa: F401
+import psycopg.errors  # noqa: F401
 
+from contracts.failures import transient_classes
 from domain.errors import DomainError
 
 
@@ -29,19 +31,9 @@ class AlreadyApplied(DomainError):
     rule = "idempotency_key_applied"
 
 
-# What a request meets while PostgreSQL is away, from psycopg (eventsourcing) or asyncpg.
-STORE_ERRORS: tuple[type[BaseException], ...] = (
-    persistence.OperationalError,
-    persistence.InterfaceError,
-    psycopg.OperationalError,  # psycopg_pool.PoolTimeout too
-    psycopg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, or a query timed out
-    OSError,  # asyncpg's socket: refused, or gone with the server (FileNotFoundError)
-    TimeoutError,  # asyncpg's connect and acquire timeouts
-)
+# What a request meets while PostgreSQL (or NATS) is away: the failures that pass by
+# themselves, as the consumers tell them (contracts.failures), of the libraries loaded above.
+STORE_ERRORS: tuple[type[BaseException], ...] = transient_classes()
 UNAVAILABLE_RULE = "store_unavailable"
 UNAVAILABLE = (
     "the service's database is unreachable just now; try again shortly (with the same "

@@ -34,6 +34,7 @@ from litestar.status_codes import (
 )
 from msgspec import Meta
 
+from contracts.jetstream import ConsumerReport
 from domain.calendar import local_day, local_today
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from projections.schema import read_schema, wait_for
@@ -276,20 +277,6 @@ def domain_error_response(_: Request, error: DomainError) -> Response:
         status_code=status,
         headers=headers,
     )
-
-
-class ConsumerReport(msgspec.Struct):
-    name: str
-    upstream: str
-    durable: str
-    running: bool
-    position: int | None
-    seconds_since_progress: float
-    failure: str | None
-    attempts: int
-    dead_letters: int
-    replayed: int
-    stalled: str | None  # why it makes no progress, if it does not
 
 
 class HealthReport(msgspec.Struct):

@@ -16,14 +16,15 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.platform.edge import MAX_BODY_BYTES, header
 from services.platform.errors import STORE_ERRORS, UNAVAILABLE, UNAVAILABLE_RULE
 
 HEADER = "Idempotency-Key"
@@ -161,12 +162,6 @@ class Keys:
 
 # --- the middleware ----------------------------------------------------------------------
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 
 def error(status: int, rule: str, detail: str, **headers: str) -> tuple[int, str, bytes, dict]:
     body = {"status_code": status, "detail": detail, "extra": {"rule": rule}}
@@ -182,21 +177,18 @@ async def respond(
     await send({"type": "http.response.body", "body": body})
 
 
-def header(scope: Scope, name: str) -> str | None:
-    wanted = name.lower().encode()
-    for key, value in scope.get("headers", []):
-        if key == wanted:
-            return value.decode("latin-1")
-    return None
-
-
-async def read_body(receive: Receive) -> bytes:
-    chunks = []
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None past MAX_BODY_BYTES (read no further, as Litestar would)."""
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body"):
             break
     return b"".join(chunks)
@@ -235,14 +227,18 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
             )
             return
         body = await read_body(receive)
+        if body is None:
+            await respond(send, *error(413, "body_size", "Request Entity Too Large"))
+            return
         claim = Claim(key_hash(key))
+        request = fingerprint(scope, body)
         try:
-            token, row = await keys.claim(claim.key_hash, fingerprint(scope, body))
+            token, row = await keys.claim(claim.key_hash, request)
         except STORE_ERRORS:
             await respond(send, *error(503, UNAVAILABLE_RULE, UNAVAILABLE, **{"Retry-After": "2"}))
             return
         if not token:
-            await respond(send, *refusal(row, fingerprint(scope, body)))
+            await respond(send, *refusal(row, request))
             return
 
         sent_body = False

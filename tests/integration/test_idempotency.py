@@ -392,3 +392,14 @@ def test_keys_past_their_time_are_forgotten_with_their_tracking_rows(
     again = talkoot.ok(response)
     assert again["id"] != first["id"]  # the key was forgotten, and so was its tracking row
     assert submitted_events(talkoot, resident) == 2
+
+
+def test_a_body_over_the_limit_is_refused_with_a_key_too_and_stores_nothing(talkoot: Talkoot):
+    before = stored_events(talkoot.stack, "requests")
+    response = talkoot.http.post(
+        talkoot.url("requests", "/requests"),
+        content=b'{"description": "' + b"x" * 300_000 + b'"}',
+        headers={"Content-Type": "application/json", "Idempotency-Key": key()},
+    )
+    assert response.status_code == 413, response.text
+    assert stored_events(talkoot.stack, "requests") == before
