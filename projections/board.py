@@ -9,7 +9,6 @@ import asyncpg
 from contracts.events import (
     CompletionReportedV1,
     DisputeResolvedV1,
-    IntegrationEvent,
     RequestAssignedV1,
     RequestCancelledV1,
     RequestConfirmedV1,
@@ -21,7 +20,7 @@ from contracts.events import (
     RequestUnmatchedV1,
     ServiceRequestedV1,
 )
-from projections.schema import ReadModel, apply_in_order, update_row
+from projections.schema import ReadModel, update_row
 
 PROJECTION = "board"
 UPSTREAM = "requests"
@@ -32,10 +31,6 @@ COLUMNS = (
     "address, lat, long, channel, series_id, partner_id, completed_at, rating, rating_comment, "
     "media_url"
 )
-
-
-async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
-    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
 
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:

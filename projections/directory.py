@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 
 from contracts.events import (
-    IntegrationEvent,
     ProviderCapabilitiesChangedV1,
     ProviderMemberJoinedV1,
     ProviderMemberLeftV1,
@@ -25,7 +24,7 @@ from contracts.events import (
     ProviderReinstatedV1,
     ProviderSuspendedV1,
 )
-from projections.schema import ReadModel, apply_in_order
+from projections.schema import ReadModel
 
 PROJECTION = "directory"
 UPSTREAM = "providers"
@@ -36,10 +35,6 @@ COLUMNS = (
 )
 
 STATUSES = ("active", "paused", "suspended")
-
-
-async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
-    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
 
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:

@@ -13,9 +13,8 @@ from contracts.events import (
     ContractChargedV1,
     ContractProposedV1,
     ContractSignedV1,
-    IntegrationEvent,
 )
-from projections.schema import ReadModel, apply_in_order
+from projections.schema import ReadModel
 
 PROJECTION = "ledger"
 UPSTREAM = "partnerships"
@@ -25,10 +24,6 @@ COLUMNS = (
     "charged_cents, remaining_cents, charges, refusals, status, signed_by_partner, "
     "signed_by_provider, valid_from, valid_until, updated_at, position"
 )
-
-
-async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
-    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
 
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:

@@ -10,7 +10,6 @@ from typing import Any
 import asyncpg
 
 from contracts.events import (
-    IntegrationEvent,
     SeriesEndedV1,
     SeriesOccurrenceScheduledV1,
     SeriesPausedV1,
@@ -18,7 +17,7 @@ from contracts.events import (
     SeriesStartedV1,
     SnowfallDeclaredV1,
 )
-from projections.schema import ReadModel, apply_in_order, update_row
+from projections.schema import ReadModel, update_row
 
 PROJECTION = "series"
 UPSTREAM = "requests"
@@ -31,10 +30,6 @@ SNOWFALL_COLUMNS = "day, day_id, regions, declared_by, declared_at, updated_at, 
 
 # The statuses a board entry has once a provider took the job.
 TAKEN = ("assigned", "completed", "confirmed")
-
-
-async def apply(pool: asyncpg.Pool, schema: str, run: list[tuple[int, IntegrationEvent]]) -> None:
-    await apply_in_order(pool, schema, PROJECTION, UPSTREAM, run, _apply)
 
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
