@@ -12,3 +12,14 @@ def stored_events(stack: Stack, service: str) -> int:
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
         row = conn.execute(f'SELECT count(*) FROM "{schema}"."{service}_events"').fetchone()
     return row[0]
+
+
+def requests_created_for(stack: Stack, resident_id: str) -> int:
+    """The events that created requests of one resident, in the requests service's store."""
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        row = conn.execute(
+            f'SELECT count(*) FROM "{stack.namespace}_requests"."requests_events" '
+            "WHERE originator_version = 1 AND position(%s in convert_from(state, 'UTF8')) > 0",
+            (resident_id,),
+        ).fetchone()
+    return row[0]

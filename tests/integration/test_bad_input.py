@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.client import Talkoot
+from tests.integration.messages import contract_body
 from tests.integration.store import stored_events
 
 
@@ -185,17 +186,7 @@ def test_a_bad_provider_registration_is_refused(talkoot: Talkoot, change, status
     ],
 )
 def test_a_bad_contract_is_refused(talkoot: Talkoot, change, status, named):
-    body = {
-        "partner_id": "lahti-city",
-        "provider_id": "p-1",
-        "categories": ["yard-work"],
-        "regions": ["hollola"],
-        "unit_price_cents": 3000,
-        "budget_cents": 10_000,
-        "valid_from": "2026-01-01",
-        "valid_until": "2026-12-31",
-        **change,
-    }
+    body = contract_body(**change)
     error = refused(talkoot, "partnerships", "/contracts", body, status=status)
     assert mentions(error, named), error
 

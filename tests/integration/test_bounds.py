@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from domain.calendar import local_today
 from tests.client import Talkoot
+from tests.integration.messages import contract_body
 from tests.integration.store import stored_events
 from tests.integration.test_bad_input import mentions, names
 from tests.integration.test_open311 import BASE, errors_of, form
@@ -27,7 +29,7 @@ FAR = [
     "9999-12-31T23:59:59Z",
     (datetime.now(UTC) + timedelta(days=11 * 366)).isoformat(),
 ]
-FAR_DAYS = ["0001-01-01", "9999-12-31", (date.today() + timedelta(days=11 * 366)).isoformat()]
+FAR_DAYS = ["0001-01-01", "9999-12-31", (local_today() + timedelta(days=11 * 366)).isoformat()]
 CONTROLS = ["a\u0000b", "a\u0007b", "a\u001bb", "a\u007fb", "a\u0085b", "a\u009bb"]
 BAD_IDS = ["a\u0000b", "x" * 10_000, "a/b", "a b", "äiti", "😀", "-a", "a\n"]
 HUGE = [2**63, -(2**63) - 1, 10**30, 1e308, -1]
@@ -75,21 +77,6 @@ def request_body(**change) -> dict:
         "region": "hollola",
         "window_start": start.isoformat(),
         "window_end": (start + timedelta(hours=3)).isoformat(),
-        **change,
-    }
-
-
-def contract_body(**change) -> dict:
-    today = date.today()
-    return {
-        "partner_id": "lahti-city",
-        "provider_id": "p-1",
-        "categories": ["yard-work"],
-        "regions": ["hollola"],
-        "unit_price_cents": 3000,
-        "budget_cents": 10_000,
-        "valid_from": today.isoformat(),
-        "valid_until": (today + timedelta(days=30)).isoformat(),
         **change,
     }
 
@@ -155,7 +142,7 @@ def test_series_pauses_snowfall_days_and_contracts_far_off_are_refused(
         (
             "providers",
             f"/providers/{some}/pauses",
-            {"starts": date.today().isoformat(), "ends": day, "reason": "x"},
+            {"starts": local_today().isoformat(), "ends": day, "reason": "x"},
             "ends",
         ),
         ("partnerships", "/contracts", contract_body(valid_from=day), "valid_from"),
@@ -279,13 +266,13 @@ def test_a_bad_id_in_a_body_is_refused(talkoot: Talkoot, quiet, value):
         (
             "requests",
             "/snowfall-days",
-            {"day": date.today().isoformat(), "declared_by": value},
+            {"day": local_today().isoformat(), "declared_by": value},
             "declared_by",
         ),
         (
             "requests",
             "/snowfall-days",
-            {"day": date.today().isoformat(), "declared_by": "c", "regions": [value]},
+            {"day": local_today().isoformat(), "declared_by": "c", "regions": [value]},
             "regions",
         ),
         ("providers", "/providers", provider_body(regions=[value]), "regions"),

@@ -40,6 +40,7 @@ from services.platform.inbound import tracked
 from services.platform.settings import Settings
 from services.platform.store import Changes, ServiceApplication
 from tests.conftest import another_talkoot
+from tests.integration.messages import registered
 
 # Quick tries, so that a test sees a dead letter within a second.
 FAST = Policy(attempts=3, retry_pause=0.05, max_pause=0.5, stall_after=2)
@@ -58,18 +59,6 @@ class Note(Aggregate):
 
 class NotesApplication(ServiceApplication):
     service = "notes"
-
-
-def registered(n: int, name: str = "") -> ProviderRegisteredV1:
-    return ProviderRegisteredV1(
-        occurred_at=datetime.now(UTC),
-        provider_id=f"p-{n}",
-        name=name or f"Provider {n}",
-        kind="cooperative",
-        categories=["yard-work"],
-        regions=["hollola"],
-        capacity=1,
-    )
 
 
 def requested(n: int, description: str) -> ServiceRequestedV1:

@@ -8,25 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 from contracts.connection import connect
-from contracts.events import ProviderRegisteredV1
 from contracts.jetstream import Subscription, ensure_streams, follow, publish
 from contracts.streams import SERVICES, stream_name
 from deploy.stack import Stack
-
-
-def registered(n: int) -> ProviderRegisteredV1:
-    return ProviderRegisteredV1(
-        occurred_at=datetime.now(UTC),
-        provider_id=f"p-{n}",
-        name=f"Provider {n}",
-        kind="cooperative",
-        categories=["yard-work"],
-        regions=["hollola"],
-        capacity=1,
-    )
+from tests.integration.messages import registered
 
 
 def run(coroutine):

@@ -20,10 +20,11 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, VARIABLES, connect
-from contracts.events import ProviderRegisteredV1, ServiceRequestedV1
+from contracts.events import ServiceRequestedV1
 from contracts.jetstream import Subscription, consume, ensure_streams, publish
 from contracts.streams import SERVICES, stream_name, subject
 from deploy.stack import OPERATOR, Stack, nats_passwords
+from tests.integration.messages import registered
 
 
 @pytest.fixture
@@ -57,18 +58,6 @@ def requested(n: int) -> ServiceRequestedV1:
         description="rake the leaves",
         window_start=datetime.now(UTC),
         window_end=datetime.now(UTC),
-    )
-
-
-def registered(n: int) -> ProviderRegisteredV1:
-    return ProviderRegisteredV1(
-        occurred_at=datetime.now(UTC),
-        provider_id=f"p-{n}",
-        name=f"Provider {n}",
-        kind="cooperative",
-        categories=["yard-work"],
-        regions=["hollola"],
-        capacity=1,
     )
 
 

@@ -12,12 +12,12 @@ import uuid
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from deploy.stack import EmbeddedPostgres, Stack
 from tests.client import Talkoot, eventually
 from tests.conftest import another_talkoot
+from tests.integration.store import requests_created_for
 
 
 @pytest.fixture
@@ -28,18 +28,6 @@ def own_database(tmp_path: Path):
         yield postgres
     finally:
         postgres.stop()
-
-
-def created_for(talkoot: Talkoot, resident_id: str) -> int:
-    """Requests of one resident in the requests service's event store."""
-    stack = talkoot.stack
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        row = conn.execute(
-            f'SELECT count(*) FROM "{stack.namespace}_requests"."requests_events" '
-            "WHERE originator_version = 1 AND position(%s in convert_from(state, 'UTF8')) > 0",
-            (resident_id,),
-        ).fetchone()
-    return row[0]
 
 
 def healthy(talkoot: Talkoot, service: str) -> bool:
@@ -90,7 +78,7 @@ def test_a_command_during_an_outage_fails_fast_and_is_not_applied_later(
             "the services to reach PostgreSQL again",
         )
         time.sleep(3)  # time enough for a queued command to go through, if one were queued
-        assert created_for(talkoot, resident) == 0
+        assert requests_created_for(talkoot.stack, resident) == 0
         board = talkoot.ok(talkoot.get("requests", "/requests/", limit=1000), 200)
         assert [r for r in board if r["resident_id"] == resident] == []
 
@@ -99,4 +87,4 @@ def test_a_command_during_an_outage_fails_fast_and_is_not_applied_later(
         assert "Idempotency-Replayed" not in retried.headers
         entry = talkoot.board_entry(talkoot.ok(retried)["id"], retried.json()["position"])
         assert entry["resident_id"] == resident
-        assert created_for(talkoot, resident) == 1
+        assert requests_created_for(talkoot.stack, resident) == 1
