@@ -414,28 +414,33 @@ REQUESTS_QUERY = [
     _query("end_date", "latest submission time, W3C datetime with its time zone"),
     _query("status", "open or closed, comma delimited"),
 ]
+# What each field of a post is; its longest (FIELDS, MAX_ATTRIBUTE) is what the post checks.
+FORM_FIELDS = {
+    "api_key": "the key the city issued to the posting system",
+    "jurisdiction_id": "optional: this endpoint serves one jurisdiction",
+    "service_code": "a category's code, from services.xml",
+    "attribute[region]": "a region's code, from the service definition",
+    "attribute[window_start]": "W3C datetime with its time zone; default now",
+    "attribute[window_end]": "W3C datetime with its time zone; default a week on",
+    "lat": "WGS84 latitude; with long, or address_string or address_id",
+    "long": "WGS84 longitude",
+    "address_string": "where, in words",
+    "address_id": "where, as the city's address id",
+    "email": "never stored: only a pseudonym of it",
+    "device_id": "never stored: only a pseudonym of it",
+    "account_id": "never stored: only a pseudonym of it (a pseudonym is kept)",
+    "first_name": "not stored",
+    "last_name": "not stored",
+    "phone": "not stored",
+    "description": "what is to be done",
+    "media_url": "a photo of it",
+}
 FORM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
     required=["api_key", "service_code", "attribute[region]"],
     properties={
-        "api_key": _text("the key the city issued to the posting system"),
-        "jurisdiction_id": _text("optional: this endpoint serves one jurisdiction"),
-        "service_code": _text("a category's code, from services.xml"),
-        "attribute[region]": _text("a region's code, from the service definition"),
-        "attribute[window_start]": _text("W3C datetime with its time zone; default now"),
-        "attribute[window_end]": _text("W3C datetime with its time zone; default a week on"),
-        "lat": _text("WGS84 latitude; with long, or address_string or address_id"),
-        "long": _text("WGS84 longitude"),
-        "address_string": _text("where, in words", max_length=MAX_ADDRESS),
-        "address_id": _text("where, as the city's address id", max_length=MAX_ADDRESS),
-        "email": _text("never stored: only a pseudonym of it"),
-        "device_id": _text("never stored: only a pseudonym of it"),
-        "account_id": _text("never stored: only a pseudonym of it (a pseudonym is kept)"),
-        "first_name": _text("not stored"),
-        "last_name": _text("not stored"),
-        "phone": _text("not stored"),
-        "description": _text("what is to be done", max_length=MAX_DESCRIPTION),
-        "media_url": _text("a photo of it"),
+        name: _text(description, max_length=FIELDS.get(name, MAX_ATTRIBUTE))
+        for name, description in FORM_FIELDS.items()
     },
 )
 
