@@ -471,7 +471,9 @@ class ServiceRequest(Aggregate):
             RequestStatus.OFFERED: [*waiting, "assign"],
             RequestStatus.UNMATCHED: waiting,
             RequestStatus.ASSIGNED: ["report_completion", "cancel"],
-            RequestStatus.COMPLETED: ["confirm", "confirm_automatically", "dispute"],
+            # a dispute needs the partner who rules on it (assignments older than partner ids)
+            RequestStatus.COMPLETED: ["confirm", "confirm_automatically"]
+            + (["dispute"] if self.partner_id else []),
             RequestStatus.DISPUTED: ["resolve"],
             RequestStatus.CONFIRMED: [] if self.rating is not None else ["rate"],
         }.get(self.status, [])
