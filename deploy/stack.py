@@ -18,14 +18,17 @@ import sys
 import sysconfig
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, connect
 from contracts.connection import VARIABLES as NATS_VARIABLES
+from services.platform.identity import LIFETIME, issue
 from services.platform.settings import SERVICE_PORTS
 
 # Every process of a running Talkoot, in start order: (name, module, has an HTTP API).
@@ -195,18 +198,38 @@ def nats_permissions(user: str) -> dict:
     }
 
 
-def nats_passwords(directory: Path) -> dict[str, str]:
-    """Each NATS user's password, made once and kept in ``directory`` (readable by its owner
+def kept_secrets(path: Path, names: Sequence[str], size: int = 24) -> dict[str, str]:
+    """A secret for each of ``names``, made once and kept in ``path`` (readable by its owner
     only) so that a restart keeps them."""
-    path = directory / "passwords.json"
-    passwords = json.loads(path.read_text()) if path.exists() else {}
-    if set(passwords) != set(NATS_USERS):
-        passwords = {user: passwords.get(user) or secrets.token_urlsafe(24) for user in NATS_USERS}
-        directory.mkdir(parents=True, exist_ok=True)
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    if set(kept) != set(names):
+        kept = {name: kept.get(name) or secrets.token_urlsafe(size) for name in names}
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
-            json.dump(passwords, f, indent=2)
-    return passwords
+            json.dump(kept, f, indent=2)
+    return kept
+
+
+def nats_passwords(directory: Path) -> dict[str, str]:
+    """Each NATS user's password, kept in ``directory``."""
+    return kept_secrets(directory / "passwords.json", NATS_USERS)
+
+
+# The local stack's own secrets, made once under its data folder: the key its tokens are
+# signed with and the key of Open311 residents' pseudonyms. Nothing runs with a built-in one.
+SECRET_VARIABLES = {"jwt": "TALKOOT_JWT_SECRET", "pseudonyms": "TALKOOT_PSEUDONYM_SECRET"}
+
+
+def local_secrets(data_dir: Path) -> dict[str, str]:
+    """The stack's secrets: those the environment gives (TALKOOT_JWT_SECRET, or an identity
+    provider's TALKOOT_JWT_KEYS instead; TALKOOT_PSEUDONYM_SECRET), the rest kept under
+    ``data_dir``."""
+    kept = kept_secrets(data_dir / "secrets.json", list(SECRET_VARIABLES), size=48)
+    given = {name: os.environ[v] for name, v in SECRET_VARIABLES.items() if os.environ.get(v)}
+    if os.environ.get("TALKOOT_JWT_KEYS"):
+        kept.pop("jwt")
+    return {**kept, **given}
 
 
 def operator_options(data_dir: Path) -> dict[str, str]:
@@ -365,6 +388,8 @@ class Stack:
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     # a module (and its arguments) that runs each service's module; none in production
     launcher: tuple[str, ...] = ()
+    # the token and pseudonym secrets (``local_secrets``), read from the data folder on start
+    secrets: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, data_dir: Path, **kwargs) -> Stack:
@@ -387,6 +412,7 @@ class Stack:
         return self.postgres is not None or self.nats is not None
 
     def start_infrastructure(self, progress: Callable[[str], None] = lambda _: None) -> None:
+        self.secrets = self.secrets or local_secrets(self.data_dir)
         if not self.database_url:
             progress(f"starting embedded PostgreSQL in {self.data_dir / 'postgres'}")
             self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
@@ -426,7 +452,17 @@ class Stack:
         for variable in NATS_VARIABLES:
             env.pop(variable, None)
         env.update(self.nats_environment(name))
+        env.update({SECRET_VARIABLES[name]: value for name, value in self.secrets.items()})
         return env
+
+    def token(self, body: dict[str, Any], lifetime: timedelta = LIFETIME) -> str:
+        """A token for ``body`` (``services.platform.identity.claims``), signed with the
+        stack's secret."""
+        if "jwt" not in self.secrets:
+            raise RuntimeError(
+                "tokens are issued by the identity provider here (TALKOOT_JWT_KEYS is set)"
+            )
+        return issue(self.secrets["jwt"], body, lifetime=lifetime)
 
     def check_ports(self) -> None:
         for name, port in self.ports.items():

@@ -360,6 +360,60 @@ def bench(args: argparse.Namespace) -> int:
     )
 
 
+# --- token -------------------------------------------------------------------------------
+
+
+def token(args: argparse.Namespace) -> int:
+    from services.platform.identity import Role, claims, issue
+
+    roles = [Role(role) for role in args.role]
+    needs = {Role.PROVIDER: ("provider", "--provider"), Role.OFFICER: ("partner", "--partner")}
+    needs[Role.COORDINATOR] = ("table", "--table")
+    for role, (attribute, option) in needs.items():
+        if role in roles and not getattr(args, attribute):
+            tell(f"talkoot token: the role {role} needs {option}", err=True)
+            return 2
+    if args.may_sign and Role.OFFICER not in roles:
+        tell("talkoot token: --may-sign is for the role officer", err=True)
+        return 2
+    secret = os.environ.get("TALKOOT_JWT_SECRET") or _stack_secret(data_dir(args))
+    if secret is None:
+        tell(
+            "talkoot token: no secret to sign with: start `talkoot up` once (it makes one under "
+            "its data folder) or set TALKOOT_JWT_SECRET",
+            err=True,
+        )
+        return 1
+    body = claims(
+        args.subject,
+        roles,
+        provider=args.provider,
+        partner=args.partner,
+        may_sign=args.may_sign,
+        table=args.table,
+    )
+    issuer = os.environ.get("TALKOOT_JWT_ISSUER")
+    audience = os.environ.get("TALKOOT_JWT_AUDIENCE")
+    extra = {"issuer": issuer} if issuer else {}
+    extra |= {"audience": audience} if audience else {}
+    tell(issue(secret, body, lifetime=args.expires, **extra))
+    return 0
+
+
+def _stack_secret(directory: Path) -> str | None:
+    path = directory / "secrets.json"
+    return json.loads(path.read_text()).get("jwt") if path.exists() else None
+
+
+def _lifetime(text: str):
+    from services.platform.settings import duration
+
+    try:
+        return duration(text, "--expires")
+    except SystemExit as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 # --- the parser --------------------------------------------------------------------------
 
 
@@ -463,6 +517,37 @@ def parser() -> argparse.ArgumentParser:
         help="send commands without an Idempotency-Key, to measure what the keys cost",
     )
     p.set_defaults(run=bench)
+
+    p = commands.add_parser(
+        "token",
+        help="issue a signed token for local use (a resident, provider member, officer...)",
+        description="Print a JWT that the services accept, signed with the local stack's "
+        "secret (secrets.json in the data folder, made by the first `talkoot up`) or "
+        "TALKOOT_JWT_SECRET. Send it as `Authorization: Bearer <token>`. In production the "
+        "city's identity provider issues the tokens instead. Example: `talkoot token --role "
+        "officer --subject officer-1 --partner lahti-city --may-sign`.",
+    )
+    p.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["resident", "provider", "officer", "coordinator", "admin"],
+        help="a role the person holds; repeat for several",
+    )
+    p.add_argument("--subject", required=True, help="the person's id (the token's sub)")
+    p.add_argument("--provider", help="the provider a provider member acts for")
+    p.add_argument("--partner", help="the municipal partner an officer works for")
+    p.add_argument(
+        "--may-sign", action="store_true", help="the officer may sign contracts for the partner"
+    )
+    p.add_argument("--table", help="the partnership table a coordinator runs")
+    p.add_argument(
+        "--expires",
+        type=_lifetime,
+        default="8h",
+        help="how long the token is valid, e.g. 30m, 8h, 7d (default 8h)",
+    )
+    p.set_defaults(run=token)
     return root
 
 

@@ -12,12 +12,45 @@ import httpx
 
 from deploy.stack import Stack
 from domain.calendar import local_today
+from services.platform import identity
 
 
 class Talkoot:
+    """Calls as a given person: ``who`` is a token from ``resident``, ``member``, ``officer``
+    or ``admin`` (or any other), ``None`` for nobody signed in. Reads default to an admin's
+    token, commands to nobody: each command says who sends it."""
+
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.http = httpx.Client(timeout=20)
+        self._tokens: dict[tuple, str] = {}
+
+    # --- people ---------------------------------------------------------------------------
+
+    def token(self, subject: str, *roles: str, **claims: Any) -> str:
+        """A token of the stack's for ``subject`` holding ``roles`` (kept for the session)."""
+        key = (subject, roles, tuple(sorted(claims.items())))
+        if key not in self._tokens:
+            self._tokens[key] = self.stack.token(identity.claims(subject, roles, **claims))
+        return self._tokens[key]
+
+    def resident(self, resident_id: str = "resident-1") -> str:
+        return self.token(resident_id, "resident")
+
+    def member(self, provider_id: str, subject: str | None = None) -> str:
+        """A member of provider ``provider_id``."""
+        return self.token(subject or f"member-of-{provider_id}", "provider", provider=provider_id)
+
+    def officer(self, partner_id: str = "lahti-city", may_sign: bool = True) -> str:
+        subject = f"officer-of-{partner_id}" + ("" if may_sign else "-no-signing")
+        return self.token(subject, "officer", partner=partner_id, may_sign=may_sign)
+
+    def admin(self) -> str:
+        return self.token("admin-1", "admin")
+
+    @staticmethod
+    def headers(who: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {who}"} if who else {}
 
     def __enter__(self) -> Talkoot:
         return self
@@ -28,13 +61,18 @@ class Talkoot:
     def url(self, service: str, path: str) -> str:
         return f"{self.stack.url(service)}{path}"
 
-    def post(self, service: str, path: str, body: Any, key: str | None = None) -> httpx.Response:
-        """A command, with a fresh Idempotency-Key unless ``key`` is given (to retry one)."""
-        headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+    def post(
+        self, service: str, path: str, body: Any, key: str | None = None, *, who: str | None
+    ) -> httpx.Response:
+        """A command sent by ``who``, with a fresh Idempotency-Key unless ``key`` is given (to
+        retry one)."""
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex, **self.headers(who)}
         return self.http.post(self.url(service, path), json=body, headers=headers)
 
-    def get(self, service: str, path: str, **params: Any) -> httpx.Response:
-        return self.http.get(self.url(service, path), params=params)
+    def get(self, service: str, path: str, who: str | None = "", **params: Any) -> httpx.Response:
+        """A read by ``who`` (an admin when not given; ``None``: nobody signed in)."""
+        who = self.admin() if who == "" else who
+        return self.http.get(self.url(service, path), params=params, headers=self.headers(who))
 
     def ok(self, response: httpx.Response, status: int = 201) -> dict:
         assert response.status_code == status, response.text
@@ -43,6 +81,7 @@ class Talkoot:
     # --- the steps of the main flow ------------------------------------------------------
 
     def register_provider(self, category: str, region: str, capacity: int = 5, **extra) -> str:
+        """A provider registered by a person who founds it; act for it with ``member``."""
         body = {
             "name": "Testiosuuskunta",
             "kind": "cooperative",
@@ -52,7 +91,8 @@ class Talkoot:
             "capacity": capacity,
             **extra,
         }
-        return self.ok(self.post("providers", "/providers", body))["id"]
+        founder = self.token("founder-1", "resident")
+        return self.ok(self.post("providers", "/providers", body, who=founder))["id"]
 
     def contract(
         self,
@@ -65,13 +105,14 @@ class Talkoot:
         partner_id: str = "lahti-city",
         sign: bool = True,
     ) -> dict:
+        """A contract the partner's officer proposes and, with ``sign``, both parties sign."""
         today = local_today()
+        officer = self.officer(partner_id)
         proposed = self.ok(
             self.post(
                 "partnerships",
                 "/contracts",
                 {
-                    "partner_id": partner_id,
                     "provider_id": provider_id,
                     "categories": [category],
                     "regions": [region],
@@ -80,29 +121,19 @@ class Talkoot:
                     "valid_from": (today - timedelta(days=30)).isoformat(),
                     "valid_until": (today + timedelta(days=365)).isoformat(),
                 },
+                who=officer,
             )
         )
         if not sign:
             return proposed
-        self.ok(
-            self.post(
-                "partnerships",
-                f"/contracts/{proposed['id']}/signatures",
-                {"party": "partner", "signed_by": partner_id},
-            )
-        )
-        return self.ok(
-            self.post(
-                "partnerships",
-                f"/contracts/{proposed['id']}/signatures",
-                {"party": "provider", "signed_by": provider_id},
-            )
-        )
+        signatures = f"/contracts/{proposed['id']}/signatures"
+        self.ok(self.post("partnerships", signatures, {"party": "partner"}, who=officer))
+        member = self.member(provider_id)
+        return self.ok(self.post("partnerships", signatures, {"party": "provider"}, who=member))
 
-    def request_body(self, category: str, region: str, resident_id: str = "resident-1") -> dict:
+    def request_body(self, category: str, region: str) -> dict:
         start = datetime.now(UTC) + timedelta(days=1)
         return {
-            "resident_id": resident_id,
             "category": category,
             "region": region,
             "description": "Front yard",
@@ -111,9 +142,8 @@ class Talkoot:
         }
 
     def submit(self, category: str, region: str, resident_id: str = "resident-1") -> dict:
-        return self.ok(
-            self.post("requests", "/requests", self.request_body(category, region, resident_id))
-        )
+        body = self.request_body(category, region)
+        return self.ok(self.post("requests", "/requests", body, who=self.resident(resident_id)))
 
     def board_entry(self, request_id: str, position: int | None = None) -> dict:
         params = {"position": position} if position else {}
@@ -136,7 +166,9 @@ class Talkoot:
         )
 
     def accept(self, offer_id: str, provider_id: str) -> httpx.Response:
-        return self.post("matching", f"/offers/{offer_id}/acceptance", {"provider_id": provider_id})
+        """A member of ``provider_id`` accepts the offer."""
+        path = f"/offers/{offer_id}/acceptance"
+        return self.post("matching", path, {}, who=self.member(provider_id))
 
     def ready_provider(
         self, category: str, region: str, capacity: int = 5, **contract: Any
@@ -147,26 +179,30 @@ class Talkoot:
         self.wait_until_quiet()
         return provider_id, contract_id
 
-    def assigned_request(self, category: str, region: str, provider_id: str) -> str:
-        request_id = self.submit(category, region)["id"]
+    def assigned_request(
+        self, category: str, region: str, provider_id: str, resident_id: str = "resident-1"
+    ) -> str:
+        request_id = self.submit(category, region, resident_id)["id"]
         offered = self.wait_for_status(request_id, "offered")
         assert offered["provider_id"] == provider_id
         self.ok(self.accept(offered["offer_id"], provider_id))
         self.wait_for_status(request_id, "assigned")
         return request_id
 
-    def on_request(self, request_id: str, what: str, body: dict) -> httpx.Response:
-        """A command on one request: ``what`` is completion, confirmation, reschedule,
-        cancellation, dispute, resolution or rating."""
-        return self.post("requests", f"/requests/{request_id}/{what}", body)
+    def on_request(self, request_id: str, what: str, body: dict, who: str) -> httpx.Response:
+        """A command on one request by ``who``: ``what`` is completion, confirmation,
+        reschedule, cancellation, dispute, resolution or rating."""
+        return self.post("requests", f"/requests/{request_id}/{what}", body, who=who)
 
     def completed_request(
         self, category: str, region: str, provider_id: str, hours: float = 2.0
     ) -> str:
-        """A request assigned to ``provider_id`` who has reported ``hours`` of work."""
+        """A request (of resident-1) assigned to ``provider_id`` who has reported ``hours``
+        of work."""
         request_id = self.assigned_request(category, region, provider_id)
+        report = {"hours": hours}
         done = self.ok(
-            self.on_request(request_id, "completion", {"provider_id": provider_id, "hours": hours})
+            self.on_request(request_id, "completion", report, who=self.member(provider_id))
         )
         assert self.board_entry(request_id, done["position"])["status"] == "completed"
         return request_id

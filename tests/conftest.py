@@ -29,6 +29,14 @@ from tests.support.clock import ENV as CLOCK_ENV
 from tests.support.clock import Clock
 
 CLOCK = pytest.StashKey[Clock]()
+
+# The tests' services: quiet, quick to give up waiting for a read model, and without the
+# commands' rate limit (tests send bursts; test_rate_limit runs a Talkoot with one).
+TEST_SETTINGS = {
+    "TALKOOT_LOG_LEVEL": "WARNING",
+    "TALKOOT_READ_WAIT_SECONDS": "3",
+    "TALKOOT_RATE_LIMIT": "off",
+}
 TRAVEL = pytest.StashKey[time_machine.travel]()
 
 
@@ -80,7 +88,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config)
         nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
         ports={name: free_port() for name in SERVICE_PORTS},
         nats_port=free_port(),
-        extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3"},
+        extra_env=TEST_SETTINGS,
         launcher=launcher(pytestconfig),
     )
     stack.start()
@@ -129,7 +137,7 @@ def another_talkoot(
         database_url=database_url or stack.database_url,
         nats_url=stack.nats_url,
         ports={name: free_port() for name in SERVICE_PORTS},
-        extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3", **settings},
+        extra_env={**TEST_SETTINGS, **settings},
         nats_passwords=stack.nats_passwords,
         launcher=stack.launcher,
     )

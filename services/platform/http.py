@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.exceptions import SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -37,7 +38,7 @@ from msgspec import Meta
 from contracts.jetstream import ConsumerReport
 from domain.calendar import local_day, local_today
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
-from projections.schema import read_schema, wait_for
+from projections.schema import wait_for
 from services.platform.edge import (
     MAX_BODY_BYTES,
     RequireMediaType,
@@ -47,7 +48,16 @@ from services.platform.edge import (
 )
 from services.platform.errors import STORE_ERRORS, Conflict, NotFound, NotYetVisible
 from services.platform.idempotency import idempotency_middleware
+from services.platform.identity import (
+    PUBLIC,
+    caller,
+    commands_rate_limit,
+    declares_one_rule,
+    jwt_auth,
+    maybe_caller,
+)
 from services.platform.openapi import document_errors
+from services.platform.settings import Settings
 
 # --- what may enter -----------------------------------------------------------------------
 # Every field is checked where it enters, so that nothing the domain, PostgreSQL, NATS or the
@@ -292,6 +302,7 @@ class HealthReport(msgspec.Struct):
 
 @get(
     "/health",
+    guards=[PUBLIC],
     tags=["operations"],
     summary="Reachability of PostgreSQL and NATS, and the progress of every consumer",
     responses={
@@ -310,49 +321,75 @@ async def health(state: State) -> Response[HealthReport]:
     return Response(report, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 
+class Reads(msgspec.Struct, frozen=True):
+    """What a query needs: the read models' pool and schema, and how long to wait for a
+    position a client asks to see."""
+
+    pool: Any
+    schema: str
+    wait_seconds: float
+
+
 def create_app(
     title: str,
     route_handlers: Sequence[Any],
     lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
+    settings: Settings,
     description: str = "",
+    dependencies: dict[str, Provide] | None = None,
 ) -> Litestar:
+    """The service's app. Every route but the public ones needs a verified token; its caller
+    is the ``caller`` dependency, and ``dependencies`` add the service's own (its
+    application, its reads)."""
+    auth = jwt_auth(settings.keys())
+    middleware: list[Any] = [RequireMediaType()]
+    if settings.rate_limit is not None:
+        middleware.append(commands_rate_limit(settings.rate_limit).middleware)
+    middleware.append(idempotency_middleware)
     app = Litestar(
         route_handlers=[health, *route_handlers],
         lifespan=[lifespan],
+        on_app_init=[auth.on_app_init],
+        guards=[declares_one_rule],
+        dependencies={
+            "caller": Provide(caller, sync_to_thread=False),
+            "maybe_caller": Provide(maybe_caller, sync_to_thread=False),
+            **(dependencies or {}),
+        },
         exception_handlers={
             DomainError: domain_error_response,
             ValidationException: validation_error_response,
             **dict.fromkeys(STORE_ERRORS, store_unavailable),
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
-        middleware=[RequireMediaType(), idempotency_middleware],
+        middleware=middleware,
         before_send=[send_request_id],
         request_max_body_size=MAX_BODY_BYTES,
         # Litestar would replace the root logger's handlers with its own; the process's
         # logging is configured once, in services.platform.runtime.configure_logging.
         logging_config=None,
         request_class=JsonRequest,
-        openapi_config=OpenAPIConfig(title=title, version="1.0.0", description=description),
+        openapi_config=OpenAPIConfig(
+            title=title,
+            version="1.0.0",
+            description=description,
+            # the documents are public, like /health
+            openapi_router=Router("/schema", route_handlers=[], guards=[PUBLIC]),
+        ),
     )
     document_errors(app)
     return app
 
 
-async def caught_up(state: State, projection: str, upstream: str, position: int | None) -> None:
+async def caught_up(reads: Reads, projection: str, upstream: str, position: int | None) -> None:
     """Wait (bounded) until ``projection`` has applied ``position``; 503 if it has not."""
     if not position:
         return
-    settings = state.settings
     reached = await wait_for(
-        state.pool,
-        read_schema(settings.namespace),
-        projection,
-        upstream,
-        position,
-        settings.read_wait_seconds,
+        reads.pool, reads.schema, projection, upstream, position, reads.wait_seconds
     )
     if not reached:
         raise NotYetVisible(
             f"the {projection} has not reached position {position} within "
-            f"{settings.read_wait_seconds:g} s; try again"
+            f"{reads.wait_seconds:g} s; try again"
         )

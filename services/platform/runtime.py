@@ -20,12 +20,13 @@ import asyncpg
 import uvicorn
 from anyio import to_thread
 from litestar import Litestar
+from litestar.di import Provide
 from nats.aio.client import Client as NATS
 
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
-from projections.schema import ensure_read_models
-from services.platform.http import create_app
+from projections.schema import ensure_read_models, read_schema
+from services.platform.http import Reads, create_app
 from services.platform.idempotency import Keys
 from services.platform.outbound import Outbound
 from services.platform.relay import Relay
@@ -162,6 +163,19 @@ class Runtime:
         if self.application is not None:
             await to_thread.run_sync(self.application.close)
 
+    def started_application(self) -> ServiceApplication:
+        """The service's Application (a handler names its own type: RequestsApplication...)."""
+        if self.application is None:
+            raise RuntimeError("the service has not started")
+        return self.application
+
+    def reads(self) -> Reads:
+        if self.pool is None:
+            raise RuntimeError("the service has not started")
+        return Reads(
+            self.pool, read_schema(self.settings.namespace), self.settings.read_wait_seconds
+        )
+
     async def health(self) -> dict[str, Any]:
         report: dict[str, Any] = {
             "service": self.spec.name,
@@ -181,21 +195,29 @@ class Runtime:
 
 
 def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
+    runtime = Runtime(spec, settings)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        runtime = Runtime(spec, settings)
         app.state.runtime = runtime
-        app.state.settings = settings
         try:
             await runtime.start()
-            app.state.application = runtime.application
-            app.state.pool = runtime.pool
             app.state.idempotency = runtime.idempotency
             yield
         finally:
             await runtime.close()
 
-    return create_app(spec.title, spec.route_handlers, lifespan, spec.description)
+    return create_app(
+        spec.title,
+        spec.route_handlers,
+        lifespan,
+        settings,
+        spec.description,
+        dependencies={
+            "application": Provide(runtime.started_application, sync_to_thread=False),
+            "reads": Provide(runtime.reads, sync_to_thread=False),
+        },
+    )
 
 
 def configure_logging() -> None:
@@ -217,6 +239,9 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_READ_WAIT_SECONDS, TALKOOT_OFFER_EXPIRES_AFTER, TALKOOT_AUTO_CONFIRM_AFTER, "
         "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "
         "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_IDEMPOTENCY_TTL, "
+        "TALKOOT_JWT_SECRET or TALKOOT_JWT_KEYS (what callers' tokens are verified with; one "
+        "is required), TALKOOT_JWT_ISSUER, TALKOOT_JWT_AUDIENCE, TALKOOT_PSEUDONYM_SECRET, "
+        "TALKOOT_RATE_LIMIT (commands per caller, e.g. 120/minute, or off), "
         "TALKOOT_CATALOGUE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries before an event is set aside, default 3), "
         "TALKOOT_STALL_SECONDS (no progress for that long makes /health 503, default 30), "

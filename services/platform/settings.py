@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from litestar.middleware.rate_limit import DurationUnit
+
 from contracts.streams import DEFAULT_NAMESPACE
+from services.platform.identity import AUDIENCE, ISSUER, Keys
 
 SERVICE_PORTS = {"requests": 8101, "providers": 8102, "matching": 8103, "partnerships": 8104}
 
@@ -57,6 +60,16 @@ class Settings:
     jurisdiction_id: str = "lahti.fi"
     # How long a command's Idempotency-Key (and the answer to replay) is kept.
     idempotency_ttl: timedelta = timedelta(days=1)
+    # What callers' tokens are verified with: an HS256 secret, or a JWKS/PEM file of the
+    # identity provider's public keys; and the issuer and audience they must name.
+    jwt_secret: str | None = None
+    jwt_keys_file: str | None = None
+    jwt_issuer: str = ISSUER
+    jwt_audience: str = AUDIENCE
+    # The server's secret for Open311 residents' pseudonyms (an HMAC of their e-mail).
+    pseudonym_secret: str | None = None
+    # Commands each caller may send per window (None: no limit).
+    rate_limit: tuple[DurationUnit, int] | None = ("minute", 120)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,7 +98,17 @@ class Settings:
             ),
             jurisdiction_id=os.environ.get("TALKOOT_JURISDICTION", "lahti.fi"),
             idempotency_ttl=_env_duration("TALKOOT_IDEMPOTENCY_TTL", "1d"),
+            jwt_secret=os.environ.get("TALKOOT_JWT_SECRET") or None,
+            jwt_keys_file=os.environ.get("TALKOOT_JWT_KEYS") or None,
+            jwt_issuer=os.environ.get("TALKOOT_JWT_ISSUER", ISSUER),
+            jwt_audience=os.environ.get("TALKOOT_JWT_AUDIENCE", AUDIENCE),
+            pseudonym_secret=os.environ.get("TALKOOT_PSEUDONYM_SECRET") or None,
+            rate_limit=rate_limit(os.environ.get("TALKOOT_RATE_LIMIT", "120/minute")),
         )
+
+    def keys(self) -> Keys:
+        """The keys tokens are verified with; stops the process if none are configured."""
+        return Keys.load(self.jwt_secret, self.jwt_keys_file, self.jwt_issuer, self.jwt_audience)
 
     def port(self, service: str) -> int:
         return int(os.environ.get(f"TALKOOT_{service.upper()}_PORT", SERVICE_PORTS[service]))
@@ -93,6 +116,16 @@ class Settings:
     def schema(self, service: str) -> str:
         """The PostgreSQL schema of a service's event store: ``talkoot_requests`` and so on."""
         return f"{self.namespace}_{service}".lower().replace("-", "_")
+
+
+def rate_limit(text: str) -> tuple[DurationUnit, int] | None:
+    """``120/minute`` (second, minute, hour or day), or ``off``."""
+    if text.strip().lower() == "off":
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(second|minute|hour|day)\s*", text)
+    if match is None or int(match[1]) < 1:
+        raise SystemExit(f"TALKOOT_RATE_LIMIT: {text!r} is not a rate such as 120/minute, or off")
+    return match[2], int(match[1])  # type: ignore[return-value]
 
 
 def postgres_parts(url: str) -> dict[str, str]:

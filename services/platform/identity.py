@@ -1,0 +1,418 @@
+"""Who is calling: verified tokens, the caller they name, and the rule each route declares.
+
+Every call but the public reads carries ``Authorization: Bearer <JWT>``. The token is verified
+with Litestar's JWT security (PyJWT underneath) against the configured keys: an HS256 secret
+(``TALKOOT_JWT_SECRET``) for a local installation, or the city's identity provider's public keys
+(``TALKOOT_JWT_KEYS``: a JWKS file or a PEM public key, RS256 or ES256). Its issuer, audience,
+expiry and subject are checked; nothing runs with a built-in secret.
+
+The claims name the person and what they may act as (one person may hold several roles)::
+
+    {"sub": "resident-aino", "roles": ["resident"]}
+    {"sub": "member-7", "roles": ["provider"], "provider": "<provider id>"}
+    {"sub": "officer-3", "roles": ["officer"], "partner": "lahti-city", "may_sign": true}
+    {"sub": "coord-1", "roles": ["coordinator"], "table": "<table id>"}
+    {"sub": "ops-1", "roles": ["admin"]}
+
+A route declares who may call it with one ``Access`` guard (``guards=[RESIDENT]``); a route
+without one is refused to everybody, and a test fails on it. A guard checks the role only;
+whether the caller may touch *this* request, offer or contract is the application's to decide,
+and someone else's resource answers 404, as if it did not exist, so that ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+import msgspec
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+
+from services.platform.errors import NotFound
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    PROVIDER = "provider"  # a member of one community provider
+    OFFICER = "officer"  # of one municipal partner, with or without the right to sign
+    COORDINATOR = "coordinator"  # of one partnership table
+    ADMIN = "admin"
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """The verified person behind a call, from their token's claims."""
+
+    subject: str
+    roles: frozenset[Role]
+    provider_id: str | None = None
+    partner_id: str | None = None
+    may_sign: bool = False
+    table_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+    def holds(self, role: Role) -> bool:
+        return role in self.roles
+
+    # Each ``sees_*`` says whether the caller may see a resource owned by someone; a caller who
+    # may not gets the resource's 404 from ``check_sees``, exactly as for one that is not there.
+
+    def is_resident(self, resident_id: str) -> bool:
+        return self.is_admin or (self.holds(Role.RESIDENT) and self.subject == resident_id)
+
+    def is_member_of(self, provider_id: str | None) -> bool:
+        return self.is_admin or (
+            provider_id is not None
+            and self.holds(Role.PROVIDER)
+            and self.provider_id == provider_id
+        )
+
+    def is_officer_of(self, partner_id: str | None) -> bool:
+        return self.is_admin or (
+            partner_id is not None and self.holds(Role.OFFICER) and self.partner_id == partner_id
+        )
+
+    @property
+    def acting_provider(self) -> str:
+        """The provider a provider member acts for (the guard has checked the role)."""
+        if self.provider_id is None:
+            raise PermissionDeniedException("the token names no provider (claim 'provider')")
+        return self.provider_id
+
+    @property
+    def acting_partner(self) -> str:
+        """The municipal partner an officer acts for (the guard has checked the role)."""
+        if self.partner_id is None:
+            raise PermissionDeniedException("the token names no partner (claim 'partner')")
+        return self.partner_id
+
+
+def check_sees(allowed: bool, what: str) -> None:
+    """404 for a resource the caller may not see: ``what`` is how the missing one is named."""
+    if not allowed:
+        raise NotFound(f"no {what}")
+
+
+class _Claims(msgspec.Struct, forbid_unknown_fields=False):
+    roles: list[Role]
+    provider: str | None = None
+    partner: str | None = None
+    may_sign: bool = False
+    table: str | None = None
+
+
+def caller_of(token: Token) -> Caller:
+    try:
+        claims = msgspec.convert(token.extras, _Claims)
+    except msgspec.ValidationError as error:
+        raise NotAuthorizedException(f"the token's claims are not Talkoot's: {error}") from None
+    if not claims.roles:
+        raise NotAuthorizedException("the token names no role (claim 'roles')")
+    return Caller(
+        subject=token.sub,
+        roles=frozenset(claims.roles),
+        provider_id=claims.provider,
+        partner_id=claims.partner,
+        may_sign=claims.may_sign,
+        table_id=claims.table,
+    )
+
+
+# --- the rule of each route ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route: nobody signed in needed (``public``), or a caller holding any of
+    ``roles`` (any signed-in person when empty); an admin passes every rule."""
+
+    name: str
+    roles: frozenset[Role] = frozenset()
+    public: bool = False
+    may_sign: bool = False
+
+    def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        if self.public:
+            return
+        caller = connection.user
+        if not isinstance(caller, Caller):
+            raise NotAuthorizedException("sign in: this needs a bearer token")
+        if caller.is_admin:
+            return
+        if self.roles and not self.roles & caller.roles:
+            wanted = " or ".join(sorted(self.roles))
+            raise PermissionDeniedException(f"this is for the role {wanted}")
+        if self.may_sign and not caller.may_sign:
+            raise PermissionDeniedException("this needs an officer with the right to sign")
+
+    def allows(self, caller: Caller | None) -> bool:
+        """Whether the rule lets ``caller`` (None: nobody signed in) through."""
+        if self.public:
+            return True
+        if caller is None:
+            return False
+        if caller.is_admin:
+            return True
+        return (not self.roles or bool(self.roles & caller.roles)) and (
+            not self.may_sign or caller.may_sign
+        )
+
+
+def access(name: str, *roles: Role, may_sign: bool = False) -> Access:
+    return Access(name, frozenset(roles), may_sign=may_sign)
+
+
+PUBLIC = Access("public", public=True)
+SIGNED_IN = access("signed in")
+RESIDENT = access("resident", Role.RESIDENT)
+PROVIDER = access("provider member", Role.PROVIDER)
+OFFICER = access("officer", Role.OFFICER)
+SIGNER = access("officer who may sign", Role.OFFICER, may_sign=True)
+ADMIN = access("admin", Role.ADMIN)
+PARTY = access("party to a contract", Role.OFFICER, Role.PROVIDER)
+
+
+def rule_of(handler: BaseRouteHandler) -> Access | None:
+    """The one Access rule a route declares (on itself, its controller or router)."""
+    rules = [
+        guard
+        for layer in handler.ownership_layers
+        for guard in layer.guards or ()
+        if isinstance(guard, Access)
+    ]
+    return rules[0] if len(rules) == 1 else None
+
+
+def declares_one_rule(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """App-wide guard: a route that declares no rule (or two) is refused to everybody."""
+    if rule_of(handler) is None:
+        raise PermissionDeniedException("this route declares no access rule")
+
+
+# --- verifying tokens --------------------------------------------------------------------
+
+ALGORITHMS = ("HS256", "RS256", "ES256")
+ISSUER = "talkoot-local"
+AUDIENCE = "talkoot"
+LIFETIME = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What tokens are verified with: one HS256 secret, or public keys (by ``kid``)."""
+
+    secret: str | None = None
+    public: tuple[tuple[str | None, Any, str], ...] = ()  # (kid, key, algorithm)
+    issuer: str = ISSUER
+    audience: str = AUDIENCE
+
+    @classmethod
+    def load(cls, secret: str | None, keys_file: str | None, issuer: str, audience: str) -> Keys:
+        if secret and keys_file:
+            raise SystemExit("set TALKOOT_JWT_SECRET or TALKOOT_JWT_KEYS, not both")
+        if secret:
+            if len(secret) < 32:
+                raise SystemExit("TALKOOT_JWT_SECRET must be at least 32 characters")
+            return cls(secret=secret, issuer=issuer, audience=audience)
+        if keys_file:
+            return cls(public=_public_keys(Path(keys_file)), issuer=issuer, audience=audience)
+        raise SystemExit(
+            "no keys to verify tokens with: set TALKOOT_JWT_SECRET (HS256) or TALKOOT_JWT_KEYS "
+            "(a JWKS file or PEM public key of the identity provider); `talkoot up` makes a "
+            "secret of its own under its data folder"
+        )
+
+    def verify(self, encoded: str, **options: Any) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(encoded)
+        except jwt.InvalidTokenError as error:
+            raise NotAuthorizedException(f"not a token: {error}") from None
+        algorithm = header.get("alg")
+        if self.secret is not None:
+            key, algorithms = self.secret, ["HS256"]
+        else:
+            kid = header.get("kid")
+            found = [(k, a) for i, k, a in self.public if i is None or i == kid]
+            if not found:
+                raise NotAuthorizedException("the token is signed with an unknown key")
+            key, algorithm_of_key = found[0]
+            algorithms = [algorithm_of_key]
+        if algorithm not in algorithms:
+            raise NotAuthorizedException(f"tokens here are signed with {' or '.join(algorithms)}")
+        return jwt.decode(encoded, key=key, algorithms=algorithms, **options)
+
+
+def _public_keys(path: Path) -> tuple[tuple[str | None, Any, str], ...]:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise SystemExit(f"TALKOOT_JWT_KEYS: cannot read {path}: {error.strerror}") from None
+    if text.lstrip().startswith("{"):
+        found = []
+        for jwk in jwt.PyJWKSet.from_json(text).keys:
+            algorithm = jwk.algorithm_name
+            if algorithm not in ALGORITHMS[1:]:
+                raise SystemExit(
+                    f"TALKOOT_JWT_KEYS: key {jwk.key_id} is {algorithm}; use RS256 or ES256"
+                )
+            found.append((jwk.key_id, jwk.key, algorithm))
+        return tuple(found)
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(text.encode())
+    if isinstance(key, rsa.RSAPublicKey):
+        return ((None, key, "RS256"),)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return ((None, key, "ES256"),)
+    raise SystemExit("TALKOOT_JWT_KEYS: the PEM key must be RSA or EC (P-256)")
+
+
+def token_class(keys: Keys) -> type[Token]:
+    """Litestar's Token, verified against ``keys``: Litestar decodes the claims and checks
+    expiry; the key, algorithm, issuer and audience are checked here."""
+
+    class VerifiedToken(Token):
+        @classmethod
+        def decode_payload(
+            cls,
+            encoded_token: str,
+            secret: str,
+            algorithms: list[str],
+            issuer: Any = None,
+            audience: Any = None,
+            options: Any = None,
+        ) -> Any:
+            return keys.verify(
+                encoded_token,
+                issuer=keys.issuer,
+                audience=keys.audience,
+                options={**(options or {}), "require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+
+    return VerifiedToken
+
+
+class CallerMiddleware(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, letting public routes through without a token. A public
+    route called with one still verifies it, and may show its caller more (their own)."""
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        rule = rule_of(connection.route_handler)
+        if rule is not None and rule.public and not connection.headers.get(self.auth_header):
+            return AuthenticationResult(user=None, auth=None)
+        return await super().authenticate_request(connection)
+
+
+def maybe_caller(request: Any) -> Caller | None:
+    """Dependency of public routes: the caller if they sent a token, else None."""
+    user = request.scope.get("user")
+    return user if isinstance(user, Caller) else None
+
+
+async def _caller(token: Token, _: ASGIConnection) -> Caller:
+    return caller_of(token)
+
+
+def jwt_auth(keys: Keys) -> JWTAuth[Caller, Token]:
+    return JWTAuth[Caller, Token](
+        retrieve_user_handler=_caller,
+        token_secret=keys.secret or "verified by public keys",
+        token_cls=token_class(keys),
+        authentication_middleware_class=CallerMiddleware,
+        description="A JWT from the city's identity provider (or `talkoot token` locally).",
+    )
+
+
+def caller(request: Any) -> Caller:
+    """Dependency: the verified caller of a route whose rule needs one."""
+    user = request.scope.get("user")
+    if not isinstance(user, Caller):
+        raise NotAuthorizedException("sign in: this needs a bearer token")
+    return user
+
+
+# --- how often a caller may send commands -------------------------------------------------
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _who(request: Request) -> str:
+    user = request.scope.get("user")
+    if isinstance(user, Caller):
+        return f"caller:{user.subject}"
+    return f"address:{request.client.host if request.client else 'unknown'}"
+
+
+async def _is_command(request: Request) -> bool:
+    return request.method not in _READS
+
+
+def commands_rate_limit(limit: tuple[DurationUnit, int]) -> RateLimitConfig:
+    """Litestar's rate limit, counted per caller (per address for the public commands), on
+    commands only: past the limit a command answers 429 with ``RateLimit-*`` headers."""
+    return RateLimitConfig(
+        rate_limit=limit,
+        identifier_for_request=_who,
+        check_throttle_handler=_is_command,
+    )
+
+
+# --- issuing tokens (local use: `talkoot token`, the demo, the tests) ---------------------
+
+
+def claims(
+    subject: str,
+    roles: Iterable[Role | str],
+    *,
+    provider: str | None = None,
+    partner: str | None = None,
+    may_sign: bool = False,
+    table: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"sub": subject, "roles": [Role(r).value for r in roles]}
+    for name, value in (("provider", provider), ("partner", partner), ("table", table)):
+        if value is not None:
+            body[name] = value
+    if may_sign:
+        body["may_sign"] = True
+    return body
+
+
+def issue(
+    secret: str,
+    body: dict[str, Any],
+    *,
+    lifetime: timedelta = LIFETIME,
+    issuer: str = ISSUER,
+    audience: str = AUDIENCE,
+    now: datetime | None = None,
+) -> str:
+    """An HS256 token for ``body`` (from ``claims``), valid for ``lifetime`` from ``now``."""
+    now = now or datetime.now(UTC)
+    payload = {
+        **body,
+        "iss": issuer,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(48)
