@@ -18,7 +18,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import DomainError, InvalidValue
-from domain.matching import ROSTER_ID, Job, JobStatus, Offer, OfferStatus, Roster
+from domain.matching.job import Job, JobStatus
+from domain.matching.offer import Offer, OfferStatus
+from domain.matching.roster import ROSTER_ID, Roster
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
 from services.platform.settings import Settings

@@ -8,22 +8,18 @@ import pytest
 from eventsourcing.domain import Snapshot
 
 from domain.errors import NotAllowed, WrongState
-from domain.matching import (
+from domain.matching.job import Job, JobStatus
+from domain.matching.offer import Offer, OfferStatus
+from domain.matching.policy import (
     NEUTRAL_RATING,
-    ROSTER_ID,
     ContractBudget,
-    Job,
-    JobStatus,
     JobToMatch,
     Match,
-    Offer,
-    OfferStatus,
     ProviderSlot,
-    Roster,
     choose_provider,
     distance_km,
-    stamp,
 )
+from domain.matching.roster import ROSTER_ID, Roster, stamp
 from domain.money import Money, price_of_work
 
 DAY = date(2025, 3, 10)
