@@ -4,6 +4,7 @@ offers and budget commitments, which eligibility and ranking read."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -68,20 +69,30 @@ class Roster(Aggregate):
         # offered or taken under a contract, held against its budget until it is charged
         self.commitments: dict[str, dict] = {}
 
-    def fill_in(self) -> None:
-        """Give a roster restored from a snapshot taken by an earlier version the parts it
-        did not have yet (no events: these are the empty starting values)."""
-        self.__dict__.setdefault("open_offers", {})
-        self.__dict__.setdefault("offered", {})
-        self.__dict__.setdefault("commitments", {})
-        for pid in self.providers:
-            self._provider(pid)
+    # Snapshots record this number (eventsourcing writes it into their state from version 2
+    # on) and are upcast on restore from the version that took them to this one.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 is every snapshot taken before the roster counted its versions. The oldest
+        lack the open offers, the offers made lately and the budget commitments, and records of
+        providers and contracts made before a field existed lack that field: each gets the
+        value a new roster or record starts with. A later version 1 snapshot has them all and
+        keeps its values."""
+        state.setdefault("open_offers", {})
+        state.setdefault("offered", {})
+        state.setdefault("commitments", {})
+        for slot in state["providers"].values():
+            for key, value in _empty_provider().items():
+                slot.setdefault(key, value)
+        for contract in state["contracts"].values():
+            # the defaults of add_contract, which a contract added before them replays with
+            contract.setdefault("unit_price_cents", 0)
+            contract.setdefault("partner_id", "")
 
     def _provider(self, provider_id: str) -> dict:
-        slot = self.providers.setdefault(provider_id, _empty_provider())
-        for key, value in _empty_provider().items():
-            slot.setdefault(key, value)  # records enrolled before a field existed
-        return slot
+        return self.providers.setdefault(provider_id, _empty_provider())
 
     @event("ProviderEnrolled")
     def enrol_provider(
@@ -290,8 +301,8 @@ class Roster(Aggregate):
         work (all the history kept when it is None)."""
         slots = []
         for pid, p in self.providers.items():
-            ratings = p.get("ratings", 0)
-            pauses = p.get("pauses", {}).values()
+            ratings = p["ratings"]
+            pauses = p["pauses"].values()
             slots.append(
                 ProviderSlot(
                     provider_id=pid,
@@ -299,13 +310,13 @@ class Roster(Aggregate):
                     regions=frozenset(p["regions"]),
                     capacity=p["capacity"],
                     jobs=p["jobs"],
-                    suspended=p.get("suspended", False),
+                    suspended=p["suspended"],
                     pauses=tuple(
                         (date.fromisoformat(s), date.fromisoformat(e) if e else None)
                         for s, e in pauses
                     ),
-                    lat=p.get("lat"),
-                    long=p.get("long"),
+                    lat=p["lat"],
+                    long=p["long"],
                     rating=p["stars"] / ratings if ratings else None,
                     recent_offers=(
                         self.recent_offers(pid, since)
@@ -318,7 +329,7 @@ class Roster(Aggregate):
 
     def provider_names(self) -> dict[str, str]:
         """Provider id -> name, for explanations a person reads (empty when not known)."""
-        return {pid: p.get("name", "") for pid, p in self.providers.items()}
+        return {pid: p["name"] for pid, p in self.providers.items()}
 
     def contract_budgets(self, request_id: str = "") -> list[ContractBudget]:
         """The contracts as the policy reads them when matching ``request_id``: what is left
@@ -337,8 +348,8 @@ class Roster(Aggregate):
                 remaining_cents=c["remaining_cents"] - committed.get(cid, 0),
                 valid_from=date.fromisoformat(c["valid_from"]),
                 valid_until=date.fromisoformat(c["valid_until"]),
-                unit_price_cents=c.get("unit_price_cents", 0),
-                partner_id=c.get("partner_id", ""),
+                unit_price_cents=c["unit_price_cents"],
+                partner_id=c["partner_id"],
             )
             for cid, c in self.contracts.items()
         ]

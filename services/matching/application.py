@@ -54,7 +54,6 @@ class MatchingApplication(ServiceApplication):
             if self._roster is None:
                 try:
                     self._roster = self.repository.get(ROSTER_ID)
-                    self._roster.fill_in()
                 except AggregateNotFoundError:
                     self._roster = Roster()
             try:
