@@ -10,7 +10,9 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 
-from domain.matching import NEUTRAL_RATING, Job, Offer
+from domain.matching.job import Job
+from domain.matching.offer import Offer
+from domain.matching.policy import NEUTRAL_RATING
 from services.matching.application import MatchingApplication
 from services.platform.http import Body, Id, PathId, text
 from services.platform.store import Receipt

@@ -18,7 +18,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import DomainError, InvalidValue
-from domain.matching import ROSTER_ID, Job, JobStatus, Offer, OfferStatus, Roster
+from domain.matching.job import Job, JobStatus
+from domain.matching.offer import Offer, OfferStatus
+from domain.matching.roster import ROSTER_ID, Roster
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
 from services.platform.settings import Settings
@@ -52,7 +54,6 @@ class MatchingApplication(ServiceApplication):
             if self._roster is None:
                 try:
                     self._roster = self.repository.get(ROSTER_ID)
-                    self._roster.fill_in()
                 except AggregateNotFoundError:
                     self._roster = Roster()
             try:

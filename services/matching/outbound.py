@@ -13,7 +13,8 @@ from contracts.events import (
     OfferMadeV1,
     OfferWithdrawnV1,
 )
-from domain.matching import Job, Offer
+from domain.matching.job import Job
+from domain.matching.offer import Offer
 from services.platform.outbound import translation
 
 to_integration_event = translation(

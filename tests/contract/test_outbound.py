@@ -11,7 +11,9 @@ import msgspec
 import pytest
 
 from contracts.events import EVENTS_BY_SERVICE, OfferAcceptedV1, OfferMadeV1, decode, encode
-from domain.matching import Job, Offer, Roster
+from domain.matching.job import Job
+from domain.matching.offer import Offer
+from domain.matching.roster import Roster
 from domain.partnership import PartnershipContract
 from domain.providers import Provider
 from domain.requests import ServiceRequest

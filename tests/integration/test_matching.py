@@ -22,7 +22,8 @@ from contracts.events import (
 from deploy.stack import Stack
 from domain.calendar import local_today
 from domain.errors import WrongState
-from domain.matching import JobStatus, OfferStatus
+from domain.matching.job import JobStatus
+from domain.matching.offer import OfferStatus
 from services.matching.application import MatchingApplication, RosterChanges
 from services.matching.inbound import subscriptions
 from services.platform.settings import Settings

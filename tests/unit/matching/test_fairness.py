@@ -11,7 +11,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.matching import Job, Roster
+from domain.matching.job import Job
+from domain.matching.roster import Roster
 
 PROVIDERS = [f"provider-{n}" for n in range(7)]
 WINDOW = timedelta(days=30)

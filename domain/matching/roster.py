@@ -1,0 +1,369 @@
+"""The roster: matching's one record of the providers, contracts, jobs held, open and recent
+offers and budget commitments, which eligibility and ranking read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
+
+from domain.matching.policy import (
+    ContractBudget,
+    Decision,
+    JobToMatch,
+    ProviderSlot,
+    choose_provider,
+)
+
+ROSTER_ID: UUID = uuid5(NAMESPACE_URL, "talkoot:matching:roster")
+
+
+def stamp(at: datetime | None) -> str:
+    """A time as the roster keeps it: UTC ISO text with microseconds, so that text order is
+    time order; empty for no time."""
+    return "" if at is None else at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _empty_provider() -> dict:
+    return {
+        "categories": [],
+        "regions": [],
+        "capacity": 0,
+        "jobs": 0,
+        "suspended": False,
+        "pauses": {},
+        "lat": None,
+        "long": None,
+        "stars": 0,
+        "ratings": 0,
+        "name": "",
+    }
+
+
+class Roster(Aggregate):
+    """Matching's view of providers, contracts, current jobs, open offers, recent offers and
+    budget commitments: one per installation.
+
+    Its size stays bounded: an offer leaves ``open_offers`` when it is answered, lapses or is
+    withdrawn; a commitment leaves when its offer is declined, lapses or is withdrawn, or its
+    request is closed, charged, refused a charge or voided; and the history of offers made
+    (for fairness) keeps only the fairness window.
+    """
+
+    @staticmethod
+    def create_id() -> UUID:
+        return ROSTER_ID
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.providers: dict[str, dict] = {}
+        self.contracts: dict[str, dict] = {}
+        # offer id -> {"provider_id", "request_id", "expires_at" (ISO)}
+        self.open_offers: dict[str, dict] = {}
+        # provider id -> ISO times of the offers made to it within the fairness window
+        self.offered: dict[str, list[str]] = {}
+        # request id -> {"contract_id", "cents", "offer_id"}: the estimated cost of a job
+        # offered or taken under a contract, held against its budget until it is charged
+        self.commitments: dict[str, dict] = {}
+
+    # Snapshots record this number (eventsourcing writes it into their state from version 2
+    # on) and are upcast on restore from the version that took them to this one. The events
+    # need no versions: each attribute added to one since has a default in its method, which
+    # eventsourcing calls with the attributes stored.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 1 is every snapshot taken before the roster counted its versions. The oldest
+        lack the open offers, the offers made lately and the budget commitments, and records of
+        providers and contracts made before a field existed lack that field: each gets the
+        value a new roster or record starts with. A later version 1 snapshot has them all and
+        keeps its values."""
+        state.setdefault("open_offers", {})
+        state.setdefault("offered", {})
+        state.setdefault("commitments", {})
+        for slot in state["providers"].values():
+            for key, value in _empty_provider().items():
+                slot.setdefault(key, value)
+        for contract in state["contracts"].values():
+            # the defaults of add_contract, which a contract added before them replays with
+            contract.setdefault("unit_price_cents", 0)
+            contract.setdefault("partner_id", "")
+
+    def _provider(self, provider_id: str) -> dict:
+        return self.providers.setdefault(provider_id, _empty_provider())
+
+    @event("ProviderEnrolled")
+    def enrol_provider(
+        self,
+        provider_id: str,
+        categories: list[str],
+        regions: list[str],
+        capacity: int,
+        lat: float | None = None,
+        long: float | None = None,
+        name: str = "",
+    ) -> None:
+        slot = self._provider(provider_id)
+        slot.update(categories=categories, regions=regions, capacity=capacity)
+        slot.update(lat=lat, long=long, name=name)
+
+    @event("CapabilitiesChanged")
+    def change_capabilities(
+        self, provider_id: str, categories: list[str], regions: list[str], capacity: int
+    ) -> None:
+        self._provider(provider_id).update(
+            categories=categories, regions=regions, capacity=capacity
+        )
+
+    @event("ProviderPaused")
+    def pause(self, provider_id: str, pause_id: str, starts: str, ends: str | None) -> None:
+        self._provider(provider_id)["pauses"][pause_id] = [starts, ends]
+
+    def end_pause(self, provider_id: str, pause_id: str) -> None:
+        if pause_id in self.providers.get(provider_id, {}).get("pauses", {}):
+            self._pause_ended(provider_id=provider_id, pause_id=pause_id)
+
+    @event("PauseEnded")
+    def _pause_ended(self, provider_id: str, pause_id: str) -> None:
+        del self.providers[provider_id]["pauses"][pause_id]
+
+    @event("ProviderSuspended")
+    def suspend(self, provider_id: str) -> None:
+        self._provider(provider_id)["suspended"] = True
+
+    @event("ProviderReinstated")
+    def reinstate(self, provider_id: str) -> None:
+        self._provider(provider_id)["suspended"] = False
+
+    @event("ProviderRated")
+    def rate(self, provider_id: str, stars: int) -> None:
+        slot = self._provider(provider_id)
+        slot["stars"] += stars
+        slot["ratings"] += 1
+
+    @event("ContractAdded")
+    def add_contract(
+        self,
+        contract_id: str,
+        provider_id: str,
+        categories: list[str],
+        regions: list[str],
+        remaining_cents: int,
+        valid_from: str,
+        valid_until: str,
+        unit_price_cents: int = 0,
+        partner_id: str = "",
+    ) -> None:
+        self.contracts[contract_id] = {
+            "provider_id": provider_id,
+            "categories": categories,
+            "regions": regions,
+            "remaining_cents": remaining_cents,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+            "unit_price_cents": unit_price_cents,
+            "partner_id": partner_id,
+        }
+
+    def update_budget(self, contract_id: str, remaining_cents: int) -> None:
+        if contract_id in self.contracts:
+            self._budget_updated(contract_id=contract_id, remaining_cents=remaining_cents)
+
+    @event("BudgetUpdated")
+    def _budget_updated(self, contract_id: str, remaining_cents: int) -> None:
+        self.contracts[contract_id]["remaining_cents"] = remaining_cents
+
+    def take_job(
+        self,
+        provider_id: str,
+        offer_id: str = "",
+        request_id: str = "",
+        offered_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        forget_before: datetime | None = None,
+        contract_id: str = "",
+        estimated_cents: int = 0,
+    ) -> None:
+        """An offer made holds one of the provider's places until it is answered or lapses;
+        it counts as work offered at ``offered_at``, and the history before ``forget_before``
+        (the start of the fairness window) is dropped. Made under ``contract_id``, it commits
+        ``estimated_cents`` of that contract's budget to the request until the request is
+        charged or the commitment is released."""
+        self._job_taken(
+            provider_id=provider_id,
+            offer_id=offer_id,
+            request_id=request_id,
+            offered_at=stamp(offered_at),
+            expires_at=stamp(expires_at),
+            forget_before=stamp(forget_before),
+            contract_id=contract_id,
+            estimated_cents=estimated_cents,
+        )
+
+    @event("JobTaken")
+    def _job_taken(
+        self,
+        provider_id: str,
+        offer_id: str = "",
+        request_id: str = "",
+        offered_at: str = "",
+        expires_at: str = "",
+        forget_before: str = "",
+        contract_id: str = "",
+        estimated_cents: int = 0,
+    ) -> None:
+        self._provider(provider_id)["jobs"] += 1
+        if offer_id:
+            self.open_offers[offer_id] = {
+                "provider_id": provider_id,
+                "request_id": request_id,
+                "expires_at": expires_at,
+            }
+        if request_id and contract_id:
+            # a request has one offer at a time: a new one replaces what the last committed
+            self.commitments[request_id] = {
+                "contract_id": contract_id,
+                "cents": estimated_cents,
+                "offer_id": offer_id,
+            }
+        if offered_at:
+            self.offered.setdefault(provider_id, []).append(offered_at)
+        if forget_before:
+            # stamps (UTC, microseconds) compare in time order as text
+            for pid in list(self.offered):
+                kept = [at for at in self.offered[pid] if at >= forget_before]
+                if kept:
+                    self.offered[pid] = kept
+                else:
+                    del self.offered[pid]
+
+    def settle_offer(self, offer_id: str) -> None:
+        """The offer was accepted: it is no longer open, and its place stays held."""
+        if offer_id in self.open_offers:
+            self._offer_settled(offer_id=offer_id)
+
+    @event("OfferSettled")
+    def _offer_settled(self, offer_id: str) -> None:
+        del self.open_offers[offer_id]
+
+    def release_job(self, provider_id: str, offer_id: str = "") -> None:
+        """Free the place an open offer (``offer_id``) or an accepted job held; an offer that
+        is no longer open holds none, so nothing is freed twice. An open offer that is
+        declined, lapses or is withdrawn also gives back the budget it committed; an accepted
+        job keeps its commitment until it is charged."""
+        if offer_id:
+            if offer_id in self.open_offers:
+                self._job_released(provider_id=provider_id, offer_id=offer_id)
+        elif self.providers.get(provider_id, {}).get("jobs", 0) > 0:
+            self._job_released(provider_id=provider_id, offer_id=offer_id)
+
+    @event("JobReleased")
+    def _job_released(self, provider_id: str, offer_id: str = "") -> None:
+        if self.providers.get(provider_id, {}).get("jobs", 0) > 0:
+            self.providers[provider_id]["jobs"] -= 1
+        offer = self.open_offers.pop(offer_id, None)
+        if offer is not None:
+            request_id = offer["request_id"]
+            if self.commitments.get(request_id, {}).get("offer_id") == offer_id:
+                del self.commitments[request_id]
+
+    def release_commitment(self, request_id: str) -> None:
+        """The request no longer holds the budget its offer committed: it was charged (the
+        remaining budget now counts the real amount), refused a charge, voided, cancelled,
+        expired, or is matched again."""
+        if request_id in self.commitments:
+            self._commitment_released(request_id=request_id)
+
+    @event("CommitmentReleased")
+    def _commitment_released(self, request_id: str) -> None:
+        del self.commitments[request_id]
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def due_offers(self, now: datetime) -> list[str]:
+        """Open offers whose time to answer has passed, the longest overdue first."""
+        at = stamp(now)
+        due = [
+            (o["expires_at"], oid)
+            for oid, o in self.open_offers.items()
+            if o["expires_at"] and o["expires_at"] <= at
+        ]
+        return [oid for _, oid in sorted(due)]
+
+    def recent_offers(self, provider_id: str, since: datetime) -> int:
+        start = stamp(since)
+        return sum(1 for at in self.offered.get(provider_id, []) if at >= start)
+
+    def provider_slots(self, since: datetime | None = None) -> list[ProviderSlot]:
+        """The providers as the policy reads them; offers made from ``since`` count as recent
+        work (all the history kept when it is None)."""
+        slots = []
+        for pid, p in self.providers.items():
+            ratings = p["ratings"]
+            pauses = p["pauses"].values()
+            slots.append(
+                ProviderSlot(
+                    provider_id=pid,
+                    categories=frozenset(p["categories"]),
+                    regions=frozenset(p["regions"]),
+                    capacity=p["capacity"],
+                    jobs=p["jobs"],
+                    suspended=p["suspended"],
+                    pauses=tuple(
+                        (date.fromisoformat(s), date.fromisoformat(e) if e else None)
+                        for s, e in pauses
+                    ),
+                    lat=p["lat"],
+                    long=p["long"],
+                    rating=p["stars"] / ratings if ratings else None,
+                    recent_offers=(
+                        self.recent_offers(pid, since)
+                        if since is not None
+                        else len(self.offered.get(pid, []))
+                    ),
+                )
+            )
+        return slots
+
+    def provider_names(self) -> dict[str, str]:
+        """Provider id -> name, for explanations a person reads (empty when not known)."""
+        return {pid: p["name"] for pid, p in self.providers.items()}
+
+    def contract_budgets(self, request_id: str = "") -> list[ContractBudget]:
+        """The contracts as the policy reads them when matching ``request_id``: what is left
+        of each budget less what the other jobs not yet charged have committed of it (a job
+        matched again does not count its own earlier commitment)."""
+        committed: dict[str, int] = {}
+        for rid, c in self.commitments.items():
+            if rid != request_id:
+                committed[c["contract_id"]] = committed.get(c["contract_id"], 0) + c["cents"]
+        return [
+            ContractBudget(
+                contract_id=cid,
+                provider_id=c["provider_id"],
+                categories=frozenset(c["categories"]),
+                regions=frozenset(c["regions"]),
+                remaining_cents=c["remaining_cents"] - committed.get(cid, 0),
+                valid_from=date.fromisoformat(c["valid_from"]),
+                valid_until=date.fromisoformat(c["valid_until"]),
+                unit_price_cents=c["unit_price_cents"],
+                partner_id=c["partner_id"],
+            )
+            for cid, c in self.contracts.items()
+        ]
+
+    def decide(self, job: JobToMatch, since: datetime | None = None) -> Decision:
+        return choose_provider(
+            job, self.provider_slots(since), self.contract_budgets(job.request_id)
+        )
+
+
+# Events and snapshots stored before matching became a package name the roster by its old
+# module path (``domain.matching:Roster``, ``domain.matching:Roster.JobTaken``). eventsourcing
+# resolves a nested event's topic through the topic registered for its class, so this covers
+# the snapshots and every event of the roster.
+register_topic("domain.matching:Roster", Roster)
