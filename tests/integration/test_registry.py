@@ -75,7 +75,7 @@ def test_every_stream_a_process_consumes_is_in_nats_with_its_durable_consumer(
         return {s: found.get(stream_name(s, stack.namespace), []) for s in process.consumes}
 
     if process is PROJECTOR:
-        # one durable consumer per read model, each on the stream that read model follows
+        # a durable consumer per read model, all on the streams it names, and one on each
         def good(durables: dict[str, list[str]]) -> bool:
             mine = {d for names in durables.values() for d in names if d.startswith("projection-")}
             kept = {f"projection-{model}" for model in process.read_models}

@@ -75,8 +75,8 @@ def test_a_process_is_found_by_its_name(process):
 
 
 def test_a_name_not_registered_is_refused():
-    with pytest.raises(KeyError, match="tables"):
-        registry.named("tables")
+    with pytest.raises(KeyError, match="no-such-process"):
+        registry.named("no-such-process")
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=named)
