@@ -38,7 +38,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +63,6 @@ from contracts.streams import (
     EVENT_HEADER,
     MSG_ID_HEADER,
     POSITION_HEADER,
-    SERVICES,
     dead_letter_subject,
     msg_id,
     replay_subject,
@@ -101,10 +100,10 @@ def dead_letter_stream_config(namespace: str) -> StreamConfig:
     )
 
 
-async def ensure_streams(js: JetStreamContext, namespace: str) -> None:
-    """Create every service's stream that does not exist yet (all of them, so that a
-    consumer can bind to a stream whose producer has not started), and the dead letters'."""
-    configs = [stream_config(service, namespace) for service in SERVICES]
+async def ensure_streams(js: JetStreamContext, namespace: str, streams: Iterable[str]) -> None:
+    """Create each of ``streams`` that does not exist yet (every service's, so that a consumer
+    can bind to a stream whose producer has not started), and the dead letters'."""
+    configs = [stream_config(stream, namespace) for stream in streams]
     for config in [*configs, dead_letter_stream_config(namespace)]:
         try:
             await js.stream_info(config.name)

@@ -1,10 +1,11 @@
 """JetStream stream and subject names, one stream per producing service.
 
+Which streams there are is the services' business (``services.registry``): the functions here
+take a stream's name, and those that deal with every stream are given the list.
+
 Every name carries a namespace (``talkoot`` unless configured otherwise) so that separate
 installations, or test runs, can share one NATS server without reading each other's events.
 """
-
-SERVICES = ("requests", "providers", "matching", "partnerships")
 
 DEFAULT_NAMESPACE = "talkoot"
 

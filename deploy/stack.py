@@ -28,17 +28,9 @@ import httpx
 
 from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, connect
 from contracts.connection import VARIABLES as NATS_VARIABLES
+from services import registry
 from services.platform.identity import LIFETIME, issue
-from services.platform.settings import SERVICE_PORTS
 
-# Every process of a running Talkoot, in start order: (name, module, has an HTTP API).
-PROCESSES: list[tuple[str, str, bool]] = [
-    ("providers", "services.providers", True),
-    ("partnerships", "services.partnerships", True),
-    ("matching", "services.matching", True),
-    ("requests", "services.requests", True),
-    ("projections", "projections", False),
-]
 DEFAULT_NATS_PORT = 4233
 
 
@@ -149,9 +141,10 @@ def nats_server_executable() -> str:
     return found
 
 
-# Every NATS identity of a local stack: one per process, and the operator (the CLI, the tests).
+# Every NATS identity of a local stack: one per process of services.registry, and the
+# operator (the CLI, the tests).
 OPERATOR = "operator"
-NATS_USERS = (*(name for name, _, _ in PROCESSES), OPERATOR)
+NATS_USERS = (*(process.name for process in registry.PROCESSES), OPERATOR)
 
 # The JetStream API a Talkoot process calls (nats-py 2.16's subjects). Subject wildcards match
 # whole tokens only and a stream's name (``TALKOOT_REQUESTS``) is one token, so these are
@@ -182,16 +175,16 @@ JETSTREAM_API = (
 def nats_permissions(user: str) -> dict:
     """What ``user`` may publish and subscribe to, whatever the namespace (the tests run
     several on one server): a service publishes only to its own stream's subjects."""
-    services = [name for name, _, has_api in PROCESSES if has_api]
     if user == OPERATOR:
         return {
             "publish": {
                 "allow": ["$JS.API.>", "$JS.ACK.>", "*.replay.>", "_INBOX.>", "_scratch.>"],
-                "deny": [f"*.{name}.>" for name in (*services, "deadletters")],
+                "deny": [f"*.{name}.>" for name in (*registry.STREAMS, "deadletters")],
             },
             "subscribe": {"allow": [">"]},
         }
-    own = [f"*.{user}.>"] if user in services else []
+    stream = next((p.stream for p in registry.PROCESSES if p.name == user), None)
+    own = [f"*.{stream}.>"] if stream else []
     return {
         "publish": {"allow": [*own, "*.deadletters.>", *JETSTREAM_API, "$JS.ACK.>", "_INBOX.>"]},
         "subscribe": {"allow": ["_INBOX.>", "*.replay.>"]},
@@ -377,7 +370,7 @@ class Stack:
     namespace: str = "talkoot"
     database_url: str | None = None
     nats_url: str | None = None
-    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    ports: dict[str, int] = field(default_factory=lambda: dict(registry.PORTS))
     nats_port: int = DEFAULT_NATS_PORT
     extra_env: dict[str, str] = field(default_factory=dict)
     # Each NATS user's password when the NATS is one with the local stack's users (its own
@@ -396,7 +389,7 @@ class Stack:
         """Named PostgreSQL, NATS, namespace and ports from ``TALKOOT_*``, defaults otherwise."""
         ports = {
             name: int(os.environ.get(f"TALKOOT_{name.upper()}_PORT", default))
-            for name, default in SERVICE_PORTS.items()
+            for name, default in registry.PORTS.items()
         }
         return cls(
             data_dir=data_dir,
@@ -473,16 +466,16 @@ class Stack:
                 )
 
     def start_processes(self, progress: Callable[[str], None] = lambda _: None) -> None:
-        for name, module, has_api in PROCESSES:
+        for entry in registry.PROCESSES:
             process = ServiceProcess(
-                name=name,
-                module=module,
-                port=self.ports[name] if has_api else None,
-                env=self.environment(name),
-                log_path=self.data_dir / "logs" / f"{name}.log",
+                name=entry.name,
+                module=entry.module,
+                port=self.ports[entry.name] if entry.port is not None else None,
+                env=self.environment(entry.name),
+                log_path=self.data_dir / "logs" / f"{entry.name}.log",
                 launcher=self.launcher,
             )
-            self.processes[name] = process
+            self.processes[entry.name] = process
             process.start()
         for name, process in self.processes.items():
             process.wait_healthy()
@@ -571,7 +564,7 @@ async def stream_report(
     from nats.js.errors import NotFoundError
 
     from contracts.jetstream import dead_letters as kept
-    from contracts.streams import DEAD_LETTERS, SERVICES, stream_name
+    from contracts.streams import DEAD_LETTERS, stream_name
 
     async def consumers_of(js, name: str) -> list[dict]:
         found = []
@@ -595,19 +588,19 @@ async def stream_report(
     try:
         js = nc.jetstream()
         report = []
-        for service in SERVICES:
-            name = stream_name(service, namespace)
+        for upstream in registry.STREAMS:
+            name = stream_name(upstream, namespace)
             try:
                 info = await js.stream_info(name)
             except NotFoundError:
                 report.append(
-                    {"stream": name, "upstream": service, "messages": None, "consumers": []}
+                    {"stream": name, "upstream": upstream, "messages": None, "consumers": []}
                 )
                 continue
             report.append(
                 {
                     "stream": name,
-                    "upstream": service,
+                    "upstream": upstream,
                     "messages": info.state.messages,
                     "last_seq": info.state.last_seq,
                     "consumers": await consumers_of(js, name),

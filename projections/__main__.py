@@ -1,8 +1,9 @@
 """``python -m projections``: the projector process that keeps the read models up to date.
 
-It follows the requests stream into the request board, the partnerships stream into the
-contract ledger and the providers stream into the provider directory, each with its own durable
-consumer, until SIGINT or SIGTERM.
+It follows each read model's upstream stream (``READ_MODELS``: the requests stream into the
+request board and the recurring series, the partnerships stream into the contract ledger, the
+providers stream into the provider directory), each with its own durable consumer, until SIGINT
+or SIGTERM.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ from projections.schema import ensure_read_models, read_schema
 log = logging.getLogger("talkoot.projections")
 
 
+# The read models the projector keeps. This list is the projector's own: projections may not
+# import services, so services.registry names these (PROJECTOR.read_models, and the streams
+# they follow) for the stack and the CLI, and tests/unit/test_registry.py keeps both the same.
+READ_MODELS = (board, ledger, directory, series)
+
+
+def upstreams() -> list[str]:
+    """The streams the read models follow: the ones the projector ensures before it binds."""
+    return sorted({model.UPSTREAM for model in READ_MODELS})
+
+
 def subscriptions(pool: asyncpg.Pool, schema: str) -> list[Subscription]:
     """The projector's durable consumers, one per read model: ``projection-<name>``."""
     return [
@@ -34,7 +46,7 @@ def subscriptions(pool: asyncpg.Pool, schema: str) -> list[Subscription]:
             durable=f"projection-{model.PROJECTION}",
             handle=model.read_model(pool, schema),
         )
-        for model in (board, ledger, directory, series)
+        for model in READ_MODELS
     ]
 
 
@@ -66,7 +78,7 @@ async def run() -> None:
     await ensure_read_models(pool, namespace)
     nc = await connection.connect(nats_url, "talkoot-projections")
     js = nc.jetstream()
-    await ensure_streams(js, namespace)
+    await ensure_streams(js, namespace, upstreams())
 
     policy = Policy.from_env()
     consumers = [Consumer(js, sub, namespace, policy) for sub in subscriptions(pool, schema)]

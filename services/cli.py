@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from deploy.stack import DEFAULT_NATS_PORT, Stack, operator_options, stream_report
-from services.platform.settings import SERVICE_PORTS
+from services import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,13 +63,14 @@ def up(args: argparse.Namespace) -> int:
         if args.demo:
             _load_demo(stack, directory)
         tell(f"\nTalkoot is up in {time.monotonic() - started:.1f} s:")
-        for name in ("requests", "providers", "matching", "partnerships"):
-            tell(f"  {name:<13} {stack.url(name)}   (API docs: {stack.url(name)}/schema)")
-        tell(f"  {'Open311':<13} {stack.url('requests')}/open311/v2/discovery.xml")
-        tell(
-            f"  {'projections':<13} keep the request board, contract ledger, provider directory, "
-            "recurring series"
-        )
+        for process in registry.PROCESSES:
+            if process.port is None:
+                tell(f"  {process.name:<13} keep the read models {', '.join(process.read_models)}")
+                continue
+            url = stack.url(process.name)
+            tell(f"  {process.name:<13} {url}   (API docs: {url}/schema)")
+            for front, path in process.fronts:
+                tell(f"  {front:<13} {url}{path}")
         tell(f"  {'PostgreSQL':<13} {stack.database_url}")
         tell(f"  {'NATS':<13} {stack.nats_url}")
         tell(f"Logs in {directory / 'logs'}. Press Ctrl-C to stop.")
@@ -149,7 +150,7 @@ def status(args: argparse.Namespace) -> int:
     state_file = data_dir(args) / "stack.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     running = _alive(state.get("pid"))
-    urls = state.get("urls") or {n: f"http://127.0.0.1:{p}" for n, p in SERVICE_PORTS.items()}
+    urls = state.get("urls") or {n: f"http://127.0.0.1:{p}" for n, p in registry.PORTS.items()}
     nats_url = os.environ.get("TALKOOT_NATS_URL") or state.get("nats_url")
     namespace = os.environ.get("TALKOOT_NAMESPACE") or state.get("namespace", "talkoot")
     print("talkoot up: " + (f"running (pid {state['pid']})" if running else "not running"))
@@ -173,10 +174,18 @@ def status(args: argparse.Namespace) -> int:
             ok, detail = False, "not reachable"
         healthy &= ok
         print(f"  {name:<13} {'healthy' if ok else 'DOWN':<8} {url}  {detail}")
-    pid = state.get("processes", {}).get("projections")
-    projector = _alive(pid)
-    healthy &= projector
-    print(f"  {'projections':<13} {'running' if projector else 'DOWN':<8} pid {pid or '-'}")
+    # A process without an HTTP API (the projector) has no /health: it is up while it runs
+    # (its consumers' lag shows below).
+    for process in registry.PROCESSES:
+        if process.port is not None:
+            continue
+        pid = state.get("processes", {}).get(process.name)
+        alive = _alive(pid)
+        healthy &= alive
+        print(
+            f"  {process.name:<13} {'running' if alive else 'DOWN':<8} pid {pid or '-':<8} "
+            f"read models {', '.join(process.read_models)}"
+        )
     if not nats_url:
         print("\nstreams: unknown (no NATS URL: start with `talkoot up` or set TALKOOT_NATS_URL)")
         return 1
@@ -433,7 +442,7 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "up",
         help="start every service (and an embedded PostgreSQL and NATS if none is named)",
-        description="Start the four services and the projector. Without TALKOOT_DATABASE_URL "
+        description="Start the services and the projector. Without TALKOOT_DATABASE_URL "
         "and TALKOOT_NATS_URL it starts an embedded PostgreSQL and nats-server with their data "
         "under the data folder, so a restart keeps everything; that nats-server has one user "
         "per process (passwords made once, in nats/passwords.json of the data folder), and each "

@@ -22,8 +22,8 @@ import time_machine
 
 from deploy.stack import Stack, free_port
 from domain.calendar import LOCAL_TIME
+from services import registry
 from services.platform.catalogue import load_catalogue
-from services.platform.settings import SERVICE_PORTS
 from tests.client import Talkoot
 from tests.support.clock import ENV as CLOCK_ENV
 from tests.support.clock import Clock
@@ -86,7 +86,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config)
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
         nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
-        ports={name: free_port() for name in SERVICE_PORTS},
+        ports={name: free_port() for name in registry.PORTS},
         nats_port=free_port(),
         extra_env=TEST_SETTINGS,
         launcher=launcher(pytestconfig),
@@ -105,7 +105,7 @@ def forget(stack: Stack) -> None:
     import psycopg
 
     from contracts.connection import connect
-    from contracts.streams import DEAD_LETTERS, SERVICES, stream_name
+    from contracts.streams import DEAD_LETTERS, stream_name
 
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
         for (schema,) in conn.execute(
@@ -116,9 +116,9 @@ def forget(stack: Stack) -> None:
     async def delete_streams() -> None:
         nc = await connect(stack.nats_url, "tests", **stack.nats_options())
         js = nc.jetstream()
-        for service in (*SERVICES, DEAD_LETTERS):
+        for stream in (*registry.STREAMS, DEAD_LETTERS):
             with contextlib.suppress(Exception):
-                await js.delete_stream(stream_name(service, stack.namespace))
+                await js.delete_stream(stream_name(stream, stack.namespace))
         await nc.close()
 
     asyncio.run(delete_streams())
@@ -136,7 +136,7 @@ def another_talkoot(
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         database_url=database_url or stack.database_url,
         nats_url=stack.nats_url,
-        ports={name: free_port() for name in SERVICE_PORTS},
+        ports={name: free_port() for name in registry.PORTS},
         extra_env={**TEST_SETTINGS, **settings},
         nats_passwords=stack.nats_passwords,
         launcher=stack.launcher,

@@ -3,6 +3,7 @@ the sweep that lets unanswered offers lapse)."""
 
 from anyio import to_thread
 
+from services import registry
 from services.matching.api import JobsController, OffersController
 from services.matching.application import MatchingApplication
 from services.matching.inbound import subscriptions
@@ -17,8 +18,7 @@ async def expire_offers(runtime: Runtime) -> None:
 
 
 SPEC = ServiceSpec(
-    name="matching",
-    title="Talkoot matching",
+    service=registry.MATCHING,
     description="Offers each service request to the best eligible provider, explains why, and "
     "lets unanswered offers lapse; providers answer here.",
     make_application=MatchingApplication,

@@ -32,6 +32,7 @@ from services.platform.outbound import Outbound
 from services.platform.relay import Relay
 from services.platform.settings import Settings
 from services.platform.store import ServiceApplication
+from services.registry import STREAMS, Process
 
 log = logging.getLogger("talkoot.runtime")
 
@@ -40,10 +41,10 @@ PRUNE_SECONDS = 300.0  # how often idempotency keys past TALKOOT_IDEMPOTENCY_TTL
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """What makes a service this service: its Application, API, outbound map and consumers."""
+    """What makes a service this service: its Application, API, outbound map and consumers.
+    Its name, title and port are its entry in ``services.registry`` (``service``)."""
 
-    name: str
-    title: str
+    service: Process
     make_application: Callable[[Settings], ServiceApplication]
     outbound: Outbound
     route_handlers: Sequence[Any]
@@ -52,6 +53,14 @@ class ServiceSpec:
     # Timed work (expiries, automatic confirmation, recurring requests): each is called every
     # TALKOOT_SWEEP_SECONDS with the running Runtime, and does what has fallen due.
     sweeps: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+
+    @property
+    def name(self) -> str:
+        return self.service.name
+
+    @property
+    def title(self) -> str:
+        return self.service.title
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
@@ -116,7 +125,7 @@ class Runtime:
         await self.idempotency.create()
         self.nc = await connect_nats(settings, spec.name)
         js = self.nc.jetstream()
-        await ensure_streams(js, settings.namespace)
+        await ensure_streams(js, settings.namespace, STREAMS)
         self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{spec.name} relay"))
         for sub in spec.subscriptions(self.application):

@@ -12,8 +12,9 @@ from litestar.middleware.rate_limit import DurationUnit
 
 from contracts.streams import DEFAULT_NAMESPACE
 from services.platform.identity import AUDIENCE, ISSUER, Keys
+from services.registry import PORTS
 
-SERVICE_PORTS = {"requests": 8101, "providers": 8102, "matching": 8103, "partnerships": 8104}
+SERVICE_PORTS = PORTS  # each service's default port, from services.registry
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -1,5 +1,6 @@
 """``python -m services.providers``: the providers service (HTTP and relay)."""
 
+from services import registry
 from services.platform.runtime import ServiceSpec, serve
 from services.providers.api import ProvidersController
 from services.providers.application import ProvidersApplication
@@ -7,8 +8,7 @@ from services.providers.inbound import subscriptions
 from services.providers.outbound import to_integration_event
 
 SPEC = ServiceSpec(
-    name="providers",
-    title="Talkoot providers",
+    service=registry.PROVIDERS,
     description="Community providers: registration, members, capabilities, pauses and "
     "suspension by municipal partners.",
     make_application=ProvidersApplication,

@@ -1,5 +1,6 @@
 """``python -m services.requests``: the requests service (HTTP, relay, consumer of matching)."""
 
+from services import registry
 from services.platform.runtime import ServiceSpec, serve
 from services.requests.api import RequestsController
 from services.requests.application import RequestsApplication
@@ -10,8 +11,7 @@ from services.requests.series_api import SeriesController, SnowfallController
 from services.requests.sweeps import SWEEPS
 
 SPEC = ServiceSpec(
-    name="requests",
-    title="Talkoot requests",
+    service=registry.REQUESTS,
     description="Residents' service requests and the request board.",
     make_application=RequestsApplication,
     outbound=to_integration_event,

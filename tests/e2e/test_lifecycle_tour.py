@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from contracts.events import EVENTS_BY_SERVICE
-from contracts.streams import SERVICES
 from domain.calendar import local_today
+from services.registry import STREAMS
 from tests.client import Talkoot, eventually, published
 
 pytestmark = [pytest.mark.slow, pytest.mark.dates]
@@ -230,10 +230,10 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     # Everything published decodes, no position twice, and every type has been seen.
     talkoot.wait_until_quiet()
     seen: set[str] = set()
-    for service in SERVICES:
-        messages = published(talkoot.stack, service)
+    for stream in STREAMS:
+        messages = published(talkoot.stack, stream)
         positions = [p for p, _ in messages]
-        assert len(positions) == len(set(positions)), f"{service} published a position twice"
+        assert len(positions) == len(set(positions)), f"{stream} published a position twice"
         seen |= {type(event).__name__ for _, event in messages}
     every = {kind.__name__ for union in EVENTS_BY_SERVICE.values() for kind in union.__args__}
     assert every - seen <= TIMED, sorted(every - seen - TIMED)

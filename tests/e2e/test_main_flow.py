@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.streams import SERVICES
+from services.registry import STREAMS
 from tests.client import Talkoot, eventually, published
 
 pytestmark = pytest.mark.slow
@@ -133,7 +133,7 @@ def test_every_published_event_decodes_as_its_contract(talkoot: Talkoot, scope):
     talkoot.assigned_request(category, region, provider_id)
     talkoot.wait_until_quiet()
 
-    seen = {service: published(talkoot.stack, service) for service in SERVICES}
+    seen = {stream: published(talkoot.stack, stream) for stream in STREAMS}
     for service, messages in seen.items():
         assert messages, f"{service} published nothing"
         positions = [p for p, _ in messages]

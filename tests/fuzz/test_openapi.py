@@ -28,12 +28,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from services import registry
 from tests.client import Talkoot
 from tests.conftest import another_talkoot
 
 pytestmark = pytest.mark.slow
 
-SERVICES = ("requests", "providers", "matching", "partnerships")
+SERVICES = tuple(service.name for service in registry.SERVICES)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

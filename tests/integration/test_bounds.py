@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from domain.calendar import local_today
+from services import registry
 from tests.client import Talkoot
 from tests.integration.messages import contract_body
 from tests.integration.store import stored_events
@@ -19,7 +20,7 @@ from tests.integration.test_bad_input import mentions, names
 from tests.integration.test_open311 import BASE, errors_of, form
 from tests.integration.test_open311 import post as open311_post
 
-SERVICES = ("requests", "providers", "matching", "partnerships")
+SERVICES = tuple(service.name for service in registry.SERVICES)
 FAR = [
     "0001-01-01T00:00:00+14:00",
     "0001-01-01T00:00:00-12:00",

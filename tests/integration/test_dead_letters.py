@@ -30,11 +30,11 @@ from contracts.jetstream import (
     ensure_streams,
     publish,
 )
-from contracts.streams import SERVICES, replay_subject, stream_name
+from contracts.streams import DEAD_LETTERS, replay_subject, stream_name
 from deploy.stack import Stack, stream_report
 from projections.__main__ import subscriptions as projector_subscriptions
 from projections.schema import ensure_read_models, read_schema
-from services import cli
+from services import cli, registry
 from services.platform.errors import NotFound
 from services.platform.inbound import tracked
 from services.platform.settings import Settings
@@ -99,14 +99,14 @@ async def streams(stack: Stack, user: str):
     nc = await connect(stack.nats_url, "test-dead-letters", **stack.nats_options(user))
     js = nc.jetstream()
     try:
-        await ensure_streams(js, namespace)
+        await ensure_streams(js, namespace, registry.STREAMS)
         yield nc, js, namespace
     finally:
         await nc.close()
         operator = await connect(stack.nats_url, "test-cleanup", **stack.nats_options())
-        for service in (*SERVICES, "deadletters"):
+        for stream in (*registry.STREAMS, DEAD_LETTERS):
             with contextlib.suppress(Exception):
-                await operator.jetstream().delete_stream(stream_name(service, namespace))
+                await operator.jetstream().delete_stream(stream_name(stream, namespace))
         await operator.close()
 
 

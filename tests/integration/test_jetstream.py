@@ -11,8 +11,9 @@ import uuid
 
 from contracts.connection import connect
 from contracts.jetstream import Subscription, ensure_streams, follow, publish
-from contracts.streams import SERVICES, stream_name
+from contracts.streams import stream_name
 from deploy.stack import Stack
+from services.registry import STREAMS
 from tests.integration.messages import registered
 
 
@@ -27,8 +28,8 @@ async def as_providers(stack: Stack):
 async def drop_streams(stack: Stack, namespace: str) -> None:
     nc = await connect(stack.nats_url, "tests", **stack.nats_options())
     try:
-        for service in SERVICES:
-            await nc.jetstream().delete_stream(stream_name(service, namespace))
+        for stream in STREAMS:
+            await nc.jetstream().delete_stream(stream_name(stream, namespace))
     finally:
         await nc.close()
 
@@ -40,7 +41,7 @@ def test_a_republished_event_is_dropped_as_a_duplicate(stack: Stack):
         nc = await as_providers(stack)
         js = nc.jetstream()
         try:
-            await ensure_streams(js, namespace)
+            await ensure_streams(js, namespace, STREAMS)
             first = await (await publish(js, "providers", 7, registered(7), namespace))
             again = await (await publish(js, "providers", 7, registered(7), namespace))
             info = await js.stream_info(stream_name("providers", namespace))
@@ -72,7 +73,7 @@ def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: S
         js = nc.jetstream()
         stop = asyncio.Event()
         try:
-            await ensure_streams(js, namespace)
+            await ensure_streams(js, namespace, STREAMS)
             for position in range(1, 9):
                 await (await publish(js, "providers", position, registered(position), namespace))
             task = asyncio.create_task(

@@ -22,8 +22,9 @@ from nats.js.errors import NotFoundError
 from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, VARIABLES, connect
 from contracts.events import ServiceRequestedV1
 from contracts.jetstream import Subscription, consume, ensure_streams, publish
-from contracts.streams import SERVICES, stream_name, subject
+from contracts.streams import stream_name, subject
 from deploy.stack import OPERATOR, Stack, nats_passwords
+from services.registry import PROCESSES, STREAMS
 from tests.integration.messages import registered
 
 
@@ -78,7 +79,7 @@ def error_log() -> tuple[list[str], object]:
 async def drop_streams(stack: Stack, namespace: str, extra: tuple[str, ...] = ()) -> None:
     nc = await connect(stack.nats_url, "tests", **stack.nats_options())
     try:
-        for name in [*(stream_name(s, namespace) for s in SERVICES), *extra]:
+        for name in [*(stream_name(s, namespace) for s in STREAMS), *extra]:
             with contextlib.suppress(NotFoundError):
                 await nc.jetstream().delete_stream(name)
     finally:
@@ -99,7 +100,7 @@ def test_only_the_requests_service_may_publish_to_the_requests_stream(
         other = await as_user(secured, intruder, error_cb=error_cb)
         try:
             js = owner.jetstream()
-            await ensure_streams(js, namespace)
+            await ensure_streams(js, namespace, STREAMS)
             # The owner's publish is stored: the stream and subject are the real ones.
             ack = await (await publish(js, "requests", 1, requested(1), namespace))
             assert ack.stream == stream and ack.seq == 1
@@ -144,7 +145,7 @@ def test_the_identity_comes_from_the_environment(
         nc = await connect(secured.nats_url, "tests-env")
         try:
             js = nc.jetstream()
-            await ensure_streams(js, namespace)
+            await ensure_streams(js, namespace, STREAMS)
             return await (await publish(js, "providers", 1, registered(1), namespace))
         finally:
             await nc.close()
@@ -172,8 +173,8 @@ def test_a_service_identity_can_do_all_the_transport_does(secured: Stack):
         try:
             js = nc.jetstream()
             await js.account_info()
-            await ensure_streams(js, namespace)  # stream info and create
-            await ensure_streams(js, namespace)  # the second time they exist
+            await ensure_streams(js, namespace, STREAMS)  # stream info and create
+            await ensure_streams(js, namespace, STREAMS)  # the second time they exist
             for position in (1, 2, 3):
                 pjs = providers.jetstream()
                 await (await publish(pjs, "providers", position, registered(position), namespace))
@@ -233,7 +234,7 @@ def test_a_service_may_neither_delete_nor_purge_a_stream(secured: Stack):
         nc = await as_user(secured, "matching")
         try:
             js = nc.jetstream()
-            await ensure_streams(js, namespace)
+            await ensure_streams(js, namespace, STREAMS)
             refused = []
             for action in (js.delete_stream, js.purge_stream):
                 try:
@@ -272,7 +273,7 @@ def test_the_operator_reaches_a_service_on_its_replay_subject(secured: Stack):
 
 def test_passwords_are_made_once_and_readable_by_their_owner_only(tmp_path):
     first = nats_passwords(tmp_path)
-    assert set(first) == {*SERVICES, "projections", OPERATOR}
+    assert set(first) == {*(process.name for process in PROCESSES), OPERATOR}
     assert nats_passwords(tmp_path) == first
     mode = stat.S_IMODE((tmp_path / "passwords.json").stat().st_mode)
     assert mode == 0o600

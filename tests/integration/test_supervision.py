@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from deploy.stack import Stack, free_port
-from services.platform.settings import SERVICE_PORTS
+from services.registry import PORTS
 from tests.client import Talkoot, eventually
 from tests.conftest import CATEGORIES, REGIONS
 
@@ -46,7 +46,7 @@ def test_killed_nats_server_and_postgres_are_started_again_and_stop_leaves_nothi
     stack = Stack(
         data_dir=tmp_path,
         namespace=f"supervised_{uuid.uuid4().hex[:6]}",
-        ports={name: free_port() for name in SERVICE_PORTS},
+        ports={name: free_port() for name in PORTS},
         nats_port=free_port(),
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3"},
     )
