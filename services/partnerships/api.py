@@ -47,8 +47,8 @@ class ContractLedger(msgspec.Struct):
     charges: int
     refusals: int
     status: str
-    signed_by_partner: str | None
-    signed_by_provider: str | None
+    signed_by_partner: str | None  # the person who signed for the partner
+    signed_by_provider: str | None  # the person who signed for the provider
     valid_from: date
     valid_until: date
     updated_at: datetime
