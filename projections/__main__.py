@@ -2,8 +2,8 @@
 
 It follows each read model's upstream stream (``READ_MODELS``: the requests stream into the
 request board and the recurring series, the partnerships stream into the contract ledger, the
-providers stream into the provider directory), each with its own durable consumer, until SIGINT
-or SIGTERM.
+providers stream into the provider directory, the matching stream into the providers' offers),
+each with its own durable consumer, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import asyncpg
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
-from projections import board, directory, ledger, series
+from projections import board, directory, ledger, offers, series
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
@@ -30,7 +30,7 @@ log = logging.getLogger("talkoot.projections")
 # The read models the projector keeps. This list is the projector's own: projections may not
 # import services, so services.registry names these (PROJECTOR.read_models, and the streams
 # they follow) for the stack and the CLI, and tests/unit/test_registry.py keeps both the same.
-READ_MODELS = (board, ledger, directory, series)
+READ_MODELS = (board, ledger, directory, series, offers)
 
 
 def upstreams() -> list[str]:
@@ -95,9 +95,10 @@ async def run() -> None:
 def main() -> None:
     argparse.ArgumentParser(
         prog="python -m projections",
-        description="Keeps the request board, the contract ledger and the provider directory "
-        "in PostgreSQL from the services' JetStream streams. Configured from the environment: "
-        "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, "
+        description="Keeps the request board, the contract ledger, the provider directory and "
+        "the providers' offers in PostgreSQL from the services' JetStream streams. Configured "
+        "from the environment: TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), "
+        "TALKOOT_NAMESPACE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
         f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",
     ).parse_args()

@@ -115,6 +115,9 @@ CREATE INDEX IF NOT EXISTS board_waiting ON {s}.board (window_end)
     WHERE status IN ('submitted', 'offered', 'unmatched');
 CREATE INDEX IF NOT EXISTS board_completed ON {s}.board (completed_at) WHERE status = 'completed';
 CREATE INDEX IF NOT EXISTS board_provider ON {s}.board (provider_id, status);
+-- Each reader's own requests: a resident's, and a municipal partner's.
+CREATE INDEX IF NOT EXISTS board_resident ON {s}.board (resident_id, submitted_at DESC);
+CREATE INDEX IF NOT EXISTS board_partner ON {s}.board (partner_id, submitted_at DESC);
 -- Added with provider members, pauses and suspension; defaults for providers projected before.
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS business_id text;
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS lat double precision;
@@ -158,6 +161,21 @@ CREATE TABLE IF NOT EXISTS {s}.snowfall_days (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS board_series ON {s}.board (series_id, window_start);
+-- Every offer matching made, for the providers' inboxes.
+CREATE TABLE IF NOT EXISTS {s}.offers (
+    offer_id text PRIMARY KEY,
+    request_id text NOT NULL,
+    provider_id text NOT NULL,
+    contract_id text NOT NULL,
+    partner_id text NOT NULL,
+    status text NOT NULL,
+    answer text NOT NULL,
+    offered_at timestamptz NOT NULL,
+    expires_at timestamptz,
+    updated_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offers_provider ON {s}.offers (provider_id, offered_at DESC);
 """
 
 

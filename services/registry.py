@@ -76,6 +76,7 @@ MATCHING = Process(
     stream="matching",
     consumes=("requests", "providers", "partnerships"),
     sweeps=("expire_offers",),
+    read_models=("offers",),
 )
 
 PARTNERSHIPS = Process(
@@ -96,8 +97,8 @@ PROJECTOR = Process(
     name="projections",
     title="Talkoot projector",
     module="projections",
-    consumes=("requests", "providers", "partnerships"),
-    read_models=("board", "ledger", "directory", "series"),
+    consumes=("requests", "providers", "matching", "partnerships"),
+    read_models=("board", "ledger", "directory", "series", "offers"),
 )
 
 # The services, in the order they are listed and started.
