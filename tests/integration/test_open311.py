@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,6 +14,9 @@ import psycopg
 import pytest
 
 from services.platform.catalogue import load_catalogue
+from services.platform.runtime import build_app
+from services.platform.settings import Settings
+from services.requests.__main__ import SPEC
 from tests.client import Talkoot
 from tests.integration import scopes
 from tests.integration.store import stored_events
@@ -319,6 +323,17 @@ def test_the_pseudonym_is_keyed_with_the_servers_secret(talkoot: Talkoot, scope)
     secret = talkoot.stack.secrets["pseudonyms"].encode()
     keyed = hmac.new(secret, f"email:{normalised}".encode(), "sha256").hexdigest()[:24]
     assert first == f"open311-{keyed}"
+
+
+def test_the_requests_service_does_not_start_without_the_pseudonym_secret():
+    settings = Settings(
+        database_url="postgresql://nowhere/talkoot",
+        nats_url="nats://nowhere:4222",
+        jwt_secret="x" * 48,
+    )
+    with pytest.raises(SystemExit, match="TALKOOT_PSEUDONYM_SECRET is not set"):
+        build_app(SPEC, settings)
+    build_app(SPEC, replace(settings, pseudonym_secret="y" * 48))  # nothing else is missing
 
 
 def test_the_public_list_shows_where_and_what_only_of_public_matters(talkoot: Talkoot):
