@@ -23,7 +23,7 @@ import time_machine
 from deploy.stack import Stack, free_port
 from domain.calendar import LOCAL_TIME
 from services import registry
-from services.platform.catalogue import load_catalogue
+from services.platform.catalogue import catalogue_file, load_catalogue
 from tests.client import Talkoot
 from tests.support.clock import ENV as CLOCK_ENV
 from tests.support.clock import Clock
@@ -155,6 +155,28 @@ def talkoot(stack: Stack) -> Talkoot:
     with Talkoot(stack) as client:
         yield client
 
+
+def _tests_catalogue() -> None:
+    """The session's catalogue: the city's, with regions of the tests' own added, so that each
+    test that registers providers can have a (category, region) pair nobody else uses. The
+    services the session starts read it too (TALKOOT_CATALOGUE is inherited)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    base = catalogue_file().read_text()
+    extra = "".join(
+        f'\n[regions.test-{n:02}]\nname = "Test region {n}"\n' for n in range(1, TEST_REGIONS + 1)
+    )
+    folder = Path(tempfile.mkdtemp(prefix="talkoot-catalogue-"))
+    (folder / "catalogue.toml").write_text(base + extra)
+    atexit.register(shutil.rmtree, folder, True)
+    os.environ["TALKOOT_CATALOGUE"] = str(folder / "catalogue.toml")
+    load_catalogue.cache_clear()
+
+
+TEST_REGIONS = 20
+_tests_catalogue()
 
 _scopes = itertools.count()
 

@@ -39,6 +39,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+from litestar.types import Scope
 
 from services.platform.errors import NotFound
 
@@ -318,9 +319,9 @@ class CallerMiddleware(JWTAuthenticationMiddleware):
         return await super().authenticate_request(connection)
 
 
-def maybe_caller(request: Any) -> Caller | None:
+def maybe_caller(scope: Scope) -> Caller | None:
     """Dependency of public routes: the caller if they sent a token, else None."""
-    user = request.scope.get("user")
+    user = scope.get("user")
     return user if isinstance(user, Caller) else None
 
 
@@ -338,9 +339,9 @@ def jwt_auth(keys: Keys) -> JWTAuth[Caller, Token]:
     )
 
 
-def caller(request: Any) -> Caller:
+def caller(scope: Scope) -> Caller:
     """Dependency: the verified caller of a route whose rule needs one."""
-    user = request.scope.get("user")
+    user = scope.get("user")
     if not isinstance(user, Caller):
         raise NotAuthorizedException("sign in: this needs a bearer token")
     return user
