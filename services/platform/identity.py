@@ -32,7 +32,7 @@ from typing import Any
 
 import jwt
 import msgspec
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -354,6 +354,23 @@ def caller(request: Any) -> Caller:
     if not isinstance(user, Caller):
         raise NotAuthorizedException("sign in: this needs a bearer token")
     return user
+
+
+def unauthorized(request: Request, error: NotAuthorizedException) -> Response:
+    """A 401 in Litestar's error shape that says how to authenticate (RFC 6750):
+    ``WWW-Authenticate: Bearer``, with ``error="invalid_token"`` when a bearer token was sent."""
+    scheme, _, sent = (request.headers.get("authorization") or "").partition(" ")
+    challenge = "Bearer"
+    if scheme.lower() == "bearer" and sent:
+        challenge += ' error="invalid_token"'
+    body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
+    if error.extra:
+        body["extra"] = error.extra
+    return Response(
+        body,
+        status_code=error.status_code,
+        headers={**(error.headers or {}), "WWW-Authenticate": challenge},
+    )
 
 
 # --- how often a caller may send commands -------------------------------------------------
