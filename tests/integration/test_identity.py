@@ -4,30 +4,14 @@ error shape, with ``WWW-Authenticate: Bearer``, and nothing it sends is stored."
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import httpx
 import pytest
 
-from services.platform import identity
 from tests.client import Talkoot
 from tests.integration.store import stored_events
+from tests.integration.tokens import broken_tokens
 
 SERVICES = ("requests", "providers", "matching", "partnerships")
-
-# An admin's claims: whatever got through with them would pass any rule.
-ADMIN = identity.claims("ops-forger", ["admin"])
-
-
-def broken_tokens(talkoot: Talkoot) -> dict[str, str]:
-    secret = talkoot.stack.secrets["jwt"]
-    return {
-        "expired": talkoot.stack.token(ADMIN, lifetime=-timedelta(minutes=5)),
-        "other key": identity.issue(identity.new_secret(), ADMIN),
-        "wrong audience": identity.issue(secret, ADMIN, audience="another-city-system"),
-        "wrong issuer": identity.issue(secret, ADMIN, issuer="someone-else"),
-    }
-
 
 # The Authorization headers a caller may send instead of a token we can verify.
 MALFORMED = {"no header": None, "bare": "Bearer", "basic": "Basic x", "no jwt": "Bearer a.b.c"}
