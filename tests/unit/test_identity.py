@@ -22,6 +22,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from litestar import Controller, Litestar, Router, get
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from services.platform.identity import (
@@ -40,7 +41,9 @@ from services.platform.identity import (
     Keys,
     Role,
     caller_of,
+    declares_one_rule,
     jwt_auth,
+    rule_of,
 )
 
 SECRET = "s" * 40
@@ -384,3 +387,61 @@ def test_an_admin_sees_every_resource_and_others_only_their_own():
     assert not member.is_member_of(None) and not member.is_resident("member-7")
     assert officer.is_officer_of("lahti-city") and not officer.is_officer_of("another-city")
     assert not officer.is_officer_of(None)
+
+
+# --- which rule a route declares ------------------------------------------------------------
+
+
+@get("/own", guards=[RESIDENT], sync_to_thread=False)
+def own_rule() -> None: ...
+
+
+@get("/none", sync_to_thread=False)
+def no_rule() -> None: ...
+
+
+class Officers(Controller):
+    path = "/officers"
+    guards = [OFFICER]
+
+    @get("/inherited", sync_to_thread=False)
+    def inherited(self) -> None: ...
+
+    @get("/second", guards=[SIGNER], sync_to_thread=False)
+    def second(self) -> None: ...
+
+
+@get("/under-router", sync_to_thread=False)
+def under_router() -> None: ...
+
+
+def declared_rules() -> dict[str, Access | None]:
+    app = Litestar(
+        [
+            own_rule,
+            no_rule,
+            Officers,
+            Router("/public", route_handlers=[under_router], guards=[PUBLIC]),
+        ],
+        guards=[declares_one_rule],
+    )
+    return {
+        route.path: rule_of(handler)
+        for route in app.routes
+        for handler in route.route_handlers
+        if "GET" in handler.http_methods
+    }
+
+
+def test_a_route_declares_its_rule_on_itself_its_controller_or_its_router():
+    rules = declared_rules()
+    assert rules["/own"] == RESIDENT
+    assert rules["/officers/inherited"] == OFFICER
+    assert rules["/public/under-router"] == PUBLIC
+
+
+def test_a_route_with_no_rule_or_two_declares_none():
+    # the app-wide guard that refuses such a route is no rule of its own
+    rules = declared_rules()
+    assert rules["/none"] is None
+    assert rules["/officers/second"] is None
