@@ -36,7 +36,7 @@ from domain.calendar import local_today
 from services.platform.identity import Access, Caller, Role, rule_of
 from services.platform.runtime import build_app
 from services.platform.settings import SERVICE_PORTS, Settings
-from tests.client import Talkoot
+from tests.client import Talkoot, eventually
 from tests.conftest import unused_scope
 from tests.integration.store import stored_events
 from tests.integration.tokens import broken_tokens
@@ -267,25 +267,17 @@ def step(world: World, name: str, make: Any, key: str = "id") -> None:
         world.missing[name] = f"{error.__class__.__name__}: {error}"
 
 
+def post(world: World, name: str, service: str, path: str, body: Any, who: str) -> None:
+    step(world, name, lambda: world.talkoot.post(service, path, body, who=who))
+
+
 @pytest.fixture(scope="module")
 def world(talkoot: Talkoot) -> World:
     category, region = unused_scope()
     world = World(talkoot, category, region)
-    t = talkoot
-    step(
-        world,
-        "provider_id",
-        lambda: t.post(
-            "providers", "/providers", provider_body(world), who=t.token("founder-p", "resident")
-        ),
-    )
-    step(
-        world,
-        "other_provider",
-        lambda: t.post(
-            "providers", "/providers", provider_body(world), who=t.token("founder-q", "resident")
-        ),
-    )
+    for name, founder in (("provider_id", "founder-p"), ("other_provider", "founder-q")):
+        body = provider_body(world)
+        post(world, name, "providers", "/providers", body, talkoot.token(founder, "resident"))
     provider = world.ids.get("provider_id", "no-provider")
     other = world.ids.get("other_provider", "no-provider")
     world.person("owner", "resident-owner", Role.RESIDENT)
@@ -301,42 +293,19 @@ def world(talkoot: Talkoot) -> World:
     for name in BROKEN:
         world.tokens[name], world.callers[name] = broken[name], None
 
+    owner, member = world.tokens["owner"], world.tokens["member"]
     step(world, "contract_id", lambda: contract(world))
-    t.wait_until_quiet()
-    step(
-        world,
-        "request_id",
-        lambda: t.post(
-            "requests", "/requests", t.request_body(category, region), who=world.tokens["owner"]
-        ),
-    )
+    talkoot.wait_until_quiet()
+    wish = talkoot.request_body(category, region)
+    post(world, "request_id", "requests", "/requests", wish, owner)
     step(world, "offer_id", lambda: accepted_offer(world))
-    step(
-        world,
-        "series_id",
-        lambda: t.post("requests", "/series", series_body(), who=world.tokens["owner"]),
-    )
-    step(
-        world,
-        "pause_id",
-        lambda: t.post(
-            "providers",
-            f"/providers/{provider}/pauses",
-            {"starts": (local_today() + timedelta(days=60)).isoformat(), "reason": "Loma"},
-            who=world.tokens["member"],
-        ),
-    )
-    step(
-        world,
-        "member_id",
-        lambda: t.post(
-            "providers",
-            f"/providers/{provider}/members",
-            {"name": "Toinen Jäsen"},
-            who=world.tokens["member"],
-        ),
-    )
-    t.wait_until_quiet()
+    post(world, "series_id", "requests", "/series", series_body(), owner)
+    step(world, "occurrence", lambda: first_occurrence(world))
+    pause = {"starts": (local_today() + timedelta(days=60)).isoformat(), "reason": "Loma"}
+    post(world, "pause_id", "providers", f"/providers/{provider}/pauses", pause, member)
+    joining = {"name": "Toinen Jäsen"}
+    post(world, "member_id", "providers", f"/providers/{provider}/members", joining, member)
+    talkoot.wait_until_quiet()
     return world
 
 
@@ -368,13 +337,27 @@ def accepted_offer(world: World) -> httpx.Response:
 
 def series_body() -> dict[str, Any]:
     category, region = unused_scope()  # nobody's: its requests go unmatched
+    in_two_days = local_today() + timedelta(days=2)  # well within the series' horizon
     return {
         "category": category,
         "region": region,
         "rule": "weekly",
-        "weekday": "monday",
+        "weekday": in_two_days.strftime("%A").lower(),
         "start_time": "08:00",
     }
+
+
+def first_occurrence(world: World) -> httpx.Response:
+    """The series' first request, which its sweep creates a moment later: made before the
+    matrix counts stored events."""
+    t, series_id = world.talkoot, world.ids["series_id"]
+    series = eventually(
+        lambda: t.get("requests", f"/series/{series_id}", who=world.tokens["owner"]).json(),
+        lambda seen: bool(seen.get("occurrences")),
+        20,
+        "the series' first occurrence",
+    )
+    return httpx.Response(200, json={"id": series["occurrences"][0]["request_id"]})
 
 
 # --- the bodies -----------------------------------------------------------------------------
@@ -460,9 +443,10 @@ def every_store(world: World) -> dict[str, int]:
 
 def answer(response: httpx.Response) -> str:
     try:
-        detail = response.json().get("detail", "")
+        body = response.json()
     except ValueError:
-        detail = response.text[:120]
+        body = response.text
+    detail = body.get("detail", "") if isinstance(body, dict) else ""
     return f"{response.status_code} {str(detail)[:160]}"
 
 
