@@ -299,7 +299,7 @@ def world(talkoot: Talkoot) -> World:
     wish = talkoot.request_body(category, region)
     post(world, "request_id", "requests", "/requests", wish, owner)
     step(world, "offer_id", lambda: accepted_offer(world))
-    post(world, "series_id", "requests", "/series", series_body(), owner)
+    post(world, "series_id", "requests", "/series", series_body(world), owner)
     step(world, "occurrence", lambda: first_occurrence(world))
     pause = {"starts": (local_today() + timedelta(days=60)).isoformat(), "reason": "Loma"}
     post(world, "pause_id", "providers", f"/providers/{provider}/pauses", pause, member)
@@ -335,12 +335,11 @@ def accepted_offer(world: World) -> httpx.Response:
     return httpx.Response(200, json={"id": offered["offer_id"]})
 
 
-def series_body() -> dict[str, Any]:
-    category, region = unused_scope()  # nobody's: its requests go unmatched
+def series_body(world: World) -> dict[str, Any]:
     in_two_days = local_today() + timedelta(days=2)  # well within the series' horizon
     return {
-        "category": category,
-        "region": region,
+        "category": world.category,
+        "region": world.region,
         "rule": "weekly",
         "weekday": in_two_days.strftime("%A").lower(),
         "start_time": "08:00",
