@@ -1,8 +1,8 @@
 """``python -m projections``: the projector process that keeps the read models up to date.
 
 It follows the requests stream into the request board, the partnerships stream into the
-contract ledger and the providers stream into the provider directory, each with its own durable
-consumer, until SIGINT or SIGTERM.
+contract ledger, the providers stream into the provider directory and the matching stream into
+the providers' offers, each with its own durable consumer, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import asyncpg
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
-from projections import board, directory, ledger, series
+from projections import board, directory, ledger, offers, series
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
@@ -34,7 +34,7 @@ def subscriptions(pool: asyncpg.Pool, schema: str) -> list[Subscription]:
             durable=f"projection-{model.PROJECTION}",
             handle=model.read_model(pool, schema),
         )
-        for model in (board, ledger, directory, series)
+        for model in (board, ledger, directory, series, offers)
     ]
 
 
@@ -83,9 +83,10 @@ async def run() -> None:
 def main() -> None:
     argparse.ArgumentParser(
         prog="python -m projections",
-        description="Keeps the request board, the contract ledger and the provider directory "
-        "in PostgreSQL from the services' JetStream streams. Configured from the environment: "
-        "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), TALKOOT_NAMESPACE, "
+        description="Keeps the request board, the contract ledger, the provider directory and "
+        "the providers' offers in PostgreSQL from the services' JetStream streams. Configured "
+        "from the environment: TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), "
+        "TALKOOT_NAMESPACE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
         f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",
     ).parse_args()

@@ -1,5 +1,7 @@
-"""The provider directory: every registered community provider, what it does and where, its
-members, its status (active, paused or suspended) and the residents' ratings of its work.
+"""The provider directory: every registered community provider, what it does and where, how
+many members it has, its status (active, paused or suspended) and the residents' ratings of its
+work. It is public, so it holds only what anybody may read: no contact person or contact (a
+person's phone or e-mail), no member's name, no reason of a pause or a suspension.
 
 A pause is kept with its dates, so that the status follows the calendar without an event: it
 is worked out for the day the query names. Ratings are read from the request board, which keeps

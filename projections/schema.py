@@ -158,6 +158,21 @@ CREATE TABLE IF NOT EXISTS {s}.snowfall_days (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS board_series ON {s}.board (series_id, window_start);
+-- Every offer matching made, for the providers' inboxes.
+CREATE TABLE IF NOT EXISTS {s}.offers (
+    offer_id text PRIMARY KEY,
+    request_id text NOT NULL,
+    provider_id text NOT NULL,
+    contract_id text NOT NULL,
+    partner_id text NOT NULL,
+    status text NOT NULL,
+    answer text NOT NULL,
+    offered_at timestamptz NOT NULL,
+    expires_at timestamptz,
+    updated_at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS offers_provider ON {s}.offers (provider_id, offered_at DESC);
 """
 
 

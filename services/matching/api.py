@@ -1,30 +1,31 @@
-"""HTTP API of matching: a provider answers an offer; anybody concerned can read an offer, the
-decision behind it, and matching's whole record of a request."""
+"""HTTP API of matching: a provider answers an offer and lists its offers; the provider and the
+partner concerned read an offer and the decision behind it; a partner's officers read
+matching's whole record of a request."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
+from litestar.params import Parameter
 
 from domain.matching import NEUTRAL_RATING, Job, Offer
-from services.matching.application import MatchingApplication
-from services.platform.http import Body, Id, PathId, text
+from projections import offers as offers_model
+from services.matching.application import MatchingApplication, inbox_provider
+from services.matching.commands import Answer, Decline
+from services.platform.http import (
+    Limit,
+    Offset,
+    PathId,
+    Position,
+    QueryId,
+    Reads,
+    caught_up,
+)
+from services.platform.identity import OFFICER, PROVIDER, SIGNED_IN, Caller
 from services.platform.store import Receipt
-
-Reason = text(1000)
-
-
-class Answer(Body):
-    provider_id: Id
-
-
-class Decline(Body):
-    provider_id: Id
-    reason: Reason = ""
 
 
 class CandidateView(msgspec.Struct):
@@ -61,6 +62,27 @@ class OfferView(msgspec.Struct):
     candidates: list[CandidateView]
     unrelated: int  # providers that neither do the category nor work in the region (not listed)
     version: int
+
+
+class InboxEntry(msgspec.Struct):
+    """An offer as its provider's inbox lists it. What the request is for (category, region,
+    window) is null until the request board has it."""
+
+    offer_id: str
+    request_id: str
+    provider_id: str
+    contract_id: str
+    partner_id: str
+    status: str  # open, accepted, declined, expired, withdrawn
+    answer: str  # the provider's reason for declining, or why the offer was withdrawn
+    offered_at: datetime
+    expires_at: datetime | None
+    updated_at: datetime
+    position: int
+    category: str | None
+    region: str | None
+    window_start: datetime | None
+    window_end: datetime | None
 
 
 class JobOfferView(msgspec.Struct):
@@ -218,32 +240,91 @@ def job_view(job: Job, offers: list[Offer], window: timedelta, names: dict[str, 
     )
 
 
+OfferStatusFilter = Annotated[
+    Literal["open", "accepted", "declined", "expired", "withdrawn"] | None,
+    Parameter(description="only offers with this status (all when not given)"),
+]
+
+
 class OffersController(Controller):
     path = "/offers"
     tags = ["offers"]
 
-    @post("/{offer_id:str}/acceptance", sync_to_thread=True, summary="Accept an offer")
-    def accept(self, offer_id: PathId, data: Answer, state: State) -> Receipt:
+    @post(
+        "/{offer_id:str}/acceptance",
+        guards=[PROVIDER],
+        sync_to_thread=True,
+        summary="Accept an offer",
+    )
+    def accept(
+        self,
+        offer_id: PathId,
+        data: Answer,
+        application: MatchingApplication,
+        caller: Caller,
+    ) -> Receipt:
         """The offered provider takes the job; the request becomes assigned to it under the
-        offer's contract. Only one answer counts: a second one gets 409."""
-        app: MatchingApplication = state.application
-        return app.accept(offer_id, data.provider_id)
+        offer's contract. Only one answer counts: a second one gets 409. A member of the
+        provider the offer was made to; for anybody else the offer is not there (404)."""
+        return application.accept(caller, offer_id, data)
 
-    @post("/{offer_id:str}/decline", sync_to_thread=True, summary="Decline an offer")
-    def decline(self, offer_id: PathId, data: Decline, state: State) -> Receipt:
+    @post(
+        "/{offer_id:str}/decline",
+        guards=[PROVIDER],
+        sync_to_thread=True,
+        summary="Decline an offer",
+    )
+    def decline(
+        self,
+        offer_id: PathId,
+        data: Decline,
+        application: MatchingApplication,
+        caller: Caller,
+    ) -> Receipt:
         """The offered provider declines; the job is offered to the next eligible provider,
-        or the request becomes unmatched with the reason."""
-        app: MatchingApplication = state.application
-        return app.decline(offer_id, data.provider_id, data.reason)
+        or the request becomes unmatched with the reason. A member of the provider the offer
+        was made to; for anybody else the offer is not there (404)."""
+        return application.decline(caller, offer_id, data)
 
-    @get("/{offer_id:str}", sync_to_thread=True, summary="An offer, its state and why it was made")
-    def get_offer(self, offer_id: PathId, state: State) -> OfferView:
+    @get("/", guards=[PROVIDER], summary="A provider's offers (its inbox)")
+    async def inbox(
+        self,
+        reads: Reads,
+        caller: Caller,
+        status: OfferStatusFilter = None,
+        provider_id: QueryId = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        position: Position = None,
+    ) -> list[InboxEntry]:
+        """The offers made to the caller's provider, newest first, optionally those with a
+        status (``?status=open``: the ones waiting for an answer). A member of a provider
+        reads its own; an admin names the provider (``?provider_id=``)."""
+        whose = inbox_provider(caller, provider_id)
+        await caught_up(reads, offers_model.PROJECTION, offers_model.UPSTREAM, position)
+        rows = await offers_model.inbox(
+            reads.pool, reads.schema, whose, status=status, limit=limit, offset=offset
+        )
+        return msgspec.convert(rows, list[InboxEntry])
+
+    @get(
+        "/{offer_id:str}",
+        guards=[SIGNED_IN],
+        sync_to_thread=True,
+        summary="An offer, its state and why it was made",
+    )
+    def get_offer(
+        self, offer_id: PathId, application: MatchingApplication, caller: Caller
+    ) -> OfferView:
         """The offer with its status (open, accepted, declined, expired, withdrawn) and when it
         lapses, and the decision behind it: every provider considered, the rule that excluded
-        it or the figures it was ranked by."""
-        app: MatchingApplication = state.application
+        it or the figures it was ranked by. A member of the provider it was made to, an
+        officer of the partner whose contract it is under, or an admin; for anybody else the
+        offer is not there (404)."""
         return offer_view(
-            app.get_offer(offer_id), app.settings.fairness_window, app.provider_names()
+            application.offer_for(caller, offer_id),
+            application.settings.fairness_window,
+            application.provider_names(),
         )
 
 
@@ -251,10 +332,21 @@ class JobsController(Controller):
     path = "/jobs"
     tags = ["offers"]
 
-    @get("/{request_id:str}", sync_to_thread=True, summary="Matching's record of a request")
-    def get_job(self, request_id: PathId, state: State) -> JobView:
+    @get(
+        "/{request_id:str}",
+        guards=[OFFICER],
+        sync_to_thread=True,
+        summary="Matching's record of a request",
+    )
+    def get_job(
+        self, request_id: PathId, application: MatchingApplication, caller: Caller
+    ) -> JobView:
         """Every offer made for the request in order with its outcome, who declined or let an
-        offer lapse, and, when nobody could be found, the reason and every provider's rule."""
-        app: MatchingApplication = state.application
-        job, offers = app.get_job(request_id)
-        return job_view(job, offers, app.settings.fairness_window, app.provider_names())
+        offer lapse, and, when nobody could be found, the reason and every provider's rule.
+        An officer of a partner under whose contract an offer for it was made, or an admin:
+        officers read their matching decisions; for anybody else the request is not there
+        (404)."""
+        job, offers = application.job_for(caller, request_id)
+        return job_view(
+            job, offers, application.settings.fairness_window, application.provider_names()
+        )

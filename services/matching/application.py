@@ -1,6 +1,11 @@
 """The matching service's use cases: open a job for each request, offer it, take the answers,
 let unanswered offers lapse, and follow what happens to the request meanwhile.
 
+Who may do what: a member of the provider an offer was made to answers it and reads it; an
+officer of the partner whose contract an offer is under reads it, and the record of a request
+that had an offer under its contracts; an admin reads everything. For anybody else an offer or
+a request is not there (404).
+
 The roster (providers, contracts, jobs held) is one aggregate that every decision reads and
 most change. It is kept in memory and changed under a lock, so decisions in this process never
 race each other; after any failure the in-memory copy is dropped and read again from the store.
@@ -19,12 +24,38 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.errors import DomainError, InvalidValue
 from domain.matching import ROSTER_ID, Job, JobStatus, Offer, OfferStatus, Roster
+from services.matching.commands import Answer, Decline
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
+from services.platform.identity import Caller, check_sees
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
 
 log = logging.getLogger("talkoot.matching")
+
+
+def offer_named(offer_id: str) -> str:
+    """How an offer is named in the 404 of one that is missing or not the caller's."""
+    return f"offer with id {offer_id}"
+
+
+def sees_offer(caller: Caller, offer: Offer) -> bool:
+    """A member of the offer's provider, an officer of its contract's partner, an admin."""
+    return caller.is_member_of(offer.provider_id) or caller.is_officer_of(offer.partner_id or None)
+
+
+def inbox_provider(caller: Caller, provider_id: str | None) -> str:
+    """Whose offers ``caller`` lists: a member their own provider's (another provider is not
+    there for them); an admin the provider named."""
+    if provider_id is None:
+        if caller.is_admin and caller.provider_id is None:
+            raise InvalidValue(
+                "an admin names the provider whose offers to list: ?provider_id=",
+                rule="provider_id",
+            )
+        return caller.acting_provider
+    check_sees(caller.is_member_of(provider_id), f"provider with id {provider_id}")
+    return provider_id
 
 
 class RosterChanges(Changes):
@@ -239,19 +270,26 @@ class MatchingApplication(ServiceApplication):
 
     # --- providers answer ----------------------------------------------------------------
 
-    def accept(self, offer_id: str, provider_id: str) -> Receipt:
+    def _offered_to_caller(self, caller: Caller, offer_id: str) -> tuple[Offer, str]:
+        """The offer and the provider that answers it: the caller's, if the offer was made
+        to it (else 404). An admin gets the offer; the domain then checks the provider."""
+        offer = self.get_offer(offer_id)
+        check_sees(caller.is_member_of(offer.provider_id), offer_named(offer_id))
+        return offer, caller.acting_provider
+
+    def accept(self, caller: Caller, offer_id: str, command: Answer) -> Receipt:
         with self.roster() as roster:
-            offer = self.get_offer(offer_id)
+            offer, provider_id = self._offered_to_caller(caller, offer_id)
             offer.accept(provider_id, datetime.now(UTC))
             job = self.get(offer.request_id, "job")
             job.record_taken(offer_id=str(offer.id), provider_id=provider_id)
             roster.settle_offer(str(offer.id))
             return Receipt(str(offer.id), self.commit(offer, job, roster))
 
-    def decline(self, offer_id: str, provider_id: str, reason: str) -> Receipt:
+    def decline(self, caller: Caller, offer_id: str, command: Decline) -> Receipt:
         with self.roster() as roster:
-            offer = self.get_offer(offer_id)
-            offer.decline(provider_id, reason, datetime.now(UTC))
+            offer, provider_id = self._offered_to_caller(caller, offer_id)
+            offer.decline(provider_id, command.reason, datetime.now(UTC))
             job = self.get(offer.request_id, "job")
             job.record_decline(str(offer.id), provider_id)
             roster.release_job(provider_id, str(offer.id))
@@ -313,6 +351,22 @@ class MatchingApplication(ServiceApplication):
         if not isinstance(job, Job):
             raise InvalidValue(f"{request_id} is not a request", rule="request_id")
         return job, [self.get_offer(offer_id) for offer_id in job.offers]
+
+    def offer_for(self, caller: Caller, offer_id: str) -> Offer:
+        """The offer, if ``caller`` may read it (see ``sees_offer``), else 404."""
+        offer = self.get_offer(offer_id)
+        check_sees(sees_offer(caller, offer), offer_named(offer_id))
+        return offer
+
+    def job_for(self, caller: Caller, request_id: str) -> tuple[Job, list[Offer]]:
+        """Matching's record of a request, for an officer of a partner under whose contract
+        one of its offers was made (an admin: any), else 404."""
+        job, offers = self.get_job(request_id)
+        check_sees(
+            caller.is_admin or any(caller.is_officer_of(o.partner_id or None) for o in offers),
+            f"job with id {request_id}",
+        )
+        return job, offers
 
     # --- the decision --------------------------------------------------------------------
 

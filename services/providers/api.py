@@ -8,80 +8,32 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.datastructures import State
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
-from msgspec import Meta
 
 from domain.calendar import local_today
-from domain.providers import MAX_CAPACITY, Provider, ProviderKind
+from domain.providers import Provider
 from projections import directory
-from projections.schema import read_schema
 from services.platform.http import (
-    Body,
-    Codes,
-    Id,
-    Lat,
     Limit,
-    Long,
     Offset,
     PathId,
     Position,
     QueryCode,
+    Reads,
     caught_up,
-    line,
-    text,
 )
+from services.platform.identity import OFFICER, PROVIDER, PUBLIC, SIGNED_IN, Caller
 from services.platform.store import Receipt
-from services.providers.application import ProvidersApplication
-
-Name = line(200, min_length=1)
-Reason = text(1000, min_length=1)
-Line = line(200)
-Phone = line(50)
-BusinessId = line(20)
-Capacity = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
-
-
-class ContactPerson(Body):
-    name: Line = ""
-    phone: Phone = ""
-    email: Line = ""
-
-
-class NewProvider(Body):
-    name: Name
-    kind: ProviderKind
-    categories: Codes
-    regions: Codes
-    capacity: Capacity
-    contact: Line = ""
-    business_id: BusinessId | None = None
-    contact_person: ContactPerson | None = None
-    lat: Lat | None = None
-    long: Long | None = None
-
-
-class NewMember(Body):
-    name: Name
-    role: Line = ""
-
-
-class NewPause(Body):
-    starts: date
-    reason: Reason
-    ends: date | None = None
-
-
-class Capabilities(Body):
-    categories: Codes
-    regions: Codes
-    capacity: Capacity
-
-
-class PartnerDecision(Body):
-    partner_id: Id
-    reason: Reason
+from services.providers.application import ProvidersApplication, sees_whole
+from services.providers.commands import (
+    Capabilities,
+    ContactPerson,
+    NewMember,
+    NewPause,
+    NewProvider,
+    PartnerDecision,
+)
 
 
 class MemberView(msgspec.Struct):
@@ -105,25 +57,32 @@ class SuspensionView(msgspec.Struct):
 
 
 class ProviderView(msgspec.Struct):
+    """A provider's record. Anybody reads its public part; a member of the provider, an
+    officer or an admin reads the whole of it (``whole``). In the public part the private
+    fields (the contact person and contact, the reason of the status, the suspension, the
+    members' names and the pauses) are null; ``member_count`` is always given."""
+
     id: str
     name: str
     kind: str
     business_id: str | None
-    contact_person: ContactPerson | None
-    contact: str
     categories: list[str]
     regions: list[str]
     capacity: int
     lat: float | None
     long: float | None
     status: Literal["active", "paused", "suspended"]
-    status_reason: str
-    suspension: SuspensionView | None
-    members: list[MemberView]
-    pauses: list[PauseView]
+    member_count: int
     partners: list[str]
     registered_at: str
     version: int
+    whole: bool
+    contact_person: ContactPerson | None
+    contact: str | None
+    status_reason: str | None
+    suspension: SuspensionView | None
+    members: list[MemberView] | None
+    pauses: list[PauseView] | None
 
 
 class DirectoryEntry(msgspec.Struct):
@@ -144,23 +103,41 @@ class DirectoryEntry(msgspec.Struct):
     rating_count: int
 
 
-def provider_view(provider: Provider, today: date) -> ProviderView:
+def provider_view(provider: Provider, today: date, whole: bool) -> ProviderView:
+    """The record as the caller may read it: whole, or its public part."""
     status, reason = provider.status(today)
-    return ProviderView(
+    public = ProviderView(
         id=str(provider.id),
         name=provider.name,
         kind=provider.kind,
         business_id=provider.business_id,
-        contact_person=ContactPerson(**provider.contact_person)
-        if provider.contact_person
-        else None,
-        contact=provider.contact,
         categories=provider.categories,
         regions=provider.regions,
         capacity=provider.capacity,
         lat=provider.lat,
         long=provider.long,
         status=status.value,
+        member_count=len(provider.members),
+        partners=provider.partners(today),
+        registered_at=provider.created_on.isoformat(),
+        version=provider.version,
+        whole=False,
+        contact_person=None,
+        contact=None,
+        status_reason=None,
+        suspension=None,
+        members=None,
+        pauses=None,
+    )
+    if not whole:
+        return public
+    return msgspec.structs.replace(
+        public,
+        whole=True,
+        contact_person=ContactPerson(**provider.contact_person)
+        if provider.contact_person
+        else None,
+        contact=provider.contact,
         status_reason=reason,
         suspension=SuspensionView(**provider.suspension) if provider.suspension else None,
         members=[MemberView(member_id=k, **v) for k, v in provider.members.items()],
@@ -175,9 +152,6 @@ def provider_view(provider: Provider, today: date) -> ProviderView:
             )
             for k, v in sorted(provider.pauses.items(), key=lambda item: item[1]["starts"])
         ],
-        partners=provider.partners(today),
-        registered_at=provider.created_on.isoformat(),
-        version=provider.version,
     )
 
 
@@ -185,32 +159,21 @@ class ProvidersController(Controller):
     path = "/providers"
     tags = ["providers"]
 
-    @post("/", sync_to_thread=True, summary="Register a community provider")
-    def register(self, data: NewProvider, state: State) -> Receipt:
+    @post("/", guards=[SIGNED_IN], sync_to_thread=True, summary="Register a community provider")
+    def register(
+        self, data: NewProvider, application: ProvidersApplication, caller: Caller
+    ) -> Receipt:
         """A cooperative, registered association or social enterprise registers with its
         business id (Y-tunnus); a village group or unregistered association with a contact
         person (name and a phone or an email). Each declares what it does, where, and how many
-        jobs it takes at once."""
-        app: ProvidersApplication = state.application
-        return app.register(
-            name=data.name,
-            kind=data.kind.value,
-            categories=data.categories,
-            regions=data.regions,
-            capacity=data.capacity,
-            contact=data.contact,
-            business_id=data.business_id,
-            contact_person=msgspec.structs.asdict(data.contact_person)
-            if data.contact_person
-            else None,
-            lat=data.lat,
-            long=data.long,
-        )
+        jobs it takes at once. Any signed-in person may found a provider; its members then act
+        for it with tokens that name it."""
+        return application.register(caller, data)
 
-    @get("/", summary="The provider directory")
+    @get("/", guards=[PUBLIC], summary="The provider directory")
     async def list_providers(
         self,
-        state: State,
+        reads: Reads,
         category: QueryCode = None,
         region: QueryCode = None,
         kind: QueryCode = None,
@@ -223,12 +186,13 @@ class ProvidersController(Controller):
         position: Position = None,
     ) -> list[DirectoryEntry]:
         """Registered providers by name, optionally those doing a category, working in a
-        region, of a kind, or with a status; each with its members, status today and the
-        residents' average rating of its work."""
-        await caught_up(state, directory.PROJECTION, directory.UPSTREAM, position)
+        region, of a kind, or with a status; each with how many members it has, its status
+        today and the residents' average rating of its work. Public: it names no contact
+        person and no member."""
+        await caught_up(reads, directory.PROJECTION, directory.UPSTREAM, position)
         rows = await directory.list_providers(
-            state.pool,
-            read_schema(state.settings.namespace),
+            reads.pool,
+            reads.schema,
             today=local_today(),
             category=category,
             region=region,
@@ -239,62 +203,134 @@ class ProvidersController(Controller):
         )
         return msgspec.convert(rows, list[DirectoryEntry])
 
-    @get("/{provider_id:str}", sync_to_thread=True, summary="A provider's record")
-    def get_provider(self, provider_id: PathId, state: State) -> ProviderView:
+    @get("/{provider_id:str}", guards=[PUBLIC], sync_to_thread=True, summary="A provider's record")
+    def get_provider(
+        self,
+        provider_id: PathId,
+        application: ProvidersApplication,
+        maybe_caller: Caller | None,
+    ) -> ProviderView:
         """The whole record: business id or contact person, members, pauses, status today
-        (with its reason) and the municipal partners with an active contract."""
-        app: ProvidersApplication = state.application
-        return provider_view(app.get_provider(provider_id), local_today())
+        (with its reason) and the municipal partners with an active contract. Public in
+        part: a member of the provider, an officer or an admin reads the whole record,
+        anybody else its public part (no contact person, member names or pauses)."""
+        provider = application.get_provider(provider_id)
+        return provider_view(provider, local_today(), sees_whole(maybe_caller, provider))
 
-    @post("/{provider_id:str}/capabilities", sync_to_thread=True, summary="Change capabilities")
-    def change_capabilities(self, provider_id: PathId, data: Capabilities, state: State) -> Receipt:
-        """Replace the categories, regions and capacity the provider declares."""
-        app: ProvidersApplication = state.application
-        return app.change_capabilities(provider_id, data.categories, data.regions, data.capacity)
+    @post(
+        "/{provider_id:str}/capabilities",
+        guards=[PROVIDER],
+        sync_to_thread=True,
+        summary="Change capabilities",
+    )
+    def change_capabilities(
+        self,
+        provider_id: PathId,
+        data: Capabilities,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """Replace the categories, regions and capacity the provider declares. A member of
+        the provider."""
+        return application.change_capabilities(caller, provider_id, data)
 
-    @post("/{provider_id:str}/members", sync_to_thread=True, summary="Add a member")
-    def add_member(self, provider_id: PathId, data: NewMember, state: State) -> Receipt:
-        """A person joins the provider; the answer's id is the member's id."""
-        app: ProvidersApplication = state.application
-        return app.add_member(provider_id, data.name, data.role)
+    @post(
+        "/{provider_id:str}/members", guards=[PROVIDER], sync_to_thread=True, summary="Add a member"
+    )
+    def add_member(
+        self,
+        provider_id: PathId,
+        data: NewMember,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """A person joins the provider; the answer's id is the member's id. A member of the
+        provider adds them."""
+        return application.add_member(caller, provider_id, data)
 
     @delete(
         "/{provider_id:str}/members/{member_id:str}",
+        guards=[PROVIDER],
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Remove a member",
     )
-    def remove_member(self, provider_id: PathId, member_id: PathId, state: State) -> Receipt:
-        app: ProvidersApplication = state.application
-        return app.remove_member(provider_id, member_id)
+    def remove_member(
+        self,
+        provider_id: PathId,
+        member_id: PathId,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """A member of the provider removes a member."""
+        return application.remove_member(caller, provider_id, member_id)
 
-    @post("/{provider_id:str}/pauses", sync_to_thread=True, summary="Declare a pause")
-    def pause(self, provider_id: PathId, data: NewPause, state: State) -> Receipt:
+    @post(
+        "/{provider_id:str}/pauses",
+        guards=[PROVIDER],
+        sync_to_thread=True,
+        summary="Declare a pause",
+    )
+    def pause(
+        self,
+        provider_id: PathId,
+        data: NewPause,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
         """No offers from ``starts`` to ``ends`` (dates, inclusive; until further notice without
         ``ends``). A pause starts today at the earliest and may not overlap another that is
-        upcoming or current. The answer's id is the pause's id."""
-        app: ProvidersApplication = state.application
-        return app.pause(provider_id, data.starts, data.ends, data.reason)
+        upcoming or current. The answer's id is the pause's id. A member of the provider."""
+        return application.pause(caller, provider_id, data)
 
     @post(
         "/{provider_id:str}/pauses/{pause_id:str}/end",
+        guards=[PROVIDER],
         sync_to_thread=True,
         summary="End a pause early",
     )
-    def end_pause(self, provider_id: PathId, pause_id: PathId, state: State) -> Receipt:
-        """The provider takes work again from today (or calls off a pause not yet begun)."""
-        app: ProvidersApplication = state.application
-        return app.end_pause(provider_id, pause_id)
+    def end_pause(
+        self,
+        provider_id: PathId,
+        pause_id: PathId,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """The provider takes work again from today (or calls off a pause not yet begun). A
+        member of the provider."""
+        return application.end_pause(caller, provider_id, pause_id)
 
-    @post("/{provider_id:str}/suspension", sync_to_thread=True, summary="Suspend a provider")
-    def suspend(self, provider_id: PathId, data: PartnerDecision, state: State) -> Receipt:
+    @post(
+        "/{provider_id:str}/suspension",
+        guards=[OFFICER],
+        sync_to_thread=True,
+        summary="Suspend a provider",
+    )
+    def suspend(
+        self,
+        provider_id: PathId,
+        data: PartnerDecision,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
         """A municipal partner with an active contract with the provider suspends it; matching
-        offers it nothing until it is reinstated."""
-        app: ProvidersApplication = state.application
-        return app.suspend(provider_id, data.partner_id, data.reason)
+        offers it nothing until it is reinstated. An officer of that partner; for any other
+        the provider is not there (404)."""
+        return application.suspend(caller, provider_id, data)
 
-    @post("/{provider_id:str}/reinstatement", sync_to_thread=True, summary="Reinstate a provider")
-    def reinstate(self, provider_id: PathId, data: PartnerDecision, state: State) -> Receipt:
-        """A municipal partner with an active contract with the provider lifts its suspension."""
-        app: ProvidersApplication = state.application
-        return app.reinstate(provider_id, data.partner_id, data.reason)
+    @post(
+        "/{provider_id:str}/reinstatement",
+        guards=[OFFICER],
+        sync_to_thread=True,
+        summary="Reinstate a provider",
+    )
+    def reinstate(
+        self,
+        provider_id: PathId,
+        data: PartnerDecision,
+        application: ProvidersApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """A municipal partner with an active contract with the provider lifts its suspension.
+        An officer of that partner; for any other the provider is not there (404)."""
+        return application.reinstate(caller, provider_id, data)

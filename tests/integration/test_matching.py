@@ -24,7 +24,9 @@ from domain.calendar import local_today
 from domain.errors import WrongState
 from domain.matching import JobStatus, OfferStatus
 from services.matching.application import MatchingApplication, RosterChanges
+from services.matching.commands import Answer, Decline
 from services.matching.inbound import subscriptions
+from services.platform.identity import Caller, Role
 from services.platform.settings import Settings
 from tests.client import Talkoot, eventually
 from tests.conftest import another_talkoot
@@ -66,7 +68,8 @@ def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_
         talkoot.post(
             "matching",
             f"/offers/{current_offer(job)['offer_id']}/decline",
-            {"provider_id": decliner, "reason": "no one free that day"},
+            {"reason": "no one free that day"},
+            who=talkoot.member(decliner),
         )
     )
     job = job_record(talkoot, first, lambda j: len(j["offers"]) == 2, "the second offer")
@@ -252,6 +255,19 @@ def open_job(app: MatchingApplication, request_id: str, on: date = DAY) -> None:
     apply(app, lambda c: app.open_job(c, request_id, "snow-clearing", "nastola", on))
 
 
+def member(provider_id: str) -> Caller:
+    """A member of ``provider_id``, as their token names them."""
+    return Caller(f"member-of-{provider_id}", frozenset({Role.PROVIDER}), provider_id=provider_id)
+
+
+def accept(app: MatchingApplication, offer_id: str, provider_id: str) -> None:
+    app.accept(member(provider_id), offer_id, Answer())
+
+
+def decline(app: MatchingApplication, offer_id: str, provider_id: str, reason: str) -> None:
+    app.decline(member(provider_id), offer_id, Decline(reason=reason))
+
+
 def held(app: MatchingApplication) -> dict[str, int]:
     with app.roster() as roster:
         return {pid: p["jobs"] for pid, p in roster.providers.items()}
@@ -315,7 +331,7 @@ def test_cancelling_after_acceptance_frees_the_place_once(matching: MatchingAppl
     request_id = str(uuid.uuid4())
     open_job(matching, request_id)
     _, (offer,) = matching.get_job(request_id)
-    matching.accept(str(offer.id), "p1")
+    accept(matching, str(offer.id), "p1")
     assert held(matching) == {"p1": 1, "p2": 0}
 
     apply(matching, lambda c: matching.close_job(c, request_id, "the resident cancelled"))
@@ -333,7 +349,7 @@ def test_completion_frees_the_place_and_a_later_cancellation_changes_nothing(
     request_id = str(uuid.uuid4())
     open_job(matching, request_id)
     _, (offer,) = matching.get_job(request_id)
-    matching.accept(str(offer.id), "p1")
+    accept(matching, str(offer.id), "p1")
 
     apply(matching, lambda c: matching.complete_job(c, request_id, "p1"))
     apply(matching, lambda c: matching.close_job(c, request_id, "cancelled late"))
@@ -374,7 +390,7 @@ def test_suspension_pause_and_rating_change_who_is_offered(matching: MatchingApp
 
     apply(matching, lambda c: matching.reinstate_provider(c, "p1"))
     apply(matching, lambda c: matching.pause_provider(c, "p1", "pause-1", DAY, DAY))
-    matching.decline(str(offer.id), "p2", "busy")
+    decline(matching, str(offer.id), "p2", "busy")
     job, _ = matching.get_job(first)
     assert job.status == JobStatus.UNMATCHED
     assert {c["provider_id"]: c["rule"] for c in job.candidates} == {
@@ -398,7 +414,7 @@ def test_a_suspension_withdraws_the_providers_open_offers(matching: MatchingAppl
     assert second.provider_id == "p2"
     assert held(matching) == {"p1": 0, "p2": 1}
     with pytest.raises(WrongState):
-        matching.accept(str(withdrawn.id), "p1")
+        accept(matching, str(withdrawn.id), "p1")
 
 
 @pytest.mark.dates
@@ -409,7 +425,7 @@ def test_a_job_accepted_for_the_old_day_is_matched_again_for_the_new_one(
     request_id = str(uuid.uuid4())
     open_job(matching, request_id)
     _, (offer,) = matching.get_job(request_id)
-    matching.accept(str(offer.id), "p1")  # just before the move reached matching
+    accept(matching, str(offer.id), "p1")  # just before the move reached matching
     assert held(matching) == {"p1": 1, "p2": 0}
 
     apply(matching, lambda c: matching.reschedule_job(c, request_id, DAY + timedelta(days=1)))
@@ -476,7 +492,7 @@ def test_the_budget_of_a_job_offered_or_taken_is_held_until_it_is_charged(
     assert [c["rule"] for c in job.candidates] == ["budget"]
 
     # The first offer is declined: its budget is free, and the second, matched again, gets it.
-    matching.decline(str(offer.id), "p1", "no one free that day")
+    decline(matching, str(offer.id), "p1", "no one free that day")
     assert matching.get_job(first)[0].status == JobStatus.UNMATCHED  # nobody else
     apply(matching, lambda c: matching.reschedule_job(c, second, DAY))
     job, (offer,) = matching.get_job(second)
@@ -484,7 +500,7 @@ def test_the_budget_of_a_job_offered_or_taken_is_held_until_it_is_charged(
     assert committed(matching) == {second: ESTIMATE}
 
     # Accepted and reported done, it holds the budget until it is charged.
-    matching.accept(str(offer.id), "p1")
+    accept(matching, str(offer.id), "p1")
     apply(matching, lambda c: matching.complete_job(c, second, "p1"))
     open_job(matching, third)
     job, _ = matching.get_job(third)
@@ -563,7 +579,7 @@ def test_a_taken_job_that_will_not_be_charged_frees_the_budget_it_held(
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     open_job(matching, first)
     _, (offer,) = matching.get_job(first)
-    matching.accept(str(offer.id), "p1")
+    accept(matching, str(offer.id), "p1")
     apply(matching, lambda c: matching.complete_job(c, first, "p1"))
 
     upstream, event = news(first)
@@ -577,4 +593,4 @@ def test_a_taken_job_that_will_not_be_charged_frees_the_budget_it_held(
 
 def test_matching_describes_its_record_of_a_request_in_openapi(talkoot: Talkoot):
     document = talkoot.ok(talkoot.get("matching", "/schema/openapi.json"), 200)
-    assert {"/jobs/{request_id}", "/offers/{offer_id}"} <= set(document["paths"])
+    assert {"/jobs/{request_id}", "/offers/{offer_id}", "/offers"} <= set(document["paths"])

@@ -47,14 +47,33 @@ def names(error: dict) -> set[str]:
     return keys | quoted
 
 
+def founder(talkoot: Talkoot) -> str:
+    """A signed-in person who founds providers."""
+    return talkoot.resident("founder-1")
+
+
 def record(talkoot: Talkoot, provider_id: str) -> dict:
+    """The whole record, as an admin reads it."""
     return talkoot.ok(talkoot.get("providers", f"/providers/{provider_id}"), 200)
 
 
-def refused(talkoot: Talkoot, provider_id: str, method: str, path: str, status: int, json=None):
-    """The command is refused with ``status`` and the provider's history does not change."""
+def refused(
+    talkoot: Talkoot,
+    provider_id: str,
+    method: str,
+    path: str,
+    status: int,
+    json=None,
+    *,
+    who: str | None = None,
+):
+    """The command, sent by ``who`` (a member of the provider when not given), is refused
+    with ``status`` and the provider's history does not change."""
     before = record(talkoot, provider_id)
-    response = talkoot.http.request(method, talkoot.url("providers", path), json=json)
+    who = talkoot.member(provider_id) if who is None else who
+    response = talkoot.http.request(
+        method, talkoot.url("providers", path), json=json, headers=talkoot.headers(who)
+    )
     assert response.status_code == status, response.text
     assert record(talkoot, provider_id) == before, "a refused command changed the provider"
     return response.json()
@@ -69,7 +88,9 @@ def directory_entry(talkoot: Talkoot, provider_id: str, position: int, **params)
 @pytest.fixture
 def provider(talkoot: Talkoot, scope) -> str:
     """A registered association of this test's own, already in the directory."""
-    receipt = talkoot.ok(talkoot.post("providers", "/providers", body(*scope)))
+    receipt = talkoot.ok(
+        talkoot.post("providers", "/providers", body(*scope), who=founder(talkoot))
+    )
     assert directory_entry(talkoot, receipt["id"], receipt["position"]) is not None
     return receipt["id"]
 
@@ -81,7 +102,9 @@ def test_a_registered_association_registers_with_its_business_id_and_location(
     talkoot: Talkoot, scope
 ):
     receipt = talkoot.ok(
-        talkoot.post("providers", "/providers", body(*scope, lat=60.98, long=25.66))
+        talkoot.post(
+            "providers", "/providers", body(*scope, lat=60.98, long=25.66), who=founder(talkoot)
+        )
     )
     shown = record(talkoot, receipt["id"])
     assert shown["business_id"] == "0737546-2"
@@ -106,6 +129,7 @@ def test_a_village_group_registers_with_a_contact_person(talkoot: Talkoot, scope
             "providers",
             "/providers",
             body(*scope, kind="village_group", business_id=None, contact_person=PERSON),
+            who=founder(talkoot),
         )
     )
     shown = record(talkoot, receipt["id"])
@@ -145,7 +169,9 @@ def test_a_village_group_registers_with_a_contact_person(talkoot: Talkoot, scope
 def test_a_bad_registration_is_refused_and_stores_nothing(talkoot: Talkoot, change, status, named):
     talkoot.wait_until_quiet()
     before = stored_events(talkoot.stack, "providers")
-    response = talkoot.post("providers", "/providers", body("yard-work", "lahti-laune", **change))
+    response = talkoot.post(
+        "providers", "/providers", body("yard-work", "lahti-laune", **change), who=founder(talkoot)
+    )
     assert response.status_code == status, response.text
     assert named in names(response.json()), response.text
     assert stored_events(talkoot.stack, "providers") == before
@@ -155,17 +181,17 @@ def test_a_bad_registration_is_refused_and_stores_nothing(talkoot: Talkoot, chan
 
 
 def test_members_join_and_leave_and_travel_by_id_only(talkoot: Talkoot, provider: str):
+    member = talkoot.member(provider)
+    path = f"/providers/{provider}/members"
     joined = talkoot.ok(
-        talkoot.post(
-            "providers", f"/providers/{provider}/members", {"name": "Matti", "role": "chair"}
-        )
+        talkoot.post("providers", path, {"name": "Matti", "role": "chair"}, who=member)
     )
-    talkoot.ok(talkoot.post("providers", f"/providers/{provider}/members", {"name": "Liisa"}))
+    talkoot.ok(talkoot.post("providers", path, {"name": "Liisa"}, who=member))
     members = record(talkoot, provider)["members"]
     assert [(m["name"], m["role"]) for m in members] == [("Matti", "chair"), ("Liisa", "")]
     assert members[0]["member_id"] == joined["id"]
     left = talkoot.http.delete(
-        talkoot.url("providers", f"/providers/{provider}/members/{joined['id']}")
+        talkoot.url("providers", f"{path}/{joined['id']}"), headers=talkoot.headers(member)
     )
     assert left.status_code == 200, left.text
     assert [m["name"] for m in record(talkoot, provider)["members"]] == ["Liisa"]
@@ -187,7 +213,13 @@ def test_bad_member_commands_change_nothing(talkoot: Talkoot, provider: str):
     )
     error = refused(talkoot, provider, "DELETE", f"{path}/{uuid.uuid4()}", 404)
     assert names(error) == {"not_found"}
-    missing = talkoot.post("providers", f"/providers/{uuid.uuid4()}/members", {"name": "A"})
+    elsewhere = str(uuid.uuid4())
+    missing = talkoot.post(
+        "providers",
+        f"/providers/{elsewhere}/members",
+        {"name": "A"},
+        who=talkoot.member(elsewhere),
+    )
     assert missing.status_code == 404
 
 
@@ -198,6 +230,7 @@ def test_capabilities_change_and_the_directory_follows(talkoot: Talkoot, provide
             "providers",
             f"/providers/{provider}/capabilities",
             {"categories": [category, "event-help"], "regions": [region], "capacity": 9},
+            who=talkoot.member(provider),
         )
     )
     entry = directory_entry(talkoot, provider, changed["position"], category="event-help")
@@ -232,6 +265,7 @@ def test_a_pause_pauses_the_provider_until_it_is_ended(talkoot: Talkoot, provide
             "providers",
             f"/providers/{provider}/pauses",
             {"starts": today.isoformat(), "reason": "full capacity"},
+            who=talkoot.member(provider),
         )
     )
     shown = record(talkoot, provider)
@@ -242,7 +276,12 @@ def test_a_pause_pauses_the_provider_until_it_is_ended(talkoot: Talkoot, provide
     assert directory_entry(talkoot, provider, paused["position"], status="active") is None
 
     ended = talkoot.ok(
-        talkoot.post("providers", f"/providers/{provider}/pauses/{paused['id']}/end", None)
+        talkoot.post(
+            "providers",
+            f"/providers/{provider}/pauses/{paused['id']}/end",
+            None,
+            who=talkoot.member(provider),
+        )
     )
     assert record(talkoot, provider)["status"] == "active"
     assert directory_entry(talkoot, provider, ended["position"])["status"] == "active"
@@ -267,6 +306,7 @@ def test_bad_pauses_change_nothing(talkoot: Talkoot, provider: str):
                 "ends": (today + timedelta(days=20)).isoformat(),
                 "reason": "summer",
             },
+            who=talkoot.member(provider),
         )
     )
 
@@ -293,15 +333,15 @@ def test_bad_pauses_change_nothing(talkoot: Talkoot, provider: str):
     assert names(refused(talkoot, provider, "POST", f"{path}/{uuid.uuid4()}/end", 404)) == {
         "not_found"
     }
-    talkoot.ok(talkoot.post("providers", end, None))
+    talkoot.ok(talkoot.post("providers", end, None, who=talkoot.member(provider)))
     assert names(refused(talkoot, provider, "POST", end, 409)) == {"wrong_state"}
 
 
 # --- suspension by a municipal partner ----------------------------------------------------
 
 
-def decision(partner_id: str, reason: str = "repeated no-shows") -> dict:
-    return {"partner_id": partner_id, "reason": reason}
+def decision(reason: str = "repeated no-shows") -> dict:
+    return {"reason": reason}
 
 
 @pytest.mark.dates
@@ -310,19 +350,20 @@ def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(
 ):
     category, region = scope
     partner = f"lahti-city-{uuid.uuid4().hex[:6]}"
+    officer = talkoot.officer(partner)
     suspension = f"/providers/{provider}/suspension"
     reinstatement = f"/providers/{provider}/reinstatement"
 
-    # No contract yet: refused, naming the partner.
-    error = refused(talkoot, provider, "POST", suspension, 403, decision(partner))
-    assert names(error) == {"partner_id"}
+    def refused_to(who: str, path: str, status: int, data: dict) -> dict:
+        return refused(talkoot, provider, "POST", path, status, data, who=who)
+
+    # No contract yet: for this partner's officers the provider is not there.
+    assert names(refused_to(officer, suspension, 404, decision())) == {"not_found"}
 
     # A proposed contract that is not signed by both is not active.
     talkoot.contract(provider, category, region, partner_id=partner, sign=False)
     talkoot.wait_until_quiet()
-    assert names(refused(talkoot, provider, "POST", suspension, 403, decision(partner))) == {
-        "partner_id"
-    }
+    assert names(refused_to(officer, suspension, 404, decision())) == {"not_found"}
 
     # Once both have signed, providers learns it from partnerships and the partner may act.
     talkoot.contract(provider, category, region, partner_id=partner)
@@ -332,25 +373,21 @@ def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(
         20,
         "the activated contract to reach the providers service",
     )
-    other = f"{partner}-other"
-    assert names(refused(talkoot, provider, "POST", suspension, 403, decision(other))) == {
-        "partner_id"
-    }
-    error = refused(talkoot, provider, "POST", suspension, 400, {"partner_id": partner})
-    assert "reason" in names(error)
-    assert names(refused(talkoot, provider, "POST", reinstatement, 409, decision(partner))) == {
-        "wrong_state"
-    }
+    other = talkoot.officer(f"{partner}-other")
+    assert names(refused_to(other, suspension, 404, decision())) == {"not_found"}
+    assert "reason" in names(refused_to(officer, suspension, 400, {}))
+    assert "partner_id" in names(
+        refused_to(officer, suspension, 400, {"partner_id": partner, "reason": "x"})
+    )
+    assert names(refused_to(officer, reinstatement, 409, decision())) == {"wrong_state"}
 
-    suspended = talkoot.ok(talkoot.post("providers", suspension, decision(partner)))
+    suspended = talkoot.ok(talkoot.post("providers", suspension, decision(), who=officer))
     shown = record(talkoot, provider)
     assert (shown["status"], shown["status_reason"]) == ("suspended", "repeated no-shows")
     assert shown["suspension"] == {"partner_id": partner, "reason": "repeated no-shows"}
     entry = directory_entry(talkoot, provider, suspended["position"], status="suspended")
     assert entry is not None and entry["status"] == "suspended"
-    assert names(refused(talkoot, provider, "POST", suspension, 409, decision(partner))) == {
-        "wrong_state"
-    }
+    assert names(refused_to(officer, suspension, 409, decision())) == {"wrong_state"}
     wire = [
         e
         for _, e in published(talkoot.stack, "providers")
@@ -359,7 +396,7 @@ def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(
     assert [(e.partner_id, e.reason) for e in wire] == [(partner, "repeated no-shows")]
 
     reinstated = talkoot.ok(
-        talkoot.post("providers", reinstatement, decision(partner, "talked it through"))
+        talkoot.post("providers", reinstatement, decision("talked it through"), who=officer)
     )
     assert record(talkoot, provider)["status"] == "active"
     assert directory_entry(talkoot, provider, reinstated["position"])["status"] == "active"
@@ -367,15 +404,20 @@ def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(
 
 def test_unknown_providers_answer_404(talkoot: Talkoot):
     missing = str(uuid.uuid4())
-    for path, data in [
-        (f"/providers/{missing}/suspension", decision("lahti-city")),
+    for path, data, who in [
+        (f"/providers/{missing}/suspension", decision(), talkoot.officer()),
         (
             f"/providers/{missing}/capabilities",
             {"categories": ["yard-work"], "regions": ["lahti-laune"], "capacity": 1},
+            talkoot.member(missing),
         ),
-        (f"/providers/{missing}/pauses", {"starts": local_today().isoformat(), "reason": "x"}),
+        (
+            f"/providers/{missing}/pauses",
+            {"starts": local_today().isoformat(), "reason": "x"},
+            talkoot.member(missing),
+        ),
     ]:
-        response = talkoot.post("providers", path, data)
+        response = talkoot.post("providers", path, data, who=who)
         assert response.status_code == 404, response.text
     assert talkoot.get("providers", f"/providers/{missing}").status_code == 404
     assert talkoot.get("providers", "/providers", status="asleep").status_code == 400
