@@ -37,8 +37,9 @@ class ChargeOutcome:
 class PartnershipContract(Aggregate):
     """Scope (categories, regions), unit price per hour, budget cap and validity period.
 
-    Active only when both the municipal partner and the provider have signed. Every charge is
-    for one confirmed request and is either recorded or refused; a refusal is a fact too.
+    Active only when both the municipal partner and the provider have signed, each through a
+    person who speaks for it (``signed_by`` names that person per party). Every charge is for
+    one confirmed request and is either recorded or refused; a refusal is a fact too.
     """
 
     @event("Proposed")
@@ -108,18 +109,24 @@ class PartnershipContract(Aggregate):
     def remaining(self) -> Money:
         return Money(self.budget_cents - self.charged_cents)
 
-    def sign(self, party: str, signed_by: str) -> None:
+    def sign(self, party: str, acting_for: str | None, signed_by: str) -> None:
+        """``signed_by`` (a person) signs for ``party``, acting for ``acting_for`` (the partner
+        or provider they speak for, None if none): it must be the contract's own party."""
         if party not in set(Party):
             raise InvalidValue(
                 f"party must be 'partner' or 'provider', got {party!r}", rule="party"
             )
-        if party == Party.PROVIDER and signed_by != self.provider_id:
+        if not signed_by.strip():
+            raise InvalidValue("a signature needs the person who signs", rule="signed_by")
+        if party == Party.PROVIDER and acting_for != self.provider_id:
             raise NotAllowed(
-                "only the contract's provider can sign for the provider", rule="signed_by"
+                "only a member of the contract's provider can sign for the provider",
+                rule="party",
             )
-        if party == Party.PARTNER and signed_by != self.partner_id:
+        if party == Party.PARTNER and acting_for != self.partner_id:
             raise NotAllowed(
-                "only the contract's municipal partner can sign for the partner", rule="signed_by"
+                "only an officer of the contract's municipal partner can sign for the partner",
+                rule="party",
             )
         if party in self.signed_by:
             raise WrongState(f"the {party} has already signed this contract")
@@ -139,6 +146,7 @@ class PartnershipContract(Aggregate):
 
     @event("Signed")
     def _signed(self, party: str, signed_by: str) -> None:
+        # The person who signed; the party they signed for is the contract's own.
         self.signed_by[party] = signed_by
 
     @event("Activated")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from contracts.events import (
     ChargeRefusedV1,
@@ -135,19 +136,35 @@ async def get_contract(pool: asyncpg.Pool, schema: str, contract_id: str) -> dic
     return {**dict(row), "entries": [dict(e) for e in entries]}
 
 
+class Seen(msgspec.Struct, frozen=True):
+    """Whose contracts a reader of the ledger sees: every one, or those of one municipal
+    partner and those of one provider (either may be None)."""
+
+    everything: bool = False
+    partner_id: str | None = None
+    provider_id: str | None = None
+
+
 async def list_contracts(
     pool: asyncpg.Pool,
     schema: str,
+    seen: Seen,
     *,
     partner_id: str | None = None,
     provider_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
+    """The contracts ``seen`` lets the reader see, narrowed by ``partner_id`` and
+    ``provider_id`` when given."""
     rows = await pool.fetch(
         f"""SELECT {COLUMNS} FROM {schema}.ledger
-            WHERE ($1::text IS NULL OR partner_id = $1) AND ($2::text IS NULL OR provider_id = $2)
-            ORDER BY contract_id LIMIT $3 OFFSET $4""",
+            WHERE ($1 OR partner_id = $2 OR provider_id = $3) IS TRUE
+              AND ($4::text IS NULL OR partner_id = $4) AND ($5::text IS NULL OR provider_id = $5)
+            ORDER BY contract_id LIMIT $6 OFFSET $7""",
+        seen.everything,
+        seen.partner_id,
+        seen.provider_id,
         partner_id,
         provider_id,
         limit,

@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
-from msgspec import Meta
 
-from domain.partnership import Party
 from projections import ledger
-from projections.schema import read_schema
-from services.partnerships.application import PartnershipsApplication
-from services.platform.errors import NotFound
+from services.partnerships.application import PartnershipsApplication, contract_named, is_party
+from services.partnerships.commands import NewCharge, NewContract, Signature
 from services.platform.http import (
-    Body,
-    Codes,
-    Hours,
-    Id,
     Limit,
     Offset,
     PathId,
     Position,
     QueryId,
+    Reads,
     caught_up,
-    minutes_of,
 )
+from services.platform.identity import OFFICER, PARTY, SIGNED_IN, SIGNER, Caller, Role, check_sees
 from services.platform.store import Receipt
-
-Cents = Annotated[int, Meta(gt=0, le=10**12)]
-
-
-class NewContract(Body):
-    partner_id: Id
-    provider_id: Id
-    categories: Codes
-    regions: Codes
-    unit_price_cents: Cents
-    budget_cents: Cents
-    valid_from: date
-    valid_until: date
-
-
-class Signature(Body):
-    party: Party
-    signed_by: Id
-
-
-class NewCharge(Body):
-    request_id: Id
-    hours: Hours
 
 
 class LedgerEntry(msgspec.Struct):
@@ -78,8 +47,8 @@ class ContractLedger(msgspec.Struct):
     charges: int
     refusals: int
     status: str
-    signed_by_partner: str | None
-    signed_by_provider: str | None
+    signed_by_partner: str | None  # the person who signed for the partner
+    signed_by_provider: str | None  # the person who signed for the provider
     valid_from: date
     valid_until: date
     updated_at: datetime
@@ -87,61 +56,94 @@ class ContractLedger(msgspec.Struct):
     entries: list[LedgerEntry] = []
 
 
-def application(state: State) -> PartnershipsApplication:
-    return state.application
-
-
 def as_ledger(row: dict) -> ContractLedger:
     return msgspec.convert(row, ContractLedger)
+
+
+def seen_by(caller: Caller) -> ledger.Seen:
+    """Whose contracts the caller sees on the ledger: an officer their partner's, a provider
+    member their provider's (a person who is both, both), an admin every one."""
+    if caller.is_admin:
+        return ledger.Seen(everything=True)
+    return ledger.Seen(
+        partner_id=caller.partner_id if caller.holds(Role.OFFICER) else None,
+        provider_id=caller.provider_id if caller.holds(Role.PROVIDER) else None,
+    )
 
 
 class ContractsController(Controller):
     path = "/contracts"
     tags = ["contracts"]
 
-    @post("/", sync_to_thread=True, summary="Propose a partnership contract")
-    def propose(self, data: NewContract, state: State) -> Receipt:
+    @post("/", guards=[OFFICER], sync_to_thread=True, summary="Propose a partnership contract")
+    def propose(
+        self, data: NewContract, application: PartnershipsApplication, caller: Caller
+    ) -> Receipt:
         """A municipal partner proposes scope, unit price per hour (cents), budget cap (cents)
-        and validity to a provider. It is active once both have signed."""
-        return application(state).propose(
-            partner_id=data.partner_id,
-            provider_id=data.provider_id,
-            categories=data.categories,
-            regions=data.regions,
-            unit_price_cents=data.unit_price_cents,
-            budget_cents=data.budget_cents,
-            valid_from=data.valid_from,
-            valid_until=data.valid_until,
-        )
+        and validity to a provider. It is active once both have signed.
 
-    @post("/{contract_id:str}/signatures", sync_to_thread=True, summary="Sign a contract")
-    def sign(self, contract_id: PathId, data: Signature, state: State) -> Receipt:
-        """The partner (``signed_by`` = partner id) or the provider (``signed_by`` = provider
-        id) signs. The second signature activates the contract."""
-        return application(state).sign(contract_id, data.party.value, data.signed_by)
+        An officer proposes for their own partner (the one their token names)."""
+        return application.propose(caller, data)
 
-    @post("/{contract_id:str}/charges", sync_to_thread=True, summary="Charge work to a contract")
-    def charge(self, contract_id: PathId, data: NewCharge, state: State) -> Receipt:
+    @post(
+        "/{contract_id:str}/signatures",
+        guards=[PARTY],
+        sync_to_thread=True,
+        summary="Sign a contract",
+    )
+    def sign(
+        self,
+        contract_id: PathId,
+        data: Signature,
+        application: PartnershipsApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """The partner or the provider signs; the signature names the person who signed. The
+        second signature activates the contract.
+
+        For the partner: an officer of the contract's partner with the right to sign (one
+        without it gets 403). For the provider: a member of the contract's provider. Anyone
+        else is no party to the contract and finds none (404)."""
+        return application.sign(caller, contract_id, data)
+
+    @post(
+        "/{contract_id:str}/charges",
+        guards=[SIGNER],
+        sync_to_thread=True,
+        summary="Charge work to a contract",
+    )
+    def charge(
+        self,
+        contract_id: PathId,
+        data: NewCharge,
+        application: PartnershipsApplication,
+        caller: Caller,
+    ) -> Receipt:
         """Charge hours of work on a request at the contract's unit price. Confirmed requests
         are charged automatically; this is for work settled outside that flow. A charge past
-        the remaining budget is refused (409, rule ``budget_exceeded``) and the refusal kept."""
-        minutes = minutes_of(data.hours)
-        return application(state).charge(contract_id, data.request_id, minutes)
+        the remaining budget is refused (409, rule ``budget_exceeded``) and the refusal kept.
 
-    @get("/{contract_id:str}", summary="A contract's ledger")
+        An officer of the contract's partner with the right to sign."""
+        return application.charge(caller, contract_id, data)
+
+    @get("/{contract_id:str}", guards=[SIGNED_IN], summary="A contract's ledger")
     async def get_contract(
         self,
         contract_id: PathId,
-        state: State,
+        reads: Reads,
+        caller: Caller,
         position: Position = None,
     ) -> ContractLedger:
-        """Budget, charged and remaining, with every charge and refusal."""
-        await caught_up(state, ledger.PROJECTION, ledger.UPSTREAM, position)
-        row = await ledger.get_contract(
-            state.pool, read_schema(state.settings.namespace), contract_id
+        """Budget, charged and remaining, with every charge and refusal.
+
+        An officer of the contract's partner or a member of its provider; for anyone else
+        there is no such contract (404)."""
+        await caught_up(reads, ledger.PROJECTION, ledger.UPSTREAM, position)
+        row = await ledger.get_contract(reads.pool, reads.schema, contract_id)
+        check_sees(
+            row is not None and is_party(caller, row["partner_id"], row["provider_id"]),
+            contract_named(contract_id),
         )
-        if row is None:
-            raise NotFound(f"no partnership contract with id {contract_id}")
         return as_ledger(row)
 
 
@@ -149,21 +151,25 @@ class LedgerController(Controller):
     path = "/ledger"
     tags = ["contracts"]
 
-    @get("/", summary="The contract ledger")
+    @get("/", guards=[SIGNED_IN], summary="The contract ledger")
     async def list_contracts(
         self,
-        state: State,
+        reads: Reads,
+        caller: Caller,
         partner_id: QueryId = None,
         provider_id: QueryId = None,
         limit: Limit = 100,
         offset: Offset = 0,
         position: Position = None,
     ) -> list[ContractLedger]:
-        """Every contract with its budget, charged and remaining amounts."""
-        await caught_up(state, ledger.PROJECTION, ledger.UPSTREAM, position)
+        """Every contract the caller is a party to, with its budget, charged and remaining
+        amounts: an officer's partner's, a provider member's own, every one for an admin.
+        ``partner_id`` and ``provider_id`` narrow it further."""
+        await caught_up(reads, ledger.PROJECTION, ledger.UPSTREAM, position)
         rows = await ledger.list_contracts(
-            state.pool,
-            read_schema(state.settings.namespace),
+            reads.pool,
+            reads.schema,
+            seen_by(caller),
             partner_id=partner_id,
             provider_id=provider_id,
             limit=limit,

@@ -1,12 +1,15 @@
-"""The partnerships service's use cases over the ``PartnershipContract`` aggregate."""
+"""The partnerships service's use cases over the ``PartnershipContract`` aggregate, each for
+a caller: a contract the caller is no party to answers as one that is not there."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from domain.catalogue import Catalogue
-from domain.partnership import BudgetExceeded, PartnershipContract
+from domain.errors import NotAllowed
+from domain.partnership import BudgetExceeded, PartnershipContract, Party
+from services.partnerships.commands import NewCharge, NewContract, Signature
 from services.platform.catalogue import check_scope, load_catalogue
+from services.platform.http import minutes_of
+from services.platform.identity import Caller, Role, check_sees
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
 
@@ -18,41 +21,44 @@ class PartnershipsApplication(ServiceApplication):
         super().__init__(settings)
         self.catalogue = catalogue or load_catalogue()
 
-    def propose(
-        self,
-        *,
-        partner_id: str,
-        provider_id: str,
-        categories: list[str],
-        regions: list[str],
-        unit_price_cents: int,
-        budget_cents: int,
-        valid_from: date,
-        valid_until: date,
-    ) -> Receipt:
-        check_scope(self.catalogue, categories, regions)
+    def propose(self, caller: Caller, command: NewContract) -> Receipt:
+        """An officer proposes a contract for their own municipal partner."""
+        check_scope(self.catalogue, command.categories, command.regions)
         contract = PartnershipContract.propose(
-            partner_id=partner_id,
-            provider_id=provider_id,
-            categories=categories,
-            regions=regions,
-            unit_price_cents=unit_price_cents,
-            budget_cents=budget_cents,
-            valid_from=valid_from,
-            valid_until=valid_until,
+            partner_id=caller.acting_partner,
+            provider_id=command.provider_id,
+            categories=command.categories,
+            regions=command.regions,
+            unit_price_cents=command.unit_price_cents,
+            budget_cents=command.budget_cents,
+            valid_from=command.valid_from,
+            valid_until=command.valid_until,
         )
         return Receipt(str(contract.id), self.commit(contract))
 
-    def sign(self, contract_id: str, party: str, signed_by: str) -> Receipt:
-        contract = self.get_contract(contract_id)
-        contract.sign(party, signed_by)
+    def sign(self, caller: Caller, contract_id: str, command: Signature) -> Receipt:
+        """The caller signs for one party: a contract they are no party to is not there for
+        them; for the partner, only an officer with the right to sign may."""
+        contract = self.visible_contract(caller, contract_id)
+        if command.party == Party.PARTNER:
+            acting_for = caller.partner_id if caller.holds(Role.OFFICER) else None
+            if acting_for == contract.partner_id and not caller.may_sign:
+                raise NotAllowed(
+                    "signing for the municipal partner needs the right to sign",
+                    rule="may_sign",
+                )
+        else:
+            acting_for = caller.provider_id if caller.holds(Role.PROVIDER) else None
+        contract.sign(command.party, acting_for, caller.subject)
         return Receipt(str(contract.id), self.commit(contract))
 
-    def charge(self, contract_id: str, request_id: str, minutes: int) -> Receipt:
-        """Charge the work on a request. A refusal is stored too, then reported as
-        ``BudgetExceeded`` so that the caller learns the charge did not happen."""
+    def charge(self, caller: Caller, contract_id: str, command: NewCharge) -> Receipt:
+        """Charge the work on a request, as the contract's partner. A refusal is stored too,
+        then reported as ``BudgetExceeded`` so that the caller learns the charge did not
+        happen."""
         contract = self.get_contract(contract_id)
-        outcome = contract.charge(request_id, minutes)
+        check_sees(caller.is_officer_of(contract.partner_id), contract_named(contract_id))
+        outcome = contract.charge(command.request_id, minutes_of(command.hours))
         position = self.commit(contract)
         if not outcome.accepted:
             raise BudgetExceeded(outcome.reason)
@@ -66,3 +72,22 @@ class PartnershipsApplication(ServiceApplication):
 
     def get_contract(self, contract_id: str) -> PartnershipContract:
         return self.get(contract_id, "partnership contract")
+
+    def visible_contract(self, caller: Caller, contract_id: str) -> PartnershipContract:
+        """The contract, if the caller is one of its parties (or an admin); else not found."""
+        contract = self.get_contract(contract_id)
+        check_sees(
+            is_party(caller, contract.partner_id, contract.provider_id), contract_named(contract_id)
+        )
+        return contract
+
+
+def contract_named(contract_id: str) -> str:
+    """How a contract is named when it is not there (or not for the caller to see)."""
+    return f"partnership contract with id {contract_id}"
+
+
+def is_party(caller: Caller, partner_id: str, provider_id: str) -> bool:
+    """Whether the caller sees a contract: an officer of its partner, a member of its
+    provider, or an admin."""
+    return caller.is_officer_of(partner_id) or caller.is_member_of(provider_id)

@@ -10,7 +10,14 @@ from uuid import uuid4
 import msgspec
 import pytest
 
-from contracts.events import EVENTS_BY_SERVICE, OfferAcceptedV1, OfferMadeV1, decode, encode
+from contracts.events import (
+    EVENTS_BY_SERVICE,
+    ContractSignedV1,
+    OfferAcceptedV1,
+    OfferMadeV1,
+    decode,
+    encode,
+)
 from domain.matching import Job, Offer, Roster
 from domain.partnership import PartnershipContract
 from domain.providers import Provider
@@ -96,8 +103,8 @@ def a_contract_life() -> list:
         valid_from=date(2026, 1, 1),
         valid_until=date(2026, 12, 31),
     )
-    contract.sign("partner", "lahti-city")
-    contract.sign("provider", "provider-1")
+    contract.sign("partner", "lahti-city", "officer-of-lahti-city")
+    contract.sign("provider", "provider-1", "member-of-provider-1")
     contract.charge("request-1", 60)
     contract.charge("request-2", 60)  # refused: 30.00 € would exceed the 20.00 € left
     return contract.collect_events()
@@ -216,6 +223,16 @@ def test_another_services_event_does_not_decode_on_this_stream():
     provider_event = providers_out(a_provider_life()[0])
     with pytest.raises(msgspec.ValidationError):
         decode("requests", encode(provider_event))
+
+
+def test_a_published_signature_names_its_party_and_the_person_who_signed():
+    published = [partnerships_out(e) for e in a_contract_life()]
+    signed = [(e.party, e.signed_by) for e in published if isinstance(e, ContractSignedV1)]
+
+    assert signed == [
+        ("partner", "officer-of-lahti-city"),
+        ("provider", "member-of-provider-1"),
+    ]
 
 
 def test_matching_publishes_the_partner_and_the_time_an_offer_lapses():

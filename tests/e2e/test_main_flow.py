@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, scope):
     category, region = scope
 
-    # 2. (first, here) A provider registers; the directory lists it.
+    # 2. (first, here) A person founds a provider; the directory lists it.
     registered = talkoot.ok(
         talkoot.post(
             "providers",
@@ -29,9 +29,12 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
                 "regions": [region],
                 "capacity": 2,
             },
+            who=talkoot.token("founder-1", "resident"),
         )
     )
     provider_id = registered["id"]
+    member = talkoot.member(provider_id)
+    officer = talkoot.officer("lahti-city")
     listed = talkoot.ok(
         talkoot.get(
             "providers",
@@ -46,28 +49,23 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
         (provider_id, "Ahtialan kyläyhdistys", "village_group")
     ]
 
-    # 1. A municipal partner proposes a contract; it is active only when both have signed.
+    # 1. A municipal partner's officer proposes a contract; it is active only when a person
+    # has signed for each party.
     proposed = talkoot.contract(provider_id, category, region, unit_price_cents=3500, sign=False)
     contract_id = proposed["id"]
-    assert talkoot.ledger(contract_id, proposed["position"])["status"] == "proposed"
-    first = talkoot.ok(
-        talkoot.post(
-            "partnerships",
-            f"/contracts/{contract_id}/signatures",
-            {"party": "provider", "signed_by": provider_id},
-        )
-    )
+    ledger = talkoot.ledger(contract_id, proposed["position"])
+    assert (ledger["status"], ledger["partner_id"]) == ("proposed", "lahti-city")
+    signatures = f"/contracts/{contract_id}/signatures"
+    first = talkoot.ok(talkoot.post("partnerships", signatures, {"party": "provider"}, who=member))
     assert talkoot.ledger(contract_id, first["position"])["status"] == "proposed"
-    second = talkoot.ok(
-        talkoot.post(
-            "partnerships",
-            f"/contracts/{contract_id}/signatures",
-            {"party": "partner", "signed_by": "lahti-city"},
-        )
-    )
+    second = talkoot.ok(talkoot.post("partnerships", signatures, {"party": "partner"}, who=officer))
     ledger = talkoot.ledger(contract_id, second["position"])
     assert ledger["status"] == "active"
     assert ledger["budget_cents"] == ledger["remaining_cents"] == 100_000
+    assert (ledger["signed_by_partner"], ledger["signed_by_provider"]) == (
+        "officer-of-lahti-city",
+        f"member-of-{provider_id}",
+    )
     talkoot.wait_until_quiet()
 
     # 3. A resident submits a request; the board shows it at once when asked with the position.
@@ -80,7 +78,7 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
     # 4. Matching offers it to the eligible provider.
     offered = talkoot.wait_for_status(request_id, "offered")
     assert offered["provider_id"] == provider_id
-    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
+    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}", who=member), 200)
     assert (offer["status"], offer["contract_id"]) == ("open", contract_id)
 
     # 5. The provider accepts; the request is assigned under the contract.
@@ -89,19 +87,10 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
     assert (assigned["provider_id"], assigned["contract_id"]) == (provider_id, contract_id)
 
     # 6. Completion with hours, then the resident confirms.
-    done = talkoot.ok(
-        talkoot.post(
-            "requests",
-            f"/requests/{request_id}/completion",
-            {"provider_id": provider_id, "hours": 2.25},
-        )
-    )
+    done = talkoot.ok(talkoot.on_request(request_id, "completion", {"hours": 2.25}, who=member))
     assert talkoot.board_entry(request_id, done["position"])["status"] == "completed"
-    confirmed = talkoot.ok(
-        talkoot.post(
-            "requests", f"/requests/{request_id}/confirmation", {"resident_id": "resident-42"}
-        )
-    )
+    resident = talkoot.resident("resident-42")
+    confirmed = talkoot.ok(talkoot.on_request(request_id, "confirmation", {}, who=resident))
     entry = talkoot.board_entry(request_id, confirmed["position"])
     assert (entry["status"], entry["minutes"]) == ("confirmed", 135)
 
@@ -118,8 +107,13 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
         (request_id, "charged", 7875)
     ]
 
-    # 8. The ledger list and the board list show the same.
-    listed = talkoot.ok(talkoot.get("partnerships", "/ledger", provider_id=provider_id), 200)
+    # 8. The ledger list (the provider's own, and the partner's narrowed to the provider) and
+    # the board list show the same.
+    listed = talkoot.ok(talkoot.get("partnerships", "/ledger", who=member), 200)
+    assert [(row["contract_id"], row["charged_cents"]) for row in listed] == [(contract_id, 7875)]
+    listed = talkoot.ok(
+        talkoot.get("partnerships", "/ledger", who=officer, provider_id=provider_id), 200
+    )
     assert [row["charged_cents"] for row in listed] == [7875]
     board = talkoot.ok(talkoot.get("requests", "/requests", region=region, category=category), 200)
     assert [(row["request_id"], row["status"]) for row in board] == [(request_id, "confirmed")]

@@ -34,23 +34,18 @@ def test_two_accepts_of_one_offer_have_one_winner(talkoot: Talkoot, scope):
     for _ in range(5):
         request_id = talkoot.submit(category, region)["id"]
         offer_id = talkoot.wait_for_status(request_id, "offered")["offer_id"]
-        with httpx.Client() as a, httpx.Client() as b:
+        member = talkoot.headers(talkoot.member(provider_id))
+        with httpx.Client(headers=member) as a, httpx.Client(headers=member) as b:
             url = talkoot.url("matching", f"/offers/{offer_id}/acceptance")
-            body = {"provider_id": provider_id}
-            responses = at_once(partial(a.post, url, json=body), partial(b.post, url, json=body))
+            responses = at_once(partial(a.post, url, json={}), partial(b.post, url, json={}))
         assert sorted(r.status_code for r in responses) == [201, 409], [r.text for r in responses]
         loser = next(r for r in responses if r.status_code == 409).json()
         assert loser["extra"]["rule"] in ("concurrent_change", "wrong_state")
         assigned = talkoot.wait_for_status(request_id, "assigned")
         assert assigned["contract_id"] == contract_id
         # finish the job so the provider's capacity is free again
-        talkoot.ok(
-            talkoot.post(
-                "requests",
-                f"/requests/{request_id}/completion",
-                {"provider_id": provider_id, "hours": 1},
-            )
-        )
+        member = talkoot.member(provider_id)
+        talkoot.ok(talkoot.on_request(request_id, "completion", {"hours": 1}, who=member))
 
 
 def test_two_charges_racing_for_the_last_of_a_budget_have_one_winner(talkoot: Talkoot, scope):
@@ -62,7 +57,8 @@ def test_two_charges_racing_for_the_last_of_a_budget_have_one_winner(talkoot: Ta
             provider_id, category, region, unit_price_cents=3000, budget_cents=6000
         )
         url = talkoot.url("partnerships", f"/contracts/{contract['id']}/charges")
-        with httpx.Client() as a, httpx.Client() as b:
+        officer = talkoot.headers(talkoot.officer())  # of the contract's partner, a signer
+        with httpx.Client(headers=officer) as a, httpx.Client(headers=officer) as b:
             responses = at_once(
                 partial(a.post, url, json={"request_id": f"r-{round_}-a", "hours": 2}),
                 partial(b.post, url, json={"request_id": f"r-{round_}-b", "hours": 2}),
@@ -87,8 +83,9 @@ def test_a_charge_past_the_budget_is_refused_and_the_refusal_kept(talkoot: Talko
         provider_id, category, region, unit_price_cents=3000, budget_cents=5000
     )
     url = f"/contracts/{contract['id']}/charges"
-    talkoot.ok(talkoot.post("partnerships", url, {"request_id": "r-1", "hours": 1}))
-    response = talkoot.post("partnerships", url, {"request_id": "r-2", "hours": 1})
+    officer = talkoot.officer()
+    talkoot.ok(talkoot.post("partnerships", url, {"request_id": "r-1", "hours": 1}, who=officer))
+    response = talkoot.post("partnerships", url, {"request_id": "r-2", "hours": 1}, who=officer)
     assert response.status_code == 409
     assert response.json()["extra"]["rule"] == "budget_exceeded"
     ledger = eventually(

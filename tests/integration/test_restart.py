@@ -20,7 +20,8 @@ def submit_many(talkoot: Talkoot, category: str, region: str, count: int) -> lis
     """Submit ``count`` requests as fast as possible; return the ids that were acknowledged.
     Submissions that hit a dead service fail and are not counted."""
     acknowledged = []
-    with httpx.Client(timeout=5) as http:
+    resident = talkoot.headers(talkoot.resident())
+    with httpx.Client(timeout=5, headers=resident) as http:
         for _ in range(count):
             try:
                 response = http.post(
@@ -104,6 +105,7 @@ def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: T
                 "regions": [region],
                 "capacity": 50,
             },
+            who=talkoot.token("founder-1", "resident"),
         )
     )["id"]
     contract_id = talkoot.contract(
@@ -111,24 +113,14 @@ def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: T
     )["id"]
     talkoot.wait_until_quiet()
     request_ids = [talkoot.assigned_request(category, region, provider) for _ in range(15)]
+    member = talkoot.member(provider)
     for request_id in request_ids:
-        talkoot.ok(
-            talkoot.post(
-                "requests",
-                f"/requests/{request_id}/completion",
-                {"provider_id": provider, "hours": 1.5},
-            )
-        )
+        talkoot.ok(talkoot.on_request(request_id, "completion", {"hours": 1.5}, who=member))
 
     def confirm_all() -> None:
+        resident = talkoot.resident("resident-1")  # who made the requests
         for request_id in request_ids:
-            talkoot.ok(
-                talkoot.post(
-                    "requests",
-                    f"/requests/{request_id}/confirmation",
-                    {"resident_id": "resident-1"},
-                )
-            )
+            talkoot.ok(talkoot.on_request(request_id, "confirmation", {}, who=resident))
 
     kill_during(talkoot, "partnerships", confirm_all, after=0.05)
     ledger = eventually(

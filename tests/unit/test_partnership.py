@@ -10,6 +10,10 @@ from domain.partnership import ContractStatus, PartnershipContract
 
 PARTNER = "city-elderly-services"
 PROVIDER = "provider-1"
+OFFICER = "officer-7"  # the person who signs for the partner
+MEMBER = "member-3"  # the person who signs for the provider
+# per party: whom the signer acts for, and who they are
+SIGNERS = {"partner": (PARTNER, OFFICER), "provider": (PROVIDER, MEMBER)}
 
 
 def propose(**overrides) -> PartnershipContract:
@@ -29,8 +33,8 @@ def propose(**overrides) -> PartnershipContract:
 
 def active(**overrides) -> PartnershipContract:
     contract = propose(**overrides)
-    contract.sign("partner", PARTNER)
-    contract.sign("provider", PROVIDER)
+    contract.sign("partner", PARTNER, OFFICER)
+    contract.sign("provider", PROVIDER, MEMBER)
     contract.collect_events()
     return contract
 
@@ -93,70 +97,74 @@ def test_propose_refuses_invalid_terms(overrides, rule):
 # --- sign --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("party", "signer"), [("partner", PARTNER), ("provider", PROVIDER)])
-def test_one_signature_is_recorded_but_does_not_activate(party, signer):
+@pytest.mark.parametrize("party", ["partner", "provider"])
+def test_one_signature_records_the_person_and_does_not_activate(party):
     contract = propose()
     contract.collect_events()
 
-    contract.sign(party, signer)
+    contract.sign(party, *SIGNERS[party])
 
-    assert event_names(contract) == ["Signed"]
-    assert contract.signed_by == {party: signer}
+    events = contract.collect_events()
+    assert [type(e).__name__ for e in events] == ["Signed"]
+    assert (events[0].party, events[0].signed_by) == (party, SIGNERS[party][1])
+    assert contract.signed_by == {party: SIGNERS[party][1]}
     assert contract.status == ContractStatus.PROPOSED
 
 
 @pytest.mark.parametrize("first", ["partner", "provider"])
 def test_the_second_signature_activates_the_contract(first):
-    signers = {"partner": PARTNER, "provider": PROVIDER}
     second = "provider" if first == "partner" else "partner"
     contract = propose()
     contract.collect_events()
 
-    contract.sign(first, signers[first])
-    contract.sign(second, signers[second])
+    contract.sign(first, *SIGNERS[first])
+    contract.sign(second, *SIGNERS[second])
 
     assert event_names(contract) == ["Signed", "Signed", "Activated"]
     assert contract.status == ContractStatus.ACTIVE
-    assert contract.signed_by == signers
+    assert contract.signed_by == {"partner": OFFICER, "provider": MEMBER}
 
 
-@pytest.mark.parametrize(("party", "signer"), [("partner", PARTNER), ("provider", PROVIDER)])
-def test_a_party_cannot_sign_twice(party, signer):
+@pytest.mark.parametrize("party", ["partner", "provider"])
+def test_a_party_cannot_sign_twice(party):
     contract = propose()
-    contract.sign(party, signer)
+    contract.sign(party, *SIGNERS[party])
     contract.collect_events()
 
     with pytest.raises(WrongState, match="already signed"):
-        contract.sign(party, signer)
+        contract.sign(party, SIGNERS[party][0], "someone-else-of-the-same-party")
 
     assert contract.collect_events() == []
+    assert contract.signed_by == {party: SIGNERS[party][1]}
     assert contract.status == ContractStatus.PROPOSED
 
 
 def test_signing_again_after_activation_is_refused():
     contract = active()
     with pytest.raises(WrongState):
-        contract.sign("partner", PARTNER)
+        contract.sign("partner", PARTNER, OFFICER)
     assert contract.collect_events() == []
 
 
 @pytest.mark.parametrize(
-    ("party", "signer"),
+    ("party", "acting_for"),
     [
         ("partner", PROVIDER),
         ("partner", "city-someone-else"),
+        ("partner", None),  # a person who speaks for no partner, such as an admin
         ("provider", PARTNER),
         ("provider", "provider-2"),
+        ("provider", None),
     ],
 )
-def test_only_the_named_party_can_sign_for_itself(party, signer):
+def test_only_someone_acting_for_the_named_party_can_sign_for_it(party, acting_for):
     contract = propose()
     contract.collect_events()
 
     with pytest.raises(NotAllowed) as refused:
-        contract.sign(party, signer)
+        contract.sign(party, acting_for, "person-1")
 
-    assert refused.value.rule == "signed_by"
+    assert refused.value.rule == "party"
     assert contract.signed_by == {}
     assert contract.collect_events() == []
 
@@ -165,8 +173,18 @@ def test_only_the_named_party_can_sign_for_itself(party, signer):
 def test_signing_as_an_unknown_party_is_refused(party):
     contract = propose()
     with pytest.raises(InvalidValue) as refused:
-        contract.sign(party, PARTNER)
+        contract.sign(party, PARTNER, OFFICER)
     assert refused.value.rule == "party"
+
+
+@pytest.mark.parametrize("person", ["", "  "])
+def test_a_signature_names_the_person_who_signs(person):
+    contract = propose()
+    contract.collect_events()
+    with pytest.raises(InvalidValue) as refused:
+        contract.sign("partner", PARTNER, person)
+    assert refused.value.rule == "signed_by"
+    assert contract.collect_events() == []
 
 
 # --- charge ------------------------------------------------------------------------------
@@ -284,7 +302,7 @@ def test_a_proposed_contract_cannot_be_charged():
 
 def test_a_contract_signed_by_one_party_cannot_be_charged():
     contract = propose()
-    contract.sign("provider", PROVIDER)
+    contract.sign("provider", PROVIDER, MEMBER)
     with pytest.raises(WrongState):
         contract.charge("request-1", 60)
 
@@ -302,8 +320,8 @@ def test_a_charge_needs_positive_minutes(minutes):
 
 def test_replaying_the_contract_gives_the_same_state():
     contract = propose(unit_price_cents=4000, budget_cents=10_000)
-    contract.sign("provider", PROVIDER)
-    contract.sign("partner", PARTNER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    contract.sign("partner", PARTNER, OFFICER)
     contract.charge("request-1", 90)
     contract.charge("request-2", 600)  # refused
     events = contract.collect_events()
