@@ -14,6 +14,9 @@ class Category:
     # How a city's service list groups and finds it (Open311 GeoReport's group and keywords).
     group: str = ""
     keywords: tuple[str, ...] = ()
+    # Work on common ground (a path, a park) rather than in a household: the public board and
+    # Open311 show where it is and what is to be done. A private household's details never.
+    public_matter: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,3 +35,7 @@ class Catalogue:
 
     def unknown_regions(self, codes: list[str] | tuple[str, ...]) -> list[str]:
         return [r for r in codes if r not in self.regions]
+
+    def public_matters(self) -> list[str]:
+        """The codes of the categories whose requests are public matters."""
+        return [c.code for c in self.categories.values() if c.public_matter]

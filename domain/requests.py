@@ -9,6 +9,7 @@ charged). A confirmed request can be rated once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -31,10 +32,43 @@ class RequestStatus(StrEnum):
     EXPIRED = "expired"
 
 
-# Not yet taken by any provider: the resident may still move or drop it, and it expires.
-BEFORE_ASSIGNMENT = (RequestStatus.SUBMITTED, RequestStatus.OFFERED, RequestStatus.UNMATCHED)
-# Nothing happens to a request in these states any more (a confirmed one may still be rated).
-ENDED = (RequestStatus.CANCELLED, RequestStatus.VOIDED, RequestStatus.EXPIRED)
+@dataclass(frozen=True)
+class Stage:
+    """What a status allows: the commands (by name) that can move a request on from it, and
+    whether the work is over (``closed``: Open311's word; confirmed work may still be rated)."""
+
+    allows: tuple[str, ...] = ()
+    closed: bool = False
+
+
+# Not yet taken by any provider: matching goes on, the resident may still move or drop it, and
+# it expires when its window ends.
+_WAITING = ("record_offer", "record_unmatched", "reschedule", "cancel", "expire")
+
+# A request's states and what each allows, written once: each command checks its status here,
+# ``next_steps`` lists from here, the sweeps find their candidates on the board by it and
+# Open311 says open or closed after it.
+LIFE: dict[RequestStatus, Stage] = {
+    RequestStatus.SUBMITTED: Stage(_WAITING),
+    RequestStatus.OFFERED: Stage((*_WAITING, "assign")),
+    RequestStatus.UNMATCHED: Stage(_WAITING),
+    RequestStatus.ASSIGNED: Stage(("report_completion", "cancel")),
+    RequestStatus.COMPLETED: Stage(("confirm", "confirm_automatically", "dispute")),
+    RequestStatus.DISPUTED: Stage(("resolve",)),
+    RequestStatus.CONFIRMED: Stage(("rate",), closed=True),
+    RequestStatus.CANCELLED: Stage(closed=True),
+    RequestStatus.VOIDED: Stage(closed=True),
+    RequestStatus.EXPIRED: Stage(closed=True),
+}
+
+
+def statuses_allowing(command: str) -> tuple[RequestStatus, ...]:
+    """The statuses in which ``command`` can happen to a request."""
+    return tuple(status for status, stage in LIFE.items() if command in stage.allows)
+
+
+# The statuses in which the work is over.
+CLOSED = tuple(status for status, stage in LIFE.items() if stage.closed)
 
 OUTCOMES = ("upheld", "adjusted", "voided")
 MAX_COMMENT_LENGTH = 1000
@@ -131,7 +165,9 @@ class ServiceRequest(Aggregate):
     # --- matching ------------------------------------------------------------------------
 
     def record_offer(self, offer_id: str, provider_id: str) -> None:
-        self.check_open_for_matching("offered to a provider")
+        # Unmatched too: a verdict about a window the resident has since moved can arrive
+        # after the move, and matching's next offer for the new window must still land.
+        self.check_allows("record_offer", "it cannot be offered to a provider")
         self._offered(offer_id=offer_id, provider_id=provider_id)
 
     @event("Offered")
@@ -146,7 +182,7 @@ class ServiceRequest(Aggregate):
         """``partner_id`` is the municipal partner of the contract: the one who resolves a
         dispute about this request. Only the request's current offer can be accepted: one
         accepted after the resident moved the window was for the old window."""
-        self.check_open_for_matching("assigned")
+        self.check_allows("assign", "only an offered request can be assigned")
         if self.offer_id is None or offer_id != self.offer_id:
             raise WrongState("this offer is no longer the request's current offer")
         self._assigned(
@@ -167,7 +203,7 @@ class ServiceRequest(Aggregate):
         self.partner_id = partner_id or None
 
     def record_unmatched(self, reason: str) -> None:
-        self.check_open_for_matching("marked unmatched")
+        self.check_allows("record_unmatched", "it cannot be marked unmatched")
         self._unmatched(reason=reason)
 
     @event("Unmatched")
@@ -182,19 +218,12 @@ class ServiceRequest(Aggregate):
         """Why no provider could be found, while that is where the request stands."""
         return self.reason if self.status == RequestStatus.UNMATCHED else None
 
-    def check_open_for_matching(self, what: str) -> None:
-        # Unmatched too: a verdict about a window the resident has since moved can arrive
-        # after the move, and matching's next offer for the new window must still land.
-        if self.status not in BEFORE_ASSIGNMENT:
-            raise WrongState(f"request is {self.status}, it cannot be {what}")
-
     # --- delivery ------------------------------------------------------------------------
 
     def report_completion(self, provider_id: str, minutes: int) -> None:
-        if self.status != RequestStatus.ASSIGNED:
-            raise WrongState(
-                f"request is {self.status}; completion can be reported only when it is assigned"
-            )
+        self.check_allows(
+            "report_completion", "completion can be reported only when it is assigned"
+        )
         if provider_id != self.provider_id:
             raise NotAllowed(
                 "only the provider assigned to this request can report its completion",
@@ -211,12 +240,15 @@ class ServiceRequest(Aggregate):
 
     def confirm(self, resident_id: str) -> None:
         self.check_resident(resident_id, "confirm it")
-        self.check_completed("confirmed")
+        self.check_allows("confirm", "it can be confirmed once completion is reported")
         self._confirm_as("resident", self.minutes)
 
     def confirm_automatically(self, now: datetime, after: timedelta) -> None:
         """Confirm a completion the resident left unanswered for ``after``."""
-        self.check_completed("confirmed automatically")
+        self.check_allows(
+            "confirm_automatically",
+            "it can be confirmed automatically once completion is reported",
+        )
         # In the completed state the completion report is the last event.
         if now < self.modified_on + after:
             raise WrongState(
@@ -247,12 +279,6 @@ class ServiceRequest(Aggregate):
         self.status = RequestStatus.CONFIRMED
         self.minutes = minutes
 
-    def check_completed(self, what: str) -> None:
-        if self.status != RequestStatus.COMPLETED:
-            raise WrongState(
-                f"request is {self.status}; it can be {what} once completion is reported"
-            )
-
     # --- the resident changes their mind -------------------------------------------------
 
     def reschedule(
@@ -264,10 +290,7 @@ class ServiceRequest(Aggregate):
     ) -> None:
         """Move the wished window; any open offer lapses and matching starts again."""
         self.check_resident(resident_id, "reschedule it")
-        if self.status not in BEFORE_ASSIGNMENT:
-            raise WrongState(
-                f"request is {self.status}; it can be rescheduled only before it is assigned"
-            )
+        self.check_allows("reschedule", "it can be rescheduled only before it is assigned")
         check_window(window_start, window_end, now)
         self._rescheduled(window_start=window_start, window_end=window_end)
 
@@ -284,17 +307,13 @@ class ServiceRequest(Aggregate):
         """Drop the request. Once a provider has taken it, the resident must say why: the
         provider is told."""
         self.check_resident(resident_id, "cancel it")
+        self.check_allows("cancel", "it can be cancelled only until the work is done")
         reason = reason.strip()
-        if self.status == RequestStatus.ASSIGNED:
-            if not reason:
-                raise InvalidValue(
-                    "a request already assigned to a provider can be cancelled only with a "
-                    "reason for the provider",
-                    rule="reason",
-                )
-        elif self.status not in BEFORE_ASSIGNMENT:
-            raise WrongState(
-                f"request is {self.status}; it can be cancelled only until the work is done"
+        if self.status == RequestStatus.ASSIGNED and not reason:
+            raise InvalidValue(
+                "a request already assigned to a provider can be cancelled only with a "
+                "reason for the provider",
+                rule="reason",
             )
         self._cancelled(
             resident_id=resident_id,
@@ -320,10 +339,7 @@ class ServiceRequest(Aggregate):
 
     def expire(self, now: datetime) -> None:
         """Nobody took the request and its wished window has ended."""
-        if self.status not in BEFORE_ASSIGNMENT:
-            raise WrongState(
-                f"request is {self.status}; only a request no provider has taken can expire"
-            )
+        self.check_allows("expire", "only a request no provider has taken can expire")
         if now <= self.window_end:
             raise WrongState(
                 f"the wished window ends at {self.window_end.isoformat()}; the request has "
@@ -342,7 +358,7 @@ class ServiceRequest(Aggregate):
         """The resident does not accept the reported completion; the contract's municipal
         partner rules on it."""
         self.check_resident(resident_id, "dispute it")
-        self.check_completed("disputed")
+        self.check_allows("dispute", "it can be disputed once completion is reported")
         reason = reason.strip()
         if not reason:
             raise InvalidValue("say what is wrong with the reported work", rule="reason")
@@ -384,8 +400,7 @@ class ServiceRequest(Aggregate):
                 "can resolve its dispute",
                 rule="partner_id",
             )
-        if self.status != RequestStatus.DISPUTED:
-            raise WrongState(f"request is {self.status}; only a disputed request is resolved")
+        self.check_allows("resolve", "only a disputed request is resolved")
         if outcome not in OUTCOMES:
             raise InvalidValue(
                 f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}", rule="outcome"
@@ -430,8 +445,7 @@ class ServiceRequest(Aggregate):
 
     def rate(self, resident_id: str, stars: int, comment: str = "") -> None:
         self.check_resident(resident_id, "rate it")
-        if self.status != RequestStatus.CONFIRMED:
-            raise WrongState(f"request is {self.status}; only confirmed work can be rated")
+        self.check_allows("rate", "only confirmed work can be rated")
         if self.rating is not None:
             raise WrongState("this request has been rated already; a rating is given once")
         if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
@@ -459,24 +473,23 @@ class ServiceRequest(Aggregate):
     @property
     def is_final(self) -> bool:
         """Nothing can happen to it any more."""
-        return self.status in ENDED or (
-            self.status == RequestStatus.CONFIRMED and self.rating is not None
-        )
+        return not self.next_steps()
 
     def next_steps(self) -> list[str]:
-        """The commands that can move the request on from where it is, by name."""
-        waiting = ["record_offer", "record_unmatched", "reschedule", "cancel", "expire"]
-        return {
-            RequestStatus.SUBMITTED: waiting,
-            RequestStatus.OFFERED: [*waiting, "assign"],
-            RequestStatus.UNMATCHED: waiting,
-            RequestStatus.ASSIGNED: ["report_completion", "cancel"],
-            # a dispute needs the partner who rules on it (assignments older than partner ids)
-            RequestStatus.COMPLETED: ["confirm", "confirm_automatically"]
-            + (["dispute"] if self.partner_id else []),
-            RequestStatus.DISPUTED: ["resolve"],
-            RequestStatus.CONFIRMED: [] if self.rating is not None else ["rate"],
-        }.get(self.status, [])
+        """The commands that can move the request on from where it is, by name: those its
+        status allows, but a dispute without the partner who would rule on it (assignments
+        older than partner ids) and a second rating."""
+        lacking = {
+            "dispute": not self.partner_id,
+            "rate": self.rating is not None,
+        }
+        return [c for c in LIFE[self.status].allows if not lacking.get(c, False)]
+
+    def check_allows(self, command: str, when: str) -> None:
+        """WrongState unless the request's status allows ``command``; ``when`` says when
+        it can."""
+        if command not in LIFE[self.status].allows:
+            raise WrongState(f"request is {self.status}; {when}")
 
     def check_resident(self, resident_id: str, what: str) -> None:
         if resident_id != self.resident_id:

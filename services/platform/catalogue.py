@@ -31,6 +31,7 @@ def load_catalogue(path: str | None = None) -> Catalogue:
                 estimated_minutes=int(entry.get("estimated_minutes", 60)),
                 group=entry.get("group", ""),
                 keywords=tuple(entry.get("keywords", ())),
+                public_matter=bool(entry.get("public_matter", False)),
             )
             for code, entry in data.get("categories", {}).items()
         },

@@ -7,11 +7,14 @@ import pytest
 
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from domain.requests import (
+    CLOSED,
     EXPIRY_REASON,
+    LIFE,
     MAX_COMMENT_LENGTH,
     MAX_MINUTES_PER_REQUEST,
     RequestStatus,
     ServiceRequest,
+    statuses_allowing,
 )
 
 START = datetime(2025, 1, 15, 8, 0, tzinfo=UTC)
@@ -861,3 +864,31 @@ def test_nothing_is_assigned_while_no_offer_is_waiting(offer_id):
 
     assert request.status == RequestStatus.SUBMITTED
     assert request.collect_events() == []
+
+
+# --- the table of states -------------------------------------------------------------------
+
+
+def test_every_status_has_its_stage_and_names_only_commands_of_the_request():
+    assert set(LIFE) == set(RequestStatus)
+    for stage in LIFE.values():
+        for command in stage.allows:
+            assert callable(getattr(ServiceRequest, command, None)), command
+
+
+def test_what_a_status_allows_is_what_its_request_lists_as_next_steps():
+    # with a partner to rule on a dispute, and not yet rated: nothing held back
+    for request in (submitted(), offered(), unmatched(), assigned(), completed(), confirmed()):
+        assert request.next_steps() == list(LIFE[request.status].allows)
+    assert statuses_allowing("expire") == (
+        RequestStatus.SUBMITTED,
+        RequestStatus.OFFERED,
+        RequestStatus.UNMATCHED,
+    )
+    assert set(CLOSED) == {
+        RequestStatus.CONFIRMED,
+        RequestStatus.CANCELLED,
+        RequestStatus.VOIDED,
+        RequestStatus.EXPIRED,
+    }
+    assert rated().next_steps() == [] and rated().is_final
