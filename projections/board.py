@@ -1,7 +1,16 @@
-"""The request board: every service request, its status and who it is assigned to."""
+"""The request board: every service request, its status and who it is assigned to.
+
+Read three ways: whole, by those a request concerns (``Scope``: its resident, the provider it
+is offered or assigned to, its municipal partner, or an admin); and in public, as a city would
+publish it: no resident, and where and what only for public matters (``public_matters``, the
+categories of work on common ground), never a private household's details.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -31,6 +40,13 @@ COLUMNS = (
     "address, lat, long, channel, series_id, partner_id, completed_at, rating, rating_comment, "
     "media_url"
 )
+# What the public board shows of every request, and what only of a public matter's.
+PUBLIC_COLUMNS = (
+    "request_id, category, region, status, window_start, window_end, submitted_at, "
+    "updated_at, position"
+)
+PUBLIC_MATTER_COLUMNS = ("address", "lat", "long", "description")
+_WORD = re.compile(r"[a-z_]+")
 
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
@@ -126,6 +142,17 @@ async def _update(
     await update_row(conn, f"{schema}.board", ("request_id", request_id), position, at, **values)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose requests a reader sees: every one (an admin), or those of the resident, those
+    offered or assigned to the provider and those of the municipal partner that are given."""
+
+    everything: bool = False
+    resident_id: str | None = None
+    provider_id: str | None = None
+    partner_id: str | None = None
+
+
 async def get_request(pool: asyncpg.Pool, schema: str, request_id: str) -> dict | None:
     row = await pool.fetchrow(
         f"SELECT {COLUMNS} FROM {schema}.board WHERE request_id = $1", request_id
@@ -133,9 +160,30 @@ async def get_request(pool: asyncpg.Pool, schema: str, request_id: str) -> dict 
     return dict(row) if row else None
 
 
+def _seen_by(scope: Scope, first: int) -> tuple[str, list[str]]:
+    """The condition (and its arguments, numbered from ``first``) of the requests ``scope``
+    sees; only the parts it has, so that each can use its index."""
+    if scope.everything:
+        return "TRUE", []
+    parts = [
+        (column, value)
+        for column, value in (
+            ("resident_id", scope.resident_id),
+            ("provider_id", scope.provider_id),
+            ("partner_id", scope.partner_id),
+        )
+        if value is not None
+    ]
+    if not parts:
+        return "FALSE", []
+    condition = " OR ".join(f"{column} = ${first + i}" for i, (column, _) in enumerate(parts))
+    return f"({condition})", [value for _, value in parts]
+
+
 async def list_requests(
     pool: asyncpg.Pool,
     schema: str,
+    scope: Scope,
     *,
     status: str | None = None,
     region: str | None = None,
@@ -145,6 +193,8 @@ async def list_requests(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
+    """The requests ``scope`` sees, newest first, with the filters given."""
+    seen, seen_args = _seen_by(scope, 8)
     rows = await pool.fetch(
         f"""SELECT {COLUMNS} FROM {schema}.board
             WHERE ($1::text IS NULL OR status = $1)
@@ -152,6 +202,7 @@ async def list_requests(
               AND ($3::text IS NULL OR category = $3)
               AND ($4::text IS NULL OR provider_id = $4)
               AND ($7::text IS NULL OR series_id = $7)
+              AND {seen}
             ORDER BY submitted_at DESC, request_id LIMIT $5 OFFSET $6""",
         status,
         region,
@@ -160,15 +211,73 @@ async def list_requests(
         limit,
         offset,
         series_id,
+        *seen_args,
     )
     return [dict(r) for r in rows]
 
 
-async def due_to_expire(pool: asyncpg.Pool, schema: str, now: Any, limit: int = 500) -> list[str]:
-    """Requests no provider has taken whose wished window ended before ``now``."""
+def _public(schema: str) -> str:
+    """The public board's SELECT; ``$1`` is the list of public matters."""
+    shown = ", ".join(
+        f"CASE WHEN category = ANY($1::text[]) THEN {column} END AS {column}"
+        for column in PUBLIC_MATTER_COLUMNS
+    )
+    return f"SELECT {PUBLIC_COLUMNS}, {shown} FROM {schema}.board"
+
+
+async def public_entry(
+    pool: asyncpg.Pool, schema: str, public_matters: Sequence[str], request_id: str
+) -> dict | None:
+    row = await pool.fetchrow(
+        f"{_public(schema)} WHERE request_id = $2", list(public_matters), request_id
+    )
+    return dict(row) if row else None
+
+
+async def public_board(
+    pool: asyncpg.Pool,
+    schema: str,
+    public_matters: Sequence[str],
+    *,
+    status: str | None = None,
+    region: str | None = None,
+    category: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict]:
+    """Every request as the public sees it, newest first."""
+    rows = await pool.fetch(
+        f"""{_public(schema)}
+            WHERE ($2::text IS NULL OR status = $2)
+              AND ($3::text IS NULL OR region = $3)
+              AND ($4::text IS NULL OR category = $4)
+            ORDER BY submitted_at DESC, request_id LIMIT $5 OFFSET $6""",
+        list(public_matters),
+        status,
+        region,
+        category,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+def _one_of(statuses: Sequence[str]) -> str:
+    """``status IN (...)`` written out, as the partial indexes of the sweeps are: a
+    parameter would keep PostgreSQL from using them. The statuses are the domain's words."""
+    if not statuses or not all(_WORD.fullmatch(status) for status in statuses):
+        raise ValueError(f"not a list of statuses: {statuses!r}")
+    return "status IN (" + ", ".join(f"'{status}'" for status in statuses) + ")"
+
+
+async def due_to_expire(
+    pool: asyncpg.Pool, schema: str, now: Any, statuses: Sequence[str], limit: int = 500
+) -> list[str]:
+    """Requests in ``statuses`` (those that can expire) whose wished window ended before
+    ``now``."""
     rows = await pool.fetch(
         f"""SELECT request_id FROM {schema}.board
-            WHERE status IN ('submitted', 'offered', 'unmatched') AND window_end < $1
+            WHERE {_one_of(statuses)} AND window_end < $1
             ORDER BY window_end LIMIT $2""",
         now,
         limit,
@@ -177,12 +286,17 @@ async def due_to_expire(pool: asyncpg.Pool, schema: str, now: Any, limit: int = 
 
 
 async def due_to_confirm(
-    pool: asyncpg.Pool, schema: str, completed_before: Any, limit: int = 500
+    pool: asyncpg.Pool,
+    schema: str,
+    completed_before: Any,
+    statuses: Sequence[str],
+    limit: int = 500,
 ) -> list[str]:
-    """Completed requests whose completion was reported before ``completed_before``."""
+    """Requests in ``statuses`` (those that can be confirmed automatically) whose completion
+    was reported before ``completed_before``."""
     rows = await pool.fetch(
         f"""SELECT request_id FROM {schema}.board
-            WHERE status = 'completed' AND completed_at < $1
+            WHERE {_one_of(statuses)} AND completed_at < $1
             ORDER BY completed_at LIMIT $2""",
         completed_before,
         limit,

@@ -115,6 +115,9 @@ CREATE INDEX IF NOT EXISTS board_waiting ON {s}.board (window_end)
     WHERE status IN ('submitted', 'offered', 'unmatched');
 CREATE INDEX IF NOT EXISTS board_completed ON {s}.board (completed_at) WHERE status = 'completed';
 CREATE INDEX IF NOT EXISTS board_provider ON {s}.board (provider_id, status);
+-- Each reader's own requests: a resident's, and a municipal partner's.
+CREATE INDEX IF NOT EXISTS board_resident ON {s}.board (resident_id, submitted_at DESC);
+CREATE INDEX IF NOT EXISTS board_partner ON {s}.board (partner_id, submitted_at DESC);
 -- Added with provider members, pauses and suspension; defaults for providers projected before.
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS business_id text;
 ALTER TABLE {s}.directory ADD COLUMN IF NOT EXISTS lat double precision;

@@ -52,6 +52,9 @@ class ServiceSpec:
     # Timed work (expiries, automatic confirmation, recurring requests): each is called every
     # TALKOOT_SWEEP_SECONDS with the running Runtime, and does what has fallen due.
     sweeps: Sequence[Callable[[Runtime], Awaitable[None]]] = ()
+    # What the service needs of its settings beyond every service's: it raises SystemExit,
+    # saying what is missing, before anything starts.
+    check_settings: Callable[[Settings], None] = lambda _: None
 
 
 async def every(seconds: float, work: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
@@ -195,6 +198,7 @@ class Runtime:
 
 
 def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
+    spec.check_settings(settings)
     runtime = Runtime(spec, settings)
 
     @asynccontextmanager

@@ -1,10 +1,10 @@
 """``python -m services.requests``: the requests service (HTTP, relay, consumer of matching)."""
 
 from services.platform.runtime import ServiceSpec, serve
-from services.requests.api import RequestsController
+from services.requests.api import BoardController, RequestsController
 from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
-from services.requests.open311 import Open311Controller
+from services.requests.open311 import Open311Controller, check_pseudonym_secret
 from services.requests.outbound import to_integration_event
 from services.requests.series_api import SeriesController, SnowfallController
 from services.requests.sweeps import SWEEPS
@@ -15,9 +15,16 @@ SPEC = ServiceSpec(
     description="Residents' service requests and the request board.",
     make_application=RequestsApplication,
     outbound=to_integration_event,
-    route_handlers=[RequestsController, SeriesController, SnowfallController, Open311Controller],
+    route_handlers=[
+        RequestsController,
+        BoardController,
+        SeriesController,
+        SnowfallController,
+        Open311Controller,
+    ],
     subscriptions=subscriptions,
     sweeps=SWEEPS,
+    check_settings=check_pseudonym_secret,
 )
 
 if __name__ == "__main__":

@@ -1,98 +1,47 @@
 """HTTP API of the requests service: residents submit, reschedule, cancel, confirm, dispute and
-rate; providers report completion; municipal partners resolve disputes; everybody reads the
-request board."""
+rate; providers report completion; municipal partners resolve disputes; each reads the requests
+that concern them, and everybody reads the public request board."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
-from msgspec import Meta
 
 from projections import board
-from projections.schema import read_schema
-from services.platform.errors import NotFound
 from services.platform.http import (
-    AwareDatetime,
-    Body,
-    Code,
-    Hours,
-    Id,
-    Lat,
     Limit,
-    Long,
     Offset,
     PathId,
     Position,
     QueryCode,
     QueryId,
+    Reads,
     caught_up,
-    line,
-    minutes_of,
-    text,
+)
+from services.platform.identity import (
+    OFFICER,
+    PROVIDER,
+    PUBLIC,
+    RESIDENT,
+    SIGNED_IN,
+    Caller,
+    Role,
+    check_sees,
 )
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
-
-Description = text(4000)
-Address = line(300)
-MediaUrl = line(2000)
-Reason = text(1000)
-Note = text(2000)
-
-
-class NewRequest(Body):
-    resident_id: Id
-    category: Code
-    region: Code
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    description: Description = ""
-    address: Address = ""
-    lat: Lat | None = None
-    long: Long | None = None
-    media_url: MediaUrl = ""
-
-
-class CompletionReport(Body):
-    provider_id: Id
-    hours: Hours
-
-
-class Confirmation(Body):
-    resident_id: Id
-
-
-class Reschedule(Body):
-    resident_id: Id
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-
-
-class Cancellation(Body):
-    resident_id: Id
-    reason: Reason = ""
-
-
-class Dispute(Body):
-    resident_id: Id
-    reason: Reason
-
-
-class Resolution(Body):
-    partner_id: Id
-    outcome: Literal["upheld", "adjusted", "voided"]
-    note: Note
-    hours: Hours | None = None
-
-
-class Rating(Body):
-    resident_id: Id
-    stars: Annotated[int, Meta(ge=1, le=5)]
-    comment: Reason = ""
+from services.requests.commands import (
+    Cancellation,
+    CompletionReport,
+    Confirmation,
+    Dispute,
+    NewRequest,
+    Rating,
+    Reschedule,
+    Resolution,
+)
 
 
 class BoardEntry(msgspec.Struct):
@@ -124,84 +73,206 @@ class BoardEntry(msgspec.Struct):
     media_url: str
 
 
-def application(state: State) -> RequestsApplication:
-    return state.application
+class PublicEntry(msgspec.Struct):
+    """A request as the city publishes it: never who asked; where and what only for a public
+    matter (work on common ground), null for a household's own."""
+
+    request_id: str
+    category: str
+    region: str
+    status: str
+    window_start: datetime
+    window_end: datetime
+    submitted_at: datetime
+    updated_at: datetime
+    position: int
+    address: str | None
+    lat: float | None
+    long: float | None
+    description: str | None
+
+
+def sees(caller: Caller, entry: dict) -> bool:
+    """Whether the caller may read a request: its resident, a member of the provider it is
+    offered or assigned to, an officer of its municipal partner, or an admin."""
+    return (
+        caller.is_resident(entry["resident_id"])
+        or caller.is_member_of(entry["provider_id"])
+        or caller.is_officer_of(entry["partner_id"])
+    )
+
+
+def scope_of(caller: Caller) -> board.Scope:
+    """The requests the caller sees in a list, as ``sees`` says of one."""
+    return board.Scope(
+        everything=caller.is_admin,
+        resident_id=caller.subject if caller.holds(Role.RESIDENT) else None,
+        provider_id=caller.provider_id if caller.holds(Role.PROVIDER) else None,
+        partner_id=caller.partner_id if caller.holds(Role.OFFICER) else None,
+    )
 
 
 class RequestsController(Controller):
     path = "/requests"
     tags = ["requests"]
 
-    @post("/", sync_to_thread=True, summary="Submit a service request")
-    def submit(self, data: NewRequest, state: State) -> Receipt:
+    @post("/", guards=[RESIDENT], sync_to_thread=True, summary="Submit a service request")
+    def submit(self, data: NewRequest, caller: Caller, application: RequestsApplication) -> Receipt:
         """A resident asks for a service in a category and region, within a wished window;
-        optionally where (address, lat and long, for the nearest provider) and a photo."""
-        return application(state).submit(**msgspec.structs.asdict(data))
+        optionally where (address, lat and long, for the nearest provider) and a photo.
 
-    @post("/{request_id:str}/completion", sync_to_thread=True, summary="Report completion")
+        A resident, in their own name."""
+        return application.submit(caller, data)
+
+    @post(
+        "/{request_id:str}/completion",
+        guards=[PROVIDER],
+        sync_to_thread=True,
+        summary="Report completion",
+    )
     def report_completion(
-        self, request_id: PathId, data: CompletionReport, state: State
+        self,
+        request_id: PathId,
+        data: CompletionReport,
+        caller: Caller,
+        application: RequestsApplication,
     ) -> Receipt:
-        """The assigned provider reports the work done and the hours, in quarter hours."""
-        minutes = minutes_of(data.hours)
-        return application(state).report_completion(request_id, data.provider_id, minutes)
+        """The assigned provider reports the work done and the hours, in quarter hours.
 
-    @post("/{request_id:str}/confirmation", sync_to_thread=True, summary="Confirm the work")
-    def confirm(self, request_id: PathId, data: Confirmation, state: State) -> Receipt:
+        A member of the provider the request is assigned to."""
+        return application.report_completion(caller, request_id, data)
+
+    @post(
+        "/{request_id:str}/confirmation",
+        guards=[RESIDENT],
+        sync_to_thread=True,
+        summary="Confirm the work",
+    )
+    def confirm(
+        self,
+        request_id: PathId,
+        data: Confirmation,
+        caller: Caller,
+        application: RequestsApplication,
+    ) -> Receipt:
         """The resident who made the request confirms the work was done; the contract is
-        charged."""
-        return application(state).confirm(request_id, data.resident_id)
+        charged. The body is empty: ``{}``.
 
-    @post("/{request_id:str}/reschedule", sync_to_thread=True, summary="Move the wished window")
-    def reschedule(self, request_id: PathId, data: Reschedule, state: State) -> Receipt:
+        The resident who made the request."""
+        return application.confirm(caller, request_id, data)
+
+    @post(
+        "/{request_id:str}/reschedule",
+        guards=[RESIDENT],
+        sync_to_thread=True,
+        summary="Move the wished window",
+    )
+    def reschedule(
+        self,
+        request_id: PathId,
+        data: Reschedule,
+        caller: Caller,
+        application: RequestsApplication,
+    ) -> Receipt:
         """The resident moves the wished window of a request no provider has taken yet; any
-        open offer is withdrawn and matching starts again for the new window."""
-        return application(state).reschedule(
-            request_id, data.resident_id, data.window_start, data.window_end
-        )
+        open offer is withdrawn and matching starts again for the new window.
 
-    @post("/{request_id:str}/cancellation", sync_to_thread=True, summary="Cancel a request")
-    def cancel(self, request_id: PathId, data: Cancellation, state: State) -> Receipt:
-        """The resident cancels. Once assigned, only with a reason: the provider is told."""
-        return application(state).cancel(request_id, data.resident_id, data.reason)
+        The resident who made the request."""
+        return application.reschedule(caller, request_id, data)
 
-    @post("/{request_id:str}/dispute", sync_to_thread=True, summary="Dispute the completion")
-    def dispute(self, request_id: PathId, data: Dispute, state: State) -> Receipt:
+    @post(
+        "/{request_id:str}/cancellation",
+        guards=[RESIDENT],
+        sync_to_thread=True,
+        summary="Cancel a request",
+    )
+    def cancel(
+        self,
+        request_id: PathId,
+        data: Cancellation,
+        caller: Caller,
+        application: RequestsApplication,
+    ) -> Receipt:
+        """The resident cancels. Once assigned, only with a reason: the provider is told.
+
+        The resident who made the request."""
+        return application.cancel(caller, request_id, data)
+
+    @post(
+        "/{request_id:str}/dispute",
+        guards=[RESIDENT],
+        sync_to_thread=True,
+        summary="Dispute the completion",
+    )
+    def dispute(
+        self,
+        request_id: PathId,
+        data: Dispute,
+        caller: Caller,
+        application: RequestsApplication,
+    ) -> Receipt:
         """The resident disputes the reported work instead of confirming it; the contract's
-        municipal partner resolves the dispute."""
-        return application(state).dispute(request_id, data.resident_id, data.reason)
+        municipal partner resolves the dispute.
 
-    @post("/{request_id:str}/resolution", sync_to_thread=True, summary="Resolve a dispute")
-    def resolve(self, request_id: PathId, data: Resolution, state: State) -> Receipt:
+        The resident who made the request."""
+        return application.dispute(caller, request_id, data)
+
+    @post(
+        "/{request_id:str}/resolution",
+        guards=[OFFICER],
+        sync_to_thread=True,
+        summary="Resolve a dispute",
+    )
+    def resolve(
+        self,
+        request_id: PathId,
+        data: Resolution,
+        caller: Caller,
+        application: RequestsApplication,
+    ) -> Receipt:
         """The contract's municipal partner rules: ``upheld`` charges the reported hours,
-        ``adjusted`` the ``hours`` given, ``voided`` nothing."""
-        minutes = None if data.hours is None else minutes_of(data.hours)
-        return application(state).resolve(
-            request_id, data.partner_id, data.outcome, minutes, data.note
-        )
+        ``adjusted`` the ``hours`` given, ``voided`` nothing.
 
-    @post("/{request_id:str}/rating", sync_to_thread=True, summary="Rate the work")
-    def rate(self, request_id: PathId, data: Rating, state: State) -> Receipt:
-        """The resident rates confirmed work once: 1 to 5 stars and an optional comment."""
-        return application(state).rate(request_id, data.resident_id, data.stars, data.comment)
+        An officer of the municipal partner the dispute goes to."""
+        return application.resolve(caller, request_id, data)
 
-    @get("/{request_id:str}", summary="One request on the board")
+    @post(
+        "/{request_id:str}/rating", guards=[RESIDENT], sync_to_thread=True, summary="Rate the work"
+    )
+    def rate(
+        self,
+        request_id: PathId,
+        data: Rating,
+        caller: Caller,
+        application: RequestsApplication,
+    ) -> Receipt:
+        """The resident rates confirmed work once: 1 to 5 stars and an optional comment.
+
+        The resident who made the request."""
+        return application.rate(caller, request_id, data)
+
+    @get("/{request_id:str}", guards=[SIGNED_IN], summary="One request")
     async def get_request(
         self,
         request_id: PathId,
-        state: State,
+        caller: Caller,
+        reads: Reads,
         position: Position = None,
     ) -> BoardEntry:
-        await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
-        row = await board.get_request(state.pool, read_schema(state.settings.namespace), request_id)
-        if row is None:
-            raise NotFound(f"no service request with id {request_id}")
+        """The whole entry: status, who it is offered or assigned to, where and what.
+
+        Its resident, a member of the provider it is offered or assigned to, an officer of
+        its municipal partner, or an admin; to anybody else it does not exist (404)."""
+        await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
+        row = await board.get_request(reads.pool, reads.schema, request_id)
+        check_sees(row is not None and sees(caller, row), f"service request with id {request_id}")
         return msgspec.convert(row, BoardEntry)
 
-    @get("/", summary="The request board")
+    @get("/", guards=[SIGNED_IN], summary="The caller's requests")
     async def list_requests(
         self,
-        state: State,
+        caller: Caller,
+        reads: Reads,
         status: QueryCode = None,
         region: QueryCode = None,
         category: QueryCode = None,
@@ -211,14 +282,17 @@ class RequestsController(Controller):
         offset: Offset = 0,
         position: Position = None,
     ) -> list[BoardEntry]:
-        """Every request with its status and who it is offered or assigned to, newest first.
+        """Requests with their status and who they are offered or assigned to, newest first.
 
-        A provider finds the jobs offered to it with ``?provider_id=...&status=offered``; a
-        resident the requests of one recurring series with ``?series_id=...``."""
-        await caught_up(state, board.PROJECTION, board.UPSTREAM, position)
+        Those of the caller: a resident's own, those offered or assigned to a provider
+        member's provider, those of an officer's municipal partner; an admin's are all. A
+        provider finds the jobs offered to it with ``?status=offered``; a resident the
+        requests of one recurring series with ``?series_id=...``."""
+        await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
         rows = await board.list_requests(
-            state.pool,
-            read_schema(state.settings.namespace),
+            reads.pool,
+            reads.schema,
+            scope_of(caller),
             status=status,
             region=region,
             category=category,
@@ -228,3 +302,57 @@ class RequestsController(Controller):
             offset=offset,
         )
         return msgspec.convert(rows, list[BoardEntry])
+
+
+class BoardController(Controller):
+    path = "/board"
+    tags = ["board"]
+    guards = [PUBLIC]
+
+    @get("/", summary="The request board")
+    async def list_board(
+        self,
+        application: RequestsApplication,
+        reads: Reads,
+        status: QueryCode = None,
+        region: QueryCode = None,
+        category: QueryCode = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        position: Position = None,
+    ) -> list[PublicEntry]:
+        """Every request as the city publishes it, newest first: its category, region,
+        status and wished window; where and what only for public matters (the catalogue's
+        work on common ground), never who asked.
+
+        Anybody, signed in or not."""
+        await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
+        rows = await board.public_board(
+            reads.pool,
+            reads.schema,
+            application.catalogue.public_matters(),
+            status=status,
+            region=region,
+            category=category,
+            limit=limit,
+            offset=offset,
+        )
+        return msgspec.convert(rows, list[PublicEntry])
+
+    @get("/{request_id:str}", summary="One request on the board")
+    async def get_entry(
+        self,
+        request_id: PathId,
+        application: RequestsApplication,
+        reads: Reads,
+        position: Position = None,
+    ) -> PublicEntry:
+        """One request as the city publishes it.
+
+        Anybody, signed in or not."""
+        await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
+        row = await board.public_entry(
+            reads.pool, reads.schema, application.catalogue.public_matters(), request_id
+        )
+        check_sees(row is not None, f"service request with id {request_id}")
+        return msgspec.convert(row, PublicEntry)

@@ -4,12 +4,14 @@ City systems and Open311 apps list the catalogue as services, post requests form
 become the same service requests as the native API's, on the channel ``open311``) and follow
 them on the board. The specification is at http://wiki.open311.org/GeoReport_v2; the JSON
 follows its Spark mapping of the XML. Names, e-mail addresses and phone numbers are never stored:
-the resident is a pseudonym derived from account_id, email or device_id.
+the resident is a pseudonym, keyed with the server's secret, of account_id, email or device_id.
+
+Everything here is public: the reads show no resident, and where, what and why only for public
+matters (the catalogue's work on common ground); a post is let in by its api_key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 import re
@@ -23,7 +25,6 @@ from urllib.parse import parse_qsl
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
@@ -37,13 +38,16 @@ from litestar.openapi.spec import Parameter as OpenAPIParameter
 
 from domain.catalogue import Catalogue, Category
 from domain.errors import DomainError, NotAllowed
+from domain.requests import CLOSED, LIFE, RequestStatus
 from projections import board, open311
-from projections.schema import read_schema, wait_for
+from projections.schema import wait_for
 from services.platform.catalogue import catalogue_file
 from services.platform.errors import NotFound
-from services.platform.http import ID_RULE, bad_character, check_when, is_id
+from services.platform.http import ID_RULE, Reads, bad_character, check_when, is_id
+from services.platform.identity import PUBLIC
 from services.platform.openapi import OWN_ERRORS
 from services.platform.settings import Settings
+from services.requests.application import RequestsApplication
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 BASE = "/open311/v2"
@@ -225,8 +229,32 @@ def listed(values: list[str]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def pseudonym(account_id: str | None, email: str | None, device_id: str | None) -> str:
-    """The resident's id in Talkoot: a hash of account_id, else email, else device_id.
+NO_SECRET = (
+    "TALKOOT_PSEUDONYM_SECRET is not set: the requests service keys the pseudonyms of Open311 "
+    "residents with it (an HMAC-SHA256 of their e-mail, account or device), so that nobody "
+    "can find a resident's pseudonym from their e-mail address. Set it to a long random "
+    "secret, the same for as long as the pseudonyms are to stay the same; `talkoot up` makes "
+    "one of its own under its data folder."
+)
+
+
+def check_pseudonym_secret(settings: Settings) -> None:
+    """The requests service does not start without the secret of its residents' pseudonyms."""
+    if not settings.pseudonym_secret:
+        raise SystemExit(NO_SECRET)
+
+
+def pseudonym_secret(settings: Settings) -> str:
+    """The secret of the pseudonyms (a started service has one: see check_pseudonym_secret)."""
+    if not settings.pseudonym_secret:
+        raise RuntimeError(NO_SECRET)
+    return settings.pseudonym_secret
+
+
+def pseudonym(secret: str, account_id: str | None, email: str | None, device_id: str | None) -> str:
+    """The resident's id in Talkoot: an HMAC-SHA256, keyed with the server's ``secret``, of
+    account_id, else email (trimmed, in lower case), else device_id. Without the secret, a
+    known e-mail address does not lead to its pseudonym.
 
     A pseudonym given back as account_id is kept as it is, so a client can post again for the
     same resident with what the first answer gave it."""
@@ -240,7 +268,8 @@ def pseudonym(account_id: str | None, email: str | None, device_id: str | None) 
         source = f"device:{device_id.strip()}"
     else:
         source = "anonymous"
-    return "open311-" + hashlib.sha256(source.encode()).hexdigest()[:24]
+    digest = hmac.new(secret.encode(), source.encode(), "sha256").hexdigest()
+    return "open311-" + digest[:24]
 
 
 # --- what the board says -------------------------------------------------------------------
@@ -259,6 +288,8 @@ def service_notice(catalogue: Catalogue, category_code: str, region_code: str) -
 
 
 def status_notes(row: dict) -> str:
+    """What the status means, in words; with the reason only for a public matter (the query
+    gives none for a household's own)."""
     status, reason, name = row["status"], row.get("reason"), row.get("provider_name")
     because = f": {reason.rstrip('.')}." if reason else "."
     notes = {
@@ -277,12 +308,18 @@ def status_notes(row: dict) -> str:
     return notes.get(status, f"{status.capitalize()}{because}")
 
 
+def open_or_closed(status: str) -> str:
+    """Open311's status: closed once the work is over (after the domain's table)."""
+    return "closed" if LIFE[RequestStatus(status)].closed else "open"
+
+
 def service_request(catalogue: Catalogue, settings: Settings, row: dict) -> dict:
+    """A request as Open311 shows it; ``row`` is a public one (projections.open311)."""
     category = catalogue.categories.get(row["category"])
     responsible = row["provider_name"] if row.get("contract_id") else None
     return {
         "service_request_id": row["request_id"],
-        "status": "closed" if row["status"] in open311.CLOSED_STATUSES else "open",
+        "status": open_or_closed(row["status"]),
         "status_notes": status_notes(row),
         "service_name": category.name if category else row["category"],
         "service_code": row["category"],
@@ -502,6 +539,7 @@ def _one(request: Request, name: str) -> str | None:
 class Open311Controller(Controller):
     path = "/open311"
     tags = ["open311"]
+    guards = [PUBLIC]  # a post is let in by its api_key
     exception_handlers = {Open311Error: error_response}
     opt = {OWN_ERRORS: True}
 
@@ -510,10 +548,12 @@ class Open311Controller(Controller):
         summary="Open311 service discovery",
         operation_class=Open311DiscoveryOperation,
     )
-    async def discovery(self, request: Request, state: State) -> Response:
-        """Where the GeoReport v2 endpoint is, which formats it speaks, and how to get a key."""
+    async def discovery(self, request: Request, application: RequestsApplication) -> Response:
+        """Where the GeoReport v2 endpoint is, which formats it speaks, and how to get a key.
+
+        Anybody."""
         fmt = format_of(request.url.path)
-        settings: Settings = state.settings
+        settings = application.settings
         changed = changeset()
         return respond(
             fmt,
@@ -542,11 +582,13 @@ class Open311Controller(Controller):
         responses=errors(404),
         operation_class=Open311Operation,
     )
-    async def services(self, request: Request, state: State) -> Response:
-        """One service per category of the catalogue; its code is the category's code."""
+    async def services(self, request: Request, application: RequestsApplication) -> Response:
+        """One service per category of the catalogue; its code is the category's code.
+
+        Anybody."""
         fmt = format_of(request.url.path)
-        check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
-        return respond(fmt, "services", service_list(state.application.catalogue))
+        check_jurisdiction(application.settings, _one(request, "jurisdiction_id"), fmt)
+        return respond(fmt, "services", service_list(application.catalogue))
 
     @get(
         "/v2/services/{service_file:str}",
@@ -554,12 +596,16 @@ class Open311Controller(Controller):
         responses=errors(400, 404),
         operation_class=Open311Operation,
     )
-    async def definition(self, service_file: str, request: Request, state: State) -> Response:
+    async def definition(
+        self, service_file: str, request: Request, application: RequestsApplication
+    ) -> Response:
         """The attributes a request of this service takes: its region (required) and the
-        wished window."""
+        wished window.
+
+        Anybody."""
         service_code, fmt = split_name(service_file)
-        check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
-        catalogue = state.application.catalogue
+        check_jurisdiction(application.settings, _one(request, "jurisdiction_id"), fmt)
+        catalogue = application.catalogue
         category = category_of(catalogue, service_code, fmt)
         return respond(fmt, "service_definition", service_definition(catalogue, category))
 
@@ -569,11 +615,15 @@ class Open311Controller(Controller):
         responses=errors(400, 403, 404, 413, 415),
         operation_class=Open311PostOperation,
     )
-    async def post_request(self, request: Request, state: State) -> Response:
+    async def post_request(
+        self, request: Request, application: RequestsApplication, reads: Reads
+    ) -> Response:
         """A form-encoded service request, as the specification defines it; it becomes a
-        Talkoot request on the channel open311 and goes through the same matching."""
+        Talkoot request on the channel open311 and goes through the same matching.
+
+        A city system with an api_key; no token is needed."""
         fmt = format_of(request.url.path)
-        settings: Settings = state.settings
+        settings = application.settings
         form = await read_form(request, fmt)
         if not form.get("api_key"):
             raise Open311Error(403, "api_key is missing: posting requests needs a key", fmt)
@@ -581,23 +631,23 @@ class Open311Controller(Controller):
         if not any(hmac.compare_digest(given, key.encode()) for key in settings.open311_api_keys):
             raise Open311Error(403, "api_key is not valid: cannot create the request", fmt)
         check_jurisdiction(settings, form.get("jurisdiction_id"), fmt)
-        catalogue: Catalogue = state.application.catalogue
+        catalogue = application.catalogue
         category = category_of(catalogue, form.get("service_code"), fmt)
-        submission = submission_of(form, catalogue, category, fmt)
+        submission = submission_of(form, catalogue, category, fmt, settings)
         try:
             receipt = await to_thread.run_sync(
-                partial(state.application.submit, **submission, channel="open311")
+                partial(application.submit_request, **submission, channel="open311")
             )
         except DomainError as error:
             raise refusal(error, fmt) from None
         # So that the client's next GET finds it; the request is stored either way.
         await wait_for(
-            state.pool,
-            read_schema(settings.namespace),
+            reads.pool,
+            reads.schema,
             board.PROJECTION,
             board.UPSTREAM,
             receipt.position,
-            settings.read_wait_seconds,
+            reads.wait_seconds,
         )
         answer = {
             "service_request_id": receipt.id,
@@ -612,22 +662,32 @@ class Open311Controller(Controller):
         responses=errors(400, 404),
         operation_class=Open311RequestsOperation,
     )
-    async def get_requests(self, request: Request, state: State) -> Response:
+    async def get_requests(
+        self, request: Request, application: RequestsApplication, reads: Reads
+    ) -> Response:
         """Requests on the board, newest first: by service_request_id (comma delimited; this
         overrides the rest), or by service_code, status (open, closed) and start_date and
-        end_date (most recent 90 days by default, at most 90 days), at most 1000."""
+        end_date (most recent 90 days by default, at most 90 days), at most 1000. Where, what
+        and why only for public matters.
+
+        Anybody."""
         fmt = format_of(request.url.path)
-        settings: Settings = state.settings
-        catalogue: Catalogue = state.application.catalogue
+        settings = application.settings
+        catalogue = application.catalogue
         check_jurisdiction(settings, _one(request, "jurisdiction_id"), fmt)
-        schema = read_schema(settings.namespace)
+        public = catalogue.public_matters()
         ids = listed(request.query_params.getall("service_request_id", []))
         check_ids(ids, "service_request_id", fmt)
         if ids:
-            rows = await open311.requests_by_id(state.pool, schema, ids[:QUERY_LIMIT])
+            rows = await open311.requests_by_id(reads.pool, reads.schema, public, ids[:QUERY_LIMIT])
         else:
             rows = await open311.find_requests(
-                state.pool, schema, **query_of(request, catalogue, fmt), limit=QUERY_LIMIT
+                reads.pool,
+                reads.schema,
+                public,
+                **query_of(request, catalogue, fmt),
+                closed_statuses=CLOSED,
+                limit=QUERY_LIMIT,
             )
         return respond(
             fmt, "service_requests", [service_request(catalogue, settings, r) for r in rows]
@@ -639,14 +699,18 @@ class Open311Controller(Controller):
         responses=errors(400, 404),
         operation_class=Open311Operation,
     )
-    async def get_request(self, request_file: str, request: Request, state: State) -> Response:
-        """One request on the board, in a list of one as the specification has it."""
+    async def get_request(
+        self, request_file: str, request: Request, application: RequestsApplication, reads: Reads
+    ) -> Response:
+        """One request on the board, in a list of one as the specification has it.
+
+        Anybody."""
         request_id, fmt = split_name(request_file)
-        row = await self.find(request, state, request_id, fmt)
+        row = await self.find(request, application, reads, request_id, fmt)
         return respond(
             fmt,
             "service_requests",
-            [service_request(state.application.catalogue, state.settings, row)],
+            [service_request(application.catalogue, application.settings, row)],
         )
 
     @get(
@@ -655,10 +719,14 @@ class Open311Controller(Controller):
         responses=errors(400, 404),
         operation_class=Open311Operation,
     )
-    async def get_token(self, token_file: str, request: Request, state: State) -> Response:
-        """Requests are created in real time and answered with their id; a token is that id."""
+    async def get_token(
+        self, token_file: str, request: Request, application: RequestsApplication, reads: Reads
+    ) -> Response:
+        """Requests are created in real time and answered with their id; a token is that id.
+
+        Anybody."""
         token, fmt = split_name(token_file)
-        row = await self.find(request, state, token, fmt, what="token")
+        row = await self.find(request, application, reads, token, fmt, what="token")
         return respond(
             fmt, "service_requests", [{"service_request_id": row["request_id"], "token": token}]
         )
@@ -673,12 +741,17 @@ class Open311Controller(Controller):
 
     @staticmethod
     async def find(
-        request: Request, state: State, request_id: str, fmt: str, what: str = "service request"
+        request: Request,
+        application: RequestsApplication,
+        reads: Reads,
+        request_id: str,
+        fmt: str,
+        what: str = "service request",
     ) -> dict:
-        check_jurisdiction(state.settings, _one(request, "jurisdiction_id"), fmt)
+        check_jurisdiction(application.settings, _one(request, "jurisdiction_id"), fmt)
         check_ids([request_id], what, fmt)
         row = await open311.get_request(
-            state.pool, read_schema(state.settings.namespace), request_id
+            reads.pool, reads.schema, application.catalogue.public_matters(), request_id
         )
         if row is None:
             raise Open311Error(404, f"{what} {request_id} not found", fmt)
@@ -743,8 +816,10 @@ ATTRIBUTES = ("region", "window_start", "window_end")
 _ATTRIBUTE = re.compile(r"^attribute\[([^\]]*)\](\[\])?$")
 
 
-def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category, fmt: str):
-    """The arguments of RequestsApplication.submit, checked field by field."""
+def submission_of(
+    form: dict[str, str], catalogue: Catalogue, category: Category, fmt: str, settings: Settings
+):
+    """The arguments of RequestsApplication.submit_request, checked field by field."""
     attributes: dict[str, str] = {}
     for key, value in form.items():
         if match := _ATTRIBUTE.match(key):
@@ -788,7 +863,12 @@ def submission_of(form: dict[str, str], catalogue: Catalogue, category: Category
         )
     description = form.get("description", "")
     return {
-        "resident_id": pseudonym(form.get("account_id"), form.get("email"), form.get("device_id")),
+        "resident_id": pseudonym(
+            pseudonym_secret(settings),
+            form.get("account_id"),
+            form.get("email"),
+            form.get("device_id"),
+        ),
         "category": category.code,
         "region": region,
         "description": description,

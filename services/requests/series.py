@@ -11,12 +11,24 @@ from datetime import UTC, date, datetime, timedelta
 
 from domain.calendar import local_today
 from domain.catalogue import Catalogue
-from domain.errors import InvalidValue
+from domain.errors import InvalidValue, NotAllowed
 from domain.requests import ServiceRequest
 from domain.series import RequestSeries, SnowfallDay, snowfall_day_id
 from services.platform.catalogue import check_scope
 from services.platform.errors import NotFound
+from services.platform.identity import Caller, Role, check_sees
 from services.platform.store import Receipt
+from services.requests.commands import End, NewSeries, NewSnowfallDay, Pause, Resume
+
+
+def acting_resident(caller: Caller) -> str:
+    """Who a caller makes something new as (a request, a series): themselves, if they are a
+    resident. An admin's token does not make one in a resident's name."""
+    if not caller.holds(Role.RESIDENT):
+        raise NotAllowed(
+            "only a resident makes requests and series, as themselves", rule="resident_id"
+        )
+    return caller.subject
 
 
 class SeriesUseCases:
@@ -27,59 +39,43 @@ class SeriesUseCases:
 
     # --- residents -----------------------------------------------------------------------
 
-    def start_series(
-        self,
-        *,
-        resident_id: str,
-        category: str,
-        region: str,
-        rule: str,
-        start_time: str,
-        duration_minutes: int | None = None,
-        weekday: str | None = None,
-        day_of_month: int | str | None = None,
-        description: str = "",
-        starts_on: date | None = None,
-        ends_on: date | None = None,
-        address: str = "",
-        lat: float | None = None,
-        long: float | None = None,
-    ) -> Receipt:
-        check_scope(self.catalogue, [category], [region])
+    def start_series(self, caller: Caller, command: NewSeries) -> Receipt:
+        check_scope(self.catalogue, [command.category], [command.region])
+        duration_minutes = command.duration_minutes
         if duration_minutes is None:
-            duration_minutes = self.catalogue.categories[category].estimated_minutes
+            duration_minutes = self.catalogue.categories[command.category].estimated_minutes
         series = RequestSeries.start(
-            resident_id=resident_id,
-            category=category,
-            region=region,
-            rule=rule,
-            start_time=start_time,
+            resident_id=acting_resident(caller),
+            category=command.category,
+            region=command.region,
+            rule=command.rule,
+            start_time=command.start_time,
             duration_minutes=duration_minutes,
             today=local_today(),
-            weekday=weekday,
-            day_of_month=day_of_month,
-            description=description,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            address=address,
-            lat=lat,
-            long=long,
+            weekday=command.weekday,
+            day_of_month=command.day_of_month,
+            description=command.description,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+            address=command.address,
+            lat=command.lat,
+            long=command.long,
         )
         return Receipt(str(series.id), self.commit(series))
 
-    def pause_series(self, series_id: str, resident_id: str, until: date | None) -> Receipt:
-        series = self.get_series(series_id)
-        series.pause(resident_id, until, local_today())
+    def pause_series(self, caller: Caller, series_id: str, command: Pause) -> Receipt:
+        series = self.seen_series(caller, series_id)
+        series.pause(caller.subject, command.until, local_today())
         return Receipt(str(series.id), self.commit(series))
 
-    def resume_series(self, series_id: str, resident_id: str) -> Receipt:
-        series = self.get_series(series_id)
-        series.resume(resident_id)
+    def resume_series(self, caller: Caller, series_id: str, command: Resume) -> Receipt:
+        series = self.seen_series(caller, series_id)
+        series.resume(caller.subject)
         return Receipt(str(series.id), self.commit(series))
 
-    def end_series(self, series_id: str, resident_id: str, reason: str) -> Receipt:
-        series = self.get_series(series_id)
-        series.end(resident_id, reason)
+    def end_series(self, caller: Caller, series_id: str, command: End) -> Receipt:
+        series = self.seen_series(caller, series_id)
+        series.end(caller.subject, command.reason)
         return Receipt(str(series.id), self.commit(series))
 
     def get_series(self, series_id: str) -> RequestSeries:
@@ -88,11 +84,20 @@ class SeriesUseCases:
             raise NotFound(f"no series with id {series_id}")
         return series
 
+    def seen_series(self, caller: Caller, series_id: str) -> RequestSeries:
+        """A series the caller set up (an admin sees every one); else 404, as for a missing
+        one."""
+        series = self.get_series(series_id)
+        check_sees(caller.is_resident(series.resident_id), f"series with id {series_id}")
+        return series
+
     # --- the city ------------------------------------------------------------------------
 
-    def declare_snowfall(self, day: date, regions: list[str], declared_by: str) -> Receipt:
-        """Declare ``day`` a snowfall day in ``regions`` (all when empty). Declaring a day
-        again adds regions; declaring nothing new is refused (409 already_declared)."""
+    def declare_snowfall(self, caller: Caller, command: NewSnowfallDay) -> Receipt:
+        """Declare a day a snowfall day in its regions (all when empty), in the caller's
+        name. Declaring a day again adds regions; declaring nothing new is refused (409
+        already_declared)."""
+        day, regions, declared_by = command.day, command.regions, caller.subject
         check_scope(self.catalogue, [], regions)
         if day < local_today():
             raise InvalidValue(f"{day} has already passed", rule="day")

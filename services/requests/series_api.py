@@ -3,79 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
-from msgspec import Meta
 
 from domain.series import RequestSeries
 from projections import series as series_model
-from projections.schema import read_schema
 from services.platform.http import (
-    Body,
-    Code,
-    Id,
-    Integer,
-    Lat,
     Limit,
-    Long,
     Offset,
     PathId,
     Position,
     QueryCode,
     QueryId,
+    Reads,
     caught_up,
     check_query_day,
-    line,
 )
+from services.platform.identity import ADMIN, PUBLIC, RESIDENT, SIGNED_IN, Caller, Role
 from services.platform.store import Receipt
-from services.requests.api import Description, Reason, application
-
-SeriesAddress = line(500)
-LocalTime = Annotated[line(20), Meta(description="local time in Helsinki, HH:MM")]
-
-
-class NewSeries(Body):
-    resident_id: Id
-    category: Code
-    region: Code
-    rule: Annotated[Code, Meta(description="weekly, monthly or snowfall")]
-    start_time: LocalTime
-    duration_minutes: Annotated[
-        Integer | None, Meta(description="default: the category's estimated duration")
-    ] = None
-    weekday: Annotated[Code | None, Meta(description="weekly: monday … sunday")] = None
-    day_of_month: Annotated[
-        Integer | Code | None, Meta(description='monthly: 1 to 28 or "last"')
-    ] = None
-    description: Description = ""
-    address: SeriesAddress = ""
-    lat: Lat | None = None
-    long: Long | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-
-
-class Pause(Body):
-    resident_id: Id
-    until: date | None = None
-
-
-class Resume(Body):
-    resident_id: Id
-
-
-class End(Body):
-    resident_id: Id
-    reason: Reason = ""
-
-
-class NewSnowfallDay(Body):
-    day: date
-    declared_by: Id
-    regions: Annotated[list[Code], Meta(max_length=50)] = []
+from services.requests.application import RequestsApplication
+from services.requests.commands import End, NewSeries, NewSnowfallDay, Pause, Resume
 
 
 class Occurrence(msgspec.Struct):
@@ -167,51 +115,52 @@ class SeriesController(Controller):
     path = "/series"
     tags = ["series"]
 
-    @post("/", sync_to_thread=True, summary="Set up a recurring request")
-    def start(self, data: NewSeries, state: State) -> Receipt:
+    @post("/", guards=[RESIDENT], sync_to_thread=True, summary="Set up a recurring request")
+    def start(self, data: NewSeries, caller: Caller, application: RequestsApplication) -> Receipt:
         """A resident sets a rule once: every week (``weekday``), every month
         (``day_of_month``, 1 to 28 or ``"last"``) or every snowfall day the city declares in
         the region, at ``start_time`` (Helsinki) for ``duration_minutes`` (by default the
         category's estimated duration). Each occurrence becomes its own service request,
-        created ahead of its day."""
-        return application(state).start_series(
-            resident_id=data.resident_id,
-            category=data.category,
-            region=data.region,
-            rule=data.rule,
-            start_time=data.start_time,
-            duration_minutes=data.duration_minutes,
-            weekday=data.weekday,
-            day_of_month=data.day_of_month,
-            description=data.description,
-            starts_on=data.starts_on,
-            ends_on=data.ends_on,
-            address=data.address,
-            lat=data.lat,
-            long=data.long,
-        )
+        created ahead of its day.
 
-    @get("/{series_id:str}", sync_to_thread=True, summary="One series")
-    def get_series(self, series_id: PathId, state: State) -> SeriesView:
+        A resident, in their own name."""
+        return application.start_series(caller, data)
+
+    @get("/{series_id:str}", guards=[SIGNED_IN], sync_to_thread=True, summary="One series")
+    def get_series(
+        self, series_id: PathId, caller: Caller, application: RequestsApplication
+    ) -> SeriesView:
         """The rule, its status, the next days it falls on and the occurrences scheduled so
-        far with their request ids (follow them on ``GET /requests/{id}``)."""
-        return view(application(state).get_series(series_id))
+        far with their request ids (follow them on ``GET /requests/{id}``).
 
-    @get("/", summary="Series, newest first")
+        The resident who set it up, or an admin; to anybody else it does not exist (404)."""
+        return view(application.seen_series(caller, series_id))
+
+    @get("/", guards=[SIGNED_IN], summary="Series, newest first")
     async def list_series(
         self,
-        state: State,
+        caller: Caller,
+        reads: Reads,
         resident_id: QueryId = None,
         status: QueryCode = None,
         limit: Limit = 100,
         offset: Offset = 0,
         position: Position = None,
     ) -> list[SeriesEntry]:
-        """A resident's series with ``?resident_id=``; ``status`` is active, paused or ended."""
-        await caught_up(state, series_model.PROJECTION, series_model.UPSTREAM, position)
+        """The caller's own series (an admin's: anybody's, or one resident's with
+        ``?resident_id=``); ``status`` is active, paused or ended.
+
+        Anybody signed in: a resident sees their own, others none."""
+        await caught_up(reads, series_model.PROJECTION, series_model.UPSTREAM, position)
+        if not caller.is_admin:
+            # nobody's but the caller's own; another id given finds nothing
+            own = caller.subject if caller.holds(Role.RESIDENT) else None
+            if own is None or resident_id not in (None, own):
+                return []
+            resident_id = own
         rows = await series_model.list_series(
-            state.pool,
-            read_schema(state.settings.namespace),
+            reads.pool,
+            reads.schema,
             resident_id=resident_id,
             status=status,
             limit=limit,
@@ -219,44 +168,69 @@ class SeriesController(Controller):
         )
         return msgspec.convert(rows, list[SeriesEntry])
 
-    @post("/{series_id:str}/pause", sync_to_thread=True, summary="Pause a series")
-    def pause(self, series_id: PathId, data: Pause, state: State) -> Receipt:
+    @post(
+        "/{series_id:str}/pause", guards=[RESIDENT], sync_to_thread=True, summary="Pause a series"
+    )
+    def pause(
+        self, series_id: PathId, data: Pause, caller: Caller, application: RequestsApplication
+    ) -> Receipt:
         """No new occurrences until resumed or, with ``until``, until that day has passed.
-        Occurrences already created stay."""
-        return application(state).pause_series(series_id, data.resident_id, data.until)
+        Occurrences already created stay.
 
-    @post("/{series_id:str}/resume", sync_to_thread=True, summary="Resume a paused series")
-    def resume(self, series_id: PathId, data: Resume, state: State) -> Receipt:
-        return application(state).resume_series(series_id, data.resident_id)
+        The resident who set it up."""
+        return application.pause_series(caller, series_id, data)
 
-    @post("/{series_id:str}/end", sync_to_thread=True, summary="End a series")
-    def end(self, series_id: PathId, data: End, state: State) -> Receipt:
-        """For good: an ended series creates nothing more."""
-        return application(state).end_series(series_id, data.resident_id, data.reason)
+    @post(
+        "/{series_id:str}/resume",
+        guards=[RESIDENT],
+        sync_to_thread=True,
+        summary="Resume a paused series",
+    )
+    def resume(
+        self, series_id: PathId, data: Resume, caller: Caller, application: RequestsApplication
+    ) -> Receipt:
+        """The body is empty: ``{}``.
+
+        The resident who set it up."""
+        return application.resume_series(caller, series_id, data)
+
+    @post("/{series_id:str}/end", guards=[RESIDENT], sync_to_thread=True, summary="End a series")
+    def end(
+        self, series_id: PathId, data: End, caller: Caller, application: RequestsApplication
+    ) -> Receipt:
+        """For good: an ended series creates nothing more.
+
+        The resident who set it up."""
+        return application.end_series(caller, series_id, data)
 
 
 class SnowfallController(Controller):
     path = "/snowfall-days"
     tags = ["series"]
 
-    @post("/", sync_to_thread=True, summary="Declare a snowfall day")
-    def declare(self, data: NewSnowfallDay, state: State) -> Receipt:
+    @post("/", guards=[ADMIN], sync_to_thread=True, summary="Declare a snowfall day")
+    def declare(
+        self, data: NewSnowfallDay, caller: Caller, application: RequestsApplication
+    ) -> Receipt:
         """The city declares ``day`` a snowfall day in ``regions`` (every region when empty).
         Every active snowfall series there gets an occurrence that day. Declaring the same day
-        again adds regions; declaring nothing new is refused (409 ``already_declared``)."""
-        return application(state).declare_snowfall(data.day, data.regions, data.declared_by)
+        again adds regions; declaring nothing new is refused (409 ``already_declared``).
 
-    @get("/", summary="Declared snowfall days, latest first")
+        An admin of the city; the declaration is in their name."""
+        return application.declare_snowfall(caller, data)
+
+    @get("/", guards=[PUBLIC], summary="Declared snowfall days, latest first")
     async def list_days(
         self,
-        state: State,
+        reads: Reads,
         since: date | None = None,
         limit: Limit = 100,
         position: Position = None,
     ) -> list[SnowfallDayEntry]:
+        """Anybody, signed in or not."""
         check_query_day("since", since)
-        await caught_up(state, series_model.PROJECTION, series_model.UPSTREAM, position)
+        await caught_up(reads, series_model.PROJECTION, series_model.UPSTREAM, position)
         rows = await series_model.list_snowfall_days(
-            state.pool, read_schema(state.settings.namespace), since=since, limit=limit
+            reads.pool, reads.schema, since=since, limit=limit
         )
         return msgspec.convert(rows, list[SnowfallDayEntry])

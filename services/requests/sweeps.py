@@ -16,6 +16,7 @@ from anyio import to_thread
 
 from domain.calendar import local_today
 from domain.errors import DomainError
+from domain.requests import statuses_allowing
 from projections import board
 from projections import series as series_model
 from projections.schema import read_schema
@@ -30,7 +31,9 @@ async def expire_requests(runtime: Runtime) -> None:
     """Requests still waiting for a provider when their wished window has ended expire."""
     now = datetime.now(UTC)
     app: RequestsApplication = runtime.application
-    due = await board.due_to_expire(runtime.pool, read_schema(runtime.settings.namespace), now)
+    due = await board.due_to_expire(
+        runtime.pool, read_schema(runtime.settings.namespace), now, statuses_allowing("expire")
+    )
     for request_id in due:
         await _settle(f"request {request_id}", "expire", lambda r=request_id: app.expire(r, now))
 
@@ -41,7 +44,10 @@ async def confirm_unanswered(runtime: Runtime) -> None:
     after = runtime.settings.auto_confirm_after
     app: RequestsApplication = runtime.application
     due = await board.due_to_confirm(
-        runtime.pool, read_schema(runtime.settings.namespace), now - after
+        runtime.pool,
+        read_schema(runtime.settings.namespace),
+        now - after,
+        statuses_allowing("confirm_automatically"),
     )
     for request_id in due:
         await _settle(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +14,7 @@ import pytest
 
 from services.platform.catalogue import load_catalogue
 from tests.client import Talkoot
+from tests.integration import scopes
 from tests.integration.store import stored_events
 
 BASE = "/open311/v2"
@@ -263,8 +266,12 @@ def test_a_posted_request_is_on_the_native_board_and_offered_to_a_provider(talko
     assert found["status"] == "open"
     assert found["service_code"] == category
     assert found["service_name"] == CATALOGUE.categories[category].name
-    assert found["description"] == "Lumet pois portailta"
-    assert (found["lat"], found["long"]) == (60.9827, 25.6615)
+    # where and what, only of a public matter
+    if CATALOGUE.categories[category].public_matter:
+        assert found["description"] == "Lumet pois portailta"
+        assert (found["lat"], found["long"]) == (60.9827, 25.6615)
+    else:
+        assert (found["description"], found["lat"], found["long"]) == (None, None, None)
     assert found["expected_datetime"] == w3(fields["attribute[window_end]"])
     assert datetime.fromisoformat(found["requested_datetime"]).tzinfo is not None
 
@@ -297,6 +304,56 @@ def test_personal_data_is_not_kept_and_the_resident_is_a_stable_pseudonym(talkoo
         assert personal.lower() not in text.lower()
 
 
+def test_the_pseudonym_is_keyed_with_the_servers_secret(talkoot: Talkoot, scope):
+    email = "Aino.Virtanen@example.fi"
+    first = posted(talkoot, form(*scope, email=email, device_id=None))["account_id"]
+    again = posted(talkoot, form(*scope, email=" aino.virtanen@EXAMPLE.fi", device_id=None))
+
+    assert again["account_id"] == first
+    normalised = email.strip().lower()
+    bare = {
+        hashlib.sha256(text.encode()).hexdigest()[:24]
+        for text in (email, normalised, f"email:{normalised}")
+    }
+    assert first.removeprefix("open311-") not in bare
+    secret = talkoot.stack.secrets["pseudonyms"].encode()
+    keyed = hmac.new(secret, f"email:{normalised}".encode(), "sha256").hexdigest()[:24]
+    assert first == f"open311-{keyed}"
+
+
+def test_the_public_list_shows_where_and_what_only_of_public_matters(talkoot: Talkoot):
+    (private, private_region), (public, public_region) = scopes.private_and_public()
+    photo = "https://example.fi/photos/birch.jpg"
+    household = posted(talkoot, form(private, private_region, media_url=photo))
+    common = posted(talkoot, form(public, public_region, media_url=photo))
+    ids = f"{household['service_request_id']},{common['service_request_id']}"
+
+    by_id = {
+        r["service_request_id"]: r
+        for r in json_of(fetch(talkoot, f"{BASE}/requests.json", service_request_id=ids))
+    }
+    shown, hidden = by_id[common["service_request_id"]], by_id[household["service_request_id"]]
+    assert (shown["description"], shown["lat"], shown["long"], shown["media_url"]) == (
+        "Lumet pois portailta",
+        60.9827,
+        25.6615,
+        photo,
+    )
+    assert (hidden["description"], hidden["lat"], hidden["long"], hidden["media_url"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert hidden["service_code"] == private and hidden["status"] == "open"
+    listed = json_of(fetch(talkoot, f"{BASE}/requests.json", service_code=private))
+    [found] = [r for r in listed if r["service_request_id"] == household["service_request_id"]]
+    assert found == hidden
+    text = fetch(talkoot, f"{BASE}/requests/{household['service_request_id']}.xml").text
+    assert "Lumet" not in text and "60.98" not in text and "birch" not in text
+    assert household["account_id"] not in str(listed) + text
+
+
 @pytest.mark.dates
 def test_a_post_in_xml_with_an_address_and_no_window(talkoot: Talkoot, scope):
     category, region = scope
@@ -325,12 +382,18 @@ def test_a_post_in_xml_with_an_address_and_no_window(talkoot: Talkoot, scope):
     [element] = xml_of(fetch(talkoot, f"{BASE}/requests/{request_id}.xml")).findall("request")
     fields = children(element)
     assert list(fields) == REQUEST_FIELDS
-    assert fields["address"] == "Aleksanterinkatu 18, Lahti"
     assert fields["lat"] is None and fields["long"] is None
-    assert fields["media_url"] == "https://example.fi/photos/steps.jpg"
+    if CATALOGUE.categories[category].public_matter:
+        assert fields["address"] == "Aleksanterinkatu 18, Lahti"
+        assert fields["media_url"] == "https://example.fi/photos/steps.jpg"
+    else:
+        assert fields["address"] is None and fields["media_url"] is None
     assert fields["status"] == "open"
-    # Without a wished window the work is asked for within a week from the post.
+    # Without a wished window the work is asked for within a week from the post; the whole
+    # entry, to those it concerns, has where it is.
     entry = talkoot.board_entry(request_id)
+    assert entry["address"] == "Aleksanterinkatu 18, Lahti"
+    assert entry["media_url"] == "https://example.fi/photos/steps.jpg"
     start = datetime.fromisoformat(entry["window_start"])
     end = datetime.fromisoformat(entry["window_end"])
     assert before <= start <= datetime.now(UTC)
@@ -465,18 +528,9 @@ def test_a_confirmed_request_is_closed_and_names_its_provider(talkoot: Talkoot, 
     assert "Testiosuuskunta" in assigned["status_notes"]
 
     resident_id = talkoot.board_entry(request_id)["resident_id"]
-    talkoot.ok(
-        talkoot.post(
-            "requests",
-            f"/requests/{request_id}/completion",
-            {"provider_id": provider_id, "hours": 1.5},
-        )
-    )
-    talkoot.ok(
-        talkoot.post(
-            "requests", f"/requests/{request_id}/confirmation", {"resident_id": resident_id}
-        )
-    )
+    member, resident = talkoot.member(provider_id), talkoot.resident(resident_id)
+    talkoot.ok(talkoot.on_request(request_id, "completion", {"hours": 1.5}, who=member))
+    talkoot.ok(talkoot.on_request(request_id, "confirmation", {}, who=resident))
     entry = talkoot.wait_for_status(request_id, "confirmed")
     [element] = xml_of(fetch(talkoot, f"{BASE}/requests/{request_id}.xml")).findall("request")
     closed = children(element)
