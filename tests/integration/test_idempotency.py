@@ -268,15 +268,10 @@ def test_another_callers_key_neither_blocks_nor_refuses_a_command(
     """A key another resident has in flight, or used for another body, is not in use here."""
     the_key = key()
     (aino, as_aino), (eero, as_eero) = new_resident(talkoot), new_resident(talkoot)
-    talkoot.ok(
-        talkoot.post(
-            "requests", "/requests", talkoot.request_body(*quiet_scope), the_key, who=as_aino
-        )
-    )
+    body = talkoot.request_body(*quiet_scope)
+    talkoot.ok(talkoot.post("requests", "/requests", body, the_key, who=as_aino))
     assert pending(talkoot.stack, the_key, aino, claimed="now()") == 1
-    busy = talkoot.post(
-        "requests", "/requests", talkoot.request_body(*quiet_scope), the_key, who=as_aino
-    )
+    busy = talkoot.post("requests", "/requests", body, the_key, who=as_aino)
     assert busy.status_code == 409 and busy.json()["extra"]["rule"] == "idempotency_key_in_use"
     other = {**talkoot.request_body(*quiet_scope), "description": "Another yard"}
     created = talkoot.post("requests", "/requests", other, the_key, who=as_eero)
