@@ -11,8 +11,7 @@ import jwt
 from litestar.security.jwt import Token
 
 from deploy import demo
-from services.platform.identity import AUDIENCE, ISSUER, caller_of, issue, new_secret
-from services.platform.identity import Role as R
+from services.platform.identity import AUDIENCE, ISSUER, Role, caller_of, issue, new_secret
 
 PROVIDER_IDS = {entry["name"]: f"provider-{n}" for n, entry in enumerate(demo.PROVIDERS)}
 
@@ -59,7 +58,7 @@ def test_the_tokens_file_is_the_owners_only_and_names_each_person_with_a_token_o
         assert claims["exp"] - claims["iat"] == demo.WALK_THROUGH.total_seconds()
         caller = caller_of(Token.decode(entry["token"], secret, "HS256", AUDIENCE, ISSUER))
         assert caller.subject == entry["subject"]
-        assert caller.roles == {R(entry["role"])}
+        assert caller.roles == {Role(entry["role"])}
         if entry["role"] == "provider":
             assert caller.provider_id == entry["acts_for"]
         if entry["role"] == "officer":
