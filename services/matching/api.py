@@ -9,7 +9,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
+from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from domain.matching import NEUTRAL_RATING, Job, Offer
 from projections import offers as offers_model
@@ -25,6 +27,7 @@ from services.platform.http import (
     caught_up,
 )
 from services.platform.identity import OFFICER, PROVIDER, SIGNED_IN, Caller
+from services.platform.openapi import ErrorBody
 from services.platform.store import Receipt
 
 
@@ -286,7 +289,18 @@ class OffersController(Controller):
         was made to; for anybody else the offer is not there (404)."""
         return application.decline(caller, offer_id, data)
 
-    @get("/", guards=[PROVIDER], summary="A provider's offers (its inbox)")
+    @get(
+        "/",
+        guards=[PROVIDER],
+        summary="A provider's offers (its inbox)",
+        responses={
+            HTTP_404_NOT_FOUND: ResponseSpec(
+                ErrorBody,
+                description="A member named another provider: for them it is not there",
+                generate_examples=False,
+            )
+        },
+    )
     async def inbox(
         self,
         reads: Reads,

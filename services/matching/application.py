@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from litestar.exceptions import ValidationException
 
 from domain.errors import DomainError, InvalidValue
 from domain.matching import ROSTER_ID, Job, JobStatus, Offer, OfferStatus, Roster
@@ -49,9 +50,10 @@ def inbox_provider(caller: Caller, provider_id: str | None) -> str:
     there for them); an admin the provider named."""
     if provider_id is None:
         if caller.is_admin and caller.provider_id is None:
-            raise InvalidValue(
-                "an admin names the provider whose offers to list: ?provider_id=",
-                rule="provider_id",
+            message = "an admin names the provider whose offers to list"
+            raise ValidationException(
+                f"{message}: ?provider_id=",
+                extra=[{"message": message, "key": "provider_id", "source": "query"}],
             )
         return caller.acting_provider
     check_sees(caller.is_member_of(provider_id), f"provider with id {provider_id}")
