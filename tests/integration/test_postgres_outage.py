@@ -37,7 +37,7 @@ def healthy(talkoot: Talkoot, service: str) -> bool:
         return False
 
 
-def refused_while_away(talkoot: Talkoot, body: dict, the_key: str) -> None:
+def refused_while_away(talkoot: Talkoot, body: dict, the_key: str, who: str) -> None:
     for service, path, command in [
         ("requests", "/requests", body),  # the key is claimed first: asyncpg meets the outage
         ("requests", "/requests", body | {"description": "no key"}),  # the store meets it
@@ -45,9 +45,11 @@ def refused_while_away(talkoot: Talkoot, body: dict, the_key: str) -> None:
     ]:
         started = time.monotonic()
         if "no key" in str(command):
-            refused = talkoot.http.post(talkoot.url(service, path), json=command)
+            refused = talkoot.http.post(
+                talkoot.url(service, path), json=command, headers=talkoot.headers(who)
+            )
         else:
-            refused = talkoot.post(service, path, command, the_key)
+            refused = talkoot.post(service, path, command, the_key, who=who)
         took = time.monotonic() - started
         assert refused.status_code == 503, refused.text
         assert refused.json()["extra"]["rule"] == "store_unavailable"
@@ -63,12 +65,13 @@ def test_a_command_during_an_outage_fails_fast_and_is_not_applied_later(
         category, region = "snow-clearing", "lahti-keskusta"
         talkoot.submit(category, region)  # the services work, and hold connections
         resident = f"resident-{uuid.uuid4().hex[:8]}"
-        body = talkoot.request_body(category, region, resident_id=resident)
+        who = talkoot.resident(resident)
+        body = talkoot.request_body(category, region)
         the_key = f"outage-{uuid.uuid4()}"
 
         own_database.stop()
         try:
-            refused_while_away(talkoot, body, the_key)
+            refused_while_away(talkoot, body, the_key, who)
         finally:
             assert own_database.start() == url
         eventually(
@@ -83,7 +86,7 @@ def test_a_command_during_an_outage_fails_fast_and_is_not_applied_later(
         assert [r for r in board if r["resident_id"] == resident] == []
 
         # The key was released with the 503: the client's retry is applied now, once.
-        retried = talkoot.post("requests", "/requests", body, the_key)
+        retried = talkoot.post("requests", "/requests", body, the_key, who=who)
         assert "Idempotency-Replayed" not in retried.headers
         entry = talkoot.board_entry(talkoot.ok(retried)["id"], retried.json()["position"])
         assert entry["resident_id"] == resident

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 
+import msgspec
 import pytest
 
 from contracts.events import ServiceRequestedV1
@@ -19,8 +20,10 @@ from domain.calendar import local_moment, local_today
 from domain.series import WEEKDAYS
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import Conflict, NotFound
+from services.platform.identity import Caller, Role
 from services.platform.settings import Settings
 from services.requests.application import RequestsApplication
+from services.requests.commands import NewSeries
 from tests.client import Talkoot, eventually, published
 from tests.conftest import REGIONS, another_talkoot
 
@@ -42,9 +45,8 @@ def today() -> date:
     return local_today()
 
 
-def series_body(category: str, region: str, resident_id: str = "resident-7", **rule) -> dict:
+def series_body(category: str, region: str, **rule) -> dict:
     return {
-        "resident_id": resident_id,
         "category": category,
         "region": region,
         "description": "Driveway and steps",
@@ -54,8 +56,21 @@ def series_body(category: str, region: str, resident_id: str = "resident-7", **r
     }
 
 
-def start(fast: Talkoot, body: dict) -> str:
-    return fast.ok(fast.post("requests", "/series", body))["id"]
+def start(fast: Talkoot, body: dict, resident_id: str = "resident-7") -> str:
+    """A series set up by ``resident_id``."""
+    return fast.ok(fast.post("requests", "/series", body, who=fast.resident(resident_id)))["id"]
+
+
+def on_series(fast: Talkoot, series_id: str, what: str, body: dict, resident_id: str):
+    """``what`` (pause, resume or end) done to a series by ``resident_id``."""
+    path = f"/series/{series_id}/{what}"
+    return fast.post("requests", path, body, who=fast.resident(resident_id))
+
+
+def declare(fast: Talkoot, day: date, regions: list[str], who: str | None = ""):
+    """A snowfall day declared by ``who``: an admin when not given (None: nobody signed in)."""
+    body = {"day": day.isoformat(), "regions": regions}
+    return fast.post("requests", "/snowfall-days", body, who=fast.admin() if who == "" else who)
 
 
 def occurrences(fast: Talkoot, series_id: str) -> list[dict]:
@@ -100,73 +115,69 @@ def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(fast
     assert view["status"] == "active"
     assert view["duration_minutes"] == 120
     assert view["next_days"][:2] == [day.isoformat(), (day + timedelta(days=7)).isoformat()]
-    listed = fast.ok(fast.get("requests", "/series", resident_id="resident-7"), 200)
+    listed = fast.ok(fast.get("requests", "/series", who=fast.resident("resident-7")), 200)
     [entry] = [e for e in listed if e["series_id"] == series_id]
     assert entry["rule"] == "weekly" and entry["status"] == "active"
+    # the series and its occurrences are the resident's own
+    assert (
+        fast.get("requests", f"/series/{series_id}", who=fast.resident("resident-8")).status_code
+        == 404
+    )
+    theirs = fast.ok(fast.get("requests", "/series", who=fast.resident("resident-8")), 200)
+    assert series_id not in {e["series_id"] for e in theirs}
+    mine = fast.get(
+        "requests", f"/requests/{occurrence['request_id']}", who=fast.resident("resident-7")
+    )
+    assert fast.ok(mine, 200)["series_id"] == series_id
 
 
 def test_a_snowfall_day_creates_one_occurrence_per_active_snowfall_series(fast: Talkoot, scope):
     category, region = scope
     elsewhere = next(r for r in REGIONS if r != region)
     snow = {"rule": "snowfall", "start_time": "07:00"}
-    body = series_body(category, region, "resident-a", **snow)
+    body = series_body(category, region, **snow)
     del body["duration_minutes"]  # the category's estimated duration, then
-    active = start(fast, body)
+    active = start(fast, body, "resident-a")
     estimated = load_catalogue().categories[category].estimated_minutes
     assert fast.ok(fast.get("requests", f"/series/{active}"), 200)["duration_minutes"] == estimated
-    paused = start(fast, series_body(category, region, "resident-b", **snow))
-    ended = start(fast, series_body(category, region, "resident-c", **snow))
-    other_region = start(fast, series_body(category, elsewhere, "resident-d", **snow))
-    fast.ok(fast.post("requests", f"/series/{paused}/pause", {"resident_id": "resident-b"}))
-    fast.ok(
-        fast.post("requests", f"/series/{ended}/end", {"resident_id": "resident-c", "reason": "x"})
-    )
+    paused = start(fast, series_body(category, region, **snow), "resident-b")
+    ended = start(fast, series_body(category, region, **snow), "resident-c")
+    other_region = start(fast, series_body(category, elsewhere, **snow), "resident-d")
+    fast.ok(on_series(fast, paused, "pause", {}, "resident-b"))
+    fast.ok(on_series(fast, ended, "end", {"reason": "x"}, "resident-c"))
     a_few_sweeps()
     assert all(occurrences(fast, s) == [] for s in (active, paused, ended, other_region))
 
     day = today() + timedelta(days=1)
-    declared = fast.ok(
-        fast.post(
-            "requests",
-            "/snowfall-days",
-            {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"},
-        )
-    )
+    declared = fast.ok(declare(fast, day, [region]))
     [occurrence] = wait_for_occurrences(fast, active, 1)
     assert occurrence["day"] == day.isoformat()
     a_few_sweeps()
     assert occurrences(fast, active) == [occurrence]
     assert all(occurrences(fast, s) == [] for s in (paused, ended, other_region))
     assert [e["request_id"] for e in board(fast, category, region)] == [occurrence["request_id"]]
-    days = fast.ok(fast.get("requests", "/snowfall-days", position=declared["position"]), 200)
+    days = fast.ok(
+        fast.get("requests", "/snowfall-days", who=None, position=declared["position"]), 200
+    )
     assert {"day": day.isoformat(), "regions": [region]}.items() <= days[0].items()
+    assert days[0]["declared_by"] == "admin-1"  # who declared it, from their token
 
     # Resuming the paused one lets it catch the day; the ended one stays ended.
-    fast.ok(fast.post("requests", f"/series/{paused}/resume", {"resident_id": "resident-b"}))
+    fast.ok(on_series(fast, paused, "resume", {}, "resident-b"))
     [resumed] = wait_for_occurrences(fast, paused, 1)
     assert resumed["day"] == day.isoformat()
 
     # The same day again: nothing new is a 409, another region is added.
-    again = fast.post(
-        "requests",
-        "/snowfall-days",
-        {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"},
-    )
+    again = declare(fast, day, [region])
     assert again.status_code == 409
     assert again.json()["extra"]["rule"] == "already_declared"
-    fast.ok(
-        fast.post(
-            "requests",
-            "/snowfall-days",
-            {"day": day.isoformat(), "regions": [elsewhere], "declared_by": "lahti-streets"},
-        )
-    )
+    fast.ok(declare(fast, day, [elsewhere]))
     wait_for_occurrences(fast, other_region, 1)
     a_few_sweeps()
     assert occurrences(fast, ended) == []
     assert len(occurrences(fast, active)) == 1 and len(occurrences(fast, paused)) == 1
     listed = fast.ok(fast.get("requests", "/series", resident_id="resident-c", status="ended"), 200)
-    assert [e["series_id"] for e in listed] == [ended]
+    assert [e["series_id"] for e in listed] == [ended]  # as an admin reads it
 
 
 def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, scope):
@@ -174,11 +185,10 @@ def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, 
     provider_id, _ = fast.ready_provider(category, region)
     first_day, second_day = today() + timedelta(days=3), today() + timedelta(days=4)
     # starting on the first day, so that snowfall days other tests declared do not count
-    body = series_body(category, region, "resident-e", rule="snowfall", start_time="08:00")
-    series_id = start(fast, body | {"starts_on": first_day.isoformat()})
+    body = series_body(category, region, rule="snowfall", start_time="08:00")
+    series_id = start(fast, body | {"starts_on": first_day.isoformat()}, "resident-e")
     for day in (first_day, second_day):
-        body = {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"}
-        fast.ok(fast.post("requests", "/snowfall-days", body))
+        fast.ok(declare(fast, day, [region]))
         if day == first_day:
             [first] = wait_for_occurrences(fast, series_id, 1)
             offered = fast.wait_for_status(first["request_id"], "offered")
@@ -198,15 +208,19 @@ def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, 
 
 def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: Talkoot, scope):
     series_id = start(fast, series_body(*scope, rule="monthly", day_of_month="last"))
-    for action, body in [
-        ("pause", {"resident_id": "someone-else"}),
-        ("resume", {"resident_id": "someone-else"}),
-        ("end", {"resident_id": "someone-else", "reason": "no"}),
-    ]:
-        refused = fast.post("requests", f"/series/{series_id}/{action}", body)
-        assert refused.status_code == 403, refused.text
-        assert refused.json()["extra"]["rule"] == "resident_id"
-    resumed = fast.post("requests", f"/series/{series_id}/resume", {"resident_id": "resident-7"})
+    before = fast.ok(fast.get("requests", f"/series/{series_id}"), 200)
+    for action, body in [("pause", {}), ("resume", {}), ("end", {"reason": "no"})]:
+        # another resident's series does not exist for them
+        refused = on_series(fast, series_id, action, body, "someone-else")
+        assert refused.status_code == 404, refused.text
+        assert refused.json()["detail"] == f"no series with id {series_id}"
+        # and who acts is never in the body
+        refused = on_series(
+            fast, series_id, action, {**body, "resident_id": "resident-7"}, "resident-7"
+        )
+        assert refused.status_code == 400, refused.text
+    assert fast.ok(fast.get("requests", f"/series/{series_id}"), 200) == before
+    resumed = on_series(fast, series_id, "resume", {}, "resident-7")
     assert resumed.status_code == 409
     for rule, field in [
         ({"rule": "weekly", "weekday": "someday"}, "weekday"),
@@ -216,12 +230,38 @@ def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: T
         ({"rule": "snowfall", "duration_minutes": 0}, "duration_minutes"),
         ({"rule": "snowfall", "region": "atlantis"}, "region"),
     ]:
-        response = fast.post("requests", "/series", series_body(*scope) | rule)
+        response = fast.post(
+            "requests", "/series", series_body(*scope) | rule, who=fast.resident("resident-7")
+        )
         assert response.status_code == 422, response.text
         assert response.json()["extra"]["rule"] == field
     assert fast.get("requests", f"/series/{uuid.uuid4()}").status_code == 404
-    past = {"day": "2020-01-01", "regions": [], "declared_by": "lahti-streets"}
-    assert fast.post("requests", "/snowfall-days", past).status_code == 422
+    assert declare(fast, date(2020, 1, 1), []).status_code == 422
+
+
+def test_only_an_admin_declares_a_snowfall_day(fast: Talkoot, scope):
+    _, region = scope
+    day = today() + timedelta(days=30)  # beyond the horizon: no other test's series gets it
+    for who, status in [
+        (None, 401),
+        (fast.resident(), 403),
+        (fast.member("provider-1"), 403),
+        (fast.officer(), 403),
+    ]:
+        refused = declare(fast, day, [region], who=who)
+        assert refused.status_code == status, refused.text
+    body = {"day": day.isoformat(), "regions": [region], "declared_by": "lahti-streets"}
+    named = fast.post("requests", "/snowfall-days", body, who=fast.admin())
+    assert named.status_code == 400, named.text  # who declares is the caller
+    listed = fast.ok(fast.get("requests", "/snowfall-days", who=None, since=day.isoformat()), 200)
+    assert day.isoformat() not in {d["day"] for d in listed}
+
+    declared = fast.ok(declare(fast, day, [region]))
+    listed = fast.get(
+        "requests", "/snowfall-days", who=None, since=day.isoformat(), position=declared["position"]
+    )
+    [entry] = [d for d in fast.ok(listed, 200) if d["day"] == day.isoformat()]
+    assert (entry["regions"], entry["declared_by"]) == ([region], "admin-1")
 
 
 def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, scope):
@@ -233,9 +273,9 @@ def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, scope)
     one, other = RequestsApplication(settings), RequestsApplication(settings)
     try:
         day = today() + timedelta(days=2)  # the only day of the rule within 8 days
-        series_id = one.start_series(
-            **series_body(*scope, rule="weekly", weekday=WEEKDAYS[day.weekday()])
-        ).id
+        resident = Caller("resident-7", frozenset({Role.RESIDENT}))
+        body = series_body(*scope, rule="weekly", weekday=WEEKDAYS[day.weekday()])
+        series_id = one.start_series(resident, msgspec.convert(body, NewSeries)).id
         mine, theirs = one.get_series(series_id), other.get_series(series_id)
         winner = one._occurrence(mine, day, None)
         loser = other._occurrence(theirs, day, None)

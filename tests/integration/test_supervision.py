@@ -84,7 +84,10 @@ def test_killed_nats_server_and_postgres_are_started_again_and_stop_leaves_nothi
             assert any("PostgreSQL has stopped" in line for line in said), said
             assert stack.database_url == database_url and stack.postgres.running()
             body = talkoot.request_body(category, region)
-            response = until_it_works(lambda: talkoot.post("requests", "/requests", body))
+            resident = talkoot.resident()
+            response = until_it_works(
+                lambda: talkoot.post("requests", "/requests", body, who=resident)
+            )
             assert response.status_code == 201, response.text
             assert time.monotonic() - started < 20
             offered = talkoot.wait_for_status(response.json()["id"], "offered", timeout=30)
