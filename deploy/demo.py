@@ -14,6 +14,7 @@ import json
 import os
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,7 +141,9 @@ class Person:
 
 
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """``Nastolan kyläyhdistys`` -> ``nastolan-kylayhdistys``."""
+    plain = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
 
 
 def founder(name: str) -> Person:
@@ -149,8 +152,15 @@ def founder(name: str) -> Person:
 
 
 def residents() -> list[Person]:
-    subjects = dict.fromkeys([r for r, *_ in REQUESTS] + [s["resident_id"] for s in SERIES])
-    return [Person("resident", subject) for subject in subjects]
+    """Each resident of the demo, said by what they asked for."""
+    asked: dict[str, list[str]] = {}
+    for subject, category, region, _ in REQUESTS:
+        asked.setdefault(subject, []).append(f"{category} in {region}")
+    for series in SERIES:
+        asked.setdefault(series["resident_id"], []).append(
+            f"recurring {series['category']} ({series['rule']})"
+        )
+    return [Person("resident", subject, about="; ".join(what)) for subject, what in asked.items()]
 
 
 def officers() -> list[Person]:

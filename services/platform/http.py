@@ -379,8 +379,10 @@ def create_app(
             title=title,
             version="1.0.0",
             description=description,
-            # the documents are public, like /health
-            openapi_router=Router("/schema", route_handlers=[], guards=[PUBLIC]),
+            # the documents are public, like /health; their pages are no operation of ours
+            openapi_router=Router(
+                "/schema", route_handlers=[], guards=[PUBLIC], include_in_schema=False
+            ),
         ),
     )
     document_errors(app)

@@ -25,6 +25,7 @@ from deploy.stack import Stack
 from services.platform.catalogue import load_catalogue
 from tests.client import Talkoot, eventually, published
 from tests.conftest import another_talkoot
+from tests.integration import scopes
 from tests.integration.store import stored_events
 
 pytestmark = pytest.mark.slow
@@ -371,8 +372,8 @@ def test_the_resident_rates_confirmed_work_once(talkoot: Talkoot, scope):
 
 
 @pytest.mark.dates
-def test_a_bad_reschedule_or_cancellation_is_refused(talkoot: Talkoot, scope):
-    request_id = unmatched_request(talkoot, scope)
+def test_a_bad_reschedule_or_cancellation_is_refused(talkoot: Talkoot):
+    request_id = unmatched_request(talkoot, scopes.quiet())
     reschedules = [
         ({**window(days=2), **change}, status, named) for change, status, named in BAD_RESCHEDULES
     ]

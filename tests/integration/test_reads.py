@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 
 from tests.client import Talkoot
+from tests.integration import scopes
 
 
-def test_a_position_the_board_never_reaches_answers_503_after_the_wait(talkoot: Talkoot, scope):
-    submitted = talkoot.submit(*scope)
+def test_a_position_the_board_never_reaches_answers_503_after_the_wait(talkoot: Talkoot):
+    submitted = talkoot.submit(*scopes.quiet())
     started = time.monotonic()
     response = talkoot.get(
         "requests", f"/requests/{submitted['id']}", position=submitted["position"] + 10**6
@@ -21,9 +22,9 @@ def test_a_position_the_board_never_reaches_answers_503_after_the_wait(talkoot: 
     assert 3 <= waited < 10
 
 
-def test_a_commands_position_is_readable_at_once(talkoot: Talkoot, scope):
+def test_a_commands_position_is_readable_at_once(talkoot: Talkoot):
     for _ in range(10):
-        submitted = talkoot.submit(*scope)
+        submitted = talkoot.submit(*scopes.quiet())
         entry = talkoot.board_entry(submitted["id"], submitted["position"])
         assert entry["request_id"] == submitted["id"]
 

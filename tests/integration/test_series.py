@@ -5,6 +5,7 @@ ordinary request that matching offers (first to the provider who did the last on
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,6 +40,16 @@ def fast(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tal
         TALKOOT_SERIES_HORIZON="8d",
     ) as client:
         yield client
+
+
+_fast_scopes = iter(itertools.product(load_catalogue().categories, load_catalogue().regions))
+
+
+@pytest.fixture
+def fast_scope() -> tuple[str, str]:
+    """A (category, region) pair of its own within this module's namespaces (the session's
+    pairs are for the session's own)."""
+    return next(_fast_scopes)
 
 
 def today() -> date:
@@ -94,16 +105,20 @@ def a_few_sweeps() -> None:
     time.sleep(1.5)  # five rounds of the sweep
 
 
-def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(fast: Talkoot, scope):
-    provider_id, _ = fast.ready_provider(*scope)
+def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(
+    fast: Talkoot, fast_scope
+):
+    provider_id, _ = fast.ready_provider(*fast_scope)
     day = today() + timedelta(days=2)  # the next one, a week later, is beyond the 8-day horizon
-    series_id = start(fast, series_body(*scope, rule="weekly", weekday=WEEKDAYS[day.weekday()]))
+    series_id = start(
+        fast, series_body(*fast_scope, rule="weekly", weekday=WEEKDAYS[day.weekday()])
+    )
 
     [occurrence] = wait_for_occurrences(fast, series_id, 1)
     a_few_sweeps()
     assert occurrences(fast, series_id) == [occurrence]
     assert occurrence["day"] == day.isoformat()
-    entries = board(fast, *scope)
+    entries = board(fast, *fast_scope)
     assert [e["request_id"] for e in entries] == [occurrence["request_id"]]
 
     offered = fast.wait_for_status(occurrence["request_id"], "offered")
@@ -131,8 +146,10 @@ def test_a_weekly_series_creates_its_occurrence_once_and_matching_offers_it(fast
     assert fast.ok(mine, 200)["series_id"] == series_id
 
 
-def test_a_snowfall_day_creates_one_occurrence_per_active_snowfall_series(fast: Talkoot, scope):
-    category, region = scope
+def test_a_snowfall_day_creates_one_occurrence_per_active_snowfall_series(
+    fast: Talkoot, fast_scope
+):
+    category, region = fast_scope
     elsewhere = next(r for r in REGIONS if r != region)
     snow = {"rule": "snowfall", "start_time": "07:00"}
     body = series_body(category, region, **snow)
@@ -180,8 +197,8 @@ def test_a_snowfall_day_creates_one_occurrence_per_active_snowfall_series(fast: 
     assert [e["series_id"] for e in listed] == [ended]  # as an admin reads it
 
 
-def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, scope):
-    category, region = scope
+def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, fast_scope):
+    category, region = fast_scope
     provider_id, _ = fast.ready_provider(category, region)
     first_day, second_day = today() + timedelta(days=3), today() + timedelta(days=4)
     # starting on the first day, so that snowfall days other tests declared do not count
@@ -206,8 +223,8 @@ def test_an_occurrence_prefers_the_provider_who_did_the_last_one(fast: Talkoot, 
     assert {e.channel for e in submitted.values()} == {"series"}
 
 
-def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: Talkoot, scope):
-    series_id = start(fast, series_body(*scope, rule="monthly", day_of_month="last"))
+def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: Talkoot, fast_scope):
+    series_id = start(fast, series_body(*fast_scope, rule="monthly", day_of_month="last"))
     before = fast.ok(fast.get("requests", f"/series/{series_id}"), 200)
     for action, body in [("pause", {}), ("resume", {}), ("end", {"reason": "no"})]:
         # another resident's series does not exist for them
@@ -231,7 +248,7 @@ def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: T
         ({"rule": "snowfall", "region": "atlantis"}, "region"),
     ]:
         response = fast.post(
-            "requests", "/series", series_body(*scope) | rule, who=fast.resident("resident-7")
+            "requests", "/series", series_body(*fast_scope) | rule, who=fast.resident("resident-7")
         )
         assert response.status_code == 422, response.text
         assert response.json()["extra"]["rule"] == field
@@ -239,8 +256,8 @@ def test_only_the_resident_changes_a_series_and_bad_rules_name_the_field(fast: T
     assert declare(fast, date(2020, 1, 1), []).status_code == 422
 
 
-def test_only_an_admin_declares_a_snowfall_day(fast: Talkoot, scope):
-    _, region = scope
+def test_only_an_admin_declares_a_snowfall_day(fast: Talkoot, fast_scope):
+    _, region = fast_scope
     day = today() + timedelta(days=30)  # beyond the horizon: no other test's series gets it
     for who, status in [
         (None, 401),
@@ -264,7 +281,7 @@ def test_only_an_admin_declares_a_snowfall_day(fast: Talkoot, scope):
     assert (entry["regions"], entry["declared_by"]) == ([region], "admin-1")
 
 
-def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, scope):
+def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, fast_scope):
     settings = Settings(
         database_url=stack.database_url,
         nats_url=stack.nats_url,
@@ -274,7 +291,7 @@ def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, scope)
     try:
         day = today() + timedelta(days=2)  # the only day of the rule within 8 days
         resident = Caller("resident-7", frozenset({Role.RESIDENT}))
-        body = series_body(*scope, rule="weekly", weekday=WEEKDAYS[day.weekday()])
+        body = series_body(*fast_scope, rule="weekly", weekday=WEEKDAYS[day.weekday()])
         series_id = one.start_series(resident, msgspec.convert(body, NewSeries)).id
         mine, theirs = one.get_series(series_id), other.get_series(series_id)
         winner = one._occurrence(mine, day, None)
