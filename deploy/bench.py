@@ -1,6 +1,12 @@
 """``talkoot bench``: drive requests through submit, offer and accept against a running stack,
 and measure the machine's raw PostgreSQL, JetStream and eventsourcing rates beside it.
 
+It calls as real clients do, each with a token of its own signed with the stack's secret: a
+resident submits each request, a member of the provider offered it accepts, an officer of the
+bench's partner proposes and signs the contracts, an operator (an admin) watches the board.
+Each of them sends a few commands at most, so the commands' rate limit per caller does not
+slow the bench down.
+
 It prints progress as it goes and the figures at the end. Nothing here is a test: it measures.
 """
 
@@ -14,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,6 +40,7 @@ from psycopg import sql
 from contracts.connection import connect
 from deploy.stack import wait_for_quiet
 from domain.calendar import local_today
+from services.platform.identity import claims
 from services.platform.settings import Settings, postgres_parts
 from services.platform.store import ensure_schema, store_env
 
@@ -256,11 +263,46 @@ def _postmaster_pid(database_url: str) -> int | None:
 Clients = dict[str, httpx.AsyncClient]
 
 
+# Signs claims (``services.platform.identity.claims``) with the stack's secret.
+Signer = Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class People:
+    """Who the bench calls as. Every resident and every member who accepts sends one
+    command a run, the founders and the officer a few: far below any per-caller limit."""
+
+    sign: Signer
+
+    def resident(self, n: int) -> dict[str, str]:
+        return self.bearer(claims(f"bench-resident-{n:05d}", ["resident"]))
+
+    def member(self, n: int, provider_id: str) -> dict[str, str]:
+        """The member of ``provider_id`` who takes request ``n``."""
+        return self.bearer(claims(f"bench-member-{n:05d}", ["provider"], provider=provider_id))
+
+    def founder(self, n: int, provider_id: str | None = None) -> dict[str, str]:
+        """Who registers provider ``n`` (before it has an id), then signs for it."""
+        return self.bearer(claims(f"bench-founder-{n}", ["provider"], provider=provider_id))
+
+    def officer(self) -> dict[str, str]:
+        return self.bearer(claims("bench-officer", ["officer"], partner=PARTNER_ID, may_sign=True))
+
+    def operator(self) -> dict[str, str]:
+        """Reads the whole board: every request, whoever made it."""
+        return self.bearer(claims("bench-operator", ["admin"]))
+
+    def bearer(self, body: dict) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.sign(body)}"}
+
+
 @contextlib.asynccontextmanager
-async def clients(urls: dict[str, str], concurrency: int) -> AsyncIterator[Clients]:
-    """A client per service, and one for polling the board. httpcore looks at every pooled
-    connection on each request, so small pools spend less of the CPU the bench shares with
-    the stack."""
+async def clients(
+    urls: dict[str, str], concurrency: int, operator: dict[str, str]
+) -> AsyncIterator[Clients]:
+    """A client per service, and one for polling the board as ``operator``. httpcore looks at
+    every pooled connection on each request, so small pools spend less of the CPU the bench
+    shares with the stack."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with contextlib.AsyncExitStack() as stack:
         made = {
@@ -270,7 +312,7 @@ async def clients(urls: dict[str, str], concurrency: int) -> AsyncIterator[Clien
             for name, url in urls.items()
         }
         made["board"] = await stack.enter_async_context(
-            httpx.AsyncClient(base_url=urls["requests"], timeout=30)
+            httpx.AsyncClient(base_url=urls["requests"], timeout=30, headers=operator)
         )
         yield made
 
@@ -280,9 +322,10 @@ async def clients(urls: dict[str, str], concurrency: int) -> AsyncIterator[Clien
 IDEMPOTENCY_KEYS = True
 
 
-async def post(http: httpx.AsyncClient, path: str, body: dict) -> dict:
+async def post(http: httpx.AsyncClient, path: str, body: dict, who: dict[str, str]) -> dict:
+    """A command sent by ``who`` (their Authorization header)."""
     headers = {"Idempotency-Key": uuid.uuid4().hex} if IDEMPOTENCY_KEYS else {}
-    response = await http.post(path, json=body, headers=headers)
+    response = await http.post(path, json=body, headers={**headers, **who})
     response.raise_for_status()
     return response.json()
 
@@ -302,8 +345,8 @@ def provider_body(n: int) -> dict:
 
 
 def contract_body(provider_id: str, today: date) -> dict:
+    """A contract the officer proposes for PARTNER_ID, the partner they work for."""
     return {
-        "partner_id": PARTNER_ID,
         "provider_id": provider_id,
         "categories": [CATEGORY],
         "regions": [REGION],
@@ -314,17 +357,21 @@ def contract_body(provider_id: str, today: date) -> dict:
     }
 
 
-async def set_up(http: Clients, state: dict) -> None:
+async def set_up(http: Clients, state: dict, people: People) -> None:
     """Register providers, each with a contract both parties have signed, and wait until
     matching has taken them in: a request that came first would find nobody."""
     today = local_today()
     partnerships = http["partnerships"]
+    officer = people.officer()
     for n in range(1, PROVIDERS + 1):
-        provider_id = (await post(http["providers"], "/providers", provider_body(n)))["id"]
-        contract = await post(partnerships, "/contracts", contract_body(provider_id, today))
+        founded = await post(http["providers"], "/providers", provider_body(n), people.founder(n))
+        provider_id = founded["id"]
+        contract = await post(
+            partnerships, "/contracts", contract_body(provider_id, today), officer
+        )
         signatures = f"/contracts/{contract['id']}/signatures"
-        for party, signer in (("partner", PARTNER_ID), ("provider", provider_id)):
-            await post(partnerships, signatures, {"party": party, "signed_by": signer})
+        await post(partnerships, signatures, {"party": "partner"}, officer)
+        await post(partnerships, signatures, {"party": "provider"}, people.founder(n, provider_id))
         say(f"provider {n} registered (capacity {CAPACITY}), contract signed by both parties")
     options = state.get("nats_options") or {}
     if not await wait_for_quiet(state["nats_url"], state["namespace"], state["urls"], **options):
@@ -469,9 +516,9 @@ class Drive:
     finished: float | None = None
 
 
-def request_body(n: int, window_start: datetime) -> dict:
+def request_body(window_start: datetime) -> dict:
+    """What each resident asks for (the resident is who sends it)."""
     return {
-        "resident_id": f"bench-resident-{n:05d}",
         "category": CATEGORY,
         "region": REGION,
         "description": "Bench: driveway and front steps, about 20 m.",
@@ -480,11 +527,15 @@ def request_body(n: int, window_start: datetime) -> dict:
     }
 
 
-async def carry_one(http: Clients, board: Board, drive: Drive, body: dict) -> None:
-    """One request through submit, offer (seen on the board) and accept."""
+async def carry_one(
+    http: Clients, board: Board, drive: Drive, body: dict, n: int, people: People
+) -> None:
+    """Request ``n`` through submit by its resident, offer (seen on the board) and accept by
+    a member of the provider offered it. Tokens are signed before the clock starts."""
+    resident = people.resident(n)
     sent = time.monotonic()
     try:
-        request_id = (await post(http["requests"], "/requests", body))["id"]
+        request_id = (await post(http["requests"], "/requests", body, resident))["id"]
     except httpx.HTTPError as error:
         drive.errors.append(f"submit: {error!r}")
         return
@@ -499,13 +550,10 @@ async def carry_one(http: Clients, board: Board, drive: Drive, body: dict) -> No
         drive.unmatched[request_id] = seen.reason or ""
         return
     drive.offer_ms.append(1000 * (seen.at - sent))
+    member = people.member(n, seen.provider_id or "")
     accepting = time.monotonic()
     try:
-        await post(
-            http["matching"],
-            f"/offers/{seen.offer_id}/acceptance",
-            {"provider_id": seen.provider_id},
-        )
+        await post(http["matching"], f"/offers/{seen.offer_id}/acceptance", {}, member)
     except httpx.HTTPError as error:
         drive.errors.append(f"accept: {error!r}")
         return
@@ -513,7 +561,7 @@ async def carry_one(http: Clients, board: Board, drive: Drive, body: dict) -> No
     drive.accepted.add(request_id)
 
 
-async def drive_requests(http: Clients, requests: int, concurrency: int) -> Drive:
+async def drive_requests(http: Clients, requests: int, concurrency: int, people: People) -> Drive:
     drive = Drive()
     # A second's slack: the board's submitted_at comes from the service's clock, not ours.
     board = Board(http["board"], since=datetime.now(UTC) - timedelta(seconds=1))
@@ -525,7 +573,7 @@ async def drive_requests(http: Clients, requests: int, concurrency: int) -> Driv
     async def worker() -> None:
         # Each worker carries one request at a time: ``concurrency`` requests in flight.
         for n in numbers:  # one shared iterator: each request is taken by one worker
-            await carry_one(http, board, drive, request_body(n, window_start))
+            await carry_one(http, board, drive, request_body(window_start), n, people)
 
     stop = asyncio.Event()
     drive.started = time.monotonic()
@@ -732,26 +780,27 @@ class Figures:
     eventsourcing: dict[str, float] = field(default_factory=dict)
 
 
-async def measure(state: dict, requests: int, concurrency: int) -> Figures:
-    async with clients(state["urls"], concurrency) as http:
+async def measure(state: dict, requests: int, concurrency: int, people: People) -> Figures:
+    async with clients(state["urls"], concurrency, people.operator()) as http:
         print("\nSet-up (not timed)", flush=True)
-        await set_up(http, state)
+        await set_up(http, state, people)
         print(
             f"\nDriving {requests} requests through submit, offer and accept, "
             f"{concurrency} in flight",
             flush=True,
         )
-        drive = await drive_requests(http, requests, concurrency)
+        drive = await drive_requests(http, requests, concurrency, people)
     print("\nRaw ceilings of this machine", flush=True)
     postgres = await postgres_ceiling(state["database_url"])
     jetstream = await jetstream_ceiling(state["nats_url"], **(state.get("nats_options") or {}))
     return Figures(drive, postgres, jetstream)
 
 
-def run(state: dict, *, requests: int, concurrency: int, keys: bool = True) -> int:
+def run(state: dict, *, requests: int, concurrency: int, sign: Signer, keys: bool = True) -> int:
+    """Run the bench against the stack ``state`` describes, calling with tokens ``sign``
+    makes; 0 if every request got through."""
     global IDEMPOTENCY_KEYS
     IDEMPOTENCY_KEYS = keys
-    """Run the bench against the stack ``state`` describes; 0 if every request got through."""
     if requests < 1 or concurrency < 1:
         print("--requests and --concurrency must be at least 1")
         return 2
@@ -763,7 +812,7 @@ def run(state: dict, *, requests: int, concurrency: int, keys: bool = True) -> i
     sampler = Sampler(process_groups(state))
     sampler.start()
     try:
-        figures = asyncio.run(measure(state, requests, concurrency))
+        figures = asyncio.run(measure(state, requests, concurrency, People(sign)))
         figures.eventsourcing = eventsourcing_ceiling(state["database_url"], state["nats_url"])
     finally:
         sampler.stop()

@@ -1,21 +1,41 @@
 """Demo data from the Lahti region: providers, signed contracts, a few requests in flight, a
 rated job, recurring requests and a planned holiday.
 
-Loaded over the public HTTP APIs, exactly as partners, providers and residents would.
+Loaded over the public HTTP APIs, exactly as partners, providers and residents would: each step
+by the person whose step it is, with a token of theirs signed by the stack's secret. The same
+people, with long-lived tokens, are what a walk-through of the demo signs in as
+(``write_tokens``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 
 from deploy.stack import wait_for_quiet
 from domain.calendar import local_today
+from services.platform.identity import claims
+
+# Signs claims (``services.platform.identity.claims``) with the stack's secret, valid for a
+# while: ``Stack.token``.
+Signer = Callable[[dict[str, Any], timedelta], str]
+
+# How long the tokens handed out for a walk-through of the demo stay valid.
+WALK_THROUGH = timedelta(days=30)
+# How long the tokens the loading itself uses stay valid.
+LOADING = timedelta(hours=1)
 
 PROVIDERS = [
     {
@@ -79,7 +99,7 @@ REQUESTS = [
 
 SERIES = [
     {
-        "resident_id": "resident-0002",
+        "resident_id": "resident-0002",  # who sets it up, not a field of the body
         "category": "shopping-help",
         "region": "lahti-kivimaa",
         "rule": "weekly",
@@ -98,35 +118,158 @@ SERIES = [
 ]
 
 
+ADMIN = "demo-admin"
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the demo acts as: ``acts_for`` is the provider a member acts for, or the
+    municipal partner an officer works for; ``about`` names it in words."""
+
+    role: str  # resident, provider, officer or admin
+    subject: str
+    acts_for: str | None = None
+    about: str = ""
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        if self.role == "provider":
+            return claims(self.subject, ["provider"], provider=self.acts_for)
+        if self.role == "officer":
+            return claims(self.subject, ["officer"], partner=self.acts_for, may_sign=True)
+        return claims(self.subject, [self.role])
+
+
+def slug(name: str) -> str:
+    """``Nastolan kyläyhdistys`` -> ``nastolan-kylayhdistys``."""
+    plain = unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+
+
+def founder(name: str) -> Person:
+    """Who registers the provider ``name`` and then acts for it as its member."""
+    return Person("provider", f"member-{slug(name)}", about=name)
+
+
+def residents() -> list[Person]:
+    """Each resident of the demo, said by what they asked for."""
+    asked: dict[str, list[str]] = {}
+    for subject, category, region, _ in REQUESTS:
+        asked.setdefault(subject, []).append(f"{category} in {region}")
+    for series in SERIES:
+        asked.setdefault(series["resident_id"], []).append(
+            f"recurring {series['category']} ({series['rule']})"
+        )
+    return [Person("resident", subject, about="; ".join(what)) for subject, what in asked.items()]
+
+
+def officers() -> list[Person]:
+    partners = dict.fromkeys(entry["partner"] for entry in PROVIDERS)
+    return [
+        Person("officer", f"officer-{partner}", partner, "may sign the partner's contracts")
+        for partner in partners
+    ]
+
+
+def people(provider_ids: dict[str, str]) -> list[Person]:
+    """Everyone of the demo: its residents, a member of each provider (by name, whose ids
+    are ``provider_ids``), an officer of each partner and an admin."""
+    members = [
+        Person("provider", founder(name).subject, provider_id, name)
+        for name, provider_id in provider_ids.items()
+    ]
+    return [*residents(), *members, *officers(), Person("admin", ADMIN, about="operations")]
+
+
+def people_loaded(urls: dict[str, str]) -> list[Person]:
+    """The demo's people once its data is in: the providers' ids from the public directory."""
+    response = httpx.get(f"{urls['providers']}/providers/", params={"limit": 1000}, timeout=10)
+    response.raise_for_status()
+    ids: dict[str, str] = {}
+    for entry in response.json():
+        ids.setdefault(entry["name"], entry["provider_id"])
+    return people({e["name"]: ids[e["name"]] for e in PROVIDERS if e["name"] in ids})
+
+
+def write_tokens(path: Path, everyone: list[Person], sign: Signer) -> int:
+    """Each person's token, valid for WALK_THROUGH, in ``path`` (readable by its owner only);
+    how many there are."""
+    issued = datetime.now(UTC).replace(microsecond=0)
+    entries = [
+        {
+            "role": person.role,
+            "subject": person.subject,
+            "acts_for": person.acts_for,
+            "about": person.about,
+            "token": sign(person.claims, WALK_THROUGH),
+        }
+        for person in everyone
+    ]
+    document = {
+        "how": "send a token as `Authorization: Bearer <token>`",
+        "issued_at": issued.isoformat(),
+        "expires_at": (issued + WALK_THROUGH).isoformat(),
+        "people": entries,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(document, f, indent=2)
+    os.chmod(path, 0o600)  # also when the file was there before, with other rights
+    return len(entries)
+
+
 def load(
     urls: dict[str, str],
     nats_url: str,
     namespace: str,
     say: Callable[[str], None],
+    sign: Signer,
     nats_options: dict[str, str] | None = None,
-) -> None:
-    """Load the demo through the APIs; ``nats_options`` (an identity) are for watching the
-    consumers catch up."""
+) -> list[Person]:
+    """Load the demo through the APIs, as its people, with tokens ``sign`` makes; returns
+    the people. ``nats_options`` (an identity) are for watching the consumers catch up."""
+    tokens: dict[Person, str] = {}
+
+    def as_(person: Person) -> dict[str, str]:
+        if person not in tokens:
+            tokens[person] = sign(person.claims, LOADING)
+        return {"Authorization": f"Bearer {tokens[person]}"}
+
+    def resident(subject: str) -> Person:
+        return Person("resident", subject)
+
     with httpx.Client(timeout=10) as http:
 
-        def post(service: str, path: str, body: dict) -> dict:
-            key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry would send the same one
-            response = http.post(f"{urls[service]}{path}", json=body, headers=key)
+        def post(service: str, path: str, body: dict, who: Person) -> dict:
+            # a retry would send the same key
+            headers = {"Idempotency-Key": uuid.uuid4().hex, **as_(who)}
+            response = http.post(f"{urls[service]}{path}", json=body, headers=headers)
+            response.raise_for_status()
+            return response.json()
+
+        def read(path: str, who: Person) -> dict:
+            response = http.get(f"{urls['requests']}{path}", headers=as_(who))
             response.raise_for_status()
             return response.json()
 
         today = local_today()  # Lahti's day: contracts and the holiday count its days
         provider_ids: dict[str, str] = {}
+        members: dict[str, Person] = {}
         for entry in PROVIDERS:
             provider = dict(entry)
             partner = provider.pop("partner")
-            provider_id = post("providers", "/providers", provider)["id"]
-            provider_ids[entry["name"]] = provider_id
+            name = entry["name"]
+            provider_id = post("providers", "/providers", provider, founder(name))["id"]
+            provider_ids[name] = provider_id
+            member = members[provider_id] = Person(
+                "provider", founder(name).subject, provider_id, name
+            )
+            officer = Person("officer", f"officer-{partner}", partner)
             contract_id = post(
                 "partnerships",
                 "/contracts",
                 {
-                    "partner_id": partner,
                     "provider_id": provider_id,
                     "categories": entry["categories"],
                     "regions": entry["regions"],
@@ -135,84 +278,84 @@ def load(
                     "valid_from": today.replace(month=1, day=1).isoformat(),
                     "valid_until": today.replace(year=today.year + 1, month=12, day=31).isoformat(),
                 },
+                officer,
             )["id"]
-            post(
-                "partnerships",
-                f"/contracts/{contract_id}/signatures",
-                {"party": "partner", "signed_by": partner},
-            )
-            post(
-                "partnerships",
-                f"/contracts/{contract_id}/signatures",
-                {"party": "provider", "signed_by": provider_id},
-            )
-            say(f"provider {entry['name']} registered, contract with {partner} signed")
+            signatures = f"/contracts/{contract_id}/signatures"
+            post("partnerships", signatures, {"party": "partner"}, officer)
+            post("partnerships", signatures, {"party": "provider"}, member)
+            say(f"provider {name} registered, contract with {partner} signed")
 
         # Matching must know the providers and contracts before the first request arrives.
         asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
 
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         request_ids = []
-        for resident, category, region, description in REQUESTS:
+        for subject, category, region, description in REQUESTS:
             request_ids.append(
                 post(
                     "requests",
                     "/requests",
                     {
-                        "resident_id": resident,
                         "category": category,
                         "region": region,
                         "description": description,
                         "window_start": start.isoformat(),
                         "window_end": (start + timedelta(hours=4)).isoformat(),
                     },
+                    resident(subject),
                 )["id"]
             )
         asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
         say(f"{len(request_ids)} service requests submitted")
 
-        # Carry the first request all the way through, and accept the second.
-        first, second = request_ids[0], request_ids[1]
-        for request_id in (first, second):
-            entry = http.get(f"{urls['requests']}/requests/{request_id}").json()
-            if entry.get("offer_id"):
+        # Carry the first request all the way through, and accept the second: each resident
+        # sees their own request, and who it is offered to accepts it.
+        (first, first_by), (second, second_by) = [
+            (request_ids[n], resident(REQUESTS[n][0])) for n in (0, 1)
+        ]
+        for request_id, by in ((first, first_by), (second, second_by)):
+            entry = read(f"/requests/{request_id}", by)
+            if entry.get("offer_id") and entry.get("provider_id") in members:
                 post(
                     "matching",
                     f"/offers/{entry['offer_id']}/acceptance",
-                    {"provider_id": entry["provider_id"]},
+                    {},
+                    members[entry["provider_id"]],
                 )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            entry = http.get(f"{urls['requests']}/requests/{first}").json()
-            if entry["status"] == "assigned":
+            entry = read(f"/requests/{first}", first_by)
+            if entry["status"] == "assigned" and entry.get("provider_id") in members:
+                done = f"/requests/{first}"
+                post(
+                    "requests", f"{done}/completion", {"hours": 1.5}, members[entry["provider_id"]]
+                )
+                post("requests", f"{done}/confirmation", {}, first_by)
                 post(
                     "requests",
-                    f"/requests/{first}/completion",
-                    {"provider_id": entry["provider_id"], "hours": 1.5},
-                )
-                post(
-                    "requests", f"/requests/{first}/confirmation", {"resident_id": "resident-0001"}
-                )
-                post(
-                    "requests",
-                    f"/requests/{first}/rating",
-                    {"resident_id": "resident-0001", "stars": 5, "comment": "Quick and tidy."},
+                    f"{done}/rating",
+                    {"stars": 5, "comment": "Quick and tidy."},
+                    first_by,
                 )
                 break
             time.sleep(0.1)
         say("one request done, charged and rated, one assigned, the rest offered or unmatched")
 
         for series in SERIES:
-            post("requests", "/series", series)
+            body = {key: value for key, value in series.items() if key != "resident_id"}
+            post("requests", "/series", body, resident(series["resident_id"]))
         holiday = today.replace(year=today.year + 1, month=7, day=1)
+        hollola = provider_ids["Hollolan Nuorisoseura"]
         post(
             "providers",
-            f"/providers/{provider_ids['Hollolan Nuorisoseura']}/pauses",
+            f"/providers/{hollola}/pauses",
             {
                 "starts": holiday.isoformat(),
                 "ends": holiday.replace(day=31).isoformat(),
                 "reason": "summer holidays",
             },
+            members[hollola],
         )
         asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
         say("two recurring requests set up; one provider's summer holiday planned")
+    return people(provider_ids)

@@ -111,17 +111,31 @@ def _operator(directory: Path) -> dict[str, str]:
     return {} if os.environ.get("TALKOOT_NATS_URL") else operator_options(directory)
 
 
+DEMO_TOKENS = "demo-tokens.json"
+
+
 def _load_demo(stack: Stack, directory: Path) -> None:
+    """Load the demo once (as its people, with tokens of the stack's secret), and on every
+    start write those people's tokens for a walk-through to DEMO_TOKENS in the data folder."""
     from deploy import demo
 
     marker = directory / f"demo-loaded-{stack.namespace}"
+    urls = {name: stack.url(name) for name in stack.ports}
     if marker.exists():
         say("Lahti demo data was loaded before; not loading it again")
-        return
-    say("loading Lahti demo data")
-    urls = {name: stack.url(name) for name in stack.ports}
-    demo.load(urls, stack.nats_url, stack.namespace, say, stack.nats_options())
-    marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S%z\n"))
+        people = demo.people_loaded(urls)
+    else:
+        say("loading Lahti demo data")
+        people = demo.load(
+            urls, stack.nats_url, stack.namespace, say, stack.token, stack.nats_options()
+        )
+        marker.write_text(time.strftime("%Y-%m-%dT%H:%M:%S%z\n"))
+    tokens = directory / DEMO_TOKENS
+    count = demo.write_tokens(tokens, people, stack.token)
+    say(
+        f"tokens of the demo's {count} people (residents, provider members, officers, an admin; "
+        f"valid {demo.WALK_THROUGH.days} days) in {tokens}"
+    )
 
 
 def _watch(stack: Stack, state_file: Path) -> None:
@@ -364,9 +378,37 @@ def bench(args: argparse.Namespace) -> int:
         print("No running Talkoot found: start it with `talkoot up` first.", file=sys.stderr)
         return 1
     state["nats_options"] = _operator(data_dir(args))
+    secret = os.environ.get("TALKOOT_JWT_SECRET") or _stack_secret(data_dir(args))
+    if secret is None:
+        print(
+            "No secret to sign the bench's tokens with: the stack's secrets.json in the data "
+            "folder, or TALKOOT_JWT_SECRET.",
+            file=sys.stderr,
+        )
+        return 1
     return benchmark.run(
-        state, requests=args.requests, concurrency=args.concurrency, keys=not args.without_keys
+        state,
+        requests=args.requests,
+        concurrency=args.concurrency,
+        sign=_signer(secret),
+        keys=not args.without_keys,
     )
+
+
+def _signer(secret: str):
+    """Signs claims as `talkoot token` does: with ``secret``, for TALKOOT_JWT_ISSUER and
+    TALKOOT_JWT_AUDIENCE when those are set."""
+    from services.platform.identity import issue
+
+    extra = {
+        name: os.environ[variable]
+        for name, variable in (
+            ("issuer", "TALKOOT_JWT_ISSUER"),
+            ("audience", "TALKOOT_JWT_AUDIENCE"),
+        )
+        if os.environ.get(variable)
+    }
+    return lambda body: issue(secret, body, **extra)
 
 
 # --- token -------------------------------------------------------------------------------
@@ -451,7 +493,12 @@ def parser() -> argparse.ArgumentParser:
         "of this environment. A process, PostgreSQL or nats-server that dies is started again. "
         "Ctrl-C stops it all.",
     )
-    p.add_argument("--demo", action="store_true", help="load Lahti demo data (once)")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help=f"load Lahti demo data (once), and write its people's tokens to {DEMO_TOKENS} in "
+        "the data folder",
+    )
     p.add_argument(
         "--nats-port",
         type=int,
@@ -516,7 +563,13 @@ def parser() -> argparse.ArgumentParser:
         help="drive N requests through submit, offer and accept against a running stack",
         description="Needs `talkoot up` running. Prints end-to-end requests per second, "
         "latency percentiles, peak memory of each service, and the machine's raw PostgreSQL "
-        "insert and JetStream publish rates.",
+        "insert and JetStream publish rates. It calls as real clients do, with tokens signed "
+        "with the stack's secret (secrets.json in the data folder, or TALKOOT_JWT_SECRET): a "
+        "resident per request submits it, a member of the provider offered it accepts, an "
+        "officer proposes and signs the contracts, an admin watches the board. Each caller "
+        "sends a few commands at most, so the stack may run with its commands' rate limit "
+        "(TALKOOT_RATE_LIMIT, 120/minute per caller by default); there is no need to turn it "
+        "off.",
     )
     p.add_argument("--requests", type=int, default=2000, help="how many requests (default 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")

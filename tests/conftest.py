@@ -189,6 +189,11 @@ REGIONS = list(load_catalogue().regions)
 def scope() -> tuple[str, str]:
     """A (category, region) pair no other test in the session uses, so that matching offers
     this test's requests to this test's providers only."""
+    return unused_scope()
+
+
+def unused_scope() -> tuple[str, str]:
+    """What ``scope`` gives, for fixtures of a wider scope than one test."""
     n = next(_scopes)
     if n >= len(CATEGORIES) * len(REGIONS):
         pytest.fail("out of distinct (category, region) pairs for tests")

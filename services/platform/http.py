@@ -20,7 +20,11 @@ import msgspec
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.exceptions import SerializationException, ValidationException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
@@ -55,6 +59,7 @@ from services.platform.identity import (
     declares_one_rule,
     jwt_auth,
     maybe_caller,
+    unauthorized,
 )
 from services.platform.openapi import document_errors
 from services.platform.settings import Settings
@@ -359,6 +364,7 @@ def create_app(
         exception_handlers={
             DomainError: domain_error_response,
             ValidationException: validation_error_response,
+            NotAuthorizedException: unauthorized,
             **dict.fromkeys(STORE_ERRORS, store_unavailable),
             HTTP_500_INTERNAL_SERVER_ERROR: internal_error,
         },
@@ -373,8 +379,10 @@ def create_app(
             title=title,
             version="1.0.0",
             description=description,
-            # the documents are public, like /health
-            openapi_router=Router("/schema", route_handlers=[], guards=[PUBLIC]),
+            # the documents are public, like /health; their pages are no operation of ours
+            openapi_router=Router(
+                "/schema", route_handlers=[], guards=[PUBLIC], include_in_schema=False
+            ),
         ),
     )
     document_errors(app)

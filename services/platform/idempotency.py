@@ -7,6 +7,11 @@ context variable, to ``ServiceApplication.commit``, which stores a tracking row 
 in the same transaction as the command's events: if the process dies after that commit but
 before the answer is recorded, the retry's commit meets the row, stores nothing, and the
 client is told the command was applied already.
+
+A key is the caller's own: the same key sent by two callers is two keys, so that nobody is
+replayed another's answer, or refused because another used the key first. The caller is the
+verified token's subject; a public command sent without a token is the Open311 ``api_key`` it
+posts, or else the client's address.
 """
 
 from __future__ import annotations
@@ -20,17 +25,20 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import asyncpg
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.platform.edge import MAX_BODY_BYTES, header
 from services.platform.errors import STORE_ERRORS, UNAVAILABLE, UNAVAILABLE_RULE
+from services.platform.identity import Caller
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
 COMMANDS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY = re.compile(r"[A-Za-z0-9_.:~+/=-]{1,200}")
+FORM = "application/x-www-form-urlencoded"
 TRACKING_PREFIX = "idempotency:"
 # A claim still pending after this long belongs to an attempt that died: a retry takes it over.
 # Safe even if that attempt lives on: only one of them can commit the key's tracking row.
@@ -54,8 +62,24 @@ class Claim:
 current: ContextVar[Claim | None] = ContextVar("idempotency_claim", default=None)
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+def key_hash(key: str, owner: str) -> str:
+    """What a key is stored as: ``key`` as ``owner`` (``owner_of``) sent it."""
+    return hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+
+
+def owner_of(scope: Scope, body: bytes) -> str:
+    """Whose key it is: the verified caller (the JWT middleware has run), else the api_key a
+    public form post names, else the client's address."""
+    user = scope.get("user")
+    if isinstance(user, Caller):
+        return f"caller:{user.subject}"
+    if (header(scope, "content-type") or "").split(";")[0].strip().lower() == FORM:
+        with contextlib.suppress(UnicodeDecodeError, ValueError):
+            for name, value in parse_qsl(body.decode(), keep_blank_values=True):
+                if name == "api_key" and value.strip():
+                    return f"api_key:{value}"
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"
 
 
 class Keys:
@@ -230,7 +254,7 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         if body is None:
             await respond(send, *error(413, "body_size", "Request Entity Too Large"))
             return
-        claim = Claim(key_hash(key))
+        claim = Claim(key_hash(key, owner_of(scope, body)))
         request = fingerprint(scope, body)
         try:
             token, row = await keys.claim(claim.key_hash, request)

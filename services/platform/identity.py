@@ -32,7 +32,7 @@ from typing import Any
 
 import jwt
 import msgspec
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -210,6 +210,7 @@ ALGORITHMS = ("HS256", "RS256", "ES256")
 ISSUER = "talkoot-local"
 AUDIENCE = "talkoot"
 LIFETIME = timedelta(hours=8)
+REQUIRED = ("exp", "iat", "sub", "iss", "aud")  # the claims every token must have
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,9 @@ class Keys:
             "secret of its own under its data folder"
         )
 
-    def verify(self, encoded: str, **options: Any) -> dict[str, Any]:
+    def verify(self, encoded: str) -> dict[str, Any]:
+        """The claims of ``encoded`` when one of the keys signed it, with that key's algorithm,
+        for this issuer and audience, unexpired and naming its subject; else a 401."""
         try:
             header = jwt.get_unverified_header(encoded)
         except jwt.InvalidTokenError as error:
@@ -254,7 +257,19 @@ class Keys:
             algorithms = [algorithm_of_key]
         if algorithm not in algorithms:
             raise NotAuthorizedException(f"tokens here are signed with {' or '.join(algorithms)}")
-        return jwt.decode(encoded, key=key, algorithms=algorithms, **options)
+        try:
+            return jwt.decode(
+                encoded,
+                key=key,
+                algorithms=algorithms,
+                issuer=self.issuer,
+                audience=self.audience,
+                # set explicitly: Litestar's options would turn the issuer and audience
+                # checks off when its own (unused here) settings for them are empty
+                options={"verify_iss": True, "verify_aud": True, "require": list(REQUIRED)},
+            )
+        except jwt.InvalidTokenError as error:
+            raise NotAuthorizedException(f"the token is refused: {error}") from None
 
 
 def _public_keys(path: Path) -> tuple[tuple[str | None, Any, str], ...]:
@@ -298,12 +313,7 @@ def token_class(keys: Keys) -> type[Token]:
             audience: Any = None,
             options: Any = None,
         ) -> Any:
-            return keys.verify(
-                encoded_token,
-                issuer=keys.issuer,
-                audience=keys.audience,
-                options={**(options or {}), "require": ["exp", "iat", "sub", "iss", "aud"]},
-            )
+            return keys.verify(encoded_token)
 
     return VerifiedToken
 
@@ -345,6 +355,23 @@ def caller(scope: Scope) -> Caller:
     if not isinstance(user, Caller):
         raise NotAuthorizedException("sign in: this needs a bearer token")
     return user
+
+
+def unauthorized(request: Request, error: NotAuthorizedException) -> Response:
+    """A 401 in Litestar's error shape that says how to authenticate (RFC 6750):
+    ``WWW-Authenticate: Bearer``, with ``error="invalid_token"`` when a bearer token was sent."""
+    scheme, _, sent = (request.headers.get("authorization") or "").partition(" ")
+    challenge = "Bearer"
+    if scheme.lower() == "bearer" and sent:
+        challenge += ' error="invalid_token"'
+    body: dict[str, Any] = {"status_code": error.status_code, "detail": error.detail}
+    if error.extra:
+        body["extra"] = error.extra
+    return Response(
+        body,
+        status_code=error.status_code,
+        headers={**(error.headers or {}), "WWW-Authenticate": challenge},
+    )
 
 
 # --- how often a caller may send commands -------------------------------------------------

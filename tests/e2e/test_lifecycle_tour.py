@@ -1,7 +1,8 @@
 """The whole lifecycle across the service processes, over HTTP: providers pause, get suspended
 and reinstated; requests are declined into unmatched, rescheduled, cancelled, disputed, ruled on
-and rated; a resident sets up recurring requests; a city system posts through Open311. Then every
-message on the four real streams decodes as its contract type, and every type a stream can carry
+and rated; a resident sets up recurring requests; a city system posts through Open311. Each step
+is taken by the person whose step it is, with their own token. Then every message on the four
+real streams decodes as its contract type, names who acted, and every type a stream can carry
 has been published, except those that only the passing of time produces."""
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ TIMED = {"RequestExpiredV1", "OfferExpiredV1", "SeriesOccurrenceScheduledV1", "C
 def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     category, region = scope
     today = local_today()  # Lahti's day, the one the providers service counts
+    officer = talkoot.officer(PARTNER)  # of the city, with the right to sign
+    aino = talkoot.resident("resident-7")
 
     # Two providers with contracts; one of them pauses and is suspended by the city.
     first = talkoot.register_provider(
@@ -34,9 +37,15 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     )
     talkoot.contract(first, category, region, partner_id=PARTNER)
     second, second_contract = talkoot.ready_provider(category, region, partner_id=PARTNER)
-    member = talkoot.ok(talkoot.post("providers", f"/providers/{first}/members", {"name": "Aino"}))
+    of_first, of_second = talkoot.member(first), talkoot.member(second)
+    member = talkoot.ok(
+        talkoot.post("providers", f"/providers/{first}/members", {"name": "Aino"}, who=of_first)
+    )
     talkoot.ok(
-        talkoot.http.delete(talkoot.url("providers", f"/providers/{first}/members/{member['id']}")),
+        talkoot.http.delete(
+            talkoot.url("providers", f"/providers/{first}/members/{member['id']}"),
+            headers=talkoot.headers(of_first),
+        ),
         200,
     )
     talkoot.ok(
@@ -44,6 +53,7 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
             "providers",
             f"/providers/{first}/capabilities",
             {"categories": [category], "regions": [region], "capacity": 6},
+            who=of_first,
         )
     )
     pause = talkoot.ok(
@@ -51,23 +61,25 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
             "providers",
             f"/providers/{second}/pauses",
             {"starts": today.isoformat(), "reason": "fully booked"},
+            who=of_second,
         )
     )
     talkoot.ok(
         talkoot.post(
             "providers",
             f"/providers/{second}/suspension",
-            {"partner_id": PARTNER, "reason": "missed two jobs"},
+            {"reason": "missed two jobs"},
+            who=officer,
         )
     )
     talkoot.wait_until_quiet()
 
     # A request is offered to the only eligible provider, and the offer says why.
-    body = {**talkoot.request_body(category, region, "resident-7"), "lat": 60.97, "long": 25.65}
-    request_id = talkoot.ok(talkoot.post("requests", "/requests", body))["id"]
+    body = {**talkoot.request_body(category, region), "lat": 60.97, "long": 25.65}
+    request_id = talkoot.ok(talkoot.post("requests", "/requests", body, who=aino))["id"]
     offered = talkoot.wait_for_status(request_id, "offered")
     assert offered["provider_id"] == first
-    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
+    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}", who=of_first), 200)
     rules = {c["provider_id"]: c["rule"] for c in offer["candidates"]}
     assert rules[first] is None and rules[second] == "suspended"
     assert offer["chosen"]["distance_km"] is not None
@@ -84,7 +96,8 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
         talkoot.post(
             "matching",
             f"/offers/{offered['offer_id']}/decline",
-            {"provider_id": first, "reason": "no one free"},
+            {"reason": "no one free"},
+            who=of_first,
         )
     )
     unmatched = talkoot.wait_for_status(request_id, "unmatched")
@@ -96,17 +109,23 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
         talkoot.post(
             "providers",
             f"/providers/{second}/reinstatement",
-            {"partner_id": PARTNER, "reason": "talked it through"},
+            {"reason": "talked it through"},
+            who=officer,
         )
     )
-    talkoot.ok(talkoot.post("providers", f"/providers/{second}/pauses/{pause['id']}/end", {}))
+    talkoot.ok(
+        talkoot.post(
+            "providers", f"/providers/{second}/pauses/{pause['id']}/end", {}, who=of_second
+        )
+    )
     talkoot.wait_until_quiet()
-    later = talkoot.request_body(category, region, "resident-7")
+    later = talkoot.request_body(category, region)
     talkoot.ok(
         talkoot.on_request(
             request_id,
             "reschedule",
-            {k: later[k] for k in ("resident_id", "window_start", "window_end")},
+            {k: later[k] for k in ("window_start", "window_end")},
+            who=aino,
         )
     )
     offered = eventually(
@@ -117,28 +136,29 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     )
     talkoot.ok(talkoot.accept(offered["offer_id"], second))
     talkoot.wait_for_status(request_id, "assigned")
-    job = talkoot.ok(talkoot.get("matching", f"/jobs/{request_id}"), 200)
+    job = talkoot.ok(talkoot.get("matching", f"/jobs/{request_id}", who=officer), 200)
     assert [o["status"] for o in job["offers"]] == ["declined", "accepted"]
 
     # Work reported, disputed, and the partner adjusts the hours: the contract is charged
     # the adjusted hours (2 h reported, 1.5 h ruled, at 30.00 € an hour).
-    talkoot.ok(talkoot.on_request(request_id, "completion", {"provider_id": second, "hours": 2}))
-    talkoot.ok(
-        talkoot.on_request(request_id, "dispute", {"resident_id": "resident-7", "reason": "half"})
-    )
+    talkoot.ok(talkoot.on_request(request_id, "completion", {"hours": 2}, who=of_second))
+    talkoot.ok(talkoot.on_request(request_id, "dispute", {"reason": "half"}, who=aino))
     talkoot.ok(
         talkoot.on_request(
             request_id,
             "resolution",
-            {"partner_id": PARTNER, "outcome": "adjusted", "hours": 1.5, "note": "checked"},
+            {"outcome": "adjusted", "hours": 1.5, "note": "checked"},
+            who=officer,
         )
     )
     confirmed = talkoot.wait_for_status(request_id, "confirmed")
     assert confirmed["minutes"] == 90
-    rated = talkoot.ok(
-        talkoot.on_request(request_id, "rating", {"resident_id": "resident-7", "stars": 5})
-    )
+    rated = talkoot.ok(talkoot.on_request(request_id, "rating", {"stars": 5}, who=aino))
     assert talkoot.board_entry(request_id, rated["position"])["rating"] == 5
+    # the resident sees their own request; the other provider's member does not
+    mine = talkoot.get("requests", f"/requests/{request_id}", who=aino)
+    assert talkoot.ok(mine, 200)["rating"] == 5
+    assert talkoot.get("requests", f"/requests/{request_id}", who=of_first).status_code == 404
     ledger = eventually(
         lambda: talkoot.ledger(second_contract),
         lambda contract: contract["charges"] == 1,
@@ -159,55 +179,48 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     waiting = talkoot.submit(category, region, "resident-8")["id"]
     talkoot.wait_for_status(waiting, "offered")
     talkoot.ok(
-        talkoot.on_request(waiting, "cancellation", {"resident_id": "resident-8", "reason": ""})
-    )
-    assigned, provider = taken("resident-1")
-    talkoot.ok(
         talkoot.on_request(
-            assigned, "cancellation", {"resident_id": "resident-1", "reason": "moved away"}
+            waiting, "cancellation", {"reason": ""}, who=talkoot.resident("resident-8")
         )
     )
+    eero = talkoot.resident("resident-1")
+    assigned, provider = taken("resident-1")
+    talkoot.ok(talkoot.on_request(assigned, "cancellation", {"reason": "moved away"}, who=eero))
     assert talkoot.wait_for_status(assigned, "cancelled")["provider_id"] == provider
     voided, provider = taken("resident-1")
-    talkoot.ok(talkoot.on_request(voided, "completion", {"provider_id": provider, "hours": 1}))
-    talkoot.ok(talkoot.on_request(voided, "dispute", {"resident_id": "resident-1", "reason": "no"}))
+    talkoot.ok(talkoot.on_request(voided, "completion", {"hours": 1}, who=talkoot.member(provider)))
+    talkoot.ok(talkoot.on_request(voided, "dispute", {"reason": "no"}, who=eero))
     talkoot.ok(
         talkoot.on_request(
-            voided, "resolution", {"partner_id": PARTNER, "outcome": "voided", "note": "not done"}
+            voided, "resolution", {"outcome": "voided", "note": "not done"}, who=officer
         )
     )
     talkoot.wait_for_status(voided, "voided")
 
-    # A resident's recurring requests, and a snowfall day.
+    # A resident's recurring requests, and a snowfall day the operators declare.
+    ilona = talkoot.resident("resident-9")
     series = talkoot.ok(
         talkoot.post(
             "requests",
             "/series",
             {
-                "resident_id": "resident-9",
                 "category": category,
                 "region": region,
                 "rule": "weekly",
                 "weekday": "monday",
                 "start_time": "08:00",
             },
+            who=ilona,
         )
     )["id"]
-    for what, extra in (("pause", {}), ("resume", {}), ("end", {"reason": "moved away"})):
-        talkoot.ok(
-            talkoot.post(
-                "requests", f"/series/{series}/{what}", {"resident_id": "resident-9", **extra}
-            )
-        )
+    for what, body in (("pause", {}), ("resume", {}), ("end", {"reason": "moved away"})):
+        talkoot.ok(talkoot.post("requests", f"/series/{series}/{what}", body, who=ilona))
     talkoot.ok(
         talkoot.post(
             "requests",
             "/snowfall-days",
-            {
-                "day": (today + timedelta(days=2)).isoformat(),
-                "regions": [region],
-                "declared_by": "streets",
-            },
+            {"day": (today + timedelta(days=2)).isoformat(), "regions": [region]},
+            who=talkoot.admin(),
         )
     )
 
@@ -227,7 +240,8 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     via_open311 = talkoot.wait_for_status(answer["service_request_id"], "offered")
     assert via_open311["channel"] == "open311"
 
-    # Everything published decodes, no position twice, and every type has been seen.
+    # Everything published decodes, no position twice, and every type has been seen; the
+    # events name who acted, from their tokens.
     talkoot.wait_until_quiet()
     seen: set[str] = set()
     for stream in STREAMS:
@@ -235,5 +249,12 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
         positions = [p for p, _ in messages]
         assert len(positions) == len(set(positions)), f"{stream} published a position twice"
         seen |= {type(event).__name__ for _, event in messages}
+        if service == "requests":
+            (submitted,) = [
+                event
+                for _, event in messages
+                if type(event).__name__ == "ServiceRequestedV1" and event.request_id == request_id
+            ]
+            assert submitted.resident_id == "resident-7"
     every = {kind.__name__ for union in EVENTS_BY_SERVICE.values() for kind in union.__args__}
     assert every - seen <= TIMED, sorted(every - seen - TIMED)

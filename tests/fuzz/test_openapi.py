@@ -1,6 +1,8 @@
 """Schemathesis fuzzes every operation of every service's own OpenAPI document, served by the
 real service processes: random valid and invalid input never gets a 5xx, and every answer's
-status, media type and body are the ones the document lists.
+status, media type and body are the ones the document lists. Every call carries the token of a
+person the operation's rule lets through (the resident, provider member or officer whose things
+the ids name), so that the cases reach the handlers and the rules of the domain.
 
 It runs against a Talkoot of its own (its own namespace), so that the random providers and
 contracts it creates disturb no other test; bounded in examples per operation so that the whole
@@ -57,6 +59,9 @@ class Findings:
     cases: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    # the operations whose every answer was one a guard or an ownership check gives
+    reached: Counter = field(default_factory=Counter)
+    unruled: Counter = field(default_factory=Counter)  # answers of a route without a rule
 
     def record(self, label: str, error: BaseException, case) -> None:
         for failure in getattr(error, "exceptions", None) or [error]:
@@ -95,7 +100,8 @@ def fuzzed(stack, tmp_path_factory: pytest.TempPathFactory) -> Fuzzed:
 
 def things_that_exist(talkoot: Talkoot) -> dict[str, str]:
     """A provider with a contract, an offered request, a series, a member and a pause: real
-    ids for the path parameters, so that random bodies reach the rules of the domain."""
+    ids for the path parameters, so that random bodies reach the rules of the domain. The
+    request and the series are resident-1's, the contract lahti-city's."""
     category, region = "yard-work", "lahti-laune"
     provider_id, contract_id = talkoot.ready_provider(category, region)
     request_id = talkoot.submit(category, region)["id"]
@@ -105,23 +111,27 @@ def things_that_exist(talkoot: Talkoot) -> dict[str, str]:
             "requests",
             "/series",
             {
-                "resident_id": "resident-1",
                 "category": category,
                 "region": region,
                 "rule": "weekly",
                 "weekday": "monday",
                 "start_time": "09:00",
             },
+            who=talkoot.resident("resident-1"),
         )
     )["id"]
+    member_of = talkoot.member(provider_id)
     member = talkoot.ok(
-        talkoot.post("providers", f"/providers/{provider_id}/members", {"name": "Maija"})
+        talkoot.post(
+            "providers", f"/providers/{provider_id}/members", {"name": "Maija"}, who=member_of
+        )
     )
     pause = talkoot.ok(
         talkoot.post(
             "providers",
             f"/providers/{provider_id}/pauses",
             {"starts": "2031-01-01", "ends": "2031-01-07", "reason": "holiday"},
+            who=member_of,
         )
     )
     return {
@@ -147,8 +157,6 @@ def realistic(case, ids: dict[str, str]):
             "region": "lahti-laune",
             "categories": ["yard-work"],
             "regions": ["lahti-laune"],
-            "resident_id": "resident-1",
-            "partner_id": "lahti-city",
             "provider_id": ids["provider_id"],
             "request_id": ids["request_id"],
         }
@@ -156,17 +164,60 @@ def realistic(case, ids: dict[str, str]):
     return case
 
 
-def fuzz(operation, base_url, session, findings: Findings, examples, ids: dict[str, str]):
-    """Random cases of each mode, then valid cases on things that exist."""
+def person(talkoot: Talkoot, ids: dict[str, str], method: str, path: str, body) -> str:
+    """The token of whom an operation is for, owning what ``ids`` name: resident-1 for
+    requests and series, a member of the provider for its own records and offers, lahti-city's
+    officer (who may sign) for contracts, rulings, suspensions and matching's decisions, an
+    admin for snowfall days. Public reads get a token too: a caller's is verified there."""
+    resident = talkoot.resident("resident-1")
+    member = talkoot.member(ids["provider_id"])
+    officer = talkoot.officer("lahti-city")
+    command = method.upper() != "GET"
+    if path.startswith("/snowfall-days"):
+        return talkoot.admin() if command else resident
+    if path.startswith("/requests/"):
+        if path.endswith("/completion"):
+            return member
+        if path.endswith("/resolution"):
+            return officer
+    if path.startswith(("/requests", "/series", "/board", "/open311")):
+        return resident
+    if path.startswith("/providers"):
+        if path == "/providers" and command:
+            return resident  # a person founding a provider
+        if path.endswith(("/suspension", "/reinstatement")):
+            return officer
+        return member
+    if path.startswith("/offers"):
+        return member
+    if path.startswith("/contracts/") and path.endswith("/signatures"):
+        party = body.get("party") if isinstance(body, dict) else None
+        return member if party == "provider" else officer
+    if path.startswith(("/jobs", "/contracts", "/ledger")):
+        return officer
+    return talkoot.admin()
+
+
+def fuzz(operation, base_url, session, findings: Findings, examples, fuzzed: Fuzzed):
+    """Random cases of each mode, then valid cases on things that exist; each sent by the
+    person it is for."""
+    ids = fuzzed.ids
     runs = [(mode, count, {}) for mode, count in examples.items()]
     names = re.findall(r"{(\w+)}", operation.path)
     if names and all(name in ids for name in names):
         known = {name: ids[name] for name in names}
         runs.append((GenerationMode.POSITIVE, examples[GenerationMode.POSITIVE], known))
+
+    def signed(case):
+        who = person(fuzzed.talkoot, ids, operation.method, operation.path, case.body)
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {who}"}
+        return case
+
     for mode, count, path_parameters in runs:
         strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
         if path_parameters:
             strategy = strategy.map(lambda case: realistic(case, ids))
+        strategy = strategy.map(signed)
 
         @settings(
             max_examples=count,
@@ -181,6 +232,10 @@ def fuzz(operation, base_url, session, findings: Findings, examples, ids: dict[s
             findings.cases[operation.label] += 1
             response = case.call(base_url=base_url, session=session, timeout=15)
             findings.statuses[response.status_code] += 1
+            if response.status_code not in (401, 403, 404):
+                findings.reached[operation.label] += 1
+            if response.status_code == 403 and "declares no access rule" in response.text:
+                findings.unruled[operation.label] += 1
             checks = CHECKS[1:] if not_yet_visible(response) else CHECKS
             try:
                 case.validate_response(response, checks=checks)
@@ -202,6 +257,13 @@ def test_random_input_gets_no_server_error_and_answers_as_documented(
 ):
     base_url = fuzzed.talkoot.stack.url(service)
     schema = schemathesis.openapi.from_url(f"{base_url}/schema/openapi.json")
+    document = schema.raw_schema
+    # The documents say every call may carry a bearer token; the cases carry a real one of
+    # the right person (see ``person``) instead of random ones.
+    assert [s["scheme"].lower() for s in document["components"]["securitySchemes"].values()] == [
+        "bearer"
+    ]
+    schema.config.generation.update(with_security_parameters=False)
     findings = Findings()
     operations = [result.ok() for result in schema.get_all_operations()]
     deadline = time.monotonic() + SECONDS_PER_SERVICE
@@ -210,7 +272,7 @@ def test_random_input_gets_no_server_error_and_answers_as_documented(
             examples = EXAMPLES
             if time.monotonic() > deadline:
                 examples = {mode: min(FEW, n) for mode, n in EXAMPLES.items()}
-            fuzz(operation, base_url, session, findings, examples, fuzzed.ids)
+            fuzz(operation, base_url, session, findings, examples, fuzzed)
 
     total = sum(findings.cases.values())
     summary = (
@@ -223,6 +285,11 @@ def test_random_input_gets_no_server_error_and_answers_as_documented(
     assert len(operations) > 3, f"{service}'s document lists too few operations"
     assert not [o.label for o in operations if findings.cases[o.label] == 0], "never called"
     assert total >= 5 * len(operations), "too few cases to say anything"
+    # Signed in as the right person, the cases get past the guards to the handlers.
+    assert findings.statuses[401] == 0, "a case went without a valid token"
+    assert not findings.unruled, f"routes without an access rule: {dict(findings.unruled)}"
+    stopped = [o.label for o in operations if findings.reached[o.label] == 0]
+    assert not stopped, f"operations whose every case ended as 401, 403 or 404: {stopped}"
     assert not findings.failures, "\n".join(
         f"{label}: {title}: {detail}" for (label, title), detail in findings.failures.items()
     )

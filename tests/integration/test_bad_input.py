@@ -1,4 +1,5 @@
-"""Bad input gets a 4xx whose body names the field or the rule, and nothing is stored."""
+"""Bad input gets a 4xx whose body names the field or the rule, and nothing is stored; a caller
+acting on what is not theirs gets the 404 of a missing one."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from tests.integration.messages import contract_body
 from tests.integration.store import stored_events
 
 
-def refused(talkoot: Talkoot, service: str, path: str, body, status: int) -> dict:
+def refused(talkoot: Talkoot, service: str, path: str, body, status: int, who: str) -> dict:
+    """``who`` sends the command; it is refused with ``status`` and stores nothing."""
     before = stored_events(talkoot.stack, service)
-    response = talkoot.post(service, path, body)
+    response = talkoot.post(service, path, body, who=who)
     assert response.status_code == status, response.text
     assert stored_events(talkoot.stack, service) == before, "a refused command stored events"
     return response.json()
@@ -47,7 +49,8 @@ def names(error: dict) -> set[str]:
         ({"category": None}, 400, "category"),
         ({"window_start": "tomorrow"}, 400, "window_start"),
         ({"window_start": "2026-12-01T08:00:00"}, 400, "window_start"),  # no time zone
-        ({"resident_id": ""}, 400, "resident_id"),
+        # the resident is the caller, never a field of the body
+        ({"resident_id": "resident-2"}, 400, "resident_id"),
         ({"category": "chimney-sweeping"}, 422, "category"),
         ({"region": "helsinki"}, 422, "region"),
         ({"window_end": "2020-01-01T00:00:00Z"}, 422, "window"),
@@ -59,14 +62,14 @@ def names(error: dict) -> set[str]:
 )
 def test_a_bad_request_is_refused_naming_the_field(talkoot: Talkoot, change, status, named):
     body = {**talkoot.request_body("yard-work", "hollola"), **change}
-    error = refused(talkoot, "requests", "/requests", body, status=status)
+    error = refused(talkoot, "requests", "/requests", body, status, talkoot.resident())
     assert mentions(error, named), error
 
 
 def test_a_request_with_a_field_missing_is_refused(talkoot: Talkoot):
     body = talkoot.request_body("yard-work", "hollola")
     del body["region"]
-    error = refused(talkoot, "requests", "/requests", body, status=400)
+    error = refused(talkoot, "requests", "/requests", body, 400, talkoot.resident())
     assert "region" in error["detail"] + str(error["extra"])
 
 
@@ -75,7 +78,7 @@ def test_a_body_that_is_not_json_is_refused(talkoot: Talkoot):
     response = talkoot.http.post(
         talkoot.url("requests", "/requests"),
         content=b"{not json",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **talkoot.headers(talkoot.resident())},
     )
     assert response.status_code == 400
     assert stored_events(talkoot.stack, "requests") == before
@@ -88,41 +91,47 @@ def test_completion_with_impossible_hours_is_refused(talkoot: Talkoot, assigned,
         talkoot,
         "requests",
         f"/requests/{request_id}/completion",
-        {"provider_id": provider_id, "hours": hours},
-        status=400,
+        {"hours": hours},
+        400,
+        talkoot.member(provider_id),
     )
     assert names(error) == {"hours"}
 
 
-def test_only_the_assigned_provider_reports_completion(talkoot: Talkoot, assigned):
+def test_only_a_member_of_the_assigned_provider_reports_completion(talkoot: Talkoot, assigned):
     _, request_id = assigned
     error = refused(
         talkoot,
         "requests",
         f"/requests/{request_id}/completion",
-        {"provider_id": "somebody-else", "hours": 1},
-        status=403,
+        {"hours": 1},
+        404,
+        talkoot.member("somebody-else"),
     )
-    assert names(error) == {"provider_id"}
+    assert names(error) == {"not_found"}
+    assert request_id in error["detail"]
 
 
 def test_only_the_requesting_resident_confirms(talkoot: Talkoot, assigned):
     provider_id, request_id = assigned
     talkoot.ok(
-        talkoot.post(
-            "requests",
-            f"/requests/{request_id}/completion",
-            {"provider_id": provider_id, "hours": 1},
-        )
+        talkoot.on_request(request_id, "completion", {"hours": 1}, who=talkoot.member(provider_id))
     )
-    error = refused(
+    path = f"/requests/{request_id}/confirmation"
+    error = refused(talkoot, "requests", path, {}, 404, talkoot.resident("resident-2"))
+    assert names(error) == {"not_found"}
+    # exactly what a request that is not there answers
+    missing = refused(
         talkoot,
         "requests",
-        f"/requests/{request_id}/confirmation",
-        {"resident_id": "resident-2"},
-        status=403,
+        "/requests/8d1f0c52-0000-4000-8000-000000000001/confirmation",
+        {},
+        404,
+        talkoot.resident("resident-2"),
     )
-    assert names(error) == {"resident_id"}
+    assert error["detail"].replace(request_id, "ID") == missing["detail"].replace(
+        "8d1f0c52-0000-4000-8000-000000000001", "ID"
+    )
 
 
 def test_confirming_before_completion_is_the_wrong_state(talkoot: Talkoot, assigned):
@@ -131,8 +140,9 @@ def test_confirming_before_completion_is_the_wrong_state(talkoot: Talkoot, assig
         talkoot,
         "requests",
         f"/requests/{request_id}/confirmation",
-        {"resident_id": "resident-1"},
-        status=409,
+        {},
+        409,
+        talkoot.resident("resident-1"),
     )
     assert names(error) == {"wrong_state"}
     assert "assigned" in error["detail"]
@@ -143,8 +153,9 @@ def test_an_unknown_request_is_not_found(talkoot: Talkoot):
         talkoot,
         "requests",
         "/requests/8d1f0c52-0000-4000-8000-000000000000/confirmation",
-        {"resident_id": "resident-1"},
-        status=404,
+        {},
+        404,
+        talkoot.resident("resident-1"),
     )
     assert names(error) == {"not_found"}
     assert talkoot.get("requests", "/requests/not-a-uuid").status_code == 404
@@ -170,7 +181,7 @@ def test_a_bad_provider_registration_is_refused(talkoot: Talkoot, change, status
         "capacity": 3,
         **change,
     }
-    error = refused(talkoot, "providers", "/providers", body, status=status)
+    error = refused(talkoot, "providers", "/providers", body, status, talkoot.resident())
     assert mentions(error, named), error
 
 
@@ -187,30 +198,36 @@ def test_a_bad_provider_registration_is_refused(talkoot: Talkoot, change, status
 )
 def test_a_bad_contract_is_refused(talkoot: Talkoot, change, status, named):
     body = contract_body(**change)
-    error = refused(talkoot, "partnerships", "/contracts", body, status=status)
+    body.pop("partner_id", None)  # the officer's own partner
+    error = refused(talkoot, "partnerships", "/contracts", body, status, talkoot.officer())
     assert mentions(error, named), error
 
 
-def test_signing_for_the_wrong_party_is_refused(talkoot: Talkoot, scope):
+def test_signing_without_the_right_to_sign_or_for_another_provider_is_refused(
+    talkoot: Talkoot, scope
+):
     category, region = scope
     provider_id = talkoot.register_provider(category, region)
     contract_id = talkoot.contract(provider_id, category, region, sign=False)["id"]
-    error = refused(
-        talkoot,
-        "partnerships",
-        f"/contracts/{contract_id}/signatures",
-        {"party": "provider", "signed_by": "lahti-city"},
-        status=403,
-    )
-    assert names(error) == {"signed_by"}
-    error = refused(
-        talkoot,
-        "partnerships",
-        f"/contracts/{contract_id}/signatures",
-        {"party": "mayor", "signed_by": "lahti-city"},
-        status=400,
-    )
+    signatures = f"/contracts/{contract_id}/signatures"
+    unsigned = talkoot.officer("lahti-city", may_sign=False)
+    error = refused(talkoot, "partnerships", signatures, {"party": "partner"}, 403, unsigned)
+    assert "right to sign" in error["detail"]
+    another = talkoot.member("another-provider")
+    error = refused(talkoot, "partnerships", signatures, {"party": "provider"}, 404, another)
+    assert names(error) == {"not_found"}
+    error = refused(talkoot, "partnerships", signatures, {"party": "mayor"}, 400, talkoot.officer())
     assert names(error) == {"party"}
+    # who signs is the caller, never a field of the body
+    error = refused(
+        talkoot,
+        "partnerships",
+        signatures,
+        {"party": "partner", "signed_by": "lahti-city"},
+        400,
+        talkoot.officer(),
+    )
+    assert mentions(error, "signed_by"), error
 
 
 def test_charging_an_unsigned_contract_is_refused(talkoot: Talkoot, scope):
@@ -222,12 +239,13 @@ def test_charging_an_unsigned_contract_is_refused(talkoot: Talkoot, scope):
         "partnerships",
         f"/contracts/{contract_id}/charges",
         {"request_id": "r-1", "hours": 1},
-        status=409,
+        409,
+        talkoot.officer(),
     )
     assert names(error) == {"wrong_state"}
 
 
-def test_accepting_somebody_elses_offer_is_refused(talkoot: Talkoot, scope):
+def test_accepting_somebody_elses_offer_is_not_found(talkoot: Talkoot, scope):
     category, region = scope
     talkoot.ready_provider(category, region)
     request_id = talkoot.submit(category, region)["id"]
@@ -236,7 +254,8 @@ def test_accepting_somebody_elses_offer_is_refused(talkoot: Talkoot, scope):
         talkoot,
         "matching",
         f"/offers/{offer_id}/acceptance",
-        {"provider_id": "another-provider"},
-        status=403,
+        {},
+        404,
+        talkoot.member("another-provider"),
     )
-    assert names(error) == {"provider_id"}
+    assert names(error) == {"not_found"}

@@ -17,7 +17,7 @@ from tests.conftest import another_talkoot
 from tests.integration.store import stored_events
 
 SERVICES = ("requests", "providers", "matching", "partnerships")
-# A body each service would store, were it sent as JSON.
+# A body each service would store, were it sent as JSON by the person ``sender`` names.
 COMMANDS = {
     "requests": ("/requests", None),  # filled from the client's own request body
     "providers": (
@@ -34,7 +34,6 @@ COMMANDS = {
     "partnerships": (
         "/contracts",
         {
-            "partner_id": "lahti-city",
             "provider_id": "provider-x",
             "categories": ["yard-work"],
             "regions": ["lahti-laune"],
@@ -55,6 +54,13 @@ def command(talkoot: Talkoot, service: str) -> tuple[str, bytes]:
     return path, httpx.Request("POST", "http://x", json=body).content
 
 
+def sender(talkoot: Talkoot, service: str) -> dict[str, str]:
+    """The Authorization header of who sends ``service``'s command: a resident submits a
+    request or founds a provider, an officer proposes a contract."""
+    who = talkoot.officer() if service == "partnerships" else talkoot.resident()
+    return talkoot.headers(who)
+
+
 @pytest.mark.parametrize("service", sorted(COMMANDS))
 @pytest.mark.parametrize(
     "content_type",
@@ -66,7 +72,9 @@ def test_a_json_body_sent_as_another_media_type_is_refused_with_415_and_nothing_
     path, body = command(talkoot, service)
     before = stored_events(talkoot.stack, service)
     headers = {"content-type": content_type} if content_type else {}
-    response = talkoot.http.post(talkoot.url(service, path), content=body, headers=headers)
+    response = talkoot.http.post(
+        talkoot.url(service, path), content=body, headers={**headers, **sender(talkoot, service)}
+    )
     assert response.status_code == 415, response.text
     error = response.json()
     assert error["status_code"] == 415
@@ -81,7 +89,9 @@ def test_a_json_body_sent_as_another_media_type_is_refused_with_415_and_nothing_
 def test_a_json_body_may_name_its_charset_or_a_json_suffix(talkoot: Talkoot, content_type: str):
     path, body = command(talkoot, "providers")
     response = talkoot.http.post(
-        talkoot.url("providers", path), content=body, headers={"content-type": content_type}
+        talkoot.url("providers", path),
+        content=body,
+        headers={"content-type": content_type, **sender(talkoot, "providers")},
     )
     assert response.status_code == 201, response.text
 
@@ -116,7 +126,7 @@ def test_a_body_over_the_size_limit_is_refused_with_413(talkoot: Talkoot):
     before = stored_events(talkoot.stack, "requests")
     body = talkoot.request_body("yard-work", "lahti-laune")
     body["description"] = "x" * 300_000
-    response = talkoot.post("requests", "/requests", body)
+    response = talkoot.post("requests", "/requests", body, who=talkoot.resident())
     assert response.status_code == 413, response.text
     assert response.json()["status_code"] == 413
     assert stored_events(talkoot.stack, "requests") == before
@@ -133,12 +143,24 @@ def test_a_sane_request_id_is_echoed_and_a_missing_one_is_made(
     talkoot: Talkoot, path: str, status: int
 ):
     given = f"client-{uuid.uuid4().hex}"
-    echoed = talkoot.http.get(talkoot.url("requests", path), headers={"X-Request-Id": given})
+    signed_in = talkoot.headers(talkoot.admin())
+    echoed = talkoot.http.get(
+        talkoot.url("requests", path), headers={"X-Request-Id": given, **signed_in}
+    )
     assert echoed.status_code == status
     assert echoed.headers["x-request-id"] == given
-    made = talkoot.http.get(talkoot.url("requests", path))
+    made = talkoot.http.get(talkoot.url("requests", path), headers=signed_in)
     assert made.status_code == status
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+
+
+def test_a_call_without_its_token_is_401_with_a_request_id(talkoot: Talkoot):
+    given = f"client-{uuid.uuid4().hex}"
+    response = talkoot.http.get(
+        talkoot.url("requests", "/requests/no-such-request"), headers={"X-Request-Id": given}
+    )
+    assert response.status_code == 401, response.text
+    assert response.headers["x-request-id"] == given
 
 
 @pytest.mark.parametrize("insane", ["a" * 129, "two words", "semi;colon", "-leading-dash", "ä"])
@@ -169,7 +191,8 @@ def broken_board(stack, tmp_path_factory: pytest.TempPathFactory) -> Talkoot:
 def test_an_unhandled_error_is_500_with_the_request_id_and_no_internals(broken_board: Talkoot):
     given = f"fault-{uuid.uuid4().hex}"
     response = broken_board.http.get(
-        broken_board.url("requests", "/requests/any-id"), headers={"X-Request-Id": given}
+        broken_board.url("requests", "/requests/any-id"),
+        headers={"X-Request-Id": given, **broken_board.headers(broken_board.admin())},
     )
     assert response.status_code == 500
     assert response.headers["x-request-id"] == given
@@ -184,7 +207,8 @@ def test_an_unhandled_error_is_500_with_the_request_id_and_no_internals(broken_b
 def test_an_unhandled_error_is_logged_with_its_traceback_and_request_id(broken_board: Talkoot):
     given = f"fault-{uuid.uuid4().hex}"
     response = broken_board.http.get(
-        broken_board.url("requests", "/requests"), headers={"X-Request-Id": given}
+        broken_board.url("requests", "/requests"),
+        headers={"X-Request-Id": given, **broken_board.headers(broken_board.admin())},
     )
     assert response.status_code == 500
     log: Path = broken_board.stack.processes["requests"].log_path
@@ -205,7 +229,8 @@ def test_an_unhandled_error_is_logged_with_its_traceback_and_request_id(broken_b
 
 @pytest.fixture(scope="module")
 def documents(talkoot: Talkoot) -> dict[str, dict]:
-    return {s: talkoot.ok(talkoot.get(s, "/schema/openapi.json"), 200) for s in SERVICES}
+    # public, like /health: read without a token
+    return {s: talkoot.ok(talkoot.get(s, "/schema/openapi.json", who=None), 200) for s in SERVICES}
 
 
 def operations(document: dict):
@@ -280,6 +305,16 @@ def test_open311_answers_are_documented_as_xml_or_json_after_their_suffix(docume
     assert "Open311Problem" in schema_names(json["400"])
     either = paths["/open311/v2/requests/{request_file}"]["get"]["responses"]["404"]
     assert set(either["content"]) == {"text/xml", "application/json"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_documents_say_calls_carry_a_bearer_token(documents, service: str):
+    document = documents[service]
+    schemes = document["components"]["securitySchemes"]
+    assert [(s["type"], s["scheme"].lower(), s["bearerFormat"]) for s in schemes.values()] == [
+        ("http", "bearer", "JWT")
+    ]
+    assert document["security"] == [{name: []} for name in schemes]
 
 
 def test_health_is_documented_with_its_report(documents):

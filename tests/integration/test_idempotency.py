@@ -33,8 +33,28 @@ def key() -> str:
 
 
 def requests_of(talkoot: Talkoot, resident_id: str) -> list[dict]:
-    response = talkoot.get("requests", "/requests/", limit=1000)
-    return [r for r in talkoot.ok(response, 200) if r["resident_id"] == resident_id]
+    """The resident's requests, as they list them."""
+    response = talkoot.get("requests", "/requests/", who=talkoot.resident(resident_id), limit=1000)
+    return talkoot.ok(response, 200)
+
+
+def new_resident(talkoot: Talkoot) -> tuple[str, str]:
+    """A resident of the test's own: their id and token."""
+    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    return resident, talkoot.resident(resident)
+
+
+def pending(stack, the_key: str, resident: str, claimed: str) -> int:
+    """Make the resident's key look claimed at ``claimed`` by an attempt that never answered;
+    how many keys that touched."""
+    from services.platform.idempotency import key_hash
+
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        return conn.execute(
+            f'UPDATE "{stack.namespace}_requests".idempotency_keys SET state = %s, '
+            f"claimed_at = {claimed}, status = NULL, body = NULL WHERE key_hash = %s",
+            ("pending", key_hash(the_key, f"caller:{resident}")),
+        ).rowcount
 
 
 def retry(send, attempts: int = 100) -> httpx.Response:
@@ -53,18 +73,18 @@ def retry(send, attempts: int = 100) -> httpx.Response:
 def test_a_client_that_times_out_and_retries_with_its_key_creates_one_request(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    resident, who = new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
     the_key = key()
     url = talkoot.url("requests", "/requests")
     with pytest.raises(httpx.TimeoutException):
         httpx.post(
             url,
             json=body,
-            headers={"Idempotency-Key": the_key},
+            headers={"Idempotency-Key": the_key, **talkoot.headers(who)},
             timeout=httpx.Timeout(5, read=0.001),
         )
-    retried = retry(lambda: talkoot.post("requests", "/requests", body, the_key))
+    retried = retry(lambda: talkoot.post("requests", "/requests", body, the_key, who=who))
     assert retried.headers["Idempotency-Replayed"] == "true"  # the first attempt got through
     answer = talkoot.ok(retried)
     entry = talkoot.board_entry(answer["id"], answer["position"])
@@ -75,15 +95,15 @@ def test_a_client_that_times_out_and_retries_with_its_key_creates_one_request(
 def test_the_replayed_answer_is_the_first_answer_and_stores_nothing(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    resident, who = new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
     the_key = key()
-    first = talkoot.post("requests", "/requests", body, the_key)
+    first = talkoot.post("requests", "/requests", body, the_key, who=who)
     assert first.status_code == 201, first.text
     assert "Idempotency-Replayed" not in first.headers
     talkoot.wait_until_quiet()  # what matching does about it is stored here too
     before = stored_events(talkoot.stack, "requests")
-    again = talkoot.post("requests", "/requests", body, the_key)
+    again = talkoot.post("requests", "/requests", body, the_key, who=who)
     assert again.status_code == first.status_code
     assert again.content == first.content
     assert again.headers["content-type"] == first.headers["content-type"]
@@ -94,14 +114,17 @@ def test_the_replayed_answer_is_the_first_answer_and_stores_nothing(
 
 def test_a_refusal_is_replayed_too_and_the_key_is_not_for_another_path(talkoot: Talkoot) -> None:
     the_key = key()
-    body = {"resident_id": "r-1", "hours": 1}
+    member = talkoot.member(f"provider-{uuid.uuid4().hex[:8]}")
+    body = {"hours": 0.1}
     path = f"/requests/{uuid.uuid4()}/completion"
-    first = talkoot.post("requests", path, body, the_key)
-    assert first.status_code == 400, first.text  # no provider_id
-    again = talkoot.post("requests", path, body, the_key)
+    first = talkoot.post("requests", path, body, the_key, who=member)
+    assert first.status_code == 400, first.text  # not in quarter hours
+    again = talkoot.post("requests", path, body, the_key, who=member)
     assert (again.status_code, again.content) == (400, first.content)
     assert again.headers["Idempotency-Replayed"] == "true"
-    elsewhere = talkoot.post("requests", f"/requests/{uuid.uuid4()}/completion", body, the_key)
+    elsewhere = talkoot.post(
+        "requests", f"/requests/{uuid.uuid4()}/completion", body, the_key, who=member
+    )
     assert elsewhere.status_code == 422
     assert elsewhere.json()["extra"]["rule"] == "idempotency_key_reused"
 
@@ -109,15 +132,15 @@ def test_a_refusal_is_replayed_too_and_the_key_is_not_for_another_path(talkoot: 
 def test_the_same_key_with_another_body_is_refused_and_stores_nothing(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    resident, who = new_resident(talkoot)
     the_key = key()
     talkoot.ok(
-        talkoot.post("requests", "/requests", talkoot.request_body(*quiet_scope, resident), the_key)
+        talkoot.post("requests", "/requests", talkoot.request_body(*quiet_scope), the_key, who=who)
     )
     talkoot.wait_until_quiet()
     before = stored_events(talkoot.stack, "requests")
-    other = {**talkoot.request_body(*quiet_scope, resident), "description": "Back yard instead"}
-    refused = talkoot.post("requests", "/requests", other, the_key)
+    other = {**talkoot.request_body(*quiet_scope), "description": "Back yard instead"}
+    refused = talkoot.post("requests", "/requests", other, the_key, who=who)
     assert refused.status_code == 422, refused.text
     assert refused.json()["extra"]["rule"] == "idempotency_key_reused"
     assert "Idempotency-Key" in refused.json()["detail"]
@@ -129,11 +152,11 @@ def test_the_same_key_with_another_body_is_refused_and_stores_nothing(
 def test_a_malformed_key_is_refused_naming_the_header_and_stores_nothing(
     talkoot: Talkoot, quiet_scope: tuple[str, str], bad: str
 ) -> None:
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    resident, who = new_resident(talkoot)
     response = talkoot.http.post(
         talkoot.url("requests", "/requests"),
-        json=talkoot.request_body(*quiet_scope, resident_id=resident),
-        headers={"Idempotency-Key": bad.encode()},
+        json=talkoot.request_body(*quiet_scope),
+        headers={"Idempotency-Key": bad.encode(), **talkoot.headers(who)},
     )
     assert response.status_code == 400, response.text
     assert response.json()["extra"]["rule"] == "Idempotency-Key"
@@ -143,8 +166,8 @@ def test_a_malformed_key_is_refused_naming_the_header_and_stores_nothing(
 def test_concurrent_duplicates_are_applied_once(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    resident, who = new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
     the_key = key()
     answers: list[httpx.Response] = []
     gate = threading.Barrier(8)
@@ -156,7 +179,7 @@ def test_concurrent_duplicates_are_applied_once(
                 http.post(
                     talkoot.url("requests", "/requests"),
                     json=body,
-                    headers={"Idempotency-Key": the_key},
+                    headers={"Idempotency-Key": the_key, **talkoot.headers(who)},
                 )
             )
 
@@ -183,60 +206,118 @@ def test_a_command_whose_answer_was_lost_in_a_crash_is_not_applied_again(
     """The events were committed with the key's tracking row, then the process died before
     it recorded the answer: the row is left pending. A retry after the pending row is
     abandoned runs the command again, and its commit meets the tracking row."""
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    resident, who = new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
     the_key = key()
-    talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
+    talkoot.ok(talkoot.post("requests", "/requests", body, the_key, who=who))
     stack = talkoot.stack
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        updated = conn.execute(
-            f'UPDATE "{stack.namespace}_requests".idempotency_keys SET state = %s, '
-            "claimed_at = now() - interval '2 minutes', status = NULL, body = NULL",
-            ("pending",),
-        ).rowcount
-    assert updated >= 1
+    assert pending(stack, the_key, resident, claimed="now() - interval '2 minutes'") == 1
     talkoot.wait_until_quiet()
     before = stored_events(stack, "requests")
-    again = talkoot.post("requests", "/requests", body, the_key)
+    again = talkoot.post("requests", "/requests", body, the_key, who=who)
     assert again.status_code == 409, again.text
     assert again.json()["extra"]["rule"] == "idempotency_key_applied"
     assert stored_events(stack, "requests") == before
     assert requests_created_for(talkoot.stack, resident) == 1
     # and that answer is kept for the next retry
-    assert talkoot.post("requests", "/requests", body, the_key).content == again.content
+    assert talkoot.post("requests", "/requests", body, the_key, who=who).content == again.content
 
 
 def test_a_command_still_running_elsewhere_is_not_taken_over(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    resident, who = new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
     the_key = key()
-    talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
-    stack = talkoot.stack
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        conn.execute(
-            f'UPDATE "{stack.namespace}_requests".idempotency_keys SET state = %s, '
-            "claimed_at = now(), status = NULL, body = NULL",
-            ("pending",),
-        )
-    busy = talkoot.post("requests", "/requests", body, the_key)
+    talkoot.ok(talkoot.post("requests", "/requests", body, the_key, who=who))
+    assert pending(talkoot.stack, the_key, resident, claimed="now()") == 1
+    busy = talkoot.post("requests", "/requests", body, the_key, who=who)
     assert busy.status_code == 409
     assert busy.json()["extra"]["rule"] == "idempotency_key_in_use"
     assert busy.headers["Retry-After"]
 
 
+# --- a key is its caller's own ------------------------------------------------------------
+
+
+def test_the_same_key_sent_by_two_residents_is_two_keys(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    """The second resident gets an answer of their own, never the first one's replayed."""
+    body = talkoot.request_body(*quiet_scope)
+    the_key = key()
+    (aino, as_aino), (eero, as_eero) = new_resident(talkoot), new_resident(talkoot)
+    first = talkoot.post("requests", "/requests", body, the_key, who=as_aino)
+    second = talkoot.post("requests", "/requests", body, the_key, who=as_eero)
+    assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+    assert "Idempotency-Replayed" not in second.headers
+    assert second.json()["id"] != first.json()["id"]
+    # each one's retry gets each one's own answer
+    for who, answer in ((as_aino, first), (as_eero, second)):
+        again = talkoot.post("requests", "/requests", body, the_key, who=who)
+        assert again.headers["Idempotency-Replayed"] == "true"
+        assert again.content == answer.content
+    assert requests_created_for(talkoot.stack, aino) == 1
+    assert requests_created_for(talkoot.stack, eero) == 1
+    assert [r["request_id"] for r in requests_of(talkoot, eero)] == [second.json()["id"]]
+
+
+def test_another_callers_key_neither_blocks_nor_refuses_a_command(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    """A key another resident has in flight, or used for another body, is not in use here."""
+    the_key = key()
+    (aino, as_aino), (eero, as_eero) = new_resident(talkoot), new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
+    talkoot.ok(talkoot.post("requests", "/requests", body, the_key, who=as_aino))
+    assert pending(talkoot.stack, the_key, aino, claimed="now()") == 1
+    busy = talkoot.post("requests", "/requests", body, the_key, who=as_aino)
+    assert busy.status_code == 409 and busy.json()["extra"]["rule"] == "idempotency_key_in_use"
+    other = {**talkoot.request_body(*quiet_scope), "description": "Another yard"}
+    created = talkoot.post("requests", "/requests", other, the_key, who=as_eero)
+    assert created.status_code == 201, created.text
+    assert "Idempotency-Replayed" not in created.headers
+    assert requests_created_for(talkoot.stack, eero) == 1
+    # and a command of another kind under the same key, by a third caller, runs too
+    member = talkoot.member(f"provider-{uuid.uuid4().hex[:8]}")
+    elsewhere = talkoot.post(
+        "requests", f"/requests/{uuid.uuid4()}/completion", {"hours": 1}, the_key, who=member
+    )
+    assert elsewhere.status_code == 404, elsewhere.text
+
+
+def test_an_open311_post_and_a_residents_command_with_one_key_are_two_keys(
+    talkoot: Talkoot, quiet_scope: tuple[str, str]
+) -> None:
+    """A public post without a token is its api_key's: a signed-in resident's key is not."""
+    category, region = quiet_scope
+    the_key = key()
+    url = talkoot.url("requests", "/open311/v2/requests.json")
+    posted = talkoot.http.post(
+        url, data=open311_form(category, region), headers={"Idempotency-Key": the_key}
+    )
+    assert posted.status_code == 201, posted.text
+    resident, who = new_resident(talkoot)
+    created = talkoot.post(
+        "requests", "/requests", talkoot.request_body(*quiet_scope), the_key, who=who
+    )
+    assert created.status_code == 201, created.text
+    assert "Idempotency-Replayed" not in created.headers
+    assert requests_created_for(talkoot.stack, resident) == 1
+
+
 # --- every service's commands -------------------------------------------------------------
 
 
-def twice(talkoot: Talkoot, service: str, path: str, body: dict) -> tuple[dict, int]:
-    """Send one command twice with one key; the answers match and the second stored nothing."""
+def twice(talkoot: Talkoot, service: str, path: str, body: dict, who: str) -> tuple[dict, int]:
+    """``who`` sends one command twice with one key; the answers match and the second stored
+    nothing."""
     the_key = key()
-    first = talkoot.post(service, path, body, the_key)
+    first = talkoot.post(service, path, body, the_key, who=who)
     assert first.status_code < 300, first.text
     talkoot.wait_until_quiet()  # the other services' answers to it are stored too
     before = stored_events(talkoot.stack, service)
-    second = talkoot.post(service, path, body, the_key)
+    second = talkoot.post(service, path, body, the_key, who=who)
     assert second.headers["Idempotency-Replayed"] == "true"
     assert (second.status_code, second.content) == (first.status_code, first.content)
     assert stored_events(talkoot.stack, service) == before
@@ -251,24 +332,29 @@ def test_providers_commands_honour_the_key(talkoot: Talkoot, quiet_scope: tuple[
         "providers",
         f"/providers/{provider_id}/members",
         {"name": "Maija", "role": "worker"},
+        who=talkoot.member(provider_id),
     )
 
 
 def test_a_delete_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
     category, region = quiet_scope
     provider_id = talkoot.register_provider(category, region)
+    who = talkoot.member(provider_id)
     member = talkoot.ok(
         talkoot.post(
-            "providers", f"/providers/{provider_id}/members", {"name": "Maija", "role": "worker"}
+            "providers",
+            f"/providers/{provider_id}/members",
+            {"name": "Maija", "role": "worker"},
+            who=who,
         )
     )
     url = talkoot.url("providers", f"/providers/{provider_id}/members/{member['id']}")
-    the_key = key()
-    first = talkoot.http.delete(url, headers={"Idempotency-Key": the_key})
+    headers = {"Idempotency-Key": key(), **talkoot.headers(who)}
+    first = talkoot.http.delete(url, headers=headers)
     assert first.status_code == 200, first.text
     talkoot.wait_until_quiet()
     before = stored_events(talkoot.stack, "providers")
-    second = talkoot.http.delete(url, headers={"Idempotency-Key": the_key})
+    second = talkoot.http.delete(url, headers=headers)
     assert (second.status_code, second.content) == (200, first.content)
     assert stored_events(talkoot.stack, "providers") == before
 
@@ -277,18 +363,15 @@ def test_partnerships_commands_honour_the_key(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     category, region = quiet_scope
-    twice(
-        talkoot,
-        "partnerships",
-        "/contracts",
-        contract_body(
-            provider_id=f"provider-{uuid.uuid4().hex[:8]}",
-            categories=[category],
-            regions=[region],
-            budget_cents=100_000,
-            valid_from=(local_today() - timedelta(days=1)).isoformat(),
-        ),
+    body = contract_body(
+        provider_id=f"provider-{uuid.uuid4().hex[:8]}",
+        categories=[category],
+        regions=[region],
+        budget_cents=100_000,
+        valid_from=(local_today() - timedelta(days=1)).isoformat(),
     )
+    body.pop("partner_id", None)  # the officer's own partner
+    twice(talkoot, "partnerships", "/contracts", body, who=talkoot.officer())
 
 
 def test_matching_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, str]) -> None:
@@ -300,7 +383,8 @@ def test_matching_commands_honour_the_key(talkoot: Talkoot, scope: tuple[str, st
         talkoot,
         "matching",
         f"/offers/{offered['offer_id']}/acceptance",
-        {"provider_id": provider_id},
+        {},
+        who=talkoot.member(provider_id),
     )
     talkoot.wait_for_status(request_id, "assigned")
 
@@ -311,14 +395,15 @@ def test_requests_commands_honour_the_key(talkoot: Talkoot, quiet_scope: tuple[s
         talkoot,
         "requests",
         f"/requests/{request_id}/cancellation",
-        {"resident_id": "resident-1", "reason": "not needed"},
+        {"reason": "not needed"},
+        who=talkoot.resident("resident-1"),
     )
 
 
-def test_an_open311_post_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
-    category, region = quiet_scope
+def open311_form(category: str, region: str) -> dict[str, str]:
+    """A city system's post, with the key it was issued (no token)."""
     start = datetime.now(UTC) + timedelta(days=1)
-    form = {
+    return {
         "api_key": "talkoot-local",
         "jurisdiction_id": "lahti.fi",
         "service_code": category,
@@ -330,6 +415,10 @@ def test_an_open311_post_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[st
         "device_id": f"device-{uuid.uuid4().hex[:8]}",
         "description": "Lumet pois portailta",
     }
+
+
+def test_an_open311_post_honours_the_key(talkoot: Talkoot, quiet_scope: tuple[str, str]) -> None:
+    form = open311_form(*quiet_scope)
     url = talkoot.url("requests", "/open311/v2/requests.json")
     the_key = key()
     first = talkoot.http.post(url, data=form, headers={"Idempotency-Key": the_key})
@@ -351,17 +440,17 @@ def test_keys_past_their_time_are_forgotten_with_their_tracking_rows(
 
     from services.platform.idempotency import Keys, key_hash
 
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
-    body = talkoot.request_body(*quiet_scope, resident_id=resident)
+    resident, who = new_resident(talkoot)
+    body = talkoot.request_body(*quiet_scope)
     the_key = key()
-    first = talkoot.ok(talkoot.post("requests", "/requests", body, the_key))
+    first = talkoot.ok(talkoot.post("requests", "/requests", body, the_key, who=who))
     stack = talkoot.stack
     schema = f"{stack.namespace}_requests"
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
         conn.execute(
             f"UPDATE \"{schema}\".idempotency_keys SET created_at = now() - interval '2 days' "
             "WHERE key_hash = %s",
-            (key_hash(the_key),),
+            (key_hash(the_key, f"caller:{resident}"),),
         )
 
     async def prune() -> int:
@@ -372,7 +461,7 @@ def test_keys_past_their_time_are_forgotten_with_their_tracking_rows(
             await pool.close()
 
     assert asyncio.run(prune()) >= 1
-    response = talkoot.post("requests", "/requests", body, the_key)
+    response = talkoot.post("requests", "/requests", body, the_key, who=who)
     assert "Idempotency-Replayed" not in response.headers
     again = talkoot.ok(response)
     assert again["id"] != first["id"]  # the key was forgotten, and so was its tracking row
@@ -380,11 +469,15 @@ def test_keys_past_their_time_are_forgotten_with_their_tracking_rows(
 
 
 def test_a_body_over_the_limit_is_refused_with_a_key_too_and_stores_nothing(talkoot: Talkoot):
-    resident = f"resident-{uuid.uuid4().hex[:8]}"
+    resident, who = new_resident(talkoot)
     response = talkoot.http.post(
         talkoot.url("requests", "/requests"),
-        content=b'{"resident_id": "%s", "description": "%s"}' % (resident.encode(), b"x" * 300_000),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key()},
+        content=b'{"description": "%s"}' % (b"x" * 300_000),
+        headers={
+            "Content-Type": "application/json",
+            "Idempotency-Key": key(),
+            **talkoot.headers(who),
+        },
     )
     assert response.status_code == 413, response.text
     assert requests_created_for(talkoot.stack, resident) == 0
