@@ -249,7 +249,7 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
         positions = [p for p, _ in messages]
         assert len(positions) == len(set(positions)), f"{stream} published a position twice"
         seen |= {type(event).__name__ for _, event in messages}
-        if service == "requests":
+        if stream == "requests":
             (submitted,) = [
                 event
                 for _, event in messages
