@@ -198,8 +198,19 @@ def rule_of(handler: BaseRouteHandler) -> Access | None:
     return rules[0] if len(rules) == 1 else None
 
 
+def is_litestars_options(handler: BaseRouteHandler) -> bool:
+    """Litestar's own OPTIONS handler, which it adds to every path."""
+    methods = getattr(handler, "http_methods", None)
+    return methods == {"OPTIONS"} and handler.fn.__module__.startswith("litestar.")
+
+
 def declares_one_rule(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """App-wide guard: a route that declares no rule (or two) is refused to everybody."""
+    """App-wide guard: a route that declares no rule (or two) is refused to everybody.
+
+    Litestar's own OPTIONS answer (which methods a path allows) changes and shows nothing, and
+    is let through."""
+    if is_litestars_options(handler):
+        return
     if rule_of(handler) is None:
         raise PermissionDeniedException("this route declares no access rule")
 

@@ -33,7 +33,7 @@ import pytest
 from litestar.handlers import HTTPRouteHandler
 
 from domain.calendar import local_today
-from services.platform.identity import Access, Caller, Role, rule_of
+from services.platform.identity import Access, Caller, Role, is_litestars_options, rule_of
 from services.platform.runtime import build_app
 from services.platform.settings import SERVICE_PORTS, Settings
 from tests.client import Talkoot, eventually
@@ -81,18 +81,13 @@ class Route:
         return None if data is None else data.annotation
 
 
-def automatic(handler: HTTPRouteHandler) -> bool:
-    """Litestar's own OPTIONS handler, which it adds to every path."""
-    return handler.http_methods == {"OPTIONS"} and handler.fn.__module__.startswith("litestar.")
-
-
 def declared_routes(service: str) -> list[Route]:
     spec = importlib.import_module(f"services.{service}.__main__").SPEC
     app = build_app(spec, BUILD_SETTINGS)
     found = []
     for route in app.routes:
         for handler in route.route_handlers:
-            if automatic(handler):
+            if is_litestars_options(handler):
                 continue
             for method in sorted(handler.http_methods):
                 found.append(Route(service, method, route.path_format, handler))
