@@ -80,14 +80,20 @@ def refused(
 
 
 def directory_entry(talkoot: Talkoot, provider_id: str, position: int, **params) -> dict | None:
+    params.setdefault("limit", 1000)  # all the session's providers
     listed = talkoot.ok(talkoot.get("providers", "/providers", position=position, **params), 200)
     found = [p for p in listed if p["provider_id"] == provider_id]
     return found[0] if found else None
 
 
-@pytest.fixture
-def provider(talkoot: Talkoot, scope) -> str:
-    """A registered association of this test's own, already in the directory."""
+# What the providers of these tests do and where. Without a contract nothing is offered to
+# them, so they share one (category, region) pair; a test that makes a contract takes a pair of
+# its own (``scope``), so that no other test's request is offered to its provider.
+SHARED = ("yard-work", "lahti-laune")
+
+
+def registered(talkoot: Talkoot, scope: tuple[str, str]) -> str:
+    """A registered association, already in the directory."""
     receipt = talkoot.ok(
         talkoot.post("providers", "/providers", body(*scope), who=founder(talkoot))
     )
@@ -95,15 +101,21 @@ def provider(talkoot: Talkoot, scope) -> str:
     return receipt["id"]
 
 
+@pytest.fixture
+def provider(talkoot: Talkoot) -> str:
+    """A registered association of this test's own, without a contract."""
+    return registered(talkoot, SHARED)
+
+
 # --- registration ------------------------------------------------------------------------
 
 
 def test_a_registered_association_registers_with_its_business_id_and_location(
-    talkoot: Talkoot, scope
+    talkoot: Talkoot,
 ):
     receipt = talkoot.ok(
         talkoot.post(
-            "providers", "/providers", body(*scope, lat=60.98, long=25.66), who=founder(talkoot)
+            "providers", "/providers", body(*SHARED, lat=60.98, long=25.66), who=founder(talkoot)
         )
     )
     shown = record(talkoot, receipt["id"])
@@ -112,7 +124,7 @@ def test_a_registered_association_registers_with_its_business_id_and_location(
     assert (shown["lat"], shown["long"]) == (60.98, 25.66)
     assert shown["status"] == "active"
     assert shown["members"] == [] and shown["pauses"] == [] and shown["partners"] == []
-    entry = directory_entry(talkoot, receipt["id"], receipt["position"], category=scope[0])
+    entry = directory_entry(talkoot, receipt["id"], receipt["position"], category=SHARED[0])
     assert entry["business_id"] == "0737546-2"
     assert (entry["status"], entry["members"], entry["rating_count"]) == ("active", 0, 0)
     assert entry["rating_average"] is None
@@ -123,12 +135,12 @@ def test_a_registered_association_registers_with_its_business_id_and_location(
     assert [(e.business_id, e.lat, e.long) for e in registered] == [("0737546-2", 60.98, 25.66)]
 
 
-def test_a_village_group_registers_with_a_contact_person(talkoot: Talkoot, scope):
+def test_a_village_group_registers_with_a_contact_person(talkoot: Talkoot):
     receipt = talkoot.ok(
         talkoot.post(
             "providers",
             "/providers",
-            body(*scope, kind="village_group", business_id=None, contact_person=PERSON),
+            body(*SHARED, kind="village_group", business_id=None, contact_person=PERSON),
             who=founder(talkoot),
         )
     )
@@ -223,8 +235,8 @@ def test_bad_member_commands_change_nothing(talkoot: Talkoot, provider: str):
     assert missing.status_code == 404
 
 
-def test_capabilities_change_and_the_directory_follows(talkoot: Talkoot, provider: str, scope):
-    category, region = scope
+def test_capabilities_change_and_the_directory_follows(talkoot: Talkoot, provider: str):
+    category, region = SHARED
     changed = talkoot.ok(
         talkoot.post(
             "providers",
@@ -248,10 +260,8 @@ def test_capabilities_change_and_the_directory_follows(talkoot: Talkoot, provide
         ({"colour": "red"}, 400, "colour"),
     ],
 )
-def test_bad_capabilities_change_nothing(
-    talkoot: Talkoot, provider: str, scope, change, status, named
-):
-    category, region = scope
+def test_bad_capabilities_change_nothing(talkoot: Talkoot, provider: str, change, status, named):
+    category, region = SHARED
     data = {"categories": [category], "regions": [region], "capacity": 4, **change}
     error = refused(talkoot, provider, "POST", f"/providers/{provider}/capabilities", status, data)
     assert named in names(error) or any(named in str(i) for i in error.get("extra") or [])
@@ -345,10 +355,9 @@ def decision(reason: str = "repeated no-shows") -> dict:
 
 
 @pytest.mark.dates
-def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(
-    talkoot: Talkoot, provider: str, scope
-):
+def test_only_a_partner_with_an_active_contract_suspends_and_reinstates(talkoot: Talkoot, scope):
     category, region = scope
+    provider = registered(talkoot, scope)
     partner = f"lahti-city-{uuid.uuid4().hex[:6]}"
     officer = talkoot.officer(partner)
     suspension = f"/providers/{provider}/suspension"
@@ -427,9 +436,10 @@ def test_unknown_providers_answer_404(talkoot: Talkoot):
 
 
 def test_the_directory_shows_the_average_rating_of_the_providers_rated_work(
-    talkoot: Talkoot, provider: str, scope
+    talkoot: Talkoot, scope
 ):
     category, region = scope
+    provider = registered(talkoot, scope)
     schema = f"{talkoot.stack.namespace}_read"
     ratings = [5, 4, 4, None]  # the last request is not rated yet
     now = datetime.now(UTC)  # the suite's clock, not the database server's
