@@ -32,9 +32,12 @@ def key() -> str:
     return f"test-{uuid.uuid4()}"
 
 
-def requests_of(talkoot: Talkoot, resident_id: str) -> list[dict]:
-    """The resident's requests, as they list them."""
-    response = talkoot.get("requests", "/requests/", who=talkoot.resident(resident_id), limit=1000)
+def requests_of(talkoot: Talkoot, resident_id: str, position: int | None = None) -> list[dict]:
+    """The resident's requests, as they list them (once the board has ``position``)."""
+    params = {"position": position} if position else {}
+    response = talkoot.get(
+        "requests", "/requests/", who=talkoot.resident(resident_id), limit=1000, **params
+    )
     return talkoot.ok(response, 200)
 
 
@@ -259,7 +262,8 @@ def test_the_same_key_sent_by_two_residents_is_two_keys(
         assert again.content == answer.content
     assert requests_created_for(talkoot.stack, aino) == 1
     assert requests_created_for(talkoot.stack, eero) == 1
-    assert [r["request_id"] for r in requests_of(talkoot, eero)] == [second.json()["id"]]
+    listed = requests_of(talkoot, eero, second.json()["position"])
+    assert [r["request_id"] for r in listed] == [second.json()["id"]]
 
 
 def test_another_callers_key_neither_blocks_nor_refuses_a_command(
