@@ -69,7 +69,7 @@ class Caller(msgspec.Struct, frozen=True):
     def holds(self, role: Role) -> bool:
         return role in self.roles
 
-    # Each ``sees_*`` says whether the caller may see a resource owned by someone; a caller who
+    # Each ``is_*`` says whether the caller may see a resource owned by someone; a caller who
     # may not gets the resource's 404 from ``check_sees``, exactly as for one that is not there.
 
     def is_resident(self, resident_id: str) -> bool:
@@ -290,7 +290,11 @@ def _public_keys(path: Path) -> tuple[tuple[str | None, Any, str], ...]:
         raise SystemExit(f"TALKOOT_JWT_KEYS: cannot read {path}: {error.strerror}") from None
     if text.lstrip().startswith("{"):
         found = []
-        for jwk in jwt.PyJWKSet.from_json(text).keys:
+        try:
+            keys = jwt.PyJWKSet.from_json(text).keys
+        except (jwt.PyJWKSetError, ValueError) as error:
+            raise SystemExit(f"TALKOOT_JWT_KEYS: {path} is not a usable JWKS: {error}") from None
+        for jwk in keys:
             algorithm = jwk.algorithm_name
             if algorithm not in ALGORITHMS[1:]:
                 raise SystemExit(
@@ -301,7 +305,11 @@ def _public_keys(path: Path) -> tuple[tuple[str | None, Any, str], ...]:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    key = load_pem_public_key(text.encode())
+    try:
+        key = load_pem_public_key(text.encode())
+    except ValueError as error:
+        problem = f"TALKOOT_JWT_KEYS: {path} is neither a JWKS nor a PEM key: {error}"
+        raise SystemExit(problem) from None
     if isinstance(key, rsa.RSAPublicKey):
         return ((None, key, "RS256"),)
     if isinstance(key, ec.EllipticCurvePublicKey):
