@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import time
 import unicodedata
@@ -24,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from deploy.stack import wait_for_quiet
+from deploy.stack import wait_for_quiet, write_private
 from domain.calendar import local_today
 from services.platform.identity import claims
 
@@ -211,11 +210,7 @@ def write_tokens(path: Path, everyone: list[Person], sign: Signer) -> int:
         "expires_at": (issued + WALK_THROUGH).isoformat(),
         "people": entries,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(document, f, indent=2)
-    os.chmod(path, 0o600)  # also when the file was there before, with other rights
+    write_private(path, json.dumps(document, indent=2))
     return len(entries)
 
 

@@ -191,16 +191,22 @@ def nats_permissions(user: str) -> dict:
     }
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write ``path`` readable by its owner only (also when it was there before)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
 def kept_secrets(path: Path, names: Sequence[str], size: int = 24) -> dict[str, str]:
     """A secret for each of ``names``, made once and kept in ``path`` (readable by its owner
     only) so that a restart keeps them."""
     kept = json.loads(path.read_text()) if path.exists() else {}
     if set(kept) != set(names):
         kept = {name: kept.get(name) or secrets.token_urlsafe(size) for name in names}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(kept, f, indent=2)
+        write_private(path, json.dumps(kept, indent=2))
     return kept
 
 

@@ -216,12 +216,19 @@ async def list_requests(
     return [dict(r) for r in rows]
 
 
+def only_for_public_matters(columns: Sequence[str], table: str = "") -> str:
+    """SELECT items showing ``columns`` of a public matter's request and NULL for any other's;
+    ``$1`` is the list of public matters, ``table`` the board's alias in the query."""
+    prefix = f"{table}." if table else ""
+    return ", ".join(
+        f"CASE WHEN {prefix}category = ANY($1::text[]) THEN {prefix}{column} END AS {column}"
+        for column in columns
+    )
+
+
 def _public(schema: str) -> str:
     """The public board's SELECT; ``$1`` is the list of public matters."""
-    shown = ", ".join(
-        f"CASE WHEN category = ANY($1::text[]) THEN {column} END AS {column}"
-        for column in PUBLIC_MATTER_COLUMNS
-    )
+    shown = only_for_public_matters(PUBLIC_MATTER_COLUMNS)
     return f"SELECT {PUBLIC_COLUMNS}, {shown} FROM {schema}.board"
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 
 import asyncpg
 
+from projections.board import only_for_public_matters
+
 # Every request's; then what only a public matter's shows ($1 is the list of public matters).
 COLUMNS = """b.request_id, b.category, b.region, b.status, b.contract_id, b.window_start,
     b.window_end, b.submitted_at, b.updated_at, d.name AS provider_name"""
@@ -20,10 +22,7 @@ PUBLIC_MATTER_COLUMNS = ("description", "address", "lat", "long", "media_url", "
 
 
 def _select(schema: str) -> str:
-    shown = ", ".join(
-        f"CASE WHEN b.category = ANY($1::text[]) THEN b.{column} END AS {column}"
-        for column in PUBLIC_MATTER_COLUMNS
-    )
+    shown = only_for_public_matters(PUBLIC_MATTER_COLUMNS, "b")
     return f"""SELECT {COLUMNS}, {shown} FROM {schema}.board b
                LEFT JOIN {schema}.directory d ON d.provider_id = b.provider_id"""
 

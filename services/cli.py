@@ -11,12 +11,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from deploy.stack import DEFAULT_NATS_PORT, Stack, operator_options, stream_report
 from services import registry
+from services.platform.identity import Role, claims, issue
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -378,8 +380,8 @@ def bench(args: argparse.Namespace) -> int:
         print("No running Talkoot found: start it with `talkoot up` first.", file=sys.stderr)
         return 1
     state["nats_options"] = _operator(data_dir(args))
-    secret = os.environ.get("TALKOOT_JWT_SECRET") or _stack_secret(data_dir(args))
-    if secret is None:
+    sign = _signer(data_dir(args))
+    if sign is None:
         print(
             "No secret to sign the bench's tokens with: the stack's secrets.json in the data "
             "folder, or TALKOOT_JWT_SECRET.",
@@ -390,16 +392,21 @@ def bench(args: argparse.Namespace) -> int:
         state,
         requests=args.requests,
         concurrency=args.concurrency,
-        sign=_signer(secret),
+        sign=sign,
         keys=not args.without_keys,
     )
 
 
-def _signer(secret: str):
-    """Signs claims as `talkoot token` does: with ``secret``, for TALKOOT_JWT_ISSUER and
-    TALKOOT_JWT_AUDIENCE when those are set."""
-    from services.platform.identity import issue
-
+def _signer(directory: Path) -> Callable[..., str] | None:
+    """Signs claims (``sign(body, lifetime=...)``) as the local stack in ``directory``
+    verifies them: with TALKOOT_JWT_SECRET or the stack's own secret, for TALKOOT_JWT_ISSUER
+    and TALKOOT_JWT_AUDIENCE when those are set. None without a secret."""
+    path = directory / "secrets.json"
+    secret = os.environ.get("TALKOOT_JWT_SECRET") or (
+        json.loads(path.read_text()).get("jwt") if path.exists() else None
+    )
+    if secret is None:
+        return None
     extra = {
         name: os.environ[variable]
         for name, variable in (
@@ -408,15 +415,13 @@ def _signer(secret: str):
         )
         if os.environ.get(variable)
     }
-    return lambda body: issue(secret, body, **extra)
+    return lambda body, **options: issue(secret, body, **extra, **options)
 
 
 # --- token -------------------------------------------------------------------------------
 
 
 def token(args: argparse.Namespace) -> int:
-    from services.platform.identity import Role, claims, issue
-
     roles = [Role(role) for role in args.role]
     needs = {Role.PROVIDER: ("provider", "--provider"), Role.OFFICER: ("partner", "--partner")}
     needs[Role.COORDINATOR] = ("table", "--table")
@@ -427,8 +432,8 @@ def token(args: argparse.Namespace) -> int:
     if args.may_sign and Role.OFFICER not in roles:
         tell("talkoot token: --may-sign is for the role officer", err=True)
         return 2
-    secret = os.environ.get("TALKOOT_JWT_SECRET") or _stack_secret(data_dir(args))
-    if secret is None:
+    sign = _signer(data_dir(args))
+    if sign is None:
         tell(
             "talkoot token: no secret to sign with: start `talkoot up` once (it makes one under "
             "its data folder) or set TALKOOT_JWT_SECRET",
@@ -443,17 +448,8 @@ def token(args: argparse.Namespace) -> int:
         may_sign=args.may_sign,
         table=args.table,
     )
-    issuer = os.environ.get("TALKOOT_JWT_ISSUER")
-    audience = os.environ.get("TALKOOT_JWT_AUDIENCE")
-    extra = {"issuer": issuer} if issuer else {}
-    extra |= {"audience": audience} if audience else {}
-    tell(issue(secret, body, lifetime=args.expires, **extra))
+    tell(sign(body, lifetime=args.expires))
     return 0
-
-
-def _stack_secret(directory: Path) -> str | None:
-    path = directory / "secrets.json"
-    return json.loads(path.read_text()).get("jwt") if path.exists() else None
 
 
 def _lifetime(text: str):
@@ -593,7 +589,7 @@ def parser() -> argparse.ArgumentParser:
         "--role",
         action="append",
         required=True,
-        choices=["resident", "provider", "officer", "coordinator", "admin"],
+        choices=[role.value for role in Role],
         help="a role the person holds; repeat for several",
     )
     p.add_argument("--subject", required=True, help="the person's id (the token's sub)")

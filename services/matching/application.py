@@ -37,11 +37,6 @@ from services.platform.store import Changes, Receipt, ServiceApplication
 log = logging.getLogger("talkoot.matching")
 
 
-def offer_named(offer_id: str) -> str:
-    """How an offer is named in the 404 of one that is missing or not the caller's."""
-    return f"offer with id {offer_id}"
-
-
 def sees_offer(caller: Caller, offer: Offer) -> bool:
     """A member of the offer's provider, an officer of its contract's partner, an admin."""
     return caller.is_member_of(offer.provider_id) or caller.is_officer_of(offer.partner_id or None)
@@ -58,7 +53,7 @@ def inbox_provider(caller: Caller, provider_id: str | None) -> str:
                 extra=[{"message": message, "key": "provider_id", "source": "query"}],
             )
         return caller.acting_provider
-    check_sees(caller.is_member_of(provider_id), f"provider with id {provider_id}")
+    check_sees(caller.is_member_of(provider_id), "provider", provider_id)
     return provider_id
 
 
@@ -77,7 +72,6 @@ class MatchingApplication(ServiceApplication):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.settings = settings
         self._roster_lock = threading.Lock()
         self._roster: Roster | None = None
 
@@ -277,7 +271,7 @@ class MatchingApplication(ServiceApplication):
         """The offer and the provider that answers it: the caller's, if the offer was made
         to it (else 404). An admin gets the offer; the domain then checks the provider."""
         offer = self.get_offer(offer_id)
-        check_sees(caller.is_member_of(offer.provider_id), offer_named(offer_id))
+        check_sees(caller.is_member_of(offer.provider_id), "offer", offer_id)
         return offer, caller.acting_provider
 
     def accept(self, caller: Caller, offer_id: str, command: Answer) -> Receipt:
@@ -358,7 +352,7 @@ class MatchingApplication(ServiceApplication):
     def offer_for(self, caller: Caller, offer_id: str) -> Offer:
         """The offer, if ``caller`` may read it (see ``sees_offer``), else 404."""
         offer = self.get_offer(offer_id)
-        check_sees(sees_offer(caller, offer), offer_named(offer_id))
+        check_sees(sees_offer(caller, offer), "offer", offer_id)
         return offer
 
     def job_for(self, caller: Caller, request_id: str) -> tuple[Job, list[Offer]]:
@@ -367,7 +361,8 @@ class MatchingApplication(ServiceApplication):
         job, offers = self.get_job(request_id)
         check_sees(
             caller.is_admin or any(caller.is_officer_of(o.partner_id or None) for o in offers),
-            f"job with id {request_id}",
+            "job",
+            request_id,
         )
         return job, offers
 

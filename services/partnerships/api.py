@@ -8,7 +8,7 @@ import msgspec
 from litestar import Controller, get, post
 
 from projections import ledger
-from services.partnerships.application import PartnershipsApplication, contract_named, is_party
+from services.partnerships.application import PartnershipsApplication, is_party
 from services.partnerships.commands import NewCharge, NewContract, Signature
 from services.platform.http import (
     Limit,
@@ -142,7 +142,8 @@ class ContractsController(Controller):
         row = await ledger.get_contract(reads.pool, reads.schema, contract_id)
         check_sees(
             row is not None and is_party(caller, row["partner_id"], row["provider_id"]),
-            contract_named(contract_id),
+            "partnership contract",
+            contract_id,
         )
         return as_ledger(row)
 

@@ -57,7 +57,7 @@ class PartnershipsApplication(ServiceApplication):
         then reported as ``BudgetExceeded`` so that the caller learns the charge did not
         happen."""
         contract = self.get_contract(contract_id)
-        check_sees(caller.is_officer_of(contract.partner_id), contract_named(contract_id))
+        check_sees(caller.is_officer_of(contract.partner_id), "partnership contract", contract_id)
         outcome = contract.charge(command.request_id, minutes_of(command.hours))
         position = self.commit(contract)
         if not outcome.accepted:
@@ -77,14 +77,11 @@ class PartnershipsApplication(ServiceApplication):
         """The contract, if the caller is one of its parties (or an admin); else not found."""
         contract = self.get_contract(contract_id)
         check_sees(
-            is_party(caller, contract.partner_id, contract.provider_id), contract_named(contract_id)
+            is_party(caller, contract.partner_id, contract.provider_id),
+            "partnership contract",
+            contract_id,
         )
         return contract
-
-
-def contract_named(contract_id: str) -> str:
-    """How a contract is named when it is not there (or not for the caller to see)."""
-    return f"partnership contract with id {contract_id}"
 
 
 def is_party(caller: Caller, partner_id: str, provider_id: str) -> bool:

@@ -75,8 +75,8 @@ async def send_request_id(message: Message, scope: Scope) -> None:
 # --- the body's media type ---------------------------------------------------------------
 
 
-def media_type_of(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+def media_type_of(scope: Scope) -> str:
+    return (header(scope, "content-type") or "").split(";")[0].strip().lower()
 
 
 def is_json(media_type: str) -> bool:
@@ -116,7 +116,7 @@ class RequireMediaType(ASGIMiddleware):
         if (encoding := self._encodings.get(id(handler), False)) is False:
             encoding = self._encodings[id(handler)] = body_encoding(handler)
         if encoding is not None:
-            media_type = media_type_of(Request(scope))
+            media_type = media_type_of(scope)
             if encoding is RequestEncodingType.JSON:
                 if not is_json(media_type):
                     raise unsupported(media_type, "application/json")

@@ -1,5 +1,7 @@
 """Errors raised by application services that are not rules of the domain."""
 
+from __future__ import annotations
+
 # Loaded here so that STORE_ERRORS finds their classes.
 import asyncpg  # noqa: F401
 import eventsourcing.persistence  # noqa: F401
@@ -11,6 +13,12 @@ from domain.errors import DomainError
 
 class NotFound(DomainError):
     rule = "not_found"
+
+    @classmethod
+    def of(cls, kind: str, id: object) -> NotFound:
+        """The answer for a ``kind`` (offer, provider...) with ``id`` that is not there, or
+        not there for the caller: the same words either way."""
+        return cls(f"no {kind} with id {id}")
 
 
 class Conflict(DomainError):

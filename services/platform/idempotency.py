@@ -28,17 +28,17 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import asyncpg
+from litestar.enums import RequestEncodingType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.platform.edge import MAX_BODY_BYTES, header
+from services.platform.edge import MAX_BODY_BYTES, header, media_type_of
 from services.platform.errors import STORE_ERRORS, UNAVAILABLE, UNAVAILABLE_RULE
-from services.platform.identity import Caller
+from services.platform.identity import maybe_caller, who
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotency-Replayed"
 COMMANDS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEY = re.compile(r"[A-Za-z0-9_.:~+/=-]{1,200}")
-FORM = "application/x-www-form-urlencoded"
 TRACKING_PREFIX = "idempotency:"
 # A claim still pending after this long belongs to an attempt that died: a retry takes it over.
 # Safe even if that attempt lives on: only one of them can commit the key's tracking row.
@@ -70,16 +70,12 @@ def key_hash(key: str, owner: str) -> str:
 def owner_of(scope: Scope, body: bytes) -> str:
     """Whose key it is: the verified caller (the JWT middleware has run), else the api_key a
     public form post names, else the client's address."""
-    user = scope.get("user")
-    if isinstance(user, Caller):
-        return f"caller:{user.subject}"
-    if (header(scope, "content-type") or "").split(";")[0].strip().lower() == FORM:
+    if maybe_caller(scope) is None and media_type_of(scope) == RequestEncodingType.URL_ENCODED:
         with contextlib.suppress(UnicodeDecodeError, ValueError):
             for name, value in parse_qsl(body.decode(), keep_blank_values=True):
                 if name == "api_key" and value.strip():
                     return f"api_key:{value}"
-    client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
+    return who(scope)
 
 
 class Keys:

@@ -102,10 +102,11 @@ class Caller(msgspec.Struct, frozen=True):
         return self.partner_id
 
 
-def check_sees(allowed: bool, what: str) -> None:
-    """404 for a resource the caller may not see: ``what`` is how the missing one is named."""
+def check_sees(allowed: bool, kind: str, id: object) -> None:
+    """404 for the ``kind`` (offer, provider...) with ``id`` the caller may not see, in the
+    words of one that is not there."""
     if not allowed:
-        raise NotFound(f"no {what}")
+        raise NotFound.of(kind, id)
 
 
 class _Claims(msgspec.Struct, forbid_unknown_fields=False):
@@ -147,18 +148,15 @@ class Access:
     may_sign: bool = False
 
     def __call__(self, connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        if self.public:
+        caller = connection.user if isinstance(connection.user, Caller) else None
+        if self.allows(caller):
             return
-        caller = connection.user
-        if not isinstance(caller, Caller):
+        if caller is None:
             raise NotAuthorizedException("sign in: this needs a bearer token")
-        if caller.is_admin:
-            return
         if self.roles and not self.roles & caller.roles:
             wanted = " or ".join(sorted(self.roles))
             raise PermissionDeniedException(f"this is for the role {wanted}")
-        if self.may_sign and not caller.may_sign:
-            raise PermissionDeniedException("this needs an officer with the right to sign")
+        raise PermissionDeniedException("this needs an officer with the right to sign")
 
     def allows(self, caller: Caller | None) -> bool:
         """Whether the rule lets ``caller`` (None: nobody signed in) through."""
@@ -370,10 +368,20 @@ def jwt_auth(keys: Keys) -> JWTAuth[Caller, Token]:
 
 def caller(scope: Scope) -> Caller:
     """Dependency: the verified caller of a route whose rule needs one."""
-    user = scope.get("user")
-    if not isinstance(user, Caller):
+    found = maybe_caller(scope)
+    if found is None:
         raise NotAuthorizedException("sign in: this needs a bearer token")
-    return user
+    return found
+
+
+def who(scope: Scope) -> str:
+    """Who sends a call, as a key to count or keep things by: the verified caller, else the
+    client's address."""
+    found = maybe_caller(scope)
+    if found is not None:
+        return f"caller:{found.subject}"
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"
 
 
 def unauthorized(request: Request, error: NotAuthorizedException) -> Response:
@@ -398,13 +406,6 @@ def unauthorized(request: Request, error: NotAuthorizedException) -> Response:
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _who(request: Request) -> str:
-    user = request.scope.get("user")
-    if isinstance(user, Caller):
-        return f"caller:{user.subject}"
-    return f"address:{request.client.host if request.client else 'unknown'}"
-
-
 async def _is_command(request: Request) -> bool:
     return request.method not in _READS
 
@@ -414,7 +415,7 @@ def commands_rate_limit(limit: tuple[DurationUnit, int]) -> RateLimitConfig:
     commands only: past the limit a command answers 429 with ``RateLimit-*`` headers."""
     return RateLimitConfig(
         rate_limit=limit,
-        identifier_for_request=_who,
+        identifier_for_request=lambda request: who(request.scope),
         check_throttle_handler=_is_command,
     )
 

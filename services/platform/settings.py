@@ -14,8 +14,6 @@ from contracts.streams import DEFAULT_NAMESPACE
 from services.platform.identity import AUDIENCE, ISSUER, Keys
 from services.registry import PORTS
 
-SERVICE_PORTS = PORTS  # each service's default port, from services.registry
-
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -112,7 +110,7 @@ class Settings:
         return Keys.load(self.jwt_secret, self.jwt_keys_file, self.jwt_issuer, self.jwt_audience)
 
     def port(self, service: str) -> int:
-        return int(os.environ.get(f"TALKOOT_{service.upper()}_PORT", SERVICE_PORTS[service]))
+        return int(os.environ.get(f"TALKOOT_{service.upper()}_PORT", PORTS[service]))
 
     def schema(self, service: str) -> str:
         """The PostgreSQL schema of a service's event store: ``talkoot_requests`` and so on."""

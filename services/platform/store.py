@@ -138,6 +138,7 @@ class ServiceApplication(Application):
     service: ClassVar[str]
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
+        self.settings = settings
         ensure_schema(settings, settings.schema(self.service))
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
@@ -180,7 +181,7 @@ class ServiceApplication(Application):
         try:
             return self.repository.get(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
-            raise NotFound(f"no {kind} with id {aggregate_id}") from None
+            raise NotFound.of(kind, aggregate_id) from None
 
     @contextmanager
     def changes(self) -> Iterator[Changes]:

@@ -31,11 +31,6 @@ from services.providers.commands import (
 # Pauses and contract periods are calendar dates in the municipality's own time zone.
 
 
-def provider_named(provider_id: str) -> str:
-    """How a provider is named in the 404 of one that is missing or not the caller's."""
-    return f"provider with id {provider_id}"
-
-
 def sees_whole(caller: Caller | None, provider: Provider) -> bool:
     """Whether ``caller`` reads the whole record (contact person, members, pauses, the
     suspension): a member of the provider, an officer or an admin; anybody else reads its
@@ -76,7 +71,7 @@ class ProvidersApplication(ServiceApplication):
     def _own(self, caller: Caller, provider_id: str) -> Provider:
         """The provider ``caller`` is a member of (an admin: any), else 404."""
         provider = self.get_provider(provider_id)
-        check_sees(caller.is_member_of(provider_id), provider_named(provider_id))
+        check_sees(caller.is_member_of(provider_id), "provider", provider_id)
         return provider
 
     def _under_contract(self, caller: Caller, provider_id: str) -> Provider:
@@ -86,7 +81,8 @@ class ProvidersApplication(ServiceApplication):
         partners = provider.partners(local_today())
         check_sees(
             caller.is_admin or any(caller.is_officer_of(p) for p in partners),
-            provider_named(provider_id),
+            "provider",
+            provider_id,
         )
         return provider
 

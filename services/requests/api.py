@@ -265,7 +265,7 @@ class RequestsController(Controller):
         its municipal partner, or an admin; to anybody else it does not exist (404)."""
         await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
         row = await board.get_request(reads.pool, reads.schema, request_id)
-        check_sees(row is not None and sees(caller, row), f"service request with id {request_id}")
+        check_sees(row is not None and sees(caller, row), "service request", request_id)
         return msgspec.convert(row, BoardEntry)
 
     @get("/", guards=[SIGNED_IN], summary="The caller's requests")
@@ -354,5 +354,5 @@ class BoardController(Controller):
         row = await board.public_entry(
             reads.pool, reads.schema, application.catalogue.public_matters(), request_id
         )
-        check_sees(row is not None, f"service request with id {request_id}")
+        check_sees(row is not None, "service request", request_id)
         return msgspec.convert(row, PublicEntry)

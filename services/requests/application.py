@@ -39,7 +39,6 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
 
     def __init__(self, settings: Settings, catalogue: Catalogue | None = None) -> None:
         super().__init__(settings)
-        self.settings = settings
         self.catalogue = catalogue or load_catalogue()
 
     # --- residents -----------------------------------------------------------------------
@@ -118,7 +117,7 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
     def get_request(self, request_id: str) -> ServiceRequest:
         request = self.get(request_id, "service request")
         if not isinstance(request, ServiceRequest):  # the id of a series, say
-            raise NotFound(f"no service request with id {request_id}")
+            raise NotFound.of("service request", request_id)
         return request
 
     def seen_request(
@@ -126,7 +125,7 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
     ) -> ServiceRequest:
         """The request, if ``sees`` lets the caller see it; else 404, as for a missing one."""
         request = self.get_request(request_id)
-        check_sees(sees(request), f"service request with id {request_id}")
+        check_sees(sees(request), "service request", request_id)
         return request
 
     def residents_request(self, caller: Caller, request_id: str) -> ServiceRequest:

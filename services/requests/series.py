@@ -81,14 +81,14 @@ class SeriesUseCases:
     def get_series(self, series_id: str) -> RequestSeries:
         series = self.get(series_id, "series")
         if not isinstance(series, RequestSeries):
-            raise NotFound(f"no series with id {series_id}")
+            raise NotFound.of("series", series_id)
         return series
 
     def seen_series(self, caller: Caller, series_id: str) -> RequestSeries:
         """A series the caller set up (an admin sees every one); else 404, as for a missing
         one."""
         series = self.get_series(series_id)
-        check_sees(caller.is_resident(series.resident_id), f"series with id {series_id}")
+        check_sees(caller.is_resident(series.resident_id), "series", series_id)
         return series
 
     # --- the city ------------------------------------------------------------------------
