@@ -141,10 +141,10 @@ def nats_server_executable() -> str:
     return found
 
 
-# Every NATS identity of a local stack: one per process of services.registry, and the
-# operator (the CLI, the tests).
+# Every NATS identity of a local stack: one per process of services.registry that uses NATS
+# (the web front does not), and the operator (the CLI, the tests).
 OPERATOR = "operator"
-NATS_USERS = (*(process.name for process in registry.PROCESSES), OPERATOR)
+NATS_USERS = (*(p.name for p in registry.PROCESSES if p.stream or p.consumes), OPERATOR)
 
 # The JetStream API a Talkoot process calls (nats-py 2.16's subjects). Subject wildcards match
 # whole tokens only and a stream's name (``TALKOOT_REQUESTS``) is one token, so these are
@@ -216,8 +216,16 @@ def nats_passwords(directory: Path) -> dict[str, str]:
 
 
 # The local stack's own secrets, made once under its data folder: the key its tokens are
-# signed with and the key of Open311 residents' pseudonyms. Nothing runs with a built-in one.
-SECRET_VARIABLES = {"jwt": "TALKOOT_JWT_SECRET", "pseudonyms": "TALKOOT_PSEUDONYM_SECRET"}
+# signed with, the key of Open311 residents' pseudonyms, and the key of the web front's
+# session and CSRF cookies. Nothing runs with a built-in one.
+SECRET_VARIABLES = {
+    "jwt": "TALKOOT_JWT_SECRET",
+    "pseudonyms": "TALKOOT_PSEUDONYM_SECRET",
+    "web": "TALKOOT_WEB_SECRET",
+}
+
+# Where `up --demo` writes its people's tokens, which the web front's demo sign-in lists.
+DEMO_PEOPLE = "demo-tokens.json"
 
 
 def local_secrets(data_dir: Path) -> dict[str, str]:
@@ -434,6 +442,8 @@ class Stack:
         """The TALKOOT_NATS_* variables of ``user``'s identity, for a process to be started."""
         if not self.nats_passwords:
             return {name: os.environ[name] for name in NATS_VARIABLES if name in os.environ}
+        if user not in self.nats_passwords:
+            return {}  # a process that does not use NATS (the web front)
         return {USER_VARIABLE: user, PASSWORD_VARIABLE: self.nats_passwords[user]}
 
     def environment(self, name: str = OPERATOR) -> dict[str, str]:
@@ -452,6 +462,10 @@ class Stack:
             env.pop(variable, None)
         env.update(self.nats_environment(name))
         env.update({SECRET_VARIABLES[name]: value for name, value in self.secrets.items()})
+        # The local stack signs its people in from the demo's list, unless the city's identity
+        # provider is configured (or the environment says otherwise).
+        if not env.get("TALKOOT_OIDC_ISSUER"):
+            env.setdefault("TALKOOT_DEMO_SIGNIN", str(self.data_dir / DEMO_PEOPLE))
         return env
 
     def token(self, body: dict[str, Any], lifetime: timedelta = LIFETIME) -> str:
@@ -668,6 +682,8 @@ async def wait_for_quiet(
                 return False
         return True
 
+    # Only the services keep an outbox; the web front has none to wait for.
+    urls = {name: url for name, url in urls.items() if registry.named(name).stream}
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from deploy.stack import DEFAULT_NATS_PORT, Stack, operator_options, stream_report
+from deploy.stack import (
+    DEFAULT_NATS_PORT,
+    DEMO_PEOPLE,
+    Stack,
+    operator_options,
+    stream_report,
+)
 from services import registry
 from services.platform.identity import Role, claims, issue
 
@@ -65,7 +71,10 @@ def up(args: argparse.Namespace) -> int:
         if args.demo:
             _load_demo(stack, directory)
         tell(f"\nTalkoot is up in {time.monotonic() - started:.1f} s:")
+        tell(f"  Open {stack.url(registry.WEB.name)} in a browser to start.")
         for process in registry.PROCESSES:
+            if process is registry.WEB:
+                continue
             if process.port is None:
                 tell(f"  {process.name:<13} keep the read models {', '.join(process.read_models)}")
                 continue
@@ -113,7 +122,7 @@ def _operator(directory: Path) -> dict[str, str]:
     return {} if os.environ.get("TALKOOT_NATS_URL") else operator_options(directory)
 
 
-DEMO_TOKENS = "demo-tokens.json"
+DEMO_TOKENS = DEMO_PEOPLE
 
 
 def _load_demo(stack: Stack, directory: Path) -> None:
@@ -181,6 +190,8 @@ def status(args: argparse.Namespace) -> int:
             detail = (
                 f"postgres {report['postgres']}, nats {report['nats']}, "
                 f"outbox lag {report.get('outbox_lag', '?')}"
+                if "postgres" in report
+                else report.get("detail", "")  # the web front: what it calls
             )
             stalled_services.update(report.get("stalled") or {})
             for consumer in report.get("consumers", []):

@@ -101,11 +101,20 @@ PROJECTOR = Process(
     read_models=("board", "ledger", "directory", "series", "offers"),
 )
 
+# The web front: pages for residents, providers, officers and admins, calling the services'
+# APIs with the signed-in person's token. It keeps no events and reads no read model.
+WEB = Process(
+    name="web",
+    title="Talkoot",
+    module="services.web",
+    port=8100,
+)
+
 # The services, in the order they are listed and started.
 SERVICES: tuple[Process, ...] = (REQUESTS, PROVIDERS, MATCHING, PARTNERSHIPS)
 
-# Every process of a running Talkoot, in start order.
-PROCESSES: tuple[Process, ...] = (*SERVICES, PROJECTOR)
+# Every process of a running Talkoot, in start order: the front last, once what it calls is up.
+PROCESSES: tuple[Process, ...] = (*SERVICES, PROJECTOR, WEB)
 
 # Every stream a service publishes to: what each process ensures before it binds to one.
 STREAMS: tuple[str, ...] = tuple(p.stream for p in PROCESSES if p.stream)

@@ -1,0 +1,188 @@
+"""The web front's Litestar app: Jinja pages with htmx, sessions in a cookie, CSRF on every
+form, and the pages of every kind of user. It keeps no data: each page calls the services'
+APIs with the signed-in person's token."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Request, Response, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader, State
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_303_SEE_OTHER
+from litestar.template.config import TemplateConfig
+
+from services import registry
+from services.web import i18n
+from services.web.client import Refusal, Services, Unreachable
+from services.web.pages import render
+from services.web.pages.admin import ADMIN_PAGES
+from services.web.pages.home import HOME_PAGES
+from services.web.pages.officer import OFFICER_PAGES
+from services.web.pages.provider import PROVIDER_PAGES
+from services.web.pages.resident import RESIDENT_PAGES
+from services.web.pages.signin import SIGNIN_PAGES
+from services.web.people import NotForYou, SignInNeeded, sign_out
+from services.web.settings import WebSettings
+
+log = logging.getLogger("talkoot.web")
+
+HERE = Path(__file__).parent
+LANGUAGE_COOKIE = "lang"
+SESSION_DAYS = 7
+
+
+def environment() -> Environment:
+    """Jinja with gettext (the language of the request at hand) and the front's formats."""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.filters.update(
+        money=i18n.money, when=i18n.when, day=i18n.day, clock=i18n.clock, number=i18n.number
+    )
+    return env
+
+
+def speak(request: Request) -> None:
+    """Before each page: its language, from the person's choice (a cookie), Finnish else."""
+    i18n.use(request.cookies.get(LANGUAGE_COOKIE, i18n.DEFAULT))
+
+
+@get("/language/{code:str}", summary="Switch the language", sync_to_thread=False)
+def switch_language(code: str, next: str = "/") -> Response:
+    if code not in i18n.LANGUAGES:
+        raise NotFoundException(f"no language {code}")
+    # only a path of this front: never a redirect to somewhere else
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = Redirect(target, status_code=HTTP_303_SEE_OTHER)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@get("/health", summary="Whether the front runs", sync_to_thread=False)
+def health(state: State) -> dict:
+    return {
+        "service": registry.WEB.name,
+        "pid": os.getpid(),
+        "detail": "calls " + ", ".join(state.settings.services),
+    }
+
+
+def sign_in_first(request: Request, _: SignInNeeded) -> Response:
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = request.headers.get("referer", "/")
+    sign_out(request)
+    where = f"/signin?next={quote(target, safe='')}"
+    if request.headers.get("hx-request"):
+        return Response(b"", status_code=204, headers={"HX-Redirect": where})
+    return Redirect(where, status_code=HTTP_303_SEE_OTHER)
+
+
+def not_for_you(request: Request, error: NotForYou) -> Response:
+    speak(request)
+    return render(request, "refused.html", status_code=403, role=error.role)
+
+
+def refused(request: Request, error: Refusal) -> Response:
+    """A refusal no form handled: the token ran out (sign in again) or the thing is not
+    there (or not the person's: the services say 404 alike)."""
+    if error.status == 401:
+        return sign_in_first(request, SignInNeeded())
+    return page_error(request, error.status, error.detail)
+
+
+def unreachable(request: Request, error: Unreachable) -> Response:
+    log.warning("a page could not be served: %s", error)
+    return page_error(request, 503, str(error))
+
+
+def http_error(request: Request, error: HTTPException) -> Response:
+    return page_error(request, error.status_code, error.detail)
+
+
+def page_error(request: Request, status: int, detail: str) -> Response:
+    speak(request)  # also where no route was found, and no page's hooks ran
+    return render(request, "error.html", status_code=status, status=status, detail=detail)
+
+
+def build_app(settings: WebSettings) -> Litestar:
+    templates = TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment()))
+    session = CookieBackendConfig(
+        secret=settings.key("session"),
+        key="talkoot_session",
+        max_age=SESSION_DAYS * 24 * 3600,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+    csrf = CSRFConfig(
+        secret=settings.key("csrf").hex(),
+        cookie_name="talkoot_csrf",
+        cookie_secure=settings.secure_cookies,
+        cookie_httponly=True,
+        cookie_samesite="lax",
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.services = Services(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    static = create_static_files_router(
+        "/static",
+        directories=[HERE / "static"],
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            switch_language,
+            static,
+            *HOME_PAGES,
+            *SIGNIN_PAGES,
+            *RESIDENT_PAGES,
+            *PROVIDER_PAGES,
+            *OFFICER_PAGES,
+            *ADMIN_PAGES,
+        ],
+        lifespan=[lifespan],
+        template_config=templates,
+        plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=templates))],
+        middleware=[session.middleware],
+        csrf_config=csrf,
+        request_class=HTMXRequest,
+        before_request=speak,
+        exception_handlers={
+            SignInNeeded: sign_in_first,
+            NotForYou: not_for_you,
+            Refusal: refused,
+            Unreachable: unreachable,
+            HTTPException: http_error,
+        },
+        logging_config=None,
+        openapi_config=None,
+    )

@@ -1,0 +1,81 @@
+"""The front's pages, one module per kind of user, and what every page shares: ``render``
+(a template with the person, the language and the navigation) and the front's state (the
+services' client, the settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from services.web import i18n
+from services.web.client import Services
+from services.web.people import Person, signed_in
+from services.web.settings import WebSettings
+
+
+def services(state: State) -> Services:
+    return state.services
+
+
+def settings(state: State) -> WebSettings:
+    return state.settings
+
+
+# The navigation: (path, label, role); a person sees the entries of the roles they hold.
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    ("/ask", "Ask for a service", "resident"),
+    ("/my/requests", "My requests", "resident"),
+    ("/my/series", "Recurring", "resident"),
+    ("/provider/offers", "Offers", "provider"),
+    ("/provider/jobs", "Our jobs", "provider"),
+    ("/provider/team", "Members and pauses", "provider"),
+    ("/officer/contracts", "Contracts", "officer"),
+    ("/officer/disputes", "Disputes", "officer"),
+    ("/officer/providers", "Providers", "officer"),
+    ("/officer/decisions", "Matching decisions", "officer"),
+    ("/admin/snowfall", "Snowfall days", "admin"),
+    ("/admin/catalogue", "Catalogue", "admin"),
+)
+
+
+def navigation(person: Person | None) -> list[tuple[str, str]]:
+    if person is None:
+        return []
+    return [(path, i18n.gettext(label)) for path, label, role in NAVIGATION if person.holds(role)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
+    """``template`` with what every page shows: who is signed in, their navigation, the
+    language switch (back to this same page) and the page's own ``context``."""
+    person = context.pop("person", None) or signed_in(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Template(
+        template_name=template,
+        status_code=status_code,
+        context={
+            "person": person,
+            "navigation": navigation(person),
+            "here": request.url.path,
+            "lang": i18n.language(),
+            "has_session": "session" in request.scope,
+            "switch": [
+                (code, i18n.NAMES[code], f"/language/{code}?next={quote(here, safe='')}")
+                for code in i18n.LANGUAGES
+                if code != i18n.language()
+            ],
+            **context,
+        },
+    )
+
+
+def back_to(request: Request, path: str, notice: str | None = None) -> Redirect:
+    """After a command: the page to look at (303, so a reload does not send it again), with
+    ``notice`` (words of the catalogue) shown once at its top."""
+    if notice:
+        flash(request, i18n.gettext(notice), category="done")
+    return Redirect(path, status_code=303)

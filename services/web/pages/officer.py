@@ -1,0 +1,5 @@
+"""The officer's pages."""
+
+from __future__ import annotations
+
+OFFICER_PAGES: list = []

@@ -1,0 +1,5 @@
+"""The resident's pages."""
+
+from __future__ import annotations
+
+RESIDENT_PAGES: list = []
