@@ -56,7 +56,7 @@ class WebSettings:
         host = os.environ.get("TALKOOT_HOST", "127.0.0.1")
         services = {
             service.name: os.environ.get(f"TALKOOT_{service.name.upper()}_URL")
-            or f"http://127.0.0.1:{os.environ.get(f'TALKOOT_{service.name.upper()}_PORT', service.port)}"
+            or f"http://127.0.0.1:{os.environ.get(f'TALKOOT_{service.name.upper()}_PORT', service.port)}"  # noqa: E501
             for service in registry.SERVICES
         }
         oidc = None
