@@ -198,3 +198,11 @@ def unused_scope() -> tuple[str, str]:
     if n >= len(CATEGORIES) * len(REGIONS):
         pytest.fail("out of distinct (category, region) pairs for tests")
     return CATEGORIES[n % len(CATEGORIES)], REGIONS[n // len(CATEGORIES)]
+
+
+@pytest.fixture(scope="session")
+def web(stack: Stack):
+    """The stack's web front, and its demo sign-in as anybody a test adds (tests/web.py)."""
+    from tests.web import Web
+
+    return Web(stack)
