@@ -4,6 +4,7 @@ from services import registry
 from services.platform.runtime import ServiceSpec, serve
 from services.requests.api import BoardController, RequestsController
 from services.requests.application import RequestsApplication
+from services.requests.catalogue_api import CatalogueController
 from services.requests.inbound import subscriptions
 from services.requests.open311 import Open311Controller, check_pseudonym_secret
 from services.requests.outbound import to_integration_event
@@ -21,6 +22,7 @@ SPEC = ServiceSpec(
         SeriesController,
         SnowfallController,
         Open311Controller,
+        CatalogueController,
     ],
     subscriptions=subscriptions,
     sweeps=SWEEPS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 import uvicorn
 
@@ -26,6 +27,7 @@ def main() -> None:
         "TALKOOT_MAP_TILES (a tile server under the request form's map), TALKOOT_LOG_LEVEL.",
     ).parse_args()
     configure_logging()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per call to a service
     settings = WebSettings.from_env()
     uvicorn.run(
         build_app(settings),

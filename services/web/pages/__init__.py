@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from services.web import i18n
 from services.web.client import Services
+from services.web.forms import N_
 from services.web.people import Person, signed_in
 from services.web.settings import WebSettings
 
@@ -28,18 +29,18 @@ def settings(state: State) -> WebSettings:
 
 # The navigation: (path, label, role); a person sees the entries of the roles they hold.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
-    ("/ask", "Ask for a service", "resident"),
-    ("/my/requests", "My requests", "resident"),
-    ("/my/series", "Recurring", "resident"),
-    ("/provider/offers", "Offers", "provider"),
-    ("/provider/jobs", "Our jobs", "provider"),
-    ("/provider/team", "Members and pauses", "provider"),
-    ("/officer/contracts", "Contracts", "officer"),
-    ("/officer/disputes", "Disputes", "officer"),
-    ("/officer/providers", "Providers", "officer"),
-    ("/officer/decisions", "Matching decisions", "officer"),
-    ("/admin/snowfall", "Snowfall days", "admin"),
-    ("/admin/catalogue", "Catalogue", "admin"),
+    ("/ask", N_("Ask for a service"), "resident"),
+    ("/my/requests", N_("My requests"), "resident"),
+    ("/my/series", N_("Recurring"), "resident"),
+    ("/provider/offers", N_("Offers"), "provider"),
+    ("/provider/jobs", N_("Our jobs"), "provider"),
+    ("/provider/team", N_("Members and pauses"), "provider"),
+    ("/officer/contracts", N_("Contracts"), "officer"),
+    ("/officer/disputes", N_("Disputes"), "officer"),
+    ("/officer/providers", N_("Providers"), "officer"),
+    ("/officer/decisions", N_("Matching decisions"), "officer"),
+    ("/admin/snowfall", N_("Snowfall days"), "admin"),
+    ("/admin/catalogue", N_("Catalogue"), "admin"),
 )
 
 

@@ -1,5 +1,387 @@
-"""The resident's pages."""
+"""The resident's pages: ask for a service, follow one's requests (with a timeline of what
+happened and why, updating by itself), move, cancel, confirm, dispute and rate them, and set up
+recurring requests."""
 
 from __future__ import annotations
 
-RESIDENT_PAGES: list = []
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from domain.calendar import LOCAL_TIME
+from services.web import i18n
+from services.web.client import Refusal
+from services.web.forms import FORM, N_, Form, form_of, refused
+from services.web.geo import region_map
+from services.web.pages import back_to, render
+from services.web.people import Person, needs
+
+# The fields of the request form, and the service's names that stand for them.
+ASK_FIELDS = (
+    "category",
+    "region",
+    "address",
+    "lat",
+    "long",
+    "description",
+    "window_start",
+    "window_end",
+)
+WINDOW = {"window": "window_start"}
+
+
+async def catalogue(state: State) -> dict[str, Any]:
+    """The service catalogue as the requests service publishes it (public), each name in the
+    page's language where the catalogue has one."""
+    found = await state.services.get("requests", "/catalogue", None)
+    lang = i18n.language()
+
+    def named(entry: dict) -> dict:
+        names = entry.get("names") or {}
+        descriptions = entry.get("descriptions") or {}
+        return {
+            **entry,
+            "name": names.get(lang) or entry.get(f"name_{lang}") or entry.get("name", ""),
+            "description": descriptions.get(lang)
+            or entry.get(f"description_{lang}")
+            or entry.get("description", ""),
+        }
+
+    return {
+        "categories": [named(c) for c in found.get("categories", [])],
+        "regions": [named(r) for r in found.get("regions", [])],
+    }
+
+
+def moment(value: str) -> str | None:
+    """A ``datetime-local`` field (Lahti's time) as an ISO timestamp with its offset."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # the service names it
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=LOCAL_TIME)
+    return at.isoformat()
+
+
+def field_moment(value: str | None) -> str:
+    """An ISO timestamp as a ``datetime-local`` field shows it, in Lahti's time."""
+    at = i18n.local(value)
+    return at.strftime("%Y-%m-%dT%H:%M") if at else ""
+
+
+def number_or_text(value: str) -> float | str | None:
+    if value in ("", None):
+        return None
+    try:
+        return float(str(value).replace(",", "."))
+    except ValueError:
+        return value
+
+
+def new_request(form: Form) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "category": form.get("category"),
+        "window_start": moment(form.get("window_start")),
+        "window_end": moment(form.get("window_end")),
+        "description": form.get("description"),
+        "address": form.get("address"),
+    }
+    if form.get("region"):
+        body["region"] = form.get("region")
+    for name in ("lat", "long"):
+        if (value := number_or_text(form.get(name))) is not None:
+            body[name] = value
+    return body
+
+
+def default_window() -> dict[str, str]:
+    """Tomorrow morning, 08 to 12 in Lahti: what a form offers before anything is typed."""
+    tomorrow = datetime.now(LOCAL_TIME).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), LOCAL_TIME).replace(hour=8)
+    return {
+        "window_start": start.strftime("%Y-%m-%dT%H:%M"),
+        "window_end": (start + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+# What a resident may do at each status, and the form that does it.
+ACTIONS = {
+    "submitted": ("reschedule", "cancel"),
+    "offered": ("reschedule", "cancel"),
+    "unmatched": ("reschedule", "cancel"),
+    "assigned": ("cancel",),
+    "completed": ("confirm", "dispute"),
+    "confirmed": ("rate",),
+}
+ACTION_PATHS = {
+    "reschedule": "reschedule",
+    "cancel": "cancellation",
+    "confirm": "confirmation",
+    "dispute": "dispute",
+    "rate": "rating",
+}
+NOTICES = {
+    "reschedule": N_("The request was moved to the new time."),
+    "cancel": N_("The request was cancelled."),
+    "confirm": N_("Thank you: the work is confirmed."),
+    "dispute": N_("The dispute was sent to the city's officer."),
+    "rate": N_("Thank you for the rating."),
+}
+
+
+def action_body(action: str, form: Form) -> dict[str, Any]:
+    if action == "reschedule":
+        return {
+            "window_start": moment(form.get("window_start")),
+            "window_end": moment(form.get("window_end")),
+        }
+    if action in ("cancel", "dispute"):
+        return {"reason": form.get("reason")}
+    if action == "rate":
+        stars = form.get("stars")
+        return {
+            "stars": int(stars) if str(stars).isdigit() else stars,
+            "comment": form.get("comment"),
+        }
+    return {}
+
+
+class ResidentPages(Controller):
+    dependencies = {"person": Provide(needs("resident"))}
+
+    @get("/ask", summary="Ask for a service")
+    async def ask(self, request: Request, state: State, person: Person) -> Template:
+        form = Form(values={**default_window(), **dict(request.query_params)})
+        return await self._ask_page(request, state, form)
+
+    async def _ask_page(
+        self, request: Request, state: State, form: Form, status_code: int = 200
+    ) -> Template:
+        found = await catalogue(state)
+        return render(
+            request,
+            "resident/ask.html",
+            status_code=status_code,
+            form=form,
+            categories=found["categories"],
+            regions=found["regions"],
+            region_options=[(r["code"], r["name"]) for r in found["regions"]],
+            map=region_map(found["regions"], form.get("region"), form.get("lat"), form.get("long")),
+            tiles=state.settings.map_tiles,
+        )
+
+    @post("/ask", summary="Send a request")
+    async def send(self, request: Request, state: State, person: Person) -> Template | Redirect:
+        form = await form_of(request)
+        try:
+            receipt = await state.services.post(
+                "requests", "/requests/", new_request(form), person.token, key=form.key
+            )
+        except Refusal as refusal:
+            if refusal.status in (401, 404):
+                raise
+            refused(form, refusal, ASK_FIELDS, WINDOW)
+            return await self._ask_page(request, state, form, status_code=refusal.status)
+        return back_to(
+            request,
+            f"/my/requests/{receipt['id']}?position={receipt['position']}",
+            N_("Your request was sent. Matching looks for a community provider."),
+        )
+
+    @get("/my/requests", summary="My requests")
+    async def requests(self, request: Request, state: State, person: Person) -> Template:
+        mine = await state.services.get("requests", "/requests/", person.token, limit=100)
+        found = await catalogue(state)
+        return render(
+            request,
+            "resident/requests.html",
+            requests=mine,
+            names={c["code"]: c["name"] for c in found["categories"]},
+            regions={r["code"]: r["name"] for r in found["regions"]},
+        )
+
+    @get("/my/requests/{request_id:str}", summary="One of my requests")
+    async def one(
+        self, request: Request, state: State, person: Person, request_id: str, position: int = 0
+    ) -> Template:
+        context = await self._request(state, person, request_id, position)
+        return render(request, "resident/request.html", **context)
+
+    @get("/my/requests/{request_id:str}/now", summary="Where the request is now (live part)")
+    async def now(
+        self, request: Request, state: State, person: Person, request_id: str
+    ) -> Template:
+        context = await self._request(state, person, request_id, 0)
+        return render(request, "resident/request_now.html", **context)
+
+    async def _request(
+        self, state: State, person: Person, request_id: str, position: int
+    ) -> dict[str, Any]:
+        entry = await state.services.get(
+            "requests", f"/requests/{request_id}", person.token, position=position or None
+        )
+        try:
+            history = await state.services.get(
+                "requests", f"/requests/{request_id}/history", person.token
+            )
+        except Refusal:
+            history = None
+        found = await catalogue(state)
+        return {
+            "entry": entry,
+            "history": history,
+            "actions": ACTIONS.get(entry["status"], ()) if not entry.get("rating") else (),
+            "category": next(
+                (c for c in found["categories"] if c["code"] == entry["category"]), None
+            ),
+            "regions": {r["code"]: r["name"] for r in found["regions"]},
+            "forms": {},
+            "window": {
+                "window_start": field_moment(entry["window_start"]),
+                "window_end": field_moment(entry["window_end"]),
+            },
+        }
+
+    @post("/my/requests/{request_id:str}/{action:str}", summary="Act on one of my requests")
+    async def act(
+        self, request: Request, state: State, person: Person, request_id: str, action: str
+    ) -> Template | Redirect:
+        if action not in ACTION_PATHS:
+            return render(request, "error.html", status_code=404, status=404, detail="")
+        form = await form_of(request)
+        try:
+            receipt = await state.services.post(
+                "requests",
+                f"/requests/{request_id}/{ACTION_PATHS[action]}",
+                action_body(action, form),
+                person.token,
+                key=form.key,
+            )
+        except Refusal as refusal:
+            if refusal.status in (401, 404):
+                raise
+            refused(
+                form, refusal, ("window_start", "window_end", "reason", "stars", "comment"), WINDOW
+            )
+            context = await self._request(state, person, request_id, 0)
+            context["forms"] = {action: form}
+            if FORM in form.errors and len(form.errors) == 1:
+                context["problem"] = form.errors[FORM]
+            return render(request, "resident/request.html", status_code=refusal.status, **context)
+        return back_to(
+            request,
+            f"/my/requests/{request_id}?position={receipt['position']}",
+            NOTICES[action],
+        )
+
+    # --- recurring requests ----------------------------------------------------------------
+
+    @get("/my/series", summary="My recurring requests")
+    async def series(self, request: Request, state: State, person: Person) -> Template:
+        return await self._series_page(request, state, person, Form(values={"rule": "weekly"}))
+
+    async def _series_page(
+        self, request: Request, state: State, person: Person, form: Form, status_code: int = 200
+    ) -> Template:
+        mine = await state.services.get("requests", "/series/", person.token)
+        found = await catalogue(state)
+        return render(
+            request,
+            "resident/series.html",
+            status_code=status_code,
+            series=mine,
+            form=form,
+            categories=found["categories"],
+            regions=found["regions"],
+            names={c["code"]: c["name"] for c in found["categories"]},
+            region_names={r["code"]: r["name"] for r in found["regions"]},
+        )
+
+    @post("/my/series", summary="Set up a recurring request")
+    async def start_series(
+        self, request: Request, state: State, person: Person
+    ) -> Template | Redirect:
+        form = await form_of(request)
+        rule = form.get("rule")
+        body: dict[str, Any] = {
+            "category": form.get("category"),
+            "region": form.get("region"),
+            "rule": rule,
+            "start_time": form.get("start_time"),
+            "description": form.get("description"),
+            "address": form.get("address"),
+        }
+        if rule == "weekly":
+            body["weekday"] = form.get("weekday")
+        if rule == "monthly":
+            day = form.get("day_of_month")
+            body["day_of_month"] = int(day) if str(day).isdigit() else day
+        for name in ("starts_on", "ends_on"):
+            if form.get(name):
+                body[name] = form.get(name)
+        if minutes := form.get("duration_minutes"):
+            body["duration_minutes"] = int(minutes) if str(minutes).isdigit() else minutes
+        try:
+            await state.services.post("requests", "/series/", body, person.token, key=form.key)
+        except Refusal as refusal:
+            if refusal.status == 401:
+                raise
+            refused(form, refusal, SERIES_FIELDS, {"starts": "starts_on", "ends": "ends_on"})
+            return await self._series_page(request, state, person, form, refusal.status)
+        return back_to(request, "/my/series", N_("The recurring request is set up."))
+
+    @post("/my/series/{series_id:str}/{action:str}", summary="Pause, resume or end a series")
+    async def series_action(
+        self, request: Request, state: State, person: Person, series_id: str, action: str
+    ) -> Template | Redirect:
+        if action not in ("pause", "resume", "end"):
+            return render(request, "error.html", status_code=404, status=404, detail="")
+        form = await form_of(request)
+        body = {"reason": form.get("reason")} if action == "end" else {}
+        if action == "pause" and form.get("until"):
+            body["until"] = form.get("until")
+        try:
+            await state.services.post(
+                "requests", f"/series/{series_id}/{action}", body, person.token, key=form.key
+            )
+        except Refusal as refusal:
+            if refusal.status in (401, 404):
+                raise
+            refused(form, refusal, ())
+            return await self._series_page(
+                request,
+                state,
+                person,
+                Form(values={"rule": "weekly"}, errors=form.errors),
+                refusal.status,
+            )
+        notice = {
+            "pause": N_("The series is paused."),
+            "resume": N_("The series goes on."),
+            "end": N_("The series has ended."),
+        }[action]
+        return back_to(request, "/my/series", notice)
+
+
+SERIES_FIELDS = (
+    "category",
+    "region",
+    "rule",
+    "weekday",
+    "day_of_month",
+    "start_time",
+    "duration_minutes",
+    "description",
+    "address",
+    "starts_on",
+    "ends_on",
+)
+
+RESIDENT_PAGES = [ResidentPages]
