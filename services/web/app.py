@@ -62,8 +62,13 @@ def environment() -> Environment:
 
 
 def speak(request: Request) -> None:
-    """Before each page: its language, from the person's choice (a cookie), Finnish else."""
+    """The page's language: the person's choice (a cookie), Finnish else."""
     i18n.use(request.cookies.get(LANGUAGE_COOKIE, i18n.DEFAULT))
+
+
+async def before_each_page(request: Request) -> None:
+    # async: a sync hook would run in a worker thread, whose context the page never sees
+    speak(request)
 
 
 @get("/language/{code:str}", summary="Switch the language", sync_to_thread=False)
@@ -175,7 +180,7 @@ def build_app(settings: WebSettings) -> Litestar:
         middleware=[session.middleware],
         csrf_config=csrf,
         request_class=HTMXRequest,
-        before_request=speak,
+        before_request=before_each_page,
         exception_handlers={
             SignInNeeded: sign_in_first,
             NotForYou: not_for_you,
