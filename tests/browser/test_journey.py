@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from tests.browser.support import check_accessibility, screenshot
 
 from domain.calendar import LOCAL_TIME
-from tests.browser.support import check_accessibility, screenshot
 from tests.conftest import unused_scope
 
 pytestmark = pytest.mark.slow

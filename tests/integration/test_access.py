@@ -33,16 +33,16 @@ import pytest
 from litestar.handlers import HTTPRouteHandler
 
 from domain.calendar import local_today
+from services import registry
 from services.platform.identity import Access, Caller, Role, is_litestars_options, rule_of
 from services.platform.runtime import build_app
 from services.platform.settings import Settings
-from services.registry import PORTS
 from tests.client import Talkoot, eventually
 from tests.conftest import unused_scope
 from tests.integration.store import stored_events
 from tests.integration.tokens import broken_tokens
 
-SERVICES = tuple(PORTS)
+SERVICES = tuple(service.name for service in registry.SERVICES)
 
 # Enough to build each app; nothing is started, so nothing is reached.
 BUILD_SETTINGS = Settings(
