@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.browser.support import check_accessibility, screenshot
 
 from domain.calendar import LOCAL_TIME
+from tests.browser.support import check_accessibility, screenshot
 from tests.conftest import unused_scope
 
 pytestmark = pytest.mark.slow
@@ -104,9 +104,7 @@ def test_a_whole_request_in_the_browser(people, web, talkoot):
     accessible(member, "provider-jobs")
 
     # The resident confirms and rates.
-    expect(resident.locator("#now .status")).to_have_text(
-        "työ ilmoitettu tehdyksi", timeout=20_000
-    )
+    expect(resident.locator("#now .status")).to_have_text("työ ilmoitettu tehdyksi", timeout=20_000)
     resident.get_by_role("button", name="Kyllä, kuittaa työ").click()
     expect(resident.get_by_text("Kiitos: työ on kuitattu.")).to_be_visible()
     resident.check("input[name='stars'][value='5']")
