@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -212,15 +213,16 @@ class Talkoot:
 
         from deploy.stack import wait_for_quiet
 
-        assert asyncio.run(
-            wait_for_quiet(
-                self.stack.nats_url,
-                self.stack.namespace,
-                {name: self.stack.url(name) for name in self.stack.ports},
-                timeout,
-                **self.stack.nats_options(),
-            )
-        ), "consumers did not catch up"
+        waiting = wait_for_quiet(
+            self.stack.nats_url,
+            self.stack.namespace,
+            {name: self.stack.url(name) for name in self.stack.ports},
+            timeout,
+            **self.stack.nats_options(),
+        )
+        # in a thread of its own: a test driving a browser has an event loop running here
+        with ThreadPoolExecutor(1) as thread:
+            assert thread.submit(asyncio.run, waiting).result(), "consumers did not catch up"
 
 
 def eventually(

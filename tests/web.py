@@ -50,7 +50,9 @@ class Browser:
             self.http.cookies.set("lang", lang)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return self.http.get(path, params=params)
+        page = self.http.get(path, params=params)
+        forms_are_protected(page.text)
+        return page
 
     def csrf(self) -> str:
         if "talkoot_csrf" not in self.http.cookies:
@@ -60,6 +62,13 @@ class Browser:
     def post(self, path: str, form: dict[str, Any], csrf: bool = True) -> httpx.Response:
         data = {**form, **({"_csrf_token": self.csrf()} if csrf else {})}
         return self.http.post(path, data=data)
+
+
+def forms_are_protected(html: str) -> None:
+    """Every form that posts carries its CSRF token (a browser sends only what the form has)."""
+    forms = re.findall(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", html, flags=re.S)
+    for form in forms:
+        assert 'name="_csrf_token"' in form, f"a form without its CSRF token: {form[:300]}"
 
 
 def text_of(html: str) -> str:

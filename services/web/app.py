@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -55,6 +56,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals["new_key"] = lambda: uuid.uuid4().hex  # a form's Idempotency-Key
     env.filters.update(
         money=i18n.money, when=i18n.when, day=i18n.day, clock=i18n.clock, number=i18n.number
     )
@@ -122,6 +124,8 @@ def unreachable(request: Request, error: Unreachable) -> Response:
 
 
 def http_error(request: Request, error: HTTPException) -> Response:
+    if error.status_code >= 400:
+        log.info("%s %s: %s %s", request.method, request.url.path, error.status_code, error.detail)
     return page_error(request, error.status_code, error.detail)
 
 

@@ -99,8 +99,9 @@ def test_a_whole_request_in_the_browser(people, web, talkoot):
     # The member reports 2.5 hours on the job.
     member.goto(f"{web.url}/provider/jobs")
     job = member.locator(f"[data-request-id='{request_id}']")
-    job.get_by_label(re.compile("[Hh]ours")).fill("2.5")
-    job.get_by_role("button", name=re.compile("[Rr]eport")).click()
+    job.get_by_label("Hours worked").fill("2.5")
+    job.get_by_role("button", name="Report the work done").click()
+    expect(member.get_by_text("The hours are reported")).to_be_visible()
     accessible(member, "provider-jobs")
 
     # The resident confirms and rates.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Redirect, Template
@@ -216,9 +216,12 @@ class ResidentPages(Controller):
 
     @get("/my/requests/{request_id:str}/now", summary="Where the request is now (live part)")
     async def now(
-        self, request: Request, state: State, person: Person, request_id: str
-    ) -> Template:
+        self, request: Request, state: State, person: Person, request_id: str, shown: str = ""
+    ) -> Template | Response:
         context = await self._request(state, person, request_id, 0)
+        if shown and context["entry"]["status"] != shown:
+            # it moved on: the whole page again, with what can be done now
+            return Response(b"", status_code=200, headers={"HX-Refresh": "true"})
         return render(request, "resident/request_now.html", **context)
 
     async def _request(
