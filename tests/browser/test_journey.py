@@ -90,7 +90,7 @@ def test_a_whole_request_in_the_browser(people, web, talkoot):
     offer = member.locator(f"[data-request-id='{request_id}'], [data-offer-id]").first
     expect(offer).to_be_visible(timeout=20_000)
     accessible(member, "provider-inbox")
-    offer.get_by_role("button", name=re.compile("^Accept")).click()
+    offer.get_by_role("button", name="Take the job").click()
 
     # The resident's page shows it assigned, without a reload.
     expect(resident.locator("#now .status")).to_have_text("tekijä löytyi", timeout=20_000)
@@ -100,7 +100,7 @@ def test_a_whole_request_in_the_browser(people, web, talkoot):
     member.goto(f"{web.url}/provider/jobs")
     job = member.locator(f"[data-request-id='{request_id}']")
     job.get_by_label("Hours worked").fill("2.5")
-    job.get_by_role("button", name="Report the work done").click()
+    job.get_by_role("button", name="Report the hours").click()
     expect(member.get_by_text("The hours are reported")).to_be_visible()
     accessible(member, "provider-jobs")
 

@@ -1,6 +1,7 @@
-"""The provider member's pages: the inbox of open offers (updating by itself) with the reason
-each was made and the time left to answer, accepting and declining; the provider's jobs and
-reporting their hours; its members and pauses."""
+"""The provider member's pages: the inbox of open offers (accept or decline, kept up to date
+by polling), the provider's jobs (report the hours of an assigned one), and its members and
+pauses. Each calls the services with the member's own token; the provider is the one their
+token names."""
 
 from __future__ import annotations
 
@@ -13,165 +14,438 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from domain.calendar import local_today
+from services.platform.catalogue import load_catalogue
+from services.web import i18n
 from services.web.client import Refusal
-from services.web.forms import N_, Form, form_of, refused
+from services.web.forms import Form, form_of, refused, say
 from services.web.pages import back_to, render
-from services.web.pages.resident import catalogue, number_or_text
 from services.web.people import Person, needs
 
+OFFERS = "/provider/offers"
+JOBS = "/provider/jobs"
+TEAM = "/provider/team"
 
-def time_left(expires_at: str | None) -> dict[str, int] | None:
-    if not expires_at:
+
+def category_name(code: str | None) -> str:
+    """A category as people read it (the catalogue's name, in the page's language)."""
+    if not code:
+        return ""
+    category = load_catalogue().categories.get(code)
+    return i18n.gettext(category.name) if category else code
+
+
+def region_name(code: str | None) -> str:
+    if not code:
+        return ""
+    region = load_catalogue().regions.get(code)
+    return region.name if region else code
+
+
+def moment(value: Any) -> datetime | None:
+    if not value:
         return None
-    seconds = int((datetime.fromisoformat(expires_at) - datetime.now(UTC)).total_seconds())
-    seconds = max(seconds, 0)
-    return {"hours": seconds // 3600, "minutes": seconds % 3600 // 60}
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def window_words(start: Any, end: Any) -> str:
+    """When a job is to be done: the start in full, then the end's time (or its day too when
+    it ends on another day), joined by a dash."""
+    begins, ends = moment(start), moment(end)
+    if begins is None:
+        return ""
+    if ends is None:
+        return i18n.when(begins)
+    same_day = i18n.local(begins).date() == i18n.local(ends).date()
+    return f"{i18n.when(begins)}\N{EN DASH}{i18n.clock(ends) if same_day else i18n.when(ends)}"
+
+
+def time_left(expires_at: Any, now: datetime | None = None) -> str:
+    """How long the offer waits for an answer, in words."""
+    lapses = moment(expires_at)
+    if lapses is None:
+        return i18n.gettext("No time limit to answer.")
+    seconds = int((lapses - (now or datetime.now(UTC))).total_seconds())
+    if seconds <= 0:
+        return i18n.gettext("The time to answer is up.")
+    minutes = max(1, seconds // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return i18n.gettext("%(hours)s h %(minutes)s min left to answer.") % {
+            "hours": hours,
+            "minutes": minutes,
+        }
+    return i18n.ngettext(
+        "%(num)s minute left to answer.", "%(num)s minutes left to answer.", minutes
+    ) % {"num": minutes}
+
+
+def reasons(decision: dict | None) -> list[str]:
+    """Why the offer came to us, in plain sentences, from the figures matching ranked us by."""
+    if not decision:
+        return []
+    chosen = decision.get("chosen")
+    if not chosen or not chosen.get("eligible"):
+        return []
+    eligible = sum(1 for c in decision.get("candidates", []) if c.get("eligible"))
+    said = []
+    if eligible <= 1:
+        said.append(i18n.gettext("You were the only eligible provider."))
+    else:
+        said.append(
+            i18n.gettext("You came first of %(count)s eligible providers.") % {"count": eligible}
+        )
+    if chosen.get("preferred"):
+        said.append(i18n.gettext("The resident's recurring series prefers you."))
+    offers = chosen.get("recent_offers")
+    if offers is not None:
+        said.append(
+            i18n.ngettext(
+                "You had %(num)s offer lately: the fewer, the sooner the next one comes.",
+                "You had %(num)s offers lately: the fewer, the sooner the next one comes.",
+                offers,
+            )
+            % {"num": offers}
+        )
+    if chosen.get("rating") is None:
+        said.append(i18n.gettext("You are not rated yet."))
+    else:
+        said.append(
+            i18n.gettext("Residents rate your work %(stars)s stars on average.")
+            % {"stars": i18n.number(chosen["rating"], 1)}
+        )
+    if chosen.get("distance_km") is not None:
+        said.append(
+            i18n.gettext("The job is %(km)s km from you.")
+            % {"km": i18n.number(chosen["distance_km"], 1)}
+        )
+    return said
+
+
+STATUSES = {
+    "submitted": "submitted",
+    "offered": "offered to you",
+    "assigned": "yours to do",
+    "completed": "hours reported",
+    "confirmed": "confirmed",
+    "unmatched": "unmatched",
+    "cancelled": "cancelled",
+    "disputed": "disputed",
+    "voided": "voided",
+    "expired": "expired",
+}
+
+
+def status_words(status: str) -> str:
+    return i18n.gettext(STATUSES.get(status, status))
 
 
 class ProviderPages(Controller):
+    path = "/provider"
     dependencies = {"person": Provide(needs("provider"))}
 
-    async def _inbox(self, state: State, person: Person) -> dict[str, Any]:
-        offers = await state.services.get("matching", "/offers/", person.token, status="open")
+    # --- offers ----------------------------------------------------------------------------
 
-        async def why(offer: dict) -> dict:
+    async def _offers(self, state: State, person: Person) -> list[dict]:
+        services = state.services
+        inbox = await services.get("matching", "/offers/", person.token, status="open")
+
+        async def decision(entry: dict) -> dict | None:
             try:
-                made = await state.services.get(
-                    "matching", f"/offers/{offer['offer_id']}", person.token
-                )
-            except Refusal:
-                made = {}
-            return {**offer, "why": made.get("why", ""), "left": time_left(offer["expires_at"])}
+                return await services.get("matching", f"/offers/{entry['offer_id']}", person.token)
+            except Refusal:  # answered or withdrawn meanwhile: it leaves the inbox next time
+                return None
 
-        found = await catalogue(state)
-        return {
-            "offers": await asyncio.gather(*(why(o) for o in offers)),
-            "names": {c["code"]: c["name"] for c in found["categories"]},
-            "regions": {r["code"]: r["name"] for r in found["regions"]},
-            "forms": {},
-        }
+        decisions = await asyncio.gather(*(decision(e) for e in inbox))
+        return [
+            {
+                **entry,
+                "category_name": category_name(entry.get("category")),
+                "region_name": region_name(entry.get("region")),
+                "window": window_words(entry.get("window_start"), entry.get("window_end")),
+                "time_left": time_left(entry.get("expires_at")),
+                "reasons": reasons(found),
+                "why": (found or {}).get("why", ""),
+            }
+            for entry, found in zip(inbox, decisions, strict=True)
+        ]
 
-    @get("/provider/offers", summary="The provider's inbox")
-    async def offers(self, request: Request, state: State, person: Person) -> Template:
-        return render(request, "provider/offers.html", **await self._inbox(state, person))
-
-    @get("/provider/offers/list", summary="The inbox's offers (live part)")
-    async def offers_list(self, request: Request, state: State, person: Person) -> Template:
-        return render(request, "provider/offers_list.html", **await self._inbox(state, person))
-
-    @post("/provider/offers/{offer_id:str}/{answer:str}", summary="Accept or decline an offer")
-    async def answer(
-        self, request: Request, state: State, person: Person, offer_id: str, answer: str
-    ) -> Template | Redirect:
-        if answer not in ("accept", "decline"):
-            return render(request, "error.html", status_code=404, status=404, detail="")
-        form = await form_of(request)
-        path, body = (
-            ("acceptance", {})
-            if answer == "accept"
-            else ("decline", {"reason": form.get("reason")})
+    async def _offers_page(
+        self,
+        request: Request,
+        state: State,
+        person: Person,
+        forms: dict[str, Form] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        offers = await self._offers(state, person)
+        return render(
+            request,
+            "provider/offers.html",
+            status_code=status_code,
+            person=person,
+            offers=offers,
+            forms=forms or {},
         )
+
+    @get("/offers", summary="The inbox of open offers")
+    async def offers(self, request: Request, state: State, person: Person) -> Template:
+        return await self._offers_page(request, state, person)
+
+    @get("/offers/list", summary="The open offers alone, for the page to poll")
+    async def offer_list(self, request: Request, state: State, person: Person) -> Template:
+        offers = await self._offers(state, person)
+        return render(request, "provider/offer_list.html", person=person, offers=offers, forms={})
+
+    @post("/offers/{offer_id:str}/accept", summary="Accept an offer")
+    async def accept(
+        self, offer_id: str, request: Request, state: State, person: Person
+    ) -> Template | Redirect:
+        form = await form_of(request)
         try:
             await state.services.post(
-                "matching", f"/offers/{offer_id}/{path}", body, person.token, key=form.key
+                "matching", f"/offers/{offer_id}/acceptance", {}, person.token, key=form.key
             )
         except Refusal as refusal:
-            if refusal.status in (401, 404):
+            if refusal.status == 401:
                 raise
-            refused(form, refusal, ("reason",))
-            context = await self._inbox(state, person)
-            context["forms"] = {offer_id: form}
-            return render(request, "provider/offers.html", status_code=refusal.status, **context)
-        notice = (
-            N_("You took the job: it is in your jobs.")
-            if answer == "accept"
-            else N_("You passed the job on: the next provider is asked.")
-        )
-        return back_to(request, "/provider/offers", notice)
+            refused(form, refusal, fields=[])
+            return await self._offers_page(
+                request, state, person, {offer_id: form}, status_code=refusal.status
+            )
+        return back_to(request, JOBS, "You took the job: it is among your jobs.")
 
-    async def _jobs(self, state: State, person: Person) -> dict[str, Any]:
-        jobs = await state.services.get(
-            "requests", "/requests/", person.token, provider_id=person.provider, limit=100
-        )
-        found = await catalogue(state)
-        return {
-            "jobs": jobs,
-            "names": {c["code"]: c["name"] for c in found["categories"]},
-            "regions": {r["code"]: r["name"] for r in found["regions"]},
-            "forms": {},
-        }
-
-    @get("/provider/jobs", summary="The provider's jobs")
-    async def jobs(self, request: Request, state: State, person: Person) -> Template:
-        return render(request, "provider/jobs.html", **await self._jobs(state, person))
-
-    @post("/provider/jobs/{request_id:str}/hours", summary="Report the hours of a job")
-    async def hours(
-        self, request: Request, state: State, person: Person, request_id: str
+    @post("/offers/{offer_id:str}/decline", summary="Decline an offer")
+    async def decline(
+        self, offer_id: str, request: Request, state: State, person: Person
     ) -> Template | Redirect:
         form = await form_of(request)
+        reason = str(form.get("reason")).strip()
+        if not reason:
+            form.errors["reason"] = say("reason", "Say why you decline the offer.")
+            return await self._offers_page(
+                request, state, person, {offer_id: form}, status_code=422
+            )
         try:
             await state.services.post(
-                "requests",
-                f"/requests/{request_id}/completion",
-                {"hours": number_or_text(form.get("hours"))},
+                "matching",
+                f"/offers/{offer_id}/decline",
+                {"reason": reason},
                 person.token,
                 key=form.key,
             )
         except Refusal as refusal:
-            if refusal.status in (401, 404):
+            if refusal.status == 401:
                 raise
-            refused(form, refusal, ("hours",))
-            context = await self._jobs(state, person)
-            context["forms"] = {request_id: form}
-            return render(request, "provider/jobs.html", status_code=refusal.status, **context)
-        return back_to(request, "/provider/jobs", N_("The hours are reported to the resident."))
+            refused(form, refusal, fields=["reason"])
+            return await self._offers_page(
+                request, state, person, {offer_id: form}, status_code=refusal.status
+            )
+        return back_to(request, OFFERS, "You declined the offer.")
 
-    @get("/provider/team", summary="The provider's members and pauses")
-    async def team(self, request: Request, state: State, person: Person) -> Template:
-        record = await state.services.get(
-            "providers", f"/providers/{person.provider}", person.token
+    # --- jobs ------------------------------------------------------------------------------
+
+    async def _jobs_page(
+        self,
+        request: Request,
+        state: State,
+        person: Person,
+        forms: dict[str, Form] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        rows = await state.services.get(
+            "requests", "/requests/", person.token, provider_id=person.provider
         )
-        return render(request, "provider/team.html", record=record, form=Form())
+        jobs = [
+            {
+                **row,
+                "category_name": category_name(row.get("category")),
+                "region_name": region_name(row.get("region")),
+                "window": window_words(row.get("window_start"), row.get("window_end")),
+                "status_words": status_words(row.get("status", "")),
+                "hours": (row["minutes"] / 60) if row.get("minutes") is not None else None,
+            }
+            for row in rows
+        ]
+        return render(
+            request,
+            "provider/jobs.html",
+            status_code=status_code,
+            person=person,
+            jobs=jobs,
+            forms=forms or {},
+        )
 
-    @post("/provider/team/{what:str}", summary="Add a member, or pause")
-    async def change_team(
-        self, request: Request, state: State, person: Person, what: str
+    @get("/jobs", summary="Our jobs")
+    async def jobs(self, request: Request, state: State, person: Person) -> Template:
+        return await self._jobs_page(request, state, person)
+
+    @post("/jobs/{request_id:str}/hours", summary="Report the hours of a job")
+    async def report_hours(
+        self, request_id: str, request: Request, state: State, person: Person
     ) -> Template | Redirect:
         form = await form_of(request)
-        base = f"/providers/{person.provider}"
-        calls = {
-            "members": (
-                f"{base}/members",
-                {"name": form.get("name"), "role": form.get("role")},
-            ),
-            "pauses": (
-                f"{base}/pauses",
-                {
-                    k: v
-                    for k, v in {
-                        "starts": form.get("starts"),
-                        "ends": form.get("ends"),
-                        "reason": form.get("reason"),
-                    }.items()
-                    if v
-                },
-            ),
-        }
-        if what not in calls:
-            return render(request, "error.html", status_code=404, status=404, detail="")
-        path, body = calls[what]
+        typed = str(form.get("hours")).strip().replace(",", ".")
         try:
-            await state.services.post("providers", path, body, person.token, key=form.key)
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            refused(form, refusal, ("name", "role", "starts", "ends", "reason"))
-            record = await state.services.get("providers", base, person.token)
-            return render(
-                request, "provider/team.html", status_code=refusal.status, record=record, form=form
+            hours = float(typed)
+        except ValueError:
+            form.errors["hours"] = say("hours", "Give the hours as a number, such as 2.5.")
+            return await self._jobs_page(
+                request, state, person, {request_id: form}, status_code=422
             )
-        return back_to(request, "/provider/team", N_("Saved."))
+        try:
+            await state.services.post(
+                "requests",
+                f"/requests/{request_id}/completion",
+                {"hours": hours},
+                person.token,
+                key=form.key,
+            )
+        except Refusal as refusal:
+            if refusal.status == 401:
+                raise
+            refused(form, refusal, fields=["hours"])
+            return await self._jobs_page(
+                request, state, person, {request_id: form}, status_code=refusal.status
+            )
+        return back_to(request, JOBS, "The hours are reported: the resident confirms them next.")
+
+    # --- members and pauses ---------------------------------------------------------------
+
+    async def _team_page(
+        self,
+        request: Request,
+        state: State,
+        person: Person,
+        status_code: int = 200,
+        **forms: Form,
+    ) -> Template:
+        provider = await state.services.get(
+            "providers", f"/providers/{person.provider}", person.token
+        )
+        return render(
+            request,
+            "provider/team.html",
+            status_code=status_code,
+            person=person,
+            provider=provider,
+            status_words={
+                "active": i18n.gettext("active"),
+                "paused": i18n.gettext("paused"),
+                "suspended": i18n.gettext("suspended"),
+            },
+            today=local_today().isoformat(),
+            member_form=forms.get("member_form") or Form(),
+            pause_form=forms.get("pause_form") or Form(),
+            row_form=forms.get("row_form"),
+        )
+
+    @get("/team", summary="Members and pauses")
+    async def team(self, request: Request, state: State, person: Person) -> Template:
+        return await self._team_page(request, state, person)
+
+    async def _command(
+        self,
+        request: Request,
+        state: State,
+        person: Person,
+        path: str,
+        body: dict | None,
+        form: Form,
+        which: str,
+        notice: str,
+        fields: list[str],
+        aliases: dict[str, str] | None = None,
+    ) -> Template | Redirect:
+        """A command on our provider; back to the team page, or the form with the refusal."""
+        try:
+            if body is None:
+                await state.services.delete("providers", path, person.token)
+            else:
+                await state.services.post("providers", path, body, person.token, key=form.key)
+        except Refusal as refusal:
+            if refusal.status == 401:
+                raise
+            refused(form, refusal, fields=fields, aliases=aliases)
+            return await self._team_page(
+                request, state, person, status_code=refusal.status, **{which: form}
+            )
+        return back_to(request, TEAM, notice)
+
+    @post("/team/members", summary="Add a member")
+    async def add_member(
+        self, request: Request, state: State, person: Person
+    ) -> Template | Redirect:
+        form = await form_of(request)
+        body = {"name": str(form.get("name")).strip(), "role": str(form.get("role")).strip()}
+        return await self._command(
+            request,
+            state,
+            person,
+            f"/providers/{person.provider}/members",
+            body,
+            form,
+            "member_form",
+            "The member was added.",
+            fields=["name", "role"],
+        )
+
+    @post("/team/members/{member_id:str}/removal", summary="Remove a member")
+    async def remove_member(
+        self, member_id: str, request: Request, state: State, person: Person
+    ) -> Template | Redirect:
+        form = await form_of(request)
+        return await self._command(
+            request,
+            state,
+            person,
+            f"/providers/{person.provider}/members/{member_id}",
+            None,
+            form,
+            "row_form",
+            "The member was removed.",
+            fields=[],
+        )
+
+    @post("/team/pauses", summary="Declare a pause")
+    async def pause(self, request: Request, state: State, person: Person) -> Template | Redirect:
+        form = await form_of(request)
+        body: dict[str, Any] = {
+            "starts": str(form.get("starts")).strip(),
+            "reason": str(form.get("reason")).strip(),
+        }
+        if str(form.get("ends")).strip():
+            body["ends"] = str(form.get("ends")).strip()
+        return await self._command(
+            request,
+            state,
+            person,
+            f"/providers/{person.provider}/pauses",
+            body,
+            form,
+            "pause_form",
+            "The pause is declared: no offers come during it.",
+            fields=["starts", "ends", "reason"],
+            aliases={"overlapping_pause": "starts", "until": "ends"},
+        )
+
+    @post("/team/pauses/{pause_id:str}/end", summary="End a pause early")
+    async def end_pause(
+        self, pause_id: str, request: Request, state: State, person: Person
+    ) -> Template | Redirect:
+        form = await form_of(request)
+        return await self._command(
+            request,
+            state,
+            person,
+            f"/providers/{person.provider}/pauses/{pause_id}/end",
+            {},
+            form,
+            "row_form",
+            "The pause is ended: offers come again.",
+            fields=[],
+        )
 
 
 PROVIDER_PAGES = [ProviderPages]

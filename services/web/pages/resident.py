@@ -45,7 +45,9 @@ async def catalogue(state: State) -> dict[str, Any]:
         descriptions = entry.get("descriptions") or {}
         return {
             **entry,
-            "name": names.get(lang) or entry.get(f"name_{lang}") or entry.get("name", ""),
+            "name": names.get(lang)
+            or entry.get(f"name_{lang}")
+            or i18n.gettext(entry.get("name", "")),
             "description": descriptions.get(lang)
             or entry.get(f"description_{lang}")
             or entry.get("description", ""),

@@ -1,0 +1,170 @@
+"""The provider member's pages of the web front, on the running stack: the inbox of open
+offers with why each came, taking and declining an offer, reporting the hours of a job, the
+members and pauses; and what each page refuses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.calendar import local_today
+from services.platform.catalogue import load_catalogue
+from tests.client import Talkoot
+from tests.web import text_of
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def offered(talkoot: Talkoot, scope) -> dict:
+    """A provider with a contract, and a request of the scope offered to it."""
+    provider_id, _ = talkoot.ready_provider(*scope)
+    request_id = talkoot.submit(*scope)["id"]
+    entry = talkoot.wait_for_status(request_id, "offered")
+    assert entry["provider_id"] == provider_id
+    return {
+        "provider_id": provider_id,
+        "request_id": request_id,
+        "offer_id": entry["offer_id"],
+        "category": load_catalogue().categories[scope[0]].name,
+    }
+
+
+def member_of(web, provider_id: str):
+    return web.signed_in("provider", f"web-member-of-{provider_id}", acts_for=provider_id)
+
+
+def test_the_inbox_shows_the_offer_with_why_and_taking_it_assigns_the_job(
+    web, talkoot: Talkoot, offered
+):
+    member = member_of(web, offered["provider_id"])
+
+    page = member.get("/provider/offers")
+    assert page.status_code == 200, page.text
+    assert f'data-offer-id="{offered["offer_id"]}"' in page.text
+    words = text_of(page.text)
+    assert offered["category"] in words
+    assert "You were the only eligible provider." in words
+    assert "the only eligible provider" in words  # matching's own words too
+    assert "left to answer" in words
+    assert 'hx-get="/provider/offers/list"' in page.text
+    fragment = member.get("/provider/offers/list")
+    assert fragment.status_code == 200
+    assert f'data-offer-id="{offered["offer_id"]}"' in fragment.text
+    assert "<h1>" not in fragment.text
+
+    in_finnish = web.signed_in(
+        "provider", f"web-member-of-{offered['provider_id']}", offered["provider_id"], lang="fi"
+    )
+    words = text_of(in_finnish.get("/provider/offers").text)
+    assert "Olitte ainoa palveluntuottaja, joka täytti ehdot." in words
+    assert "Vastausaikaa on jäljellä" in words
+
+    taken = member.post(f"/provider/offers/{offered['offer_id']}/accept", {})
+
+    assert taken.status_code == 200, taken.text
+    assert taken.url.path == "/provider/jobs"
+    assert "You took the job" in text_of(taken.text)
+    entry = talkoot.wait_for_status(offered["request_id"], "assigned")
+    assert entry["provider_id"] == offered["provider_id"]
+    assert offered["offer_id"] not in member.get("/provider/offers/list").text
+
+
+def test_reporting_the_hours_of_a_job_through_the_page(web, talkoot: Talkoot, offered):
+    member = member_of(web, offered["provider_id"])
+    talkoot.ok(talkoot.accept(offered["offer_id"], offered["provider_id"]))
+    talkoot.wait_for_status(offered["request_id"], "assigned")
+    path = f"/provider/jobs/{offered['request_id']}/hours"
+
+    jobs = member.get("/provider/jobs")
+    assert jobs.status_code == 200
+    assert "Report the hours" in text_of(jobs.text)
+    assert f'action="{path}"' in jobs.text
+
+    # not in quarter hours: the service refuses, the message stands beside the field
+    wrong = member.post(path, {"hours": "2.3"})
+    assert wrong.status_code == 400, wrong.text
+    assert f'id="f-{offered["request_id"]}-hours-error"' in wrong.text
+    assert 'value="2.3"' in wrong.text
+    assert talkoot.board_entry(offered["request_id"])["status"] == "assigned"
+
+    done = member.post(path, {"hours": "2,5"})
+
+    assert done.status_code == 200, done.text
+    assert "The hours are reported" in text_of(done.text)
+    entry = talkoot.wait_for_status(offered["request_id"], "completed")
+    assert entry["minutes"] == 150
+
+
+def test_a_decline_without_a_reason_is_refused_beside_the_field(web, talkoot: Talkoot, offered):
+    member = member_of(web, offered["provider_id"])
+    path = f"/provider/offers/{offered['offer_id']}/decline"
+
+    page = member.post(path, {"reason": "  "})
+
+    assert page.status_code == 422, page.text
+    error_id = f"f-{offered['offer_id']}-reason-error"
+    assert f'id="{error_id}"' in page.text
+    assert f'aria-describedby="f-{offered["offer_id"]}-reason-hint {error_id}"' in page.text
+    assert "Say why you decline the offer." in text_of(page.text)
+    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
+    assert offer["status"] == "open"
+    assert talkoot.board_entry(offered["request_id"])["status"] == "offered"
+
+    declined = member.post(path, {"reason": "Our saw is broken"})
+
+    assert declined.status_code == 200, declined.text
+    assert "You declined the offer." in text_of(declined.text)
+    offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
+    assert (offer["status"], offer["answer"]) == ("declined", "Our saw is broken")
+
+
+def test_a_resident_may_not_open_the_provider_pages(web):
+    web.person("resident", "web-resident-of-provider-test")
+    resident = web.browser()
+    resident.post("/signin/demo", {"subject": "web-resident-of-provider-test", "next": "/"})
+    for path in ("/provider/offers", "/provider/offers/list", "/provider/jobs", "/provider/team"):
+        page = resident.get(path)
+        assert page.status_code == 403, path
+        assert "members of a community provider" in text_of(page.text)
+
+
+def test_members_and_pauses_through_the_page(web, talkoot: Talkoot, scope):
+    provider_id = talkoot.register_provider(*scope)
+    member = member_of(web, provider_id)
+
+    added = member.post("/provider/team/members", {"name": "Aino Virtanen", "role": "chair"})
+
+    assert added.status_code == 200, added.text
+    assert "The member was added." in text_of(added.text)
+    record = talkoot.ok(talkoot.get("providers", f"/providers/{provider_id}"), 200)
+    (aino,) = [m for m in record["members"] if m["name"] == "Aino Virtanen"]
+    assert "Aino Virtanen" in text_of(added.text)
+
+    # a pause that ends before it starts: refused beside its field, nothing stored
+    starts = local_today() + timedelta(days=3)
+    bad = {"starts": starts.isoformat(), "ends": (starts - timedelta(days=1)).isoformat()}
+    refused = member.post("/provider/team/pauses", {**bad, "reason": "Holiday"})
+    assert refused.status_code in (400, 422), refused.text
+    assert 'id="f-ends-error"' in refused.text
+    assert 'value="Holiday"' in refused.text
+    record = talkoot.ok(talkoot.get("providers", f"/providers/{provider_id}"), 200)
+    assert record["pauses"] == []
+
+    body = {"starts": starts.isoformat(), "ends": "", "reason": "Holiday"}
+    paused = member.post("/provider/team/pauses", body)
+    assert paused.status_code == 200, paused.text
+    record = talkoot.ok(talkoot.get("providers", f"/providers/{provider_id}"), 200)
+    (pause,) = record["pauses"]
+    assert (pause["state"], pause["ends"]) == ("upcoming", None)
+
+    ended = member.post(f"/provider/team/pauses/{pause['pause_id']}/end", {})
+    assert ended.status_code == 200, ended.text
+    record = talkoot.ok(talkoot.get("providers", f"/providers/{provider_id}"), 200)
+    assert record["pauses"][0]["state"] == "ended"
+
+    removed = member.post(f"/provider/team/members/{aino['member_id']}/removal", {})
+    assert removed.status_code == 200, removed.text
+    record = talkoot.ok(talkoot.get("providers", f"/providers/{provider_id}"), 200)
+    assert all(m["member_id"] != aino["member_id"] for m in record["members"])
