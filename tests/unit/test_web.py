@@ -1,0 +1,150 @@
+"""The web front's own pieces, without a browser: its words in Finnish, its formats, how a
+refusal lands beside its field, and the map drawn from the regions' boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+
+from services.platform.identity import claims, issue
+from services.web import i18n
+from services.web.client import Refusal
+from services.web.forms import FORM, Form, refused
+from services.web.geo import region_map
+from services.web.people import Person
+from services.web.settings import WebSettings
+
+WEB = Path(__file__).resolve().parents[2] / "services" / "web"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+
+
+def messages() -> set[str]:
+    """Every message the front's templates and modules show."""
+    found = set()
+    for path in sorted(WEB.rglob("*.html")):
+        options = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
+        for _, message, _, _ in extract_from_file(
+            "jinja2.ext:babel_extract", str(path), keywords=KEYWORDS, options=options
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    for path in sorted(WEB.rglob("*.py")):
+        for _, message, _, _ in extract_from_file("python", str(path), keywords=KEYWORDS):
+            found.add(message if isinstance(message, str) else message[0])
+    return {m for m in found if m}
+
+
+def finnish() -> dict[str, object]:
+    known: dict[str, object] = {}
+    for po in (WEB / "locale" / "fi" / "LC_MESSAGES").glob("*.po"):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                if message.id:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    known[key] = message.string
+    return known
+
+
+def test_every_word_of_the_pages_has_its_finnish():
+    known, shown = finnish(), messages()
+    assert len(shown) > 200 and "Ask for a service" in shown  # the extraction found them
+    missing = sorted(m for m in shown if not known.get(m))
+    assert not missing, f"not translated into Finnish: {missing}"
+
+
+def test_money_and_moments_in_each_language():
+    with i18n.speaking("fi"):
+        assert i18n.money(123450) == "1\xa0234,50\xa0€"
+        assert i18n.when("2026-12-02T10:00:00+00:00") == "ke 2.12.2026 klo 12.00"
+    with i18n.speaking("en"):
+        assert i18n.money(123450) == "€1,234.50"
+        assert i18n.when("2026-07-01T21:30:00+00:00") == "Thu 2 Jul 2026, 00:30"
+
+
+def test_an_unknown_language_is_finnish():
+    with i18n.speaking("xx"):
+        assert i18n.language() == "fi"
+
+
+def response(status: int, body: object) -> httpx.Response:
+    return httpx.Response(status, json=body, request=httpx.Request("POST", "http://x/"))
+
+
+def test_a_validation_refusal_lands_beside_each_field_it_names():
+    refusal = Refusal.of(
+        response(400, {"detail": "Validation failed", "extra": [{"key": "hours", "message": "x"}]})
+    )
+    with i18n.speaking("en"):
+        form = refused(Form(values={"hours": "2.3"}), refusal, ["hours"])
+    assert form.errors == {"hours": "x"} and form.values == {"hours": "2.3"}
+
+
+def test_a_rule_a_form_shows_under_another_name_lands_on_that_field_in_finnish():
+    refusal = Refusal.of(
+        response(422, {"detail": "the window ends before it starts", "extra": {"rule": "window"}})
+    )
+    with i18n.speaking("fi"):
+        form = refused(Form(), refusal, ["window_start"], {"window": "window_start"})
+    assert form.errors["window_start"].startswith("Tarkista aika")
+
+
+def test_what_names_no_field_of_the_form_goes_at_its_top():
+    refusal = Refusal.of(response(409, {"detail": "it moved on", "extra": {"rule": "other"}}))
+    with i18n.speaking("en"):
+        form = refused(Form(), refusal, ["reason"])
+    assert form.errors == {FORM: "it moved on"}
+
+
+def test_a_refusal_that_is_not_json_still_says_something():
+    refusal = Refusal.of(
+        httpx.Response(400, text="<html>", request=httpx.Request("POST", "http://x/"))
+    )
+    assert refusal.status == 400 and refusal.detail == "Bad Request" and refusal.fields == {}
+
+
+def test_the_person_of_a_token_and_their_roles():
+    token = issue("s" * 40, claims("member-1", ["provider"], provider="p-1"))
+    person = Person.of_token(token)
+    assert person.subject == "member-1" and person.holds("provider")
+    assert not person.holds("resident") and person.provider == "p-1" and not person.expired
+
+
+SQUARE = {"type": "Polygon", "coordinates": [[[25, 61], [26, 61], [26, 62], [25, 62], [25, 61]]]}
+
+
+def test_the_map_draws_each_region_with_a_boundary_and_the_point():
+    drawn = region_map(
+        [{"code": "a", "name": "A", "boundary": SQUARE}, {"code": "b", "name": "B"}],
+        chosen="a",
+        lat="61.5",
+        long="25.5",
+    )
+    assert [r["code"] for r in drawn["regions"]] == ["a"] and drawn["regions"][0]["chosen"]
+    x, y = drawn["pin"]
+    assert 0 < x < drawn["width"] and 0 < y < drawn["height"]
+
+
+def test_no_boundaries_no_map():
+    assert region_map([{"code": "a", "name": "A", "boundary": None}]) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "secure"),
+    [
+        ("http://127.0.0.1:8100", False),
+        ("http://localhost:8100", False),
+        ("https://talkoot.lahti.fi", True),
+    ],
+)
+def test_cookies_are_secure_outside_this_machine(url, secure):
+    settings = WebSettings(services={}, secret="s" * 40, public_url=url)
+    assert settings.secure_cookies is secure
+
+
+def test_the_front_does_not_start_without_its_secret(monkeypatch):
+    monkeypatch.setenv("TALKOOT_WEB_SECRET", "short")
+    with pytest.raises(SystemExit, match="TALKOOT_WEB_SECRET"):
+        WebSettings.from_env()
