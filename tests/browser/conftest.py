@@ -67,8 +67,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(missing)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    # Package-wide, not session-wide: Playwright's sync API runs an event loop in this thread
+    # while it lives, and the tests after these call asyncio.run().
     with sync_playwright() as playwright:
         try:
             chromium_browser = launch(playwright)
