@@ -52,6 +52,8 @@ class RequestOfferedV1(IntegrationEvent, frozen=True, kw_only=True):
     request_id: str
     offer_id: str
     provider_id: str
+    # Added in place (optional): matching's explanation of the offer, in plain words.
+    why: str = ""
 
 
 class RequestAssignedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -283,9 +285,11 @@ class OfferMadeV1(IntegrationEvent, frozen=True, kw_only=True):
     request_id: str
     provider_id: str
     contract_id: str
-    # Added in place (optional): the contract's municipal partner and when the offer lapses.
+    # Added in place (optional): the contract's municipal partner, when the offer lapses and
+    # why it was made to this provider, in plain words ("Offered to ..., the first of ...").
     partner_id: str = ""
     expires_at: datetime | None = None
+    why: str = ""
 
 
 class OfferAcceptedV1(IntegrationEvent, frozen=True, kw_only=True):

@@ -164,14 +164,17 @@ class ServiceRequest(Aggregate):
 
     # --- matching ------------------------------------------------------------------------
 
-    def record_offer(self, offer_id: str, provider_id: str) -> None:
+    def record_offer(self, offer_id: str, provider_id: str, why: str = "") -> None:
+        """Matching offered the request to ``provider_id``; ``why`` is its explanation, in
+        plain words."""
         # Unmatched too: a verdict about a window the resident has since moved can arrive
         # after the move, and matching's next offer for the new window must still land.
         self.check_allows("record_offer", "it cannot be offered to a provider")
-        self._offered(offer_id=offer_id, provider_id=provider_id)
+        self._offered(offer_id=offer_id, provider_id=provider_id, why=why)
 
+    # ``why`` has a default: Offered events stored before it was recorded have none.
     @event("Offered")
-    def _offered(self, offer_id: str, provider_id: str) -> None:
+    def _offered(self, offer_id: str, provider_id: str, why: str = "") -> None:
         self.status = RequestStatus.OFFERED
         self.offer_id = offer_id
         self.provider_id = provider_id

@@ -87,14 +87,20 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
 
 
 def _changes(event: Any, at: Any) -> dict[str, Any] | None:
-    """The columns an event about a request already on the board changes."""
+    """The columns an event about a request already on the board changes.
+
+    ``reason`` is the why of where the request stands: matching's explanation of the offer
+    while it is offered or assigned, why nobody could be found (unmatched), the resident's
+    (cancelled, disputed), the window passing (expired), the partner's note once a dispute is
+    resolved; none while it waits for a provider or its completion is confirmed."""
     match event:
         case RequestOfferedV1():
+            # While it is offered and assigned, the reason is matching's: why this provider.
             return dict(
                 status="offered",
                 offer_id=event.offer_id,
                 provider_id=event.provider_id,
-                reason=None,
+                reason=event.why or None,
             )
         case RequestAssignedV1():
             return dict(
@@ -107,7 +113,7 @@ def _changes(event: Any, at: Any) -> dict[str, Any] | None:
         case RequestUnmatchedV1():
             return dict(status="unmatched", offer_id=None, provider_id=None, reason=event.reason)
         case CompletionReportedV1():
-            return dict(status="completed", minutes=event.minutes, completed_at=at)
+            return dict(status="completed", minutes=event.minutes, completed_at=at, reason=None)
         case RequestConfirmedV1():
             return dict(status="confirmed", minutes=event.minutes)
         case RequestRescheduledV1():

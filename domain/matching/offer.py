@@ -23,7 +23,8 @@ class Offer(Aggregate):
     """A job offered to one provider under one contract, answered once, or lapsed.
 
     ``candidates`` is the decision that made it: every provider considered, with the rule that
-    excluded it or its score and rank; ``score`` is the chosen provider's.
+    excluded it or its score and rank; ``score`` is the chosen provider's; ``why`` says it in
+    plain words, as it was told when the offer was made ("" in offers made before it was).
     """
 
     @event("Made")
@@ -40,6 +41,7 @@ class Offer(Aggregate):
         candidates: list[dict] | None = None,
         score: dict | None = None,
         unrelated: int = 0,
+        why: str = "",
     ) -> None:
         self.request_id = request_id
         self.provider_id = provider_id
@@ -52,6 +54,7 @@ class Offer(Aggregate):
         self.candidates = candidates or []
         self.score = score or {}
         self.unrelated = unrelated
+        self.why = why
         self.status = OfferStatus.OPEN
         self.answer = ""  # the decline's reason, or why the offer was withdrawn
 

@@ -15,10 +15,10 @@ from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from domain.matching.job import Job
 from domain.matching.offer import Offer
-from domain.matching.policy import NEUTRAL_RATING
 from projections import offers as offers_model
 from services.matching.application import MatchingApplication, inbox_provider
 from services.matching.commands import Answer, Decline
+from services.matching.explanation import explain_candidate, explain_offer, is_eligible
 from services.platform.http import (
     Limit,
     Offset,
@@ -116,49 +116,27 @@ class JobView(msgspec.Struct):
     version: int
 
 
-def describe_window(window: timedelta) -> str:
-    if window % timedelta(days=1) == timedelta(0):
-        days = window // timedelta(days=1)
-        return f"{days} day" if days == 1 else f"{days} days"
-    hours = window / timedelta(hours=1)
-    return f"{hours:g} hours"
-
-
 def candidate_view(
     entry: dict[str, Any], eligible_count: int, window: timedelta, names: dict[str, str]
 ) -> CandidateView:
     name = names.get(entry["provider_id"], "")
-    if "rule" in entry:
+    explanation = explain_candidate(entry, eligible_count, window)
+    if not is_eligible(entry):
         return CandidateView(
             provider_id=entry["provider_id"],
             name=name,
             eligible=False,
-            explanation=f"not eligible: {entry['reason']}",
+            explanation=explanation,
             rule=entry["rule"],
         )
-    parts = [f"ranked {entry['rank']} of {eligible_count} eligible"]
-    if entry["preferred"]:
-        parts.append("the provider the resident's series prefers")
-    offers = entry["recent_offers"]
-    parts.append(
-        f"{offers} offer{'' if offers == 1 else 's'} in the last {describe_window(window)}"
-    )
-    if entry["rating"] is None:
-        parts.append(f"not rated yet (counted as {NEUTRAL_RATING:g} stars)")
-    else:
-        parts.append(f"rated {entry['rating']:g} stars on average")
-    if entry["distance_km"] is None:
-        parts.append("distance unknown")
-    else:
-        parts.append(f"{entry['distance_km']:g} km away")
     return CandidateView(
         provider_id=entry["provider_id"],
         name=name,
         eligible=True,
-        explanation="; ".join(parts),
+        explanation=explanation,
         rank=entry["rank"],
         preferred=entry["preferred"],
-        recent_offers=offers,
+        recent_offers=entry["recent_offers"],
         rating=entry["rating"],
         distance_km=entry["distance_km"],
     )
@@ -167,36 +145,19 @@ def candidate_view(
 def candidate_views(
     entries: list[dict[str, Any]], window: timedelta, names: dict[str, str]
 ) -> list[CandidateView]:
-    eligible = sum(1 for e in entries if "rule" not in e)
+    eligible = sum(1 for e in entries if is_eligible(e))
     views = [candidate_view(e, eligible, window, names) for e in entries]
     # the ranked first, best first; then the excluded, by id
     return sorted(views, key=lambda v: (not v.eligible, v.rank or 0, v.provider_id))
 
 
-def plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def offer_view(offer: Offer, window: timedelta, names: dict[str, str]) -> OfferView:
     candidates = candidate_views(offer.candidates, window, names)
     chosen = next((c for c in candidates if c.provider_id == offer.provider_id), None)
-    why = f"Offered to {names.get(offer.provider_id) or offer.provider_id}"
-    if chosen is not None:
-        eligible = sum(1 for c in candidates if c.eligible)
-        excluded = len(candidates) - eligible
-        first = (
-            "the only eligible provider"
-            if eligible == 1
-            else f"the first of {eligible} eligible providers"
-        )
-        why += f", {first} ({chosen.explanation})"
-        if excluded:
-            why += "; " + plural(excluded, "other provider was", "other providers were")
-            why += " not eligible"
-        if offer.unrelated:
-            why += "; " + plural(offer.unrelated, "more was", "more were")
-            why += " not considered (neither this category nor this region)"
-    why += "."
+    # As it was told when the offer was made; offers made before it was recorded, in words now.
+    why = offer.why or explain_offer(
+        offer.provider_id, offer.candidates, offer.unrelated, window, names
+    )
     return OfferView(
         id=str(offer.id),
         request_id=offer.request_id,

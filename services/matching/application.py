@@ -28,6 +28,7 @@ from domain.matching.job import Job, JobStatus
 from domain.matching.offer import Offer, OfferStatus
 from domain.matching.roster import ROSTER_ID, Roster
 from services.matching.commands import Answer, Decline
+from services.matching.explanation import explain_offer
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
 from services.platform.identity import Caller, check_sees
@@ -382,6 +383,13 @@ class MatchingApplication(ServiceApplication):
             return None
         chosen = decision.chosen
         expires_at = now + self.settings.offer_expires_after
+        why = explain_offer(
+            decision.match.provider_id,
+            candidates,
+            decision.unrelated,
+            self.settings.fairness_window,
+            roster.provider_names(),
+        )
         offer = Offer(
             request_id=str(job.id),
             provider_id=decision.match.provider_id,
@@ -394,6 +402,7 @@ class MatchingApplication(ServiceApplication):
             candidates=candidates,
             score=chosen.as_dict() if chosen else {},
             unrelated=decision.unrelated,
+            why=why,
         )
         job.record_offer(offer_id=str(offer.id), provider_id=offer.provider_id)
         roster.take_job(

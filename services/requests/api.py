@@ -42,6 +42,7 @@ from services.requests.commands import (
     Reschedule,
     Resolution,
 )
+from services.requests.history import HistoryEntry, history
 
 
 class BoardEntry(msgspec.Struct):
@@ -302,6 +303,30 @@ class RequestsController(Controller):
             offset=offset,
         )
         return msgspec.convert(rows, list[BoardEntry])
+
+    @get(
+        "/{request_id:str}/history",
+        guards=[SIGNED_IN],
+        sync_to_thread=True,
+        summary="What happened to a request, and why",
+    )
+    def get_history(
+        self, request_id: PathId, caller: Caller, application: RequestsApplication
+    ) -> list[HistoryEntry]:
+        """Every event of the request, oldest first: ``what`` happened (submitted, offered,
+        assigned, ..., rated), ``at`` what time, the request's ``version`` it made, and the
+        facts of its kind (the window, who it was offered to and why, the contract, a
+        reason, hours, a ruling, the rating). Read from the event store, so current at once;
+        never names the resident.
+
+        Those who may read the request (``GET /requests/{id}``); to anybody else it does not
+        exist (404). A provider's member reads an offer made to another provider, and a
+        partner's officer one made to another provider than the one under its contract,
+        without who it went to or why."""
+        # The aggregate names its resident, provider and partner as the board's row does.
+        request = application.seen_request(request_id, lambda r: sees(caller, vars(r)))
+        events = application.repository.event_store.get(request.id, lte=request.version)
+        return history(request, events, caller)
 
 
 class BoardController(Controller):

@@ -138,9 +138,9 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
     # --- what matching tells us (a run of events, stored together) ---------------------
 
     def record_offer(
-        self, changes: Changes, request_id: str, offer_id: str, provider_id: str
+        self, changes: Changes, request_id: str, offer_id: str, provider_id: str, why: str = ""
     ) -> None:
-        changes.get(request_id, "service request").record_offer(offer_id, provider_id)
+        changes.get(request_id, "service request").record_offer(offer_id, provider_id, why)
 
     def assign(
         self,

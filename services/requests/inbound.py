@@ -11,7 +11,7 @@ from services.requests.application import RequestsApplication
 
 def subscriptions(app: RequestsApplication) -> list[Subscription]:
     def offer_made(event: OfferMadeV1, changes: Changes) -> None:
-        app.record_offer(changes, event.request_id, event.offer_id, event.provider_id)
+        app.record_offer(changes, event.request_id, event.offer_id, event.provider_id, event.why)
 
     def offer_accepted(event: OfferAcceptedV1, changes: Changes) -> None:
         app.assign(

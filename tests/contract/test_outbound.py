@@ -15,6 +15,7 @@ from contracts.events import (
     ContractSignedV1,
     OfferAcceptedV1,
     OfferMadeV1,
+    RequestOfferedV1,
     decode,
     encode,
 )
@@ -46,7 +47,7 @@ def a_request(resident_id: str, description: str = "") -> ServiceRequest:
 def a_request_life() -> list:
     start = datetime(2026, 12, 1, 8, tzinfo=UTC)
     request = a_request("resident-1", "Leaves")
-    request.record_offer("offer-1", "provider-1")
+    request.record_offer("offer-1", "provider-1", "Offered to provider-1, the only eligible one.")
     request.assign("offer-1", "provider-1", "contract-1")
     request.report_completion("provider-1", 90)
     request.confirm("resident-1")
@@ -150,6 +151,7 @@ def a_matching_life() -> list:
             expires_at=made_at + timedelta(hours=24),
             candidates=[{"provider_id": provider_id, "rank": 1}],
             score={"provider_id": provider_id, "rank": 1},
+            why=f"Offered to {provider_id}.",
         )
         job.record_offer(str(made.id), provider_id)
         return made
@@ -246,6 +248,34 @@ def test_matching_publishes_the_partner_and_the_time_an_offer_lapses():
     assert all(e.partner_id == "lahti-city" for e in made + accepted)
     assert made[0].expires_at == datetime(2026, 12, 1, 8, tzinfo=UTC)
     assert accepted[0].provider_id == "p-4"
+
+
+def test_an_offers_explanation_travels_from_matching_to_the_request_board():
+    made = [e for e in map(matching_out, a_matching_life()) if isinstance(e, OfferMadeV1)]
+    offered = [e for e in map(requests_out, a_request_life()) if isinstance(e, RequestOfferedV1)]
+
+    assert [e.why for e in made] == [f"Offered to p-{n}." for n in (1, 2, 3, 4)]
+    assert offered[0].why == "Offered to provider-1, the only eligible one."
+    assert offered[1].why == ""  # recorded without one
+
+
+def test_an_offer_stored_without_an_explanation_publishes_an_empty_one():
+    (made,) = Offer(
+        request_id="request-1",
+        provider_id="p-1",
+        contract_id="c-1",
+        category="yard-work",
+        region="hollola",
+        declined_by=[],
+    ).collect_events()
+    request = a_request("resident-1")
+    request.record_offer("offer-1", "p-1", "Offered to p-1.")
+    _, offered = request.collect_events()
+    for event in (made, offered):
+        del event.__dict__["why"]  # as stored before the field existed
+
+    assert matching_out(made).why == ""
+    assert requests_out(offered).why == ""
 
 
 def test_matching_keeps_its_roster_and_budget_commitments_to_itself():

@@ -1,9 +1,12 @@
 """ServiceRequest: submitted, offered, assigned, completed, confirmed, unmatched; rescheduled,
 cancelled, expired, disputed and resolved, rated."""
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from eventsourcing.application import Application
 
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
 from domain.requests import (
@@ -426,6 +429,41 @@ def test_an_assignment_stored_before_partners_were_recorded_replays_without_one(
 
     assert copy.status == RequestStatus.ASSIGNED
     assert copy.partner_id is None
+
+
+def test_an_offer_carries_matchings_explanation_and_replays():
+    request = submit()
+    request.record_offer("offer-1", "provider-1", "Offered to Laune Talkoot ry.")
+    events = request.collect_events()
+
+    assert events[-1].why == "Offered to Laune Talkoot ry."
+    assert vars(replay(events)) == vars(request)
+
+
+def test_an_offer_stored_before_its_explanation_was_recorded_still_loads():
+    # Stored and read back through eventsourcing's own mapper and repository, with the
+    # Offered event's stored state as the earlier version wrote it: no ``why``.
+    store = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    request = submit()
+    request.record_offer("offer-1", "provider-1", "Offered to Laune Talkoot ry.")
+    request.assign("offer-1", "provider-1", "contract-1", "lahti-city")
+    stored = [store.mapper.to_stored_event(e) for e in request.collect_events()]
+    offered_state = json.loads(stored[1].state)
+    del offered_state["why"]
+    stored[1] = replace(stored[1], state=json.dumps(offered_state).encode())
+    store.recorder.insert_events(stored)
+
+    loaded = store.repository.get(request.id)
+    old_offer = list(store.repository.event_store.get(request.id))[1]
+
+    assert type(old_offer) is ServiceRequest.Offered
+    assert not hasattr(old_offer, "why")
+    assert (loaded.status, loaded.offer_id, loaded.provider_id, loaded.version) == (
+        RequestStatus.ASSIGNED,
+        "offer-1",
+        "provider-1",
+        3,
+    )
 
 
 # --- reschedule ----------------------------------------------------------------------------

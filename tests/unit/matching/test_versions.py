@@ -330,3 +330,21 @@ def test_an_offer_stored_before_commitments_were_kept_still_replays():
 
     assert copy.commitments == {}
     assert copy.open_offers == current.open_offers
+
+
+def test_an_offer_made_before_its_explanation_was_recorded_still_replays():
+    current = Offer(
+        request_id="request-1",
+        provider_id="p1",
+        contract_id="c1",
+        category="snow",
+        region="north",
+        declined_by=[],
+        why="Offered to p1, the only eligible provider.",
+    )
+    (made,) = current.collect_events()
+    del made.__dict__["why"]  # as stored by the earlier version
+
+    copy = replay([made])
+
+    assert (copy.provider_id, copy.why) == ("p1", "")

@@ -1,0 +1,83 @@
+"""A matching decision in plain words: why each provider was or was not eligible, and why an
+offer went to the provider it did.
+
+Written once, for the offer as matching shows it (``GET /offers/{id}``) and for the offer as it
+is made: the sentence is recorded on the offer and travels with ``OfferMadeV1`` to the request.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from domain.matching.policy import NEUTRAL_RATING
+
+
+def describe_window(window: timedelta) -> str:
+    if window % timedelta(days=1) == timedelta(0):
+        days = window // timedelta(days=1)
+        return f"{days} day" if days == 1 else f"{days} days"
+    hours = window / timedelta(hours=1)
+    return f"{hours:g} hours"
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def is_eligible(entry: dict[str, Any]) -> bool:
+    """A candidate of a decision was eligible unless a rule excluded it."""
+    return "rule" not in entry
+
+
+def explain_candidate(entry: dict[str, Any], eligible_count: int, window: timedelta) -> str:
+    """One candidate of a decision (as ``Candidate.as_dict`` stores it), in a sentence: the
+    rule that excluded it, or its rank and the figures it was ranked by."""
+    if not is_eligible(entry):
+        return f"not eligible: {entry['reason']}"
+    parts = [f"ranked {entry['rank']} of {eligible_count} eligible"]
+    if entry["preferred"]:
+        parts.append("the provider the resident's series prefers")
+    offers = entry["recent_offers"]
+    parts.append(
+        f"{offers} offer{'' if offers == 1 else 's'} in the last {describe_window(window)}"
+    )
+    if entry["rating"] is None:
+        parts.append(f"not rated yet (counted as {NEUTRAL_RATING:g} stars)")
+    else:
+        parts.append(f"rated {entry['rating']:g} stars on average")
+    if entry["distance_km"] is None:
+        parts.append("distance unknown")
+    else:
+        parts.append(f"{entry['distance_km']:g} km away")
+    return "; ".join(parts)
+
+
+def explain_offer(
+    provider_id: str,
+    candidates: list[dict[str, Any]],
+    unrelated: int,
+    window: timedelta,
+    names: dict[str, str],
+) -> str:
+    """Why the job went to ``provider_id``: "Offered to Laune Talkoot ry, the first of 2
+    eligible providers (ranked 1 of 2 eligible; ...); 1 other provider was not eligible."
+    ``names`` are the providers' registered names (the id stands in for one not known)."""
+    why = f"Offered to {names.get(provider_id) or provider_id}"
+    chosen = next((c for c in candidates if c["provider_id"] == provider_id), None)
+    if chosen is not None:
+        eligible = sum(1 for c in candidates if is_eligible(c))
+        excluded = len(candidates) - eligible
+        first = (
+            "the only eligible provider"
+            if eligible == 1
+            else f"the first of {eligible} eligible providers"
+        )
+        why += f", {first} ({explain_candidate(chosen, eligible, window)})"
+        if excluded:
+            why += "; " + plural(excluded, "other provider was", "other providers were")
+            why += " not eligible"
+        if unrelated:
+            why += "; " + plural(unrelated, "more was", "more were")
+            why += " not considered (neither this category nor this region)"
+    return why + "."
