@@ -87,7 +87,7 @@ def test_a_whole_request_in_the_browser(people, web, talkoot):
 
     # The offer appears in the member's inbox by itself, with the reason it was made.
     member.goto(f"{web.url}/provider/offers")
-    offer = member.locator(f"[data-request-id='{request_id}'], [data-offer-id]").first
+    offer = member.locator(f"[data-offer-id][data-request-id='{request_id}']")
     expect(offer).to_be_visible(timeout=20_000)
     accessible(member, "provider-inbox")
     offer.get_by_role("button", name="Take the job").click()
