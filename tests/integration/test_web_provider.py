@@ -10,7 +10,7 @@ import pytest
 
 from domain.calendar import local_today
 from services.platform.catalogue import load_catalogue
-from tests.client import Talkoot
+from tests.client import Talkoot, eventually
 from tests.web import text_of
 
 pytestmark = pytest.mark.slow
@@ -23,6 +23,15 @@ def offered(talkoot: Talkoot, scope) -> dict:
     request_id = talkoot.submit(*scope)["id"]
     entry = talkoot.wait_for_status(request_id, "offered")
     assert entry["provider_id"] == provider_id
+    # the inbox is a read model of its own: wait until it has the offer too
+    eventually(
+        lambda: talkoot.get(
+            "matching", "/offers/", who=talkoot.member(provider_id), status="open"
+        ).json(),
+        lambda inbox: any(o["offer_id"] == entry["offer_id"] for o in inbox),
+        20,
+        "the provider's inbox to show the offer",
+    )
     return {
         "provider_id": provider_id,
         "request_id": request_id,
