@@ -144,3 +144,34 @@ def test_the_front_and_sign_in_pages_for_the_readme(browser, web):
     page.goto(f"{web.url}/signin")
     accessible(page, "sign-in")
     page.context.close()
+
+
+def test_every_page_of_every_role_passes_the_accessibility_check(people, web, browser):
+    """Each page a person can reach from the navigation, in Finnish and English."""
+    pages = {
+        "resident": ["/", "/ask", "/my/requests", "/my/series"],
+        "member": ["/provider/offers", "/provider/jobs", "/provider/team"],
+        "officer": [
+            "/officer/contracts",
+            "/officer/disputes",
+            "/officer/providers",
+            "/officer/decisions",
+        ],
+    }
+    for who, paths in pages.items():
+        page = people[who]
+        for path in paths:
+            response = page.goto(f"{web.url}{path}")
+            assert response.status == 200, path
+            check_accessibility(page)
+    admin = signed_in(browser, web, "admin", "admin-web", locale="en-GB")
+    for path in ("/admin/snowfall", "/admin/catalogue"):
+        assert admin.goto(f"{web.url}{path}").status == 200
+        check_accessibility(admin)
+    screenshot(admin, "admin-catalogue")
+    admin.context.close()
+    nobody = browser.new_context(locale="en-GB").new_page()
+    for path in ("/", "/signin", "/no-such-page"):
+        nobody.goto(f"{web.url}{path}")
+        check_accessibility(nobody)
+    nobody.context.close()
