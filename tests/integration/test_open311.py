@@ -343,6 +343,7 @@ def test_the_public_list_shows_where_and_what_only_of_public_matters(talkoot: Ta
     household = posted(talkoot, form(private, private_region, media_url=photo))
     common = posted(talkoot, form(public, public_region, media_url=photo))
     ids = f"{household['service_request_id']},{common['service_request_id']}"
+    talkoot.wait_until_quiet()  # matching has answered: the two reads below see one state
 
     by_id = {
         r["service_request_id"]: r
