@@ -2,7 +2,7 @@
 
 from services import registry
 from services.platform.runtime import ServiceSpec, serve
-from services.requests.api import BoardController, RequestsController
+from services.requests.api import BoardController, CatalogueController, RequestsController
 from services.requests.application import RequestsApplication
 from services.requests.inbound import subscriptions
 from services.requests.open311 import Open311Controller, check_pseudonym_secret
@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     route_handlers=[
         RequestsController,
         BoardController,
+        CatalogueController,
         SeriesController,
         SnowfallController,
         Open311Controller,
