@@ -158,8 +158,10 @@ def talkoot(stack: Stack) -> Talkoot:
 
 def _tests_catalogue() -> None:
     """The session's catalogue: the city's, with regions of the tests' own added, so that each
-    test that registers providers can have a (category, region) pair nobody else uses. The
-    services the session starts read it too (TALKOOT_CATALOGUE is inherited)."""
+    test that registers providers can have a (category, region) pair nobody else uses; and one
+    with a boundary far from the city's, where no test registers providers, for requests that
+    are placed by their point alone. The services the session starts read it too
+    (TALKOOT_CATALOGUE is inherited)."""
     import atexit
     import shutil
     import tempfile
@@ -167,6 +169,10 @@ def _tests_catalogue() -> None:
     base = catalogue_file().read_text()
     extra = "".join(
         f'\n[regions.test-{n:02}]\nname = "Test region {n}"\n' for n in range(1, TEST_REGIONS + 1)
+    )
+    extra += (
+        f'\n[regions.{BOUNDED_REGION}]\nname = "Test region with a boundary"\n'
+        f"boundary = {[list(p) for p in BOUNDED_RING]}\n"
     )
     folder = Path(tempfile.mkdtemp(prefix="talkoot-catalogue-"))
     (folder / "catalogue.toml").write_text(base + extra)
@@ -176,13 +182,16 @@ def _tests_catalogue() -> None:
 
 
 TEST_REGIONS = 20
+# Far from the Lahti area (round 0 N, 0 E), so that it borders none of the city's regions.
+BOUNDED_REGION = "test-bounded"
+BOUNDED_RING = ((0.0, 0.0), (0.1, 0.0), (0.1, 0.1), (0.0, 0.1), (0.0, 0.0))
 _tests_catalogue()
 
 _scopes = itertools.count()
 
 # Every (category, region) pair of the catalogue, each for one test at most.
 CATEGORIES = list(load_catalogue().categories)
-REGIONS = list(load_catalogue().regions)
+REGIONS = [r for r in load_catalogue().regions if r != BOUNDED_REGION]
 
 
 @pytest.fixture

@@ -21,6 +21,14 @@ class NotFound(DomainError):
         return cls(f"no {kind} with id {id}")
 
 
+class InvalidField(DomainError):
+    """A field's value the edge could not judge alone, because it takes the reference data (a
+    point outside every region, say): answered as a field that failed validation is, 400
+    naming the field (the ``rule``)."""
+
+    rule = "invalid_field"
+
+
 class Conflict(DomainError):
     """Somebody else changed the same thing at the same moment; nothing of this was stored."""
 

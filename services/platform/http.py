@@ -30,6 +30,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import (
     HTTP_200_OK,
+    HTTP_400_BAD_REQUEST,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -50,7 +51,13 @@ from services.platform.edge import (
     send_request_id,
     store_unavailable,
 )
-from services.platform.errors import STORE_ERRORS, Conflict, NotFound, NotYetVisible
+from services.platform.errors import (
+    STORE_ERRORS,
+    Conflict,
+    InvalidField,
+    NotFound,
+    NotYetVisible,
+)
 from services.platform.idempotency import idempotency_middleware
 from services.platform.identity import (
     PUBLIC,
@@ -245,6 +252,7 @@ def minutes_of(hours: float) -> int:
 
 STATUS_OF: list[tuple[type[DomainError], int]] = [
     (NotFound, HTTP_404_NOT_FOUND),
+    (InvalidField, HTTP_400_BAD_REQUEST),
     (NotAllowed, HTTP_403_FORBIDDEN),
     (InvalidValue, HTTP_422_UNPROCESSABLE_ENTITY),
     (Conflict, HTTP_409_CONFLICT),
@@ -287,8 +295,11 @@ def validation_error_response(_: Request, error: ValidationException) -> Respons
 def domain_error_response(_: Request, error: DomainError) -> Response:
     status = status_of(error)
     headers = {"Retry-After": "1"} if isinstance(error, NotYetVisible | Conflict) else None
+    extra: Any = {"rule": error.rule}
+    if isinstance(error, InvalidField):  # in the shape of Litestar's own validation errors
+        extra = [{"message": error.message, "key": error.rule, "source": "body"}]
     return Response(
-        {"status_code": status, "detail": error.message, "extra": {"rule": error.rule}},
+        {"status_code": status, "detail": error.message, "extra": extra},
         status_code=status,
         headers=headers,
     )

@@ -2,9 +2,8 @@
 
 from services import registry
 from services.platform.runtime import ServiceSpec, serve
-from services.requests.api import BoardController, RequestsController
+from services.requests.api import BoardController, CatalogueController, RequestsController
 from services.requests.application import RequestsApplication
-from services.requests.catalogue_api import CatalogueController
 from services.requests.inbound import subscriptions
 from services.requests.open311 import Open311Controller, check_pseudonym_secret
 from services.requests.outbound import to_integration_event
@@ -19,10 +18,10 @@ SPEC = ServiceSpec(
     route_handlers=[
         RequestsController,
         BoardController,
+        CatalogueController,
         SeriesController,
         SnowfallController,
         Open311Controller,
-        CatalogueController,
     ],
     subscriptions=subscriptions,
     sweeps=SWEEPS,

@@ -5,10 +5,12 @@ that concern them, and everybody reads the public request board."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 from litestar import Controller, get, post
 
+from domain.catalogue import Catalogue, Category, Region
 from projections import board
 from services.platform.http import (
     Limit,
@@ -381,3 +383,95 @@ class BoardController(Controller):
         )
         check_sees(row is not None, "service request", request_id)
         return msgspec.convert(row, PublicEntry)
+
+
+# --- the catalogue -----------------------------------------------------------------------
+
+
+class Polygon(msgspec.Struct):
+    """A GeoJSON Polygon (RFC 7946): one ring of [lon, lat] positions, the first repeated last."""
+
+    type: Literal["Polygon"]
+    coordinates: list[list[tuple[float, float]]]
+
+
+class Names(msgspec.Struct):
+    """A text in Finnish and in English; the English one stands in where none is in Finnish."""
+
+    fi: str
+    en: str
+
+
+class CategoryView(msgspec.Struct):
+    code: str
+    name: str  # in English, as Open311 shows it
+    description: str
+    names: Names
+    descriptions: Names
+    estimated_minutes: int
+    group: str
+    public_matter: bool
+
+
+class RegionView(msgspec.Struct):
+    code: str
+    name: str
+    names: Names
+    boundary: Polygon | None  # null: drawn without one, never found from a point
+
+
+class CatalogueView(msgspec.Struct):
+    categories: list[CategoryView]
+    regions: list[RegionView]
+
+
+def in_both(english: str, finnish: str) -> Names:
+    return Names(fi=finnish or english, en=english)
+
+
+def category_view(category: Category) -> CategoryView:
+    return CategoryView(
+        code=category.code,
+        name=category.name,
+        description=category.description,
+        names=in_both(category.name, category.name_fi),
+        descriptions=in_both(category.description, category.description_fi),
+        estimated_minutes=category.estimated_minutes,
+        group=category.group,
+        public_matter=category.public_matter,
+    )
+
+
+def region_view(region: Region) -> RegionView:
+    boundary = None
+    if region.boundary is not None:
+        boundary = Polygon(type="Polygon", coordinates=[list(region.boundary)])
+    return RegionView(
+        code=region.code,
+        name=region.name,
+        names=in_both(region.name, region.name_fi),
+        boundary=boundary,
+    )
+
+
+def catalogue_view(catalogue: Catalogue) -> CatalogueView:
+    return CatalogueView(
+        categories=[category_view(c) for c in catalogue.categories.values()],
+        regions=[region_view(r) for r in catalogue.regions.values()],
+    )
+
+
+class CatalogueController(Controller):
+    path = "/catalogue"
+    tags = ["catalogue"]
+    guards = [PUBLIC]
+
+    @get("/", summary="The service catalogue and the regions")
+    async def get_catalogue(self, application: RequestsApplication) -> CatalogueView:
+        """The categories a request may be in and the regions it may be in, as the city's
+        reference file has them, in the file's order: each with its names in Finnish and in
+        English, a category's estimated duration, group and whether it is a public matter, a
+        region's boundary as a GeoJSON Polygon (null for a region drawn without one).
+
+        Anybody, signed in or not."""
+        return catalogue_view(application.catalogue)

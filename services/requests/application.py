@@ -15,7 +15,7 @@ import msgspec
 
 from domain.catalogue import Catalogue
 from domain.requests import ServiceRequest
-from services.platform.catalogue import check_scope, load_catalogue
+from services.platform.catalogue import check_scope, load_catalogue, region_of
 from services.platform.errors import NotFound
 from services.platform.http import minutes_of
 from services.platform.identity import Caller, check_sees
@@ -49,10 +49,11 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
             resident_id=acting_resident(caller), **msgspec.structs.asdict(command)
         )
 
-    def submit_request(self, *, category: str, region: str, **details: Any) -> Receipt:
+    def submit_request(self, *, category: str, region: str | None, **details: Any) -> Receipt:
         """A new request; ``details`` are ServiceRequest.submit's (resident, window, place,
-        channel, series...)."""
-        check_scope(self.catalogue, [category], [region])
+        channel, series...). Without a region, it is the one its point lies in."""
+        check_scope(self.catalogue, [category], [])
+        region = region_of(self.catalogue, region, details.get("lat"), details.get("long"))
         request = ServiceRequest.submit(
             category=category, region=region, now=datetime.now(UTC), **details
         )

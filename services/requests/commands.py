@@ -28,6 +28,14 @@ Reason = text(1000)
 Note = text(2000)
 SeriesAddress = line(500)
 LocalTime = Annotated[line(20), Meta(description="local time in Helsinki, HH:MM")]
+# Required unless lat and long are given: services.platform.catalogue.region_of.
+RegionOfPoint = Annotated[
+    Code | None,
+    Meta(
+        description="a region's code (GET /catalogue); may be left out when lat and long are "
+        "given: the region is then the one the point lies in"
+    ),
+]
 
 
 # --- one request -------------------------------------------------------------------------
@@ -35,9 +43,9 @@ LocalTime = Annotated[line(20), Meta(description="local time in Helsinki, HH:MM"
 
 class NewRequest(Body):
     category: Code
-    region: Code
     window_start: AwareDatetime
     window_end: AwareDatetime
+    region: RegionOfPoint = None
     description: Description = ""
     address: Address = ""
     lat: Lat | None = None
@@ -82,9 +90,9 @@ class Rating(Body):
 
 class NewSeries(Body):
     category: Code
-    region: Code
     rule: Annotated[Code, Meta(description="weekly, monthly or snowfall")]
     start_time: LocalTime
+    region: RegionOfPoint = None
     duration_minutes: Annotated[
         Integer | None, Meta(description="default: the category's estimated duration")
     ] = None

@@ -41,7 +41,7 @@ from domain.errors import DomainError, NotAllowed
 from domain.requests import CLOSED, LIFE, RequestStatus
 from projections import board, open311
 from projections.schema import wait_for
-from services.platform.catalogue import catalogue_file
+from services.platform.catalogue import catalogue_file, region_of
 from services.platform.errors import NotFound
 from services.platform.http import ID_RULE, Reads, bad_character, check_when, is_id
 from services.platform.identity import PUBLIC
@@ -374,12 +374,20 @@ def service_definition(catalogue: Catalogue, category: Category) -> dict:
             "values": [],
         }
 
+    # Without a boundary to find it in, a point says no region: then it is always asked for.
+    found_from_points = bool(catalogue.bounded())
     region = attribute(
         1,
         "region",
         "singlevaluelist",
-        True,
-        "Where is the work to be done?",
+        not found_from_points,
+        "Where is the work to be done?"
+        + (
+            " Required only without lat and long: with them, the region is the one the point "
+            "lies in."
+            if found_from_points
+            else ""
+        ),
         "One of the regions of the Lahti area.",
     )
     region["values"] = [{"key": r.code, "name": r.name} for r in catalogue.regions.values()]
@@ -456,7 +464,8 @@ FORM_FIELDS = {
     "api_key": "the key the city issued to the posting system",
     "jurisdiction_id": "optional: this endpoint serves one jurisdiction",
     "service_code": "a category's code, from services.xml",
-    "attribute[region]": "a region's code, from the service definition",
+    "attribute[region]": "a region's code, from the service definition; without it, the "
+    "region lat and long lie in",
     "attribute[window_start]": "W3C datetime with its time zone; default now",
     "attribute[window_end]": "W3C datetime with its time zone; default a week on",
     "lat": "WGS84 latitude; with long, or address_string or address_id",
@@ -474,7 +483,7 @@ FORM_FIELDS = {
 }
 FORM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
-    required=["api_key", "service_code", "attribute[region]"],
+    required=["api_key", "service_code"],
     properties={
         name: _text(description, max_length=FIELDS.get(name, MAX_ATTRIBUTE))
         for name, description in FORM_FIELDS.items()
@@ -599,8 +608,8 @@ class Open311Controller(Controller):
     async def definition(
         self, service_file: str, request: Request, application: RequestsApplication
     ) -> Response:
-        """The attributes a request of this service takes: its region (required) and the
-        wished window.
+        """The attributes a request of this service takes: its region (required only without
+        lat and long, whose region it is then) and the wished window.
 
         Anybody."""
         service_code, fmt = split_name(service_file)
@@ -833,11 +842,7 @@ def submission_of(
                 )
             attributes[code] = value
     region = attributes.get("region")
-    if region is None:
-        raise Open311Error(
-            400, f"attribute[region] is required: one of {', '.join(catalogue.regions)}", fmt
-        )
-    if region not in catalogue.regions:
+    if region is not None and region not in catalogue.regions:
         raise Open311Error(
             400,
             f"attribute[region] {region} is not a region here; known: "
@@ -861,6 +866,21 @@ def submission_of(
         raise Open311Error(
             400, "a location is required: lat and long, address_string or address_id", fmt
         )
+    if region is None and lat is None:
+        raise Open311Error(
+            400,
+            "attribute[region] is required without lat and long (with them, the region is the "
+            f"one the point lies in): one of {', '.join(catalogue.regions)}",
+            fmt,
+        )
+    point = (
+        parse_coordinate(lat, "lat", fmt) if lat is not None else None,
+        parse_coordinate(long, "long", fmt) if long is not None else None,
+    )
+    try:
+        region = region_of(catalogue, region, *point)
+    except DomainError as error:
+        raise refusal(error, fmt) from None
     description = form.get("description", "")
     return {
         "resident_id": pseudonym(
@@ -876,8 +896,8 @@ def submission_of(
         "window_end": end,
         # Kept as the address text when it is the only location given.
         "address": address or address_id or "",
-        "lat": parse_coordinate(lat, "lat", fmt) if lat is not None else None,
-        "long": parse_coordinate(long, "long", fmt) if long is not None else None,
+        "lat": point[0],
+        "long": point[1],
         "media_url": form.get("media_url", ""),
     }
 

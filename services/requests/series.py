@@ -14,7 +14,7 @@ from domain.catalogue import Catalogue
 from domain.errors import InvalidValue, NotAllowed
 from domain.requests import ServiceRequest
 from domain.series import RequestSeries, SnowfallDay, snowfall_day_id
-from services.platform.catalogue import check_scope
+from services.platform.catalogue import check_scope, region_of
 from services.platform.errors import NotFound
 from services.platform.identity import Caller, Role, check_sees
 from services.platform.store import Receipt
@@ -40,14 +40,15 @@ class SeriesUseCases:
     # --- residents -----------------------------------------------------------------------
 
     def start_series(self, caller: Caller, command: NewSeries) -> Receipt:
-        check_scope(self.catalogue, [command.category], [command.region])
+        check_scope(self.catalogue, [command.category], [])
+        region = region_of(self.catalogue, command.region, command.lat, command.long)
         duration_minutes = command.duration_minutes
         if duration_minutes is None:
             duration_minutes = self.catalogue.categories[command.category].estimated_minutes
         series = RequestSeries.start(
             resident_id=acting_resident(caller),
             category=command.category,
-            region=command.region,
+            region=region,
             rule=command.rule,
             start_time=command.start_time,
             duration_minutes=duration_minutes,

@@ -15,6 +15,7 @@ from contracts.events import EVENTS_BY_SERVICE
 from domain.calendar import local_today
 from services.registry import STREAMS
 from tests.client import Talkoot, eventually, published
+from tests.support.places import point_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.dates]
 
@@ -75,7 +76,8 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     talkoot.wait_until_quiet()
 
     # A request is offered to the only eligible provider, and the offer says why.
-    body = {**talkoot.request_body(category, region), "lat": 60.97, "long": 25.65}
+    lat, long = point_in(region)
+    body = {**talkoot.request_body(category, region), "lat": lat, "long": long}
     request_id = talkoot.ok(talkoot.post("requests", "/requests", body, who=aino))["id"]
     offered = talkoot.wait_for_status(request_id, "offered")
     assert offered["provider_id"] == first

@@ -16,6 +16,7 @@ from domain.calendar import local_today
 from tests.client import Talkoot, eventually
 from tests.integration.messages import contract_body
 from tests.integration.store import requests_created_for, stored_events
+from tests.support.places import point_in
 
 
 @pytest.fixture(scope="module")
@@ -414,8 +415,8 @@ def open311_form(category: str, region: str) -> dict[str, str]:
         "attribute[region]": region,
         "attribute[window_start]": start.isoformat(),
         "attribute[window_end]": (start + timedelta(hours=2)).isoformat(),
-        "lat": "60.9827",
-        "long": "25.6615",
+        "lat": str(point_in(region)[0]),
+        "long": str(point_in(region)[1]),
         "device_id": f"device-{uuid.uuid4().hex[:8]}",
         "description": "Lumet pois portailta",
     }

@@ -18,8 +18,10 @@ from services.platform.runtime import build_app
 from services.platform.settings import Settings
 from services.requests.__main__ import SPEC
 from tests.client import Talkoot
+from tests.conftest import BOUNDED_REGION
 from tests.integration import scopes
 from tests.integration.store import stored_events
+from tests.support.places import HELSINKI, MARKET_SQUARE, point_in
 
 BASE = "/open311/v2"
 KEY = "talkoot-local"
@@ -94,15 +96,17 @@ def children(element: ET.Element) -> dict[str, str | None]:
     return {child.tag: child.text for child in element}
 
 
-def form(category: str, region: str, **fields) -> dict[str, str]:
-    """A complete post: key, jurisdiction, service, location, region and personal data."""
+def form(category: str, region: str | None, **fields) -> dict[str, str]:
+    """A complete post: key, jurisdiction, service, location (a point in the region), region
+    and personal data."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    lat, long = point_in(region) if region else MARKET_SQUARE
     body = {
         "api_key": KEY,
         "jurisdiction_id": JURISDICTION,
         "service_code": category,
-        "lat": "60.9827",
-        "long": "25.6615",
+        "lat": str(lat),
+        "long": str(long),
         "attribute[region]": region,
         "attribute[window_start]": start.isoformat(),
         "attribute[window_end]": (start + timedelta(hours=4)).isoformat(),
@@ -119,6 +123,10 @@ def form(category: str, region: str, **fields) -> dict[str, str]:
 
 def post(talkoot: Talkoot, fields: dict, fmt: str = "json") -> httpx.Response:
     return talkoot.http.post(url(talkoot, f"{BASE}/requests.{fmt}"), data=fields)
+
+
+def point_of(fields: dict) -> tuple[float, float]:
+    return float(fields["lat"]), float(fields["long"])
 
 
 def posted(talkoot: Talkoot, fields: dict) -> dict:
@@ -184,11 +192,13 @@ def test_a_service_definition_asks_for_the_region_and_the_wished_window(talkoot:
     for attribute in (region, start, end):
         assert list(attribute) == ATTRIBUTE_FIELDS
         assert attribute["variable"] is True
+    # Not required: a post with lat and long gets the region its point lies in.
     assert (region["code"], region["datatype"], region["required"]) == (
         "region",
         "singlevaluelist",
-        True,
+        False,
     )
+    assert "Required only without lat and long" in region["description"]
     assert region["values"] == [{"key": r.code, "name": r.name} for r in CATALOGUE.regions.values()]
     assert [(a["code"], a["datatype"], a["required"]) for a in (start, end)] == [
         ("window_start", "datetime", False),
@@ -202,7 +212,7 @@ def test_a_service_definition_asks_for_the_region_and_the_wished_window(talkoot:
     attributes = root.findall("attributes/attribute")
     assert [a.findtext("code") for a in attributes] == ["region", "window_start", "window_end"]
     assert [a.tag for a in attributes[0]] == ATTRIBUTE_FIELDS
-    assert attributes[0].findtext("required") == "true"
+    assert attributes[0].findtext("required") == "false"
     assert [
         (v.findtext("key"), v.findtext("name")) for v in attributes[0].findall("values/value")
     ] == [(r.code, r.name) for r in CATALOGUE.regions.values()]
@@ -273,7 +283,7 @@ def test_a_posted_request_is_on_the_native_board_and_offered_to_a_provider(talko
     # where and what, only of a public matter
     if CATALOGUE.categories[category].public_matter:
         assert found["description"] == "Lumet pois portailta"
-        assert (found["lat"], found["long"]) == (60.9827, 25.6615)
+        assert (found["lat"], found["long"]) == point_of(fields)
     else:
         assert (found["description"], found["lat"], found["long"]) == (None, None, None)
     assert found["expected_datetime"] == w3(fields["attribute[window_end]"])
@@ -340,8 +350,9 @@ def test_the_requests_service_does_not_start_without_the_pseudonym_secret():
 def test_the_public_list_shows_where_and_what_only_of_public_matters(talkoot: Talkoot):
     (private, private_region), (public, public_region) = scopes.quiet(), scopes.public_matter()
     photo = "https://example.fi/photos/birch.jpg"
-    household = posted(talkoot, form(private, private_region, media_url=photo))
-    common = posted(talkoot, form(public, public_region, media_url=photo))
+    private_form = form(private, private_region, media_url=photo)
+    public_form = form(public, public_region, media_url=photo)
+    household, common = posted(talkoot, private_form), posted(talkoot, public_form)
     ids = f"{household['service_request_id']},{common['service_request_id']}"
     talkoot.wait_until_quiet()  # matching has answered: the two reads below see one state
 
@@ -352,8 +363,7 @@ def test_the_public_list_shows_where_and_what_only_of_public_matters(talkoot: Ta
     shown, hidden = by_id[common["service_request_id"]], by_id[household["service_request_id"]]
     assert (shown["description"], shown["lat"], shown["long"], shown["media_url"]) == (
         "Lumet pois portailta",
-        60.9827,
-        25.6615,
+        *point_of(public_form),
         photo,
     )
     assert (hidden["description"], hidden["lat"], hidden["long"], hidden["media_url"]) == (
@@ -367,7 +377,7 @@ def test_the_public_list_shows_where_and_what_only_of_public_matters(talkoot: Ta
     [found] = [r for r in listed if r["service_request_id"] == household["service_request_id"]]
     assert found == hidden
     text = fetch(talkoot, f"{BASE}/requests/{household['service_request_id']}.xml").text
-    assert "Lumet" not in text and "60.98" not in text and "birch" not in text
+    assert "Lumet" not in text and private_form["lat"] not in text and "birch" not in text
     assert household["account_id"] not in str(listed) + text
 
 
@@ -413,6 +423,53 @@ def test_a_post_in_xml_with_an_address_and_no_window(talkoot: Talkoot):
     assert end - start == timedelta(days=7)
 
 
+def test_a_post_with_only_a_point_gets_the_region_the_point_lies_in(talkoot: Talkoot):
+    """As most Open311 clients post: lat and long, no attribute[region]."""
+    lat, long = point_in(BOUNDED_REGION)  # no provider works there
+    for fmt in ("json", "xml"):
+        fields = form("yard-work", None, lat=str(lat), long=str(long))
+        assert "attribute[region]" not in fields
+        response = post(talkoot, fields, fmt)
+        assert response.status_code == 201, response.text
+        if fmt == "json":
+            [answer] = json_of(response)
+            request_id, notice = answer["service_request_id"], answer["service_notice"]
+        else:
+            [element] = xml_of(response).findall("request")
+            request_id = element.findtext("service_request_id")
+            notice = element.findtext("service_notice")
+        assert CATALOGUE.regions[BOUNDED_REGION].name in notice
+        entry = talkoot.board_entry(request_id)
+        assert entry["region"] == BOUNDED_REGION
+        assert (entry["lat"], entry["long"]) == (lat, long)
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_a_post_with_a_point_outside_every_region_is_refused(talkoot: Talkoot, fmt):
+    talkoot.wait_until_quiet()
+    before = stored_events(talkoot.stack, "requests")
+    fields = form("yard-work", None, lat=str(HELSINKI[0]), long=str(HELSINKI[1]))
+    response = post(talkoot, fields, fmt)
+    assert response.status_code == 400, response.text
+    [(code, description)] = errors_of(response, fmt)
+    assert code == 400 and description.startswith("lat:"), description
+    assert "outside the regions served" in description
+    assert stored_events(talkoot.stack, "requests") == before
+
+
+def test_a_post_whose_point_lies_in_another_region_is_refused(talkoot: Talkoot):
+    talkoot.wait_until_quiet()
+    before = stored_events(talkoot.stack, "requests")
+    fields = form("yard-work", "hollola")
+    fields["lat"], fields["long"] = (str(v) for v in point_in("lahti-keskusta"))
+    response = post(talkoot, fields)
+    assert response.status_code == 400, response.text
+    [(code, description)] = errors_of(response, "json")
+    assert code == 400 and description.startswith("attribute[region]:"), description
+    assert "lies in Lahti, Keskusta (lahti-keskusta), not in Hollola (hollola)" in description
+    assert stored_events(talkoot.stack, "requests") == before
+
+
 def test_a_token_is_the_request_id(talkoot: Talkoot):
     answer = posted(talkoot, form(*scopes.quiet()))
     request_id = answer["service_request_id"]
@@ -435,7 +492,18 @@ def test_a_token_is_the_request_id(talkoot: Talkoot):
         ({"long": None}, 400, "long"),
         ({"lat": "north"}, 400, "lat"),
         ({"lat": "95"}, 400, "lat"),
-        ({"attribute[region]": None}, 400, "attribute[region]"),
+        # with a point, the region is the point's; without one, it is required
+        (
+            {"attribute[region]": None, "lat": None, "long": None, "address_string": "Kirkkotie"},
+            400,
+            "attribute[region]",
+        ),
+        (
+            {"lat": str(HELSINKI[0]), "long": str(HELSINKI[1]), "attribute[region]": None},
+            400,
+            "outside the regions served",
+        ),
+        ({"lat": str(MARKET_SQUARE[0]), "long": str(MARKET_SQUARE[1])}, 400, "attribute[region]"),
         ({"attribute[region]": "helsinki"}, 400, "attribute[region]"),
         ({"attribute[colour]": "red"}, 400, "attribute[colour]"),
         ({"attribute[window_start]": "tomorrow"}, 400, "attribute[window_start]"),

@@ -13,6 +13,7 @@ import pytest
 from tests.client import Talkoot
 from tests.integration import scopes
 from tests.integration.store import stored_events
+from tests.support.places import point_in
 
 RESIDENT = "resident-1"  # who tests.client submits as
 PARTNER = "lahti-city"  # whom tests.client contracts with
@@ -170,8 +171,8 @@ def test_an_officer_of_another_partner_cannot_resolve_the_dispute(talkoot: Talko
 
 WHERE_AND_WHAT = {
     "address": "Mukkulankatu 19, Lahti",
-    "lat": 61.0123,
-    "long": 25.6789,
+    "lat": None,  # a point in the request's region: where_and_what
+    "long": None,
     "description": "A birch fell across the path behind number 19",
 }
 PUBLIC_FIELDS = {
@@ -188,8 +189,13 @@ PUBLIC_FIELDS = {
 }
 
 
+def where_and_what(region: str) -> dict:
+    lat, long = point_in(region)
+    return {**WHERE_AND_WHAT, "lat": lat, "long": long}
+
+
 def submitted_with_details(talkoot: Talkoot, category: str, region: str) -> dict:
-    body = {**talkoot.request_body(category, region), **WHERE_AND_WHAT}
+    body = {**talkoot.request_body(category, region), **where_and_what(region)}
     return talkoot.ok(talkoot.post("requests", "/requests", body, who=talkoot.resident()))
 
 
@@ -207,7 +213,7 @@ def test_the_public_board_shows_where_and_what_only_of_public_matters(talkoot: T
         for entry in (shown, hidden):
             assert set(entry) == PUBLIC_FIELDS
             assert entry["status"] in ("submitted", "unmatched")
-        assert {k: shown[k] for k in WHERE_AND_WHAT} == WHERE_AND_WHAT
+        assert {k: shown[k] for k in WHERE_AND_WHAT} == where_and_what(public_region)
         assert {k: hidden[k] for k in WHERE_AND_WHAT} == dict.fromkeys(WHERE_AND_WHAT)
         assert (hidden["category"], hidden["region"]) == (private, private_region)
 
