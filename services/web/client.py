@@ -7,6 +7,7 @@ show each message beside its field; a service that cannot be reached becomes ``U
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -56,12 +57,16 @@ class Unreachable(Exception):
         self.service = service
 
 
+CATALOGUE_SECONDS = 60.0
+
+
 class Services:
     """One HTTP client for every service, shared by the front's requests."""
 
     def __init__(self, settings: WebSettings) -> None:
         self.urls = settings.services
         self.http = httpx.AsyncClient(timeout=settings.timeout_seconds)
+        self._catalogue: tuple[float, Any] | None = None
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -95,6 +100,13 @@ class Services:
         click, a reload) is one command."""
         headers = {"Idempotency-Key": key or uuid.uuid4().hex}
         return await self._send("POST", service, path, token, json=body, headers=headers)
+
+    async def catalogue(self) -> Any:
+        """The service catalogue (public reference data the requests service reads at its
+        start): fetched at most once a minute, not on every page and every poll."""
+        if self._catalogue is None or time.monotonic() - self._catalogue[0] > CATALOGUE_SECONDS:
+            self._catalogue = (time.monotonic(), await self.get("requests", "/catalogue", None))
+        return self._catalogue[1]
 
     async def delete(self, service: str, path: str, token: str | None) -> Any:
         return await self._send("DELETE", service, path, token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -42,7 +42,6 @@ class WebSettings:
     map_tiles: str = ""
     # How long the front waits for a service.
     timeout_seconds: float = 10.0
-    languages: tuple[str, ...] = field(default=("fi", "en"))
 
     @classmethod
     def from_env(cls) -> WebSettings:

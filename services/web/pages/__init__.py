@@ -8,24 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request
-from litestar.datastructures import State
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from services.web import i18n
-from services.web.client import Services
 from services.web.forms import N_
 from services.web.people import Person, signed_in
-from services.web.settings import WebSettings
-
-
-def services(state: State) -> Services:
-    return state.services
-
-
-def settings(state: State) -> WebSettings:
-    return state.settings
-
 
 # The navigation: (path, label, role); a person sees the entries of the roles they hold.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (

@@ -37,7 +37,7 @@ WINDOW = {"window": "window_start"}
 async def catalogue(state: State) -> dict[str, Any]:
     """The service catalogue as the requests service publishes it (public), each name in the
     page's language where the catalogue has one."""
-    found = await state.services.get("requests", "/catalogue", None)
+    found = await state.services.catalogue()
     lang = i18n.language()
 
     def named(entry: dict) -> dict:
