@@ -34,7 +34,11 @@ import jwt
 import msgspec
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    ImproperlyConfiguredException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig
@@ -220,6 +224,9 @@ ISSUER = "talkoot-local"
 AUDIENCE = "talkoot"
 LIFETIME = timedelta(hours=8)
 REQUIRED = ("exp", "iat", "sub", "iss", "aud")  # the claims every token must have
+# how far the clocks of the identity provider and a service may differ: a token issued a moment
+# "in the future" by a clock slightly ahead is not refused, nor one that expired a moment ago
+CLOCK_SKEW = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -273,6 +280,7 @@ class Keys:
                 algorithms=algorithms,
                 issuer=self.issuer,
                 audience=self.audience,
+                leeway=CLOCK_SKEW,
                 # set explicitly: Litestar's options would turn the issuer and audience
                 # checks off when its own (unused here) settings for them are empty
                 options={"verify_iss": True, "verify_aud": True, "require": list(REQUIRED)},
@@ -316,10 +324,15 @@ def _public_keys(path: Path) -> tuple[tuple[str | None, Any, str], ...]:
 
 
 def token_class(keys: Keys) -> type[Token]:
-    """Litestar's Token, verified against ``keys``: Litestar decodes the claims and checks
-    expiry; the key, algorithm, issuer and audience are checked here."""
+    """Litestar's Token, verified against ``keys``: the key, algorithm, issuer, audience and
+    times are checked here (the times with CLOCK_SKEW), and Litestar decodes the claims."""
 
     class VerifiedToken(Token):
+        def __post_init__(self) -> None:
+            # Litestar's own check of exp and iat knows no skew: PyJWT has checked both
+            if not self.sub:
+                raise ImproperlyConfiguredException("sub must be a string with a length > 0")
+
         @classmethod
         def decode_payload(
             cls,

@@ -83,6 +83,7 @@ async def verified_id_token(id_token: str, metadata: dict, oidc: Oidc, nonce: st
             algorithms=ALGORITHMS,
             audience=oidc.client_id,
             issuer=metadata.get("issuer", oidc.issuer),
+            leeway=60,  # seconds the provider's clock may be ahead of this one (or behind)
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
     except jwt.PyJWTError as error:

@@ -199,7 +199,21 @@ def test_a_token_names_every_role_its_person_holds(scheme):
 
 def test_an_expired_token_is_refused(scheme):
     now = int(datetime.now(UTC).timestamp())
-    refused(scheme.keys, scheme.sign(claims(iat=now - 7200, exp=now - 60)))
+    assert "expired" in refused(scheme.keys, scheme.sign(claims(iat=now - 7200, exp=now - 600)))
+
+
+def test_a_token_from_a_clock_a_little_ahead_or_behind_is_accepted(scheme):
+    now = int(datetime.now(UTC).timestamp())
+    ahead = claims(iat=now + 20, exp=now + 3600)  # issued "20 s from now" by a fast clock
+    behind = claims(iat=now - 3600, exp=now - 20)  # expired 20 s ago by this clock only
+    for body in (ahead, behind):
+        assert caller_from(scheme.keys, scheme.sign(body)).subject == body["sub"]
+
+
+def test_a_token_issued_minutes_in_the_future_is_refused(scheme):
+    now = int(datetime.now(UTC).timestamp())
+    body = claims(iat=now + 300, exp=now + 3600)
+    assert "not yet valid" in refused(scheme.keys, scheme.sign(body))
 
 
 def test_a_token_of_another_issuer_is_refused(scheme):
