@@ -37,6 +37,7 @@ def offered(talkoot: Talkoot, scope) -> dict:
         "request_id": request_id,
         "offer_id": entry["offer_id"],
         "category": load_catalogue().categories[scope[0]].name,
+        "category_fi": load_catalogue().categories[scope[0]].name_fi,
     }
 
 
@@ -68,6 +69,7 @@ def test_the_inbox_shows_the_offer_with_why_and_taking_it_assigns_the_job(
     )
     words = text_of(in_finnish.get("/provider/offers").text)
     assert "Olitte ainoa palveluntuottaja, joka täytti ehdot." in words
+    assert offered["category_fi"] and offered["category_fi"] in words  # the catalogue's name
     assert "Vastausaikaa on jäljellä" in words
 
     taken = member.post(f"/provider/offers/{offered['offer_id']}/accept", {})

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request
+from litestar.datastructures import State
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
@@ -68,3 +69,28 @@ def back_to(request: Request, path: str, notice: str | None = None) -> Redirect:
     if notice:
         flash(request, i18n.gettext(notice), category="done")
     return Redirect(path, status_code=303)
+
+
+async def catalogue(state: State) -> dict[str, Any]:
+    """The service catalogue as the requests service publishes it (``GET /catalogue``), each
+    name and description in the page's language: ``categories`` and ``regions`` in the
+    catalogue's order, and ``names`` and ``region_names`` by code."""
+    found = await state.services.catalogue()
+    lang = i18n.language()
+
+    def in_language(entry: dict) -> dict:
+        return {
+            **entry,
+            "name": (entry.get("names") or {}).get(lang) or entry["name"],
+            "description": (entry.get("descriptions") or {}).get(lang)
+            or entry.get("description", ""),
+        }
+
+    categories = [in_language(c) for c in found["categories"]]
+    regions = [in_language(r) for r in found["regions"]]
+    return {
+        "categories": categories,
+        "regions": regions,
+        "names": {c["code"]: c["name"] for c in categories},
+        "region_names": {r["code"]: r["name"] for r in regions},
+    }

@@ -15,31 +15,15 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from domain.calendar import local_today
-from services.platform.catalogue import load_catalogue
 from services.web import i18n
 from services.web.client import Refusal
 from services.web.forms import Form, form_of, refused, say
-from services.web.pages import back_to, render
+from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
 
 OFFERS = "/provider/offers"
 JOBS = "/provider/jobs"
 TEAM = "/provider/team"
-
-
-def category_name(code: str | None) -> str:
-    """A category as people read it (the catalogue's name, in the page's language)."""
-    if not code:
-        return ""
-    category = load_catalogue().categories.get(code)
-    return i18n.gettext(category.name) if category else code
-
-
-def region_name(code: str | None) -> str:
-    if not code:
-        return ""
-    region = load_catalogue().regions.get(code)
-    return region.name if region else code
 
 
 def moment(value: Any) -> datetime | None:
@@ -158,11 +142,12 @@ class ProviderPages(Controller):
                 return None
 
         decisions = await asyncio.gather(*(decision(e) for e in inbox))
+        known = await catalogue(state)
         return [
             {
                 **entry,
-                "category_name": category_name(entry.get("category")),
-                "region_name": region_name(entry.get("region")),
+                "category_name": known["names"].get(entry.get("category"), entry.get("category")),
+                "region_name": known["region_names"].get(entry.get("region"), entry.get("region")),
                 "window": window_words(entry.get("window_start"), entry.get("window_end")),
                 "time_left": time_left(entry.get("expires_at")),
                 "reasons": reasons(found),
@@ -257,11 +242,12 @@ class ProviderPages(Controller):
         rows = await state.services.get(
             "requests", "/requests/", person.token, provider_id=person.provider
         )
+        known = await catalogue(state)
         jobs = [
             {
                 **row,
-                "category_name": category_name(row.get("category")),
-                "region_name": region_name(row.get("region")),
+                "category_name": known["names"].get(row.get("category"), row.get("category")),
+                "region_name": known["region_names"].get(row.get("region"), row.get("region")),
                 "window": window_words(row.get("window_start"), row.get("window_end")),
                 "status_words": status_words(row.get("status", "")),
                 "hours": (row["minutes"] / 60) if row.get("minutes") is not None else None,

@@ -17,7 +17,7 @@ from services.web import i18n
 from services.web.client import Refusal
 from services.web.forms import FORM, N_, Form, form_of, refused
 from services.web.geo import region_map
-from services.web.pages import back_to, render
+from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
 
 # The fields of the request form, and the service's names that stand for them.
@@ -32,31 +32,6 @@ ASK_FIELDS = (
     "window_end",
 )
 WINDOW = {"window": "window_start"}
-
-
-async def catalogue(state: State) -> dict[str, Any]:
-    """The service catalogue as the requests service publishes it (public), each name in the
-    page's language where the catalogue has one."""
-    found = await state.services.catalogue()
-    lang = i18n.language()
-
-    def named(entry: dict) -> dict:
-        names = entry.get("names") or {}
-        descriptions = entry.get("descriptions") or {}
-        return {
-            **entry,
-            "name": names.get(lang)
-            or entry.get(f"name_{lang}")
-            or i18n.gettext(entry.get("name", "")),
-            "description": descriptions.get(lang)
-            or entry.get(f"description_{lang}")
-            or entry.get("description", ""),
-        }
-
-    return {
-        "categories": [named(c) for c in found.get("categories", [])],
-        "regions": [named(r) for r in found.get("regions", [])],
-    }
 
 
 def moment(value: str) -> str | None:
@@ -205,8 +180,8 @@ class ResidentPages(Controller):
             request,
             "resident/requests.html",
             requests=mine,
-            names={c["code"]: c["name"] for c in found["categories"]},
-            regions={r["code"]: r["name"] for r in found["regions"]},
+            names=found["names"],
+            regions=found["region_names"],
         )
 
     @get("/my/requests/{request_id:str}", summary="One of my requests")
@@ -246,7 +221,7 @@ class ResidentPages(Controller):
             "category": next(
                 (c for c in found["categories"] if c["code"] == entry["category"]), None
             ),
-            "regions": {r["code"]: r["name"] for r in found["regions"]},
+            "regions": found["region_names"],
             "forms": {},
             "window": {
                 "window_start": field_moment(entry["window_start"]),
@@ -305,8 +280,8 @@ class ResidentPages(Controller):
             form=form,
             categories=found["categories"],
             regions=found["regions"],
-            names={c["code"]: c["name"] for c in found["categories"]},
-            region_names={r["code"]: r["name"] for r in found["regions"]},
+            names=found["names"],
+            region_names=found["region_names"],
         )
 
     @post("/my/series", summary="Set up a recurring request")
