@@ -182,9 +182,9 @@ def _tests_catalogue() -> None:
 
 
 TEST_REGIONS = 20
-# Far from the Lahti area (round 0 N, 0 E), so that it borders none of the city's regions.
+# South-east of Nastola, beside none of the city's regions (and near enough for the maps).
 BOUNDED_REGION = "test-bounded"
-BOUNDED_RING = ((0.0, 0.0), (0.1, 0.0), (0.1, 0.1), (0.0, 0.1), (0.0, 0.0))
+BOUNDED_RING = ((26.1, 60.7), (26.2, 60.7), (26.2, 60.75), (26.1, 60.75), (26.1, 60.7))
 _tests_catalogue()
 
 _scopes = itertools.count()

@@ -40,6 +40,9 @@ class WebSettings:
     # A tile server under the request form's map, ``https://…/{z}/{x}/{y}.png``; none: the
     # regions' outlines alone.
     map_tiles: str = ""
+    # Whose the tiles are, as their licence asks it to be shown (the tile server's host when
+    # not set).
+    map_attribution: str = ""
     # How long the front waits for a service.
     timeout_seconds: float = 10.0
 
@@ -71,6 +74,16 @@ class WebSettings:
                 scopes=os.environ.get("TALKOOT_OIDC_SCOPES", "openid profile"),
             )
         demo = os.environ.get("TALKOOT_DEMO_SIGNIN", "")
+        tiles = os.environ.get("TALKOOT_MAP_TILES", "").strip()
+        if tiles and not (
+            urlsplit(tiles).scheme in {"http", "https"}
+            and urlsplit(tiles).netloc
+            and all(part in tiles for part in ("{z}", "{x}", "{y}"))
+        ):
+            raise SystemExit(
+                f"TALKOOT_MAP_TILES must be a tile server's URL with {{z}}, {{x}} and {{y}}, "
+                f"such as https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png; got {tiles!r}"
+            )
         return cls(
             services=services,
             secret=secret,
@@ -79,7 +92,9 @@ class WebSettings:
             public_url=os.environ.get("TALKOOT_WEB_URL", f"http://{host}:{port}").rstrip("/"),
             oidc=oidc,
             demo_people=Path(demo) if demo and demo != "off" else None,
-            map_tiles=os.environ.get("TALKOOT_MAP_TILES", ""),
+            map_tiles=tiles,
+            map_attribution=os.environ.get("TALKOOT_MAP_ATTRIBUTION", "").strip()
+            or urlsplit(tiles).netloc,
         )
 
     @property

@@ -175,3 +175,22 @@ def test_every_page_of_every_role_passes_the_accessibility_check(people, web, br
         nobody.goto(f"{web.url}{path}")
         check_accessibility(nobody)
     nobody.context.close()
+
+
+def test_a_click_on_the_map_sets_the_point_and_the_area_on_both_maps(web, browser):
+    page = signed_in(browser, web, "resident", "map-resident", locale="en-GB")
+    page.goto(f"{web.url}/ask")
+    whole, closer = page.locator("svg.map").all()
+    closer.locator("path[data-code='lahti-laune']").click()
+
+    assert page.input_value("#f-region") == "lahti-laune"
+    lat, long = float(page.input_value("#f-lat")), float(page.input_value("#f-long"))
+    assert 60.92 < lat < 60.97 and 25.64 < long < 25.69  # inside Laune's outline
+    for svg in (whole, closer):
+        expect(svg.locator("path.chosen")).to_have_attribute("data-code", "lahti-laune")
+        expect(svg.locator("circle.pin")).to_have_count(1)
+
+    whole.locator("path[data-code='nastola']").focus()  # and by keyboard
+    page.keyboard.press("Enter")
+    assert page.input_value("#f-region") == "nastola"
+    page.context.close()

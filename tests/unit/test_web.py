@@ -3,6 +3,7 @@ refusal lands beside its field, and the map drawn from the regions' boundaries."
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ from services.platform.identity import claims, issue
 from services.web import i18n
 from services.web.client import Refusal
 from services.web.forms import FORM, Form, refused
-from services.web.geo import region_map
+from services.web.geo import region_maps
 from services.web.people import Person
 from services.web.settings import WebSettings
 
@@ -115,8 +116,13 @@ def test_the_person_of_a_token_and_their_roles():
 SQUARE = {"type": "Polygon", "coordinates": [[[25, 61], [26, 61], [26, 62], [25, 62], [25, 61]]]}
 
 
+def square(west: float, south: float, side: float) -> dict:
+    ring = [[west, south], [west + side, south], [west + side, south + side], [west, south + side]]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
 def test_the_map_draws_each_region_with_a_boundary_and_the_point():
-    drawn = region_map(
+    (drawn,) = region_maps(
         [{"code": "a", "name": "A", "boundary": SQUARE}, {"code": "b", "name": "B"}],
         chosen="a",
         lat="61.5",
@@ -125,10 +131,70 @@ def test_the_map_draws_each_region_with_a_boundary_and_the_point():
     assert [r["code"] for r in drawn["regions"]] == ["a"] and drawn["regions"][0]["chosen"]
     x, y = drawn["pin"]
     assert 0 < x < drawn["width"] and 0 < y < drawn["height"]
+    assert drawn["regions"][0]["label"]  # room for its name
+
+
+def test_the_map_turns_a_click_back_into_the_point_map_js_reads():
+    """map.js inverts the projection with the bounds the map carries: the same sums here."""
+    (drawn,) = region_maps(
+        [{"code": "a", "name": "A", "boundary": SQUARE}], lat="61.3", long="25.8"
+    )
+    b, (x, y) = drawn["bounds"], drawn["pin"]
+    mx, my = b["west"] + (x - b["pad"]) / b["scale"], b["north"] + (y - b["pad"]) / b["scale"]
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * my))))
+    assert (round(mx * 360 - 180, 6), round(lat, 6)) == (25.8, 61.3)
+
+
+def test_regions_too_small_for_their_names_get_a_closer_map_of_their_own():
+    big = {"code": "big", "name": "Big", "boundary": square(25.0, 60.5, 1.0)}
+    small = [
+        {
+            "code": f"s{n}",
+            "name": f"Small district {n}",
+            "boundary": square(25.4 + n * 0.02, 61, 0.02),
+        }
+        for n in range(3)
+    ]
+    whole, closer = region_maps([big, *small], closer="Closer")
+    assert {r["code"]: r["label"] is None for r in whole["regions"]} == {
+        "big": False,
+        "s0": True,
+        "s1": True,
+        "s2": True,
+    }
+    assert closer["name"] == "Closer"
+    assert all(r["label"] for r in closer["regions"] if r["code"] != "big")
+    assert whole["height"] <= whole["width"] * 1.2 + 16  # widened rather than tall
+
+
+def test_tiles_lie_under_the_map_at_one_zoom_and_are_few():
+    (drawn,) = region_maps(
+        [{"code": "a", "name": "A", "boundary": SQUARE}],
+        tiles="https://tiles.example/{z}/{x}/{y}.png",
+    )
+    tiles = drawn["tiles"]
+    assert 0 < len(tiles) <= 64
+    zooms = {t["href"].split("/")[3] for t in tiles}
+    assert len(zooms) == 1
+    # together they cover the whole map
+    assert min(t["x"] for t in tiles) <= 0 and min(t["y"] for t in tiles) <= 0
+    assert max(t["x"] + t["size"] for t in tiles) >= drawn["width"]
+    assert max(t["y"] + t["size"] for t in tiles) >= drawn["height"]
 
 
 def test_no_boundaries_no_map():
-    assert region_map([{"code": "a", "name": "A", "boundary": None}]) is None
+    assert region_maps([{"code": "a", "name": "A", "boundary": None}]) == []
+
+
+@pytest.mark.parametrize(
+    "tiles",
+    ["tiles.example/{z}/{x}/{y}.png", "https://tiles.example/{z}/{x}.png", "ftp://a/{z}/{x}/{y}"],
+)
+def test_a_tile_server_without_its_placeholders_stops_the_front(monkeypatch, tiles):
+    monkeypatch.setenv("TALKOOT_WEB_SECRET", "s" * 40)
+    monkeypatch.setenv("TALKOOT_MAP_TILES", tiles)
+    with pytest.raises(SystemExit, match="TALKOOT_MAP_TILES"):
+        WebSettings.from_env()
 
 
 @pytest.mark.parametrize(

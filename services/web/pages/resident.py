@@ -16,7 +16,7 @@ from domain.calendar import LOCAL_TIME
 from services.web import i18n
 from services.web.client import Refusal
 from services.web.forms import FORM, N_, Form, form_of, refused
-from services.web.geo import region_map
+from services.web.geo import region_maps
 from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
 
@@ -150,8 +150,15 @@ class ResidentPages(Controller):
             categories=found["categories"],
             regions=found["regions"],
             region_options=[(r["code"], r["name"]) for r in found["regions"]],
-            map=region_map(found["regions"], form.get("region"), form.get("lat"), form.get("long")),
-            tiles=state.settings.map_tiles,
+            maps=region_maps(
+                found["regions"],
+                form.get("region"),
+                form.get("lat"),
+                form.get("long"),
+                tiles=state.settings.map_tiles,
+                closer=i18n.gettext("The smaller areas, closer"),
+            ),
+            attribution=state.settings.map_attribution,
         )
 
     @post("/ask", summary="Send a request")
