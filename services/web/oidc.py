@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import jwt
@@ -156,6 +157,31 @@ async def callback(
         return render(request, "signin_failed.html", status_code=400, reason=str(failed))
     sign_in(request, person)
     return Redirect(flow.get("next") or start_of(person), status_code=HTTP_303_SEE_OTHER)
+
+
+async def end_session_url(settings: WebSettings, person: Person | None) -> str | None:
+    """Where a person signed in at the identity provider goes to be signed out there too
+    (OpenID Connect RP-Initiated Logout: the provider's ``end_session_endpoint`` with the ID
+    token as the hint), coming back to the front's home; None where there is no such session
+    or the provider has no such endpoint (or cannot be reached: the front's own session is
+    ended all the same)."""
+    if settings.oidc is None or person is None or person.how != "oidc" or not person.id_token:
+        return None
+    try:
+        endpoint = (await discovery(settings.oidc)).get("end_session_endpoint")
+    except (httpx.HTTPError, ValueError) as failed:
+        log.warning("the identity provider's sign-out address could not be read: %s", failed)
+        return None
+    if not endpoint:
+        return None
+    query = urlencode(
+        {
+            "id_token_hint": person.id_token,
+            "client_id": settings.oidc.client_id,
+            "post_logout_redirect_uri": f"{settings.public_url}/",
+        }
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 
 OIDC_PAGES = [start, callback]

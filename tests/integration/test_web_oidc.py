@@ -78,6 +78,22 @@ def test_a_resident_signs_in_at_the_identity_provider_and_comes_back_signed_in(f
     assert cookie.has_nonstandard_attr("HttpOnly")
 
 
+def test_signing_out_ends_the_session_at_the_identity_provider_too(front, provider):
+    provider.next_subject = "resident-oidc-2"
+    browser = Browser(front)
+    assert browser.get("/signin/oidc", next="/my/requests").url.path == "/my/requests"
+    id_token = provider.issued[-1]
+
+    home = browser.post("/signout", {})
+
+    assert str(home.url) == f"{front}/", home.url  # back at the front
+    ended = provider.ended[-1]
+    assert ended["id_token_hint"] == id_token and ended["client_id"] == provider.client_id
+    assert ended["post_logout_redirect_uri"] == f"{front}/"
+    assert "Signed in as" not in home.text
+    assert browser.get("/my/requests").url.path == "/signin"
+
+
 def test_an_answer_to_no_sign_in_begun_here_signs_nobody_in(front, provider):
     browser = Browser(front)
     page = browser.get("/signin/callback", code="forged", state="forged")

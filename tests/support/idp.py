@@ -1,6 +1,7 @@
 """A small OpenID Connect identity provider for the tests: discovery, an authorization
-endpoint that signs in whoever the test names (``login_hint``), a token endpoint that checks
-the client, the redirect address and the PKCE verifier, and its keys. Its ID tokens are RS256
+endpoint that signs in whoever the test names (``next_subject``), a token endpoint that
+checks the client, the redirect address and the PKCE verifier, a sign-out endpoint
+(RP-Initiated Logout) that knows the ID tokens it gave, and its keys. Its ID tokens are RS256
 with its own key; its access tokens are what the test's services accept (``sign_access``)."""
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class IdentityProvider:
         self.kid = "test-key-1"
         self.codes: dict[str, dict[str, Any]] = {}
         self.exchanged: list[dict[str, Any]] = []  # what the token endpoint was sent
+        self.issued: list[str] = []  # the ID tokens it gave
+        self.ended: list[dict[str, str]] = []  # what the sign-out endpoint was sent
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.next_subject = "resident-oidc"
@@ -57,7 +60,9 @@ class IdentityProvider:
             "name": f"Testi {subject}",
             **changes,
         }
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+        token = jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+        self.issued.append(token)
+        return token
 
     def _handler(self):
         provider = self
@@ -85,6 +90,7 @@ class IdentityProvider:
                             "authorization_endpoint": f"{provider.url}/authorize",
                             "token_endpoint": f"{provider.url}/token",
                             "jwks_uri": f"{provider.url}/jwks",
+                            "end_session_endpoint": f"{provider.url}/logout",
                             "response_types_supported": ["code"],
                             "code_challenge_methods_supported": ["S256"],
                             "id_token_signing_alg_values_supported": ["RS256"],
@@ -92,6 +98,14 @@ class IdentityProvider:
                     )
                 if url.path == "/jwks":
                     return self._json(200, provider.jwks())
+                if url.path == "/logout":
+                    provider.ended.append(query)
+                    if query.get("id_token_hint") not in provider.issued:
+                        return self._json(400, {"error": "invalid_request"})
+                    self.send_response(302)
+                    self.send_header("Location", query.get("post_logout_redirect_uri", "/"))
+                    self.end_headers()
+                    return None
                 if url.path == "/authorize":
                     if (
                         query.get("client_id") != provider.client_id

@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from services.web import i18n
 from services.web.forms import form_of
-from services.web.oidc import OIDC_PAGES
+from services.web.oidc import OIDC_PAGES, end_session_url
 from services.web.pages import render
 from services.web.pages.home import start_of
 from services.web.people import Person, demo_people, sign_in, sign_out, signed_in
@@ -60,9 +60,12 @@ async def demo_signin(request: Request, state: State) -> Template | Redirect:
 
 
 @post("/signout", summary="Sign out")
-async def signout(request: Request) -> Redirect:
+async def signout(request: Request, state: State) -> Redirect:
+    """Ends the front's session, and the identity provider's too for a person signed in
+    there (a shared computer in a library must not keep them signed in at the provider)."""
+    provider = await end_session_url(state.settings, signed_in(request))
     sign_out(request)
-    return Redirect("/", status_code=HTTP_303_SEE_OTHER)
+    return Redirect(provider or "/", status_code=HTTP_303_SEE_OTHER)
 
 
 SIGNIN_PAGES = [signin_page, demo_signin, signout, *OIDC_PAGES]
