@@ -129,6 +129,9 @@ class Person:
     subject: str
     acts_for: str | None = None
     about: str = ""
+    # a resident's requests ({category, region}) and series ({category, rule}), for the
+    # sign-in page to name in its own language
+    asked: tuple[dict[str, str], ...] = ()
 
     @property
     def claims(self) -> dict[str, Any]:
@@ -152,14 +155,23 @@ def founder(name: str) -> Person:
 
 def residents() -> list[Person]:
     """Each resident of the demo, said by what they asked for."""
-    asked: dict[str, list[str]] = {}
+    asked: dict[str, list[dict[str, str]]] = {}
     for subject, category, region, _ in REQUESTS:
-        asked.setdefault(subject, []).append(f"{category} in {region}")
+        asked.setdefault(subject, []).append({"category": category, "region": region})
     for series in SERIES:
         asked.setdefault(series["resident_id"], []).append(
-            f"recurring {series['category']} ({series['rule']})"
+            {"category": series["category"], "rule": series["rule"]}
         )
-    return [Person("resident", subject, about="; ".join(what)) for subject, what in asked.items()]
+
+    def said(what: dict[str, str]) -> str:
+        if "rule" in what:
+            return f"recurring {what['category']} ({what['rule']})"
+        return f"{what['category']} in {what['region']}"
+
+    return [
+        Person("resident", subject, about="; ".join(map(said, what)), asked=tuple(what))
+        for subject, what in asked.items()
+    ]
 
 
 def officers() -> list[Person]:
@@ -200,6 +212,7 @@ def write_tokens(path: Path, everyone: list[Person], sign: Signer) -> int:
             "subject": person.subject,
             "acts_for": person.acts_for,
             "about": person.about,
+            "asked": list(person.asked),
             "token": sign(person.claims, WALK_THROUGH),
         }
         for person in everyone

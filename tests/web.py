@@ -21,9 +21,11 @@ class Web:
         self.url = stack.url("web")
         self.people: dict[str, Person] = {}
 
-    def person(self, role: str, subject: str, acts_for: str | None = None) -> Person:
+    def person(
+        self, role: str, subject: str, acts_for: str | None = None, asked: tuple = ()
+    ) -> Person:
         if subject not in self.people:
-            self.people[subject] = Person(role, subject, acts_for, about=f"test {role}")
+            self.people[subject] = Person(role, subject, acts_for, f"test {role}", asked)
             path = self.stack.data_dir / DEMO_PEOPLE
             write_tokens(path, list(self.people.values()), self.stack.token)
         return self.people[subject]

@@ -25,10 +25,12 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.template.config import TemplateConfig
+from litestar.types import Message, Scope
 
 from services import registry
 from services.web import i18n
 from services.web.client import Refusal, Services, Unreachable
+from services.web.geo import tile_origin
 from services.web.pages import render
 from services.web.pages.admin import ADMIN_PAGES
 from services.web.pages.home import HOME_PAGES
@@ -134,6 +136,41 @@ def page_error(request: Request, status: int, detail: str) -> Response:
     return render(request, "error.html", status_code=status, status=status, detail=detail)
 
 
+def security_headers(settings: WebSettings):
+    """What every answer tells the browser: scripts, styles and pictures from the front alone
+    (and the map's tiles from their server), inline style attributes but no inline scripts,
+    never inside another site's frame, no address sent to other sites, and, over HTTPS, HTTPS
+    from then on. (No form-action: signing out goes on to the identity provider.)"""
+    pictures = " ".join(["'self'", "data:", tile_origin(settings.map_tiles)]).strip()
+    policy = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "style-src-attr 'unsafe-inline'",
+            f"img-src {pictures}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    headers = [
+        (b"content-security-policy", policy.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+    ]
+    if settings.secure_cookies:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def add_to(message: Message, scope: Scope) -> None:
+        # a hook on every answer the app sends: pages, static files, errors and not-founds
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *headers]
+
+    return add_to
+
+
 def build_app(settings: WebSettings) -> Litestar:
     templates = TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment()))
     session = CookieBackendConfig(
@@ -184,6 +221,7 @@ def build_app(settings: WebSettings) -> Litestar:
         middleware=[session.middleware],
         csrf_config=csrf,
         request_class=HTMXRequest,
+        before_send=[security_headers(settings)],
         before_request=before_each_page,
         exception_handlers={
             SignInNeeded: sign_in_first,

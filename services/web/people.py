@@ -125,6 +125,7 @@ class DemoPerson:
     about: str
     acts_for: str | None
     token: str
+    asked: tuple[dict, ...] = ()  # a resident's requests and series: {category, region|rule}
 
 
 def demo_people(path: Path | None) -> list[DemoPerson] | None:
@@ -143,6 +144,7 @@ def demo_people(path: Path | None) -> list[DemoPerson] | None:
             about=str(entry.get("about", "")),
             acts_for=entry.get("acts_for"),
             token=str(entry.get("token", "")),
+            asked=tuple(a for a in entry.get("asked") or () if isinstance(a, dict)),
         )
         for entry in document.get("people", [])
         if entry.get("token")

@@ -31,6 +31,16 @@ def signed_in(browser: Browser, web, role: str, subject: str, acts_for=None, loc
     context = browser.new_context(locale=locale, timezone_id="Europe/Helsinki")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    refused_by_policy: list[str] = []  # what the pages' Content-Security-Policy blocked
+    page.on(
+        "console",
+        lambda message: (
+            refused_by_policy.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    page.refused_by_policy = refused_by_policy
     page.goto(f"{web.url}/language/{locale[:2]}?next=/signin")
     page.check(f"input[name='subject'][value='{subject}']")
     page.get_by_role("button", name=re.compile("^(Sign in|Kirjaudu sisään)$")).click()
@@ -38,6 +48,7 @@ def signed_in(browser: Browser, web, role: str, subject: str, acts_for=None, loc
 
 
 def accessible(page: Page, name: str | None = None) -> None:
+    assert not getattr(page, "refused_by_policy", []), page.refused_by_policy
     check_accessibility(page)
     if name:
         screenshot(page, name)
@@ -193,4 +204,5 @@ def test_a_click_on_the_map_sets_the_point_and_the_area_on_both_maps(web, browse
     whole.locator("path[data-code='nastola']").focus()  # and by keyboard
     page.keyboard.press("Enter")
     assert page.input_value("#f-region") == "nastola"
+    assert not page.refused_by_policy  # the map's script and htmx run under the page's policy
     page.context.close()

@@ -35,6 +35,19 @@ def test_the_front_page_speaks_finnish_first_and_english_on_request(web):
     assert "Sign in" in text_of(switched.text)
 
 
+@pytest.mark.parametrize("path", ["/", "/signin", "/static/talkoot.css", "/no-such-page"])
+def test_every_answer_keeps_the_page_to_the_fronts_own_scripts_and_out_of_frames(web, path):
+    answer = web.browser().get(path)
+    policy = dict(
+        part.strip().split(" ", 1) for part in answer.headers["content-security-policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'" and policy["default-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and "unsafe-inline" not in policy["style-src"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "same-origin"
+    assert "strict-transport-security" not in answer.headers  # this machine: plain HTTP
+
+
 def test_a_language_switch_goes_back_only_to_a_page_of_the_front(web):
     page = web.browser().get("/language/en", next="//elsewhere.example/")
     assert page.url.host == "127.0.0.1" and page.url.path == "/"
@@ -49,6 +62,20 @@ def test_signing_in_as_a_demo_person_and_out(web):
     browser.post("/signout", {})
     again = browser.get("/my/requests")
     assert again.url.path == "/signin" and "next=%2Fmy%2Frequests" in str(again.url)
+
+
+def test_the_demo_people_are_named_in_the_pages_language(web):
+    asked = ({"category": "snow-clearing", "region": "lahti-mukkula"},)
+    asked += ({"category": "shopping-help", "rule": "weekly"},)
+    web.person("resident", "resident-named", asked=asked)
+    web.person("officer", "officer-named", "lahti-city-wellbeing")
+
+    finnish = text_of(web.browser(lang="fi").get("/signin").text)
+    english = text_of(web.browser(lang="en").get("/signin").text)
+
+    assert "resident-named — Lumityöt: Lahti, Mukkula; Kauppa-apu joka viikko" in finnish
+    assert "resident-named — Snow clearing in Lahti, Mukkula; Shopping help every week" in english
+    assert "lahti-city-wellbeing, saa allekirjoittaa sen sopimukset" in finnish
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_signs_nobody_in(web):
