@@ -168,6 +168,29 @@ def _draw(
     }
 
 
+def _largest_cluster(shapes: list[_Shape]) -> list[_Shape]:
+    """The most regions of ``shapes`` that lie together (each box touching, or nearly, another
+    of them): the district of a city, not a small region far from it."""
+    if not shapes:
+        return []
+    near = 0.01 * max(max(s.box[2] for s in shapes) - min(s.box[0] for s in shapes), 1e-9)
+
+    def touch(a: _Shape, b: _Shape) -> bool:
+        return not (
+            a.box[2] + near < b.box[0]
+            or b.box[2] + near < a.box[0]
+            or a.box[3] + near < b.box[1]
+            or b.box[3] + near < a.box[1]
+        )
+
+    clusters: list[list[_Shape]] = []
+    for shape in shapes:
+        joined = [c for c in clusters if any(touch(shape, other) for other in c)]
+        merged = [shape, *(s for c in joined for s in c)]
+        clusters = [c for c in clusters if c not in joined] + [merged]
+    return max(clusters, key=len)
+
+
 def _padded(shapes: list[_Shape], share: float) -> tuple[float, float, float, float]:
     west = min(s.box[0] for s in shapes)
     north = min(s.box[1] for s in shapes)
@@ -201,7 +224,7 @@ def region_maps(
         pin = None
     whole = _draw(shapes, _padded(shapes, 0), chosen, pin, tiles, "")
     unlabelled = {r["code"] for r in whole["regions"] if r["label"] is None}
-    small = [s for s in shapes if s.region["code"] in unlabelled]
+    small = _largest_cluster([s for s in shapes if s.region["code"] in unlabelled])
     if len(small) < 2:
         return [whole]
     near = _draw(shapes, _padded(small, 0.08), chosen, pin, tiles, closer)

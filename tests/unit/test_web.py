@@ -155,14 +155,17 @@ def test_regions_too_small_for_their_names_get_a_closer_map_of_their_own():
         }
         for n in range(3)
     ]
-    whole, closer = region_maps([big, *small], closer="Closer")
+    far = {"code": "far", "name": "A small region far away", "boundary": square(25.9, 60.6, 0.02)}
+    whole, closer = region_maps([big, *small, far], closer="Closer")
     assert {r["code"]: r["label"] is None for r in whole["regions"]} == {
         "big": False,
         "s0": True,
         "s1": True,
         "s2": True,
+        "far": True,
     }
     assert closer["name"] == "Closer"
+    assert "far" not in {r["code"] for r in closer["regions"]}  # the districts' map only
     assert all(r["label"] for r in closer["regions"] if r["code"] != "big")
     assert whole["height"] <= whole["width"] * 1.2 + 16  # widened rather than tall
 
