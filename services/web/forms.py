@@ -9,7 +9,7 @@ service's own words under it, for the details), so nothing is lost in translatio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +83,7 @@ class Form:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    refused: int = 0  # the status of the service's refusal of it (see ``sent``); 0: none
 
     def get(self, name: str, default: Any = "") -> Any:
         return self.values.get(name, default)
@@ -130,3 +131,26 @@ def refused(form: Form, refusal: Refusal, fields: Iterable[str], aliases=None) -
     # a new key: what was refused stored nothing, and the corrected form is another command
     form.key = uuid.uuid4().hex
     return form
+
+
+async def sent(
+    form: Form,
+    command: Awaitable[Any],
+    fields: Iterable[str] = (),
+    aliases: dict[str, str] | None = None,
+    *,
+    passes: Collection[int] = (401, 404),
+) -> Any:
+    """What a service answered to ``command`` (a call of the services' client) sent from
+    ``form``. Where it refused, its words go beside the form's ``fields`` (see ``refused``)
+    and ``form.refused`` is its status, for the page to show the form again with them; a
+    refusal whose status ``passes`` (401: signed out; 404: not there) goes on to its own
+    page."""
+    try:
+        return await command
+    except Refusal as refusal:
+        if refusal.status in passes:
+            raise
+        refused(form, refusal, fields, aliases)
+        form.refused = refusal.status
+        return None

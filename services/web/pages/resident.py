@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from domain.calendar import LOCAL_TIME
 from services.web import i18n
 from services.web.client import Refusal
-from services.web.forms import FORM, N_, Form, form_of, refused
+from services.web.forms import FORM, N_, Form, form_of, sent
 from services.web.geo import region_maps
 from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
@@ -164,15 +164,16 @@ class ResidentPages(Controller):
     @post("/ask", summary="Send a request")
     async def send(self, request: Request, state: State, person: Person) -> Template | Redirect:
         form = await form_of(request)
-        try:
-            receipt = await state.services.post(
+        receipt = await sent(
+            form,
+            state.services.post(
                 "requests", "/requests/", new_request(form), person.token, key=form.key
-            )
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            refused(form, refusal, ASK_FIELDS, WINDOW)
-            return await self._ask_page(request, state, form, status_code=refusal.status)
+            ),
+            ASK_FIELDS,
+            WINDOW,
+        )
+        if form.refused:
+            return await self._ask_page(request, state, form, status_code=form.refused)
         return back_to(
             request,
             f"/my/requests/{receipt['id']}?position={receipt['position']}",
@@ -243,25 +244,24 @@ class ResidentPages(Controller):
         if action not in ACTION_PATHS:
             return render(request, "error.html", status_code=404, status=404, detail="")
         form = await form_of(request)
-        try:
-            receipt = await state.services.post(
+        receipt = await sent(
+            form,
+            state.services.post(
                 "requests",
                 f"/requests/{request_id}/{ACTION_PATHS[action]}",
                 action_body(action, form),
                 person.token,
                 key=form.key,
-            )
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            refused(
-                form, refusal, ("window_start", "window_end", "reason", "stars", "comment"), WINDOW
-            )
+            ),
+            ("window_start", "window_end", "reason", "stars", "comment"),
+            WINDOW,
+        )
+        if form.refused:
             context = await self._request(state, person, request_id, 0)
             context["forms"] = {action: form}
             if FORM in form.errors and len(form.errors) == 1:
                 context["problem"] = form.errors[FORM]
-            return render(request, "resident/request.html", status_code=refusal.status, **context)
+            return render(request, "resident/request.html", status_code=form.refused, **context)
         return back_to(
             request,
             f"/my/requests/{request_id}?position={receipt['position']}",
@@ -315,13 +315,15 @@ class ResidentPages(Controller):
                 body[name] = form.get(name)
         if minutes := form.get("duration_minutes"):
             body["duration_minutes"] = int(minutes) if str(minutes).isdigit() else minutes
-        try:
-            await state.services.post("requests", "/series/", body, person.token, key=form.key)
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, SERIES_FIELDS, {"starts": "starts_on", "ends": "ends_on"})
-            return await self._series_page(request, state, person, form, refusal.status)
+        await sent(
+            form,
+            state.services.post("requests", "/series/", body, person.token, key=form.key),
+            SERIES_FIELDS,
+            {"starts": "starts_on", "ends": "ends_on"},
+            passes=(401,),
+        )
+        if form.refused:
+            return await self._series_page(request, state, person, form, form.refused)
         return back_to(request, "/my/series", N_("The recurring request is set up."))
 
     @post("/my/series/{series_id:str}/{action:str}", summary="Pause, resume or end a series")
@@ -334,20 +336,19 @@ class ResidentPages(Controller):
         body = {"reason": form.get("reason")} if action == "end" else {}
         if action == "pause" and form.get("until"):
             body["until"] = form.get("until")
-        try:
-            await state.services.post(
+        await sent(
+            form,
+            state.services.post(
                 "requests", f"/series/{series_id}/{action}", body, person.token, key=form.key
-            )
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            refused(form, refusal, ())
+            ),
+        )
+        if form.refused:
             return await self._series_page(
                 request,
                 state,
                 person,
                 Form(values={"rule": "weekly"}, errors=form.errors),
-                refusal.status,
+                form.refused,
             )
         notice = {
             "pause": N_("The series is paused."),
