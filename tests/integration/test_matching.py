@@ -96,6 +96,12 @@ def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_
     assert "not rated yet" in offer["chosen"]["explanation"]
     assert offer["why"].startswith("Offered to Testiosuuskunta, the first of 2 eligible providers")
     assert offer["chosen"]["provider_id"] == equal[1]
+    # the facts of that sentence, for readers in other languages
+    facts = offer["explanation"]
+    assert (facts["provider_name"], facts["rank"], facts["eligible"]) == ("Testiosuuskunta", 1, 2)
+    assert facts["excluded"] == {"declined": 1, "contract": 1}
+    assert (facts["recent_offers"], facts["rating"], facts["neutral_rating"]) == (0, None, 3.0)
+    assert facts["window_hours"] == 30 * 24  # TALKOOT_FAIRNESS_WINDOW's default
 
     # Thirty more requests: with the decline, 32 offers over three providers.
     request_ids = [talkoot.submit(category, region)["id"] for _ in range(30)]
