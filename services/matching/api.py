@@ -258,9 +258,10 @@ class OffersController(Controller):
         application: MatchingApplication,
         caller: Caller,
     ) -> Receipt:
-        """The offered provider declines; the job is offered to the next eligible provider,
-        or the request becomes unmatched with the reason. A member of the provider the offer
-        was made to; for anybody else the offer is not there (404)."""
+        """The offered provider declines, saying why (``reason``: not empty nor only white
+        space, else 400 naming it, and the offer stays open); the job is offered to the next
+        eligible provider, or the request becomes unmatched with the reason. A member of the
+        provider the offer was made to; for anybody else the offer is not there (404)."""
         return application.decline(caller, offer_id, data)
 
     @get(

@@ -120,6 +120,38 @@ def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_
     assert sum(recent.values()) == 31
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"reason": ""}, {"reason": "   "}, {"reason": "\n\t"}, {"reason": "x" * 1001}],
+    ids=["missing", "empty", "spaces", "layout only", "too long"],
+)
+def test_a_decline_without_a_reason_is_refused_naming_it_and_the_offer_stays_open(
+    talkoot: Talkoot, scope, body
+):
+    provider_id, _ = talkoot.ready_provider(*scope)
+    request_id = talkoot.submit(*scope)["id"]
+    offered = talkoot.wait_for_status(request_id, "offered")
+
+    response = talkoot.post(
+        "matching",
+        f"/offers/{offered['offer_id']}/decline",
+        body,
+        who=talkoot.member(provider_id),
+    )
+
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert any(
+        item.get("key") == "reason" or "`reason`" in item.get("message", "")
+        for item in error["extra"]
+    ), error
+    offer = offer_record(talkoot, offered["offer_id"])
+    assert (offer["status"], offer["answer"], offer["version"]) == ("open", "", 1)
+    job = job_record(talkoot, request_id, lambda j: True, "the job")
+    assert (job["declined_by"], len(job["offers"])) == ([], 1)
+    assert talkoot.board_entry(request_id)["status"] == "offered"
+
+
 def test_a_job_and_an_offer_that_do_not_exist_are_404(talkoot: Talkoot):
     missing = str(uuid.uuid4())
     assert talkoot.get("matching", f"/jobs/{missing}").status_code == 404

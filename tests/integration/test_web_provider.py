@@ -109,16 +109,34 @@ def test_reporting_the_hours_of_a_job_through_the_page(web, talkoot: Talkoot, of
 def test_a_decline_without_a_reason_is_refused_beside_the_field(web, talkoot: Talkoot, offered):
     member = member_of(web, offered["provider_id"])
     path = f"/provider/offers/{offered['offer_id']}/decline"
+    error_id = f"f-{offered['offer_id']}-reason-error"
 
+    # matching refuses it (the page has no rule of its own); its words stand by the field
     page = member.post(path, {"reason": "  "})
 
-    assert page.status_code == 422, page.text
-    error_id = f"f-{offered['offer_id']}-reason-error"
+    assert page.status_code == 400, page.text
     assert f'id="{error_id}"' in page.text
     assert f'aria-describedby="f-{offered["offer_id"]}-reason-hint {error_id}"' in page.text
-    assert "Say why you decline the offer." in text_of(page.text)
+    assert "reason must say something" in text_of(page.text)
+
+    # too long: refused by the field too, and what was typed is still in it
+    typed = "Sahamme on rikki. " * 60
+    page = member.post(path, {"reason": typed})
+
+    assert page.status_code == 400, page.text
+    assert f'id="{error_id}"' in page.text and "length" in text_of(page.text)
+    assert f'value="{typed}"' in page.text
+
+    in_finnish = web.signed_in(
+        "provider", f"web-member-of-{offered['provider_id']}", offered["provider_id"], lang="fi"
+    )
+    page = in_finnish.post(path, {"reason": ""})
+
+    assert page.status_code == 400, page.text
+    assert f'id="{error_id}"' in page.text
+    assert "syy yhdellä lauseella" in text_of(page.text)  # the field's sentence in Finnish
     offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
-    assert offer["status"] == "open"
+    assert (offer["status"], offer["answer"]) == ("open", "")
     assert talkoot.board_entry(offered["request_id"])["status"] == "offered"
 
     declined = member.post(path, {"reason": "Our saw is broken"})

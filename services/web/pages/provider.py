@@ -221,17 +221,13 @@ class ProviderPages(Controller):
         self, offer_id: str, request: Request, state: State, person: Person
     ) -> Template | Redirect:
         form = await form_of(request)
-        reason = str(form.get("reason")).strip()
-        if not reason:
-            form.errors["reason"] = say("reason", "Say why you decline the offer.")
-            return await self._offers_page(
-                request, state, person, {offer_id: form}, status_code=422
-            )
+        # matching judges the reason (its rule, not the page's); a refusal stands beside the
+        # field
         try:
             await state.services.post(
                 "matching",
                 f"/offers/{offer_id}/decline",
-                {"reason": reason},
+                {"reason": str(form.get("reason")).strip()},
                 person.token,
                 key=form.key,
             )
