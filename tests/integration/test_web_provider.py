@@ -54,8 +54,8 @@ def test_the_inbox_shows_the_offer_with_why_and_taking_it_assigns_the_job(
     assert f'data-offer-id="{offered["offer_id"]}"' in page.text
     words = text_of(page.text)
     assert offered["category"] in words
-    assert "You were the only eligible provider." in words
-    assert "the only eligible provider" in words  # matching's own words too
+    assert "Offered to Testiosuuskunta, the only eligible provider." in words
+    assert "It is not rated yet, so it counts as 3 stars." in words
     assert "left to answer" in words
     assert 'hx-get="/provider/offers/list"' in page.text
     fragment = member.get("/provider/offers/list")
@@ -66,8 +66,12 @@ def test_the_inbox_shows_the_offer_with_why_and_taking_it_assigns_the_job(
     in_finnish = web.signed_in(
         "provider", f"web-member-of-{offered['provider_id']}", offered["provider_id"], lang="fi"
     )
-    words = text_of(in_finnish.get("/provider/offers").text)
-    assert "Olitte ainoa palveluntuottaja, joka täytti ehdot." in words
+    page = in_finnish.get("/provider/offers")
+    words = text_of(page.text)
+    # why it came, worded in Finnish from matching's facts, not matching's English sentence
+    assert "Tarjottu palveluntuottajalle Testiosuuskunta, joka oli ainoa sopiva." in words
+    assert "Sitä ei ole vielä arvioitu, joten se lasketaan 3 tähden arvoiseksi." in words
+    assert "the only eligible provider" not in words and 'class="why" lang="en"' not in page.text
     assert "Vastausaikaa on jäljellä" in words
 
     taken = member.post(f"/provider/offers/{offered['offer_id']}/accept", {})
