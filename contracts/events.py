@@ -48,12 +48,34 @@ class RequestRescheduledV1(IntegrationEvent, frozen=True, kw_only=True):
     window_end: datetime
 
 
+class OfferExplanation(msgspec.Struct, frozen=True, kw_only=True):
+    """The facts of the matching decision that made an offer, for a reader to word in its own
+    language (``why`` says them in English). Part of ``OfferMadeV1`` and ``RequestOfferedV1``:
+    a field added here needs a default, a changed one is a new version of those events."""
+
+    provider_name: str  # the chosen provider's registered name (its id when not known)
+    rank: int  # its place among the eligible providers, 1 the first
+    eligible: int  # how many providers were eligible, itself included
+    # how many others each rule excluded, by the rule's code (declined, category, region,
+    # suspended, paused, capacity, contract, budget), in the order the rules are checked
+    excluded: dict[str, int] = {}
+    unrelated: int = 0  # not considered: they neither do the category nor work in the region
+    preferred: bool = False  # the resident's recurring series prefers this provider
+    recent_offers: int  # offers made to it within the fairness window
+    window_hours: float  # the fairness window
+    rating: float | None = None  # its residents' average stars; None: not rated yet
+    neutral_rating: float = 3.0  # what a provider not rated yet counts as
+    distance_km: float | None = None  # from the job, as the crow flies; None: not known
+
+
 class RequestOfferedV1(IntegrationEvent, frozen=True, kw_only=True):
     request_id: str
     offer_id: str
     provider_id: str
-    # Added in place (optional): matching's explanation of the offer, in plain words.
+    # Added in place (optional): matching's explanation of the offer, in plain words, and
+    # (later) its facts; offers recorded before either travelled have "" and None.
     why: str = ""
+    explanation: OfferExplanation | None = None
 
 
 class RequestAssignedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -290,6 +312,9 @@ class OfferMadeV1(IntegrationEvent, frozen=True, kw_only=True):
     partner_id: str = ""
     expires_at: datetime | None = None
     why: str = ""
+    # Added in place later (optional): the facts ``why`` words, for other languages; None in
+    # offers made before they were recorded.
+    explanation: OfferExplanation | None = None
 
 
 class OfferAcceptedV1(IntegrationEvent, frozen=True, kw_only=True):

@@ -164,17 +164,22 @@ class ServiceRequest(Aggregate):
 
     # --- matching ------------------------------------------------------------------------
 
-    def record_offer(self, offer_id: str, provider_id: str, why: str = "") -> None:
+    def record_offer(
+        self, offer_id: str, provider_id: str, why: str = "", explanation: dict | None = None
+    ) -> None:
         """Matching offered the request to ``provider_id``; ``why`` is its explanation, in
-        plain words."""
+        plain words, and ``explanation`` the facts it words, as plain values."""
         # Unmatched too: a verdict about a window the resident has since moved can arrive
         # after the move, and matching's next offer for the new window must still land.
         self.check_allows("record_offer", "it cannot be offered to a provider")
-        self._offered(offer_id=offer_id, provider_id=provider_id, why=why)
+        self._offered(offer_id=offer_id, provider_id=provider_id, why=why, explanation=explanation)
 
-    # ``why`` has a default: Offered events stored before it was recorded have none.
+    # ``why`` and ``explanation`` have defaults: Offered events stored before they were
+    # recorded have neither.
     @event("Offered")
-    def _offered(self, offer_id: str, provider_id: str, why: str = "") -> None:
+    def _offered(
+        self, offer_id: str, provider_id: str, why: str = "", explanation: dict | None = None
+    ) -> None:
         self.status = RequestStatus.OFFERED
         self.offer_id = offer_id
         self.provider_id = provider_id

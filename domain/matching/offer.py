@@ -24,7 +24,9 @@ class Offer(Aggregate):
 
     ``candidates`` is the decision that made it: every provider considered, with the rule that
     excluded it or its score and rank; ``score`` is the chosen provider's; ``why`` says it in
-    plain words, as it was told when the offer was made ("" in offers made before it was).
+    plain words, as it was told when the offer was made ("" in offers made before it was);
+    ``explanation`` holds the facts ``why`` words, as plain values (None in offers made before
+    they were recorded).
     """
 
     @event("Made")
@@ -42,6 +44,7 @@ class Offer(Aggregate):
         score: dict | None = None,
         unrelated: int = 0,
         why: str = "",
+        explanation: dict | None = None,
     ) -> None:
         self.request_id = request_id
         self.provider_id = provider_id
@@ -55,6 +58,7 @@ class Offer(Aggregate):
         self.score = score or {}
         self.unrelated = unrelated
         self.why = why
+        self.explanation = explanation
         self.status = OfferStatus.OPEN
         self.answer = ""  # the decline's reason, or why the offer was withdrawn
 

@@ -13,12 +13,18 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
+from contracts.events import OfferExplanation
 from domain.matching.job import Job
 from domain.matching.offer import Offer
 from projections import offers as offers_model
 from services.matching.application import MatchingApplication, inbox_provider
 from services.matching.commands import Answer, Decline
-from services.matching.explanation import explain_candidate, explain_offer, is_eligible
+from services.matching.explanation import (
+    explain_candidate,
+    explain_offer,
+    explanation_of,
+    is_eligible,
+)
 from services.platform.http import (
     Limit,
     Offset,
@@ -63,6 +69,9 @@ class OfferView(msgspec.Struct):
     answer: str  # the provider's reason for declining, or why the offer was withdrawn
     declined_by: list[str]
     why: str
+    # the facts ``why`` words, for a reader in another language (null when the offer's
+    # decision is not recorded)
+    explanation: OfferExplanation | None
     chosen: CandidateView | None
     candidates: list[CandidateView]
     unrelated: int  # providers that neither do the category nor work in the region (not listed)
@@ -155,9 +164,10 @@ def offer_view(offer: Offer, window: timedelta, names: dict[str, str]) -> OfferV
     candidates = candidate_views(offer.candidates, window, names)
     chosen = next((c for c in candidates if c.provider_id == offer.provider_id), None)
     # As it was told when the offer was made; offers made before it was recorded, in words now.
-    why = offer.why or explain_offer(
-        offer.provider_id, offer.candidates, offer.unrelated, window, names
-    )
+    decided = (offer.provider_id, offer.candidates, offer.unrelated, window, names)
+    why = offer.why or explain_offer(*decided)
+    stored = getattr(offer, "explanation", None)
+    explanation = msgspec.convert(stored, OfferExplanation) if stored else explanation_of(*decided)
     return OfferView(
         id=str(offer.id),
         request_id=offer.request_id,
@@ -172,6 +182,7 @@ def offer_view(offer: Offer, window: timedelta, names: dict[str, str]) -> OfferV
         answer=offer.answer,
         declined_by=offer.declined_by,
         why=why,
+        explanation=explanation,
         chosen=chosen,
         candidates=candidates,
         unrelated=offer.unrelated,
@@ -247,9 +258,10 @@ class OffersController(Controller):
         application: MatchingApplication,
         caller: Caller,
     ) -> Receipt:
-        """The offered provider declines; the job is offered to the next eligible provider,
-        or the request becomes unmatched with the reason. A member of the provider the offer
-        was made to; for anybody else the offer is not there (404)."""
+        """The offered provider declines, saying why (``reason``: not empty nor only white
+        space, else 400 naming it, and the offer stays open); the job is offered to the next
+        eligible provider, or the request becomes unmatched with the reason. A member of the
+        provider the offer was made to; for anybody else the offer is not there (404)."""
         return application.decline(caller, offer_id, data)
 
     @get(

@@ -28,7 +28,7 @@ from domain.matching.job import Job, JobStatus
 from domain.matching.offer import Offer, OfferStatus
 from domain.matching.roster import ROSTER_ID, Roster
 from services.matching.commands import Answer, Decline
-from services.matching.explanation import explain_offer
+from services.matching.explanation import explain_offer, explanation_of, explanation_values
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
 from services.platform.identity import Caller, check_sees
@@ -383,7 +383,7 @@ class MatchingApplication(ServiceApplication):
             return None
         chosen = decision.chosen
         expires_at = now + self.settings.offer_expires_after
-        why = explain_offer(
+        decided = (
             decision.match.provider_id,
             candidates,
             decision.unrelated,
@@ -402,7 +402,8 @@ class MatchingApplication(ServiceApplication):
             candidates=candidates,
             score=chosen.as_dict() if chosen else {},
             unrelated=decision.unrelated,
-            why=why,
+            why=explain_offer(*decided),
+            explanation=explanation_values(explanation_of(*decided)),
         )
         job.record_offer(offer_id=str(offer.id), provider_id=offer.provider_id)
         roster.take_job(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from services.platform.http import Body, text
 
-Reason = text(1000)
+# A decline says why: the resident and the city read it, and the job goes on to the next
+# provider. Not empty nor only white space, at most 1000 characters, no control characters.
+Reason = text(1000, blank=False)
 
 
 class Answer(Body):
@@ -13,4 +15,4 @@ class Answer(Body):
 
 
 class Decline(Body):
-    reason: Reason = ""
+    reason: Reason

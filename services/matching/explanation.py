@@ -1,8 +1,9 @@
 """A matching decision in plain words: why each provider was or was not eligible, and why an
-offer went to the provider it did.
+offer went to the provider it did; and the facts of that why, for readers in other languages.
 
 Written once, for the offer as matching shows it (``GET /offers/{id}``) and for the offer as it
-is made: the sentence is recorded on the offer and travels with ``OfferMadeV1`` to the request.
+is made: the sentence and its facts are recorded on the offer and travel with ``OfferMadeV1``
+to the request.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from domain.matching.policy import NEUTRAL_RATING
+import msgspec
+
+from contracts.events import OfferExplanation
+from domain.matching.policy import NEUTRAL_RATING, Rule
 
 
 def describe_window(window: timedelta) -> str:
@@ -81,3 +85,42 @@ def explain_offer(
             why += "; " + plural(unrelated, "more was", "more were")
             why += " not considered (neither this category nor this region)"
     return why + "."
+
+
+RULE_ORDER = {rule.value: n for n, rule in enumerate(Rule)}
+
+
+def explanation_of(
+    provider_id: str,
+    candidates: list[dict[str, Any]],
+    unrelated: int,
+    window: timedelta,
+    names: dict[str, str],
+) -> OfferExplanation | None:
+    """The facts ``explain_offer`` words, as values: None when the decision does not list
+    ``provider_id`` as eligible (an offer recorded without its decision)."""
+    chosen = next((c for c in candidates if c["provider_id"] == provider_id), None)
+    if chosen is None or not is_eligible(chosen):
+        return None
+    excluded: dict[str, int] = {}
+    for entry in candidates:
+        if not is_eligible(entry):
+            excluded[entry["rule"]] = excluded.get(entry["rule"], 0) + 1
+    return OfferExplanation(
+        provider_name=names.get(provider_id) or provider_id,
+        rank=chosen["rank"],
+        eligible=sum(1 for c in candidates if is_eligible(c)),
+        excluded=dict(sorted(excluded.items(), key=lambda i: RULE_ORDER.get(i[0], len(Rule)))),
+        unrelated=unrelated,
+        preferred=bool(chosen["preferred"]),
+        recent_offers=chosen["recent_offers"],
+        window_hours=window / timedelta(hours=1),
+        rating=chosen["rating"],
+        neutral_rating=NEUTRAL_RATING,
+        distance_km=chosen["distance_km"],
+    )
+
+
+def explanation_values(explanation: OfferExplanation | None) -> dict[str, Any] | None:
+    """The facts as the offer's ``Made`` event stores them: plain values."""
+    return None if explanation is None else msgspec.to_builtins(explanation)

@@ -92,6 +92,11 @@ def _whole(body: str) -> str:
 ID_PATTERN = _whole(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
 LINE_PATTERN = _whole(f"[^{_CONTROL}]*")
 TEXT_PATTERN = _whole(f"[^{_CONTROL_BUT_LAYOUT}]*")
+# free text that says something: past any white space, one character that is neither white
+# space nor control; no lookahead, so that OpenAPI tools can generate it
+SAID_PATTERN = _whole(
+    f"[^\\S{_CONTROL_BUT_LAYOUT}]*[^\\s{_CONTROL_BUT_LAYOUT}][^{_CONTROL_BUT_LAYOUT}]*"
+)
 _NOT_LINE = re.compile(f"[{_CONTROL}]")
 _NOT_TEXT = re.compile(f"[{_CONTROL_BUT_LAYOUT}]")
 
@@ -125,16 +130,21 @@ def line(max_length: int, min_length: int = 0) -> Any:
     ]
 
 
-def text(max_length: int, min_length: int = 0) -> Any:
+def text(max_length: int, min_length: int = 0, blank: bool = True) -> Any:
     """The type of a free-text field (a description, a reason): tabs and line breaks allowed,
-    no other control characters."""
+    no other control characters; with ``blank=False``, not empty nor only white space."""
+    if blank:
+        pattern, description = TEXT_PATTERN, ""
+    else:
+        pattern, description = SAID_PATTERN, "; not empty nor only white space"
     return Annotated[
         str,
         Meta(
             min_length=min_length,
             max_length=max_length,
-            pattern=TEXT_PATTERN,
-            description="text; line breaks and tabs allowed, other control characters not",
+            pattern=pattern,
+            description="text; line breaks and tabs allowed, other control characters not"
+            + description,
         ),
     ]
 
@@ -273,6 +283,10 @@ PATTERN_SENTENCES = {
     ID_PATTERN: f"is no id: an id has {ID_RULE} characters",
     LINE_PATTERN: "may not hold control characters (NUL, a tab or a line break, say)",
     TEXT_PATTERN: "may not hold control characters other than tabs and line breaks",
+    SAID_PATTERN: (
+        "must say something: it may not be empty or only white space, nor hold control "
+        "characters other than tabs and line breaks"
+    ),
 }
 
 

@@ -4,7 +4,9 @@ Domain events and their integration events name the same facts the same way, so 
 declares only which domain event becomes which integration event and under which field the
 aggregate's id goes; the fields are copied by name. A required field the domain event lacks
 fails loudly (the contract tests run every published type through this); an optional one takes
-its default, so events stored before a field was added still publish.
+its default, so events stored before a field was added still publish. A field whose type is a
+Struct of the contract (an offer's explanation) is stored in the domain event as its plain
+values, and converted here.
 """
 
 from __future__ import annotations
@@ -23,12 +25,25 @@ Published = dict[type, tuple[type[IntegrationEvent], str]]
 Outbound = Callable[[Any], IntegrationEvent | None]
 
 
+def _is_struct(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
+
+
 def translation(published: Published) -> Outbound:
     """The relay's map for a service: its integration event for a domain event, or None for
     an event that stays inside the service."""
 
     fields = {
         kind: [(f.name, f.required) for f in msgspec.structs.fields(kind)]
+        for kind, _ in published.values()
+    }
+    # the fields of each integration event that hold a Struct (or None)
+    nested = {
+        kind: {
+            f.name: f.type
+            for f in msgspec.structs.fields(kind)
+            if any(_is_struct(t) for t in (f.type, *getattr(f.type, "__args__", ())))
+        }
         for kind, _ in published.values()
     }
 
@@ -43,6 +58,9 @@ def translation(published: Published) -> Outbound:
                 continue
             if required or hasattr(event, name):
                 values[name] = getattr(event, name)
+        for name, struct in nested[kind].items():
+            if isinstance(values.get(name), dict):
+                values[name] = msgspec.convert(values[name], struct)
         return kind(**values)
 
     return to_integration_event

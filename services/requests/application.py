@@ -139,9 +139,17 @@ class RequestsApplication(SeriesUseCases, ServiceApplication):
     # --- what matching tells us (a run of events, stored together) ---------------------
 
     def record_offer(
-        self, changes: Changes, request_id: str, offer_id: str, provider_id: str, why: str = ""
+        self,
+        changes: Changes,
+        request_id: str,
+        offer_id: str,
+        provider_id: str,
+        why: str = "",
+        explanation: dict | None = None,
     ) -> None:
-        changes.get(request_id, "service request").record_offer(offer_id, provider_id, why)
+        changes.get(request_id, "service request").record_offer(
+            offer_id, provider_id, why, explanation
+        )
 
     def assign(
         self,

@@ -6,7 +6,7 @@ Every event of a ``ServiceRequest`` has one entry kind, named once in ``ENTRIES`
 | ``what`` | facts |
 | --- | --- |
 | ``submitted``, ``rescheduled`` | ``window_start``, ``window_end`` |
-| ``offered`` | ``offer_id``, ``provider_id``, ``why`` (matching's explanation) |
+| ``offered`` | ``offer_id``, ``provider_id``, ``why`` (matching's words), ``explanation`` (facts) |
 | ``assigned`` | ``provider_id``, ``contract_id`` |
 | ``unmatched``, ``cancelled``, ``expired``, ``disputed`` | ``reason`` |
 | ``completion-reported`` | ``hours`` |
@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from contracts.events import OfferExplanation
 from domain.requests import ServiceRequest
 from services.platform.identity import Caller
 
@@ -44,6 +45,9 @@ class HistoryEntry(msgspec.Struct, kw_only=True, omit_defaults=True):
     offer_id: str | None = None
     provider_id: str | None = None
     why: str | None = None
+    # the facts ``why`` words, for a reader in another language (offers recorded before they
+    # travelled have none)
+    explanation: OfferExplanation | None = None
     contract_id: str | None = None
     reason: str | None = None
     hours: float | None = None
@@ -70,8 +74,14 @@ def _hours(e: Any) -> dict[str, Any]:
 
 
 def _offered(e: Any) -> dict[str, Any]:
-    # Offers recorded before matching's explanation travelled with them have none.
-    return {"offer_id": e.offer_id, "provider_id": e.provider_id, "why": getattr(e, "why", "")}
+    # Offers recorded before matching's explanation (or its facts) travelled have none.
+    facts = getattr(e, "explanation", None)
+    return {
+        "offer_id": e.offer_id,
+        "provider_id": e.provider_id,
+        "why": getattr(e, "why", ""),
+        "explanation": msgspec.convert(facts, OfferExplanation) if facts else None,
+    }
 
 
 # What each event is called in a history, and its facts; the domain event's own names for
@@ -101,7 +111,7 @@ ENTRIES: dict[type, tuple[str, Facts]] = {
 }
 
 # The facts of an offer that belong to the provider it was made to.
-OFFERS_OWN = ("offer_id", "provider_id", "why")
+OFFERS_OWN = ("offer_id", "provider_id", "why", "explanation")
 
 
 def kebab(name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from contracts.events import NoProviderFoundV1, OfferAcceptedV1, OfferMadeV1
 from contracts.jetstream import Subscription
 from services.platform.inbound import tracked
@@ -11,7 +13,14 @@ from services.requests.application import RequestsApplication
 
 def subscriptions(app: RequestsApplication) -> list[Subscription]:
     def offer_made(event: OfferMadeV1, changes: Changes) -> None:
-        app.record_offer(changes, event.request_id, event.offer_id, event.provider_id, event.why)
+        app.record_offer(
+            changes,
+            event.request_id,
+            event.offer_id,
+            event.provider_id,
+            event.why,
+            msgspec.to_builtins(event.explanation),  # stored as plain values
+        )
 
     def offer_accepted(event: OfferAcceptedV1, changes: Changes) -> None:
         app.assign(

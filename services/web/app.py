@@ -28,7 +28,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from services import registry
-from services.web import i18n
+from services.web import explanation, i18n
 from services.web.client import Refusal, Services, Unreachable
 from services.web.geo import tile_origin
 from services.web.pages import render
@@ -59,6 +59,7 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals["new_key"] = lambda: uuid.uuid4().hex  # a form's Idempotency-Key
+    env.globals["explain"] = explanation.explain  # matching's decision in the page's language
     env.filters.update(
         money=i18n.money, when=i18n.when, day=i18n.day, clock=i18n.clock, number=i18n.number
     )

@@ -14,6 +14,7 @@ from contracts.events import (
     EVENTS_BY_SERVICE,
     ContractSignedV1,
     OfferAcceptedV1,
+    OfferExplanation,
     OfferMadeV1,
     RequestOfferedV1,
     decode,
@@ -26,10 +27,24 @@ from domain.partnership import PartnershipContract
 from domain.providers import Provider
 from domain.requests import ServiceRequest
 from domain.series import RequestSeries, SnowfallDay
+from services.matching.explanation import explanation_values
 from services.matching.outbound import to_integration_event as matching_out
 from services.partnerships.outbound import to_integration_event as partnerships_out
 from services.providers.outbound import to_integration_event as providers_out
 from services.requests.outbound import to_integration_event as requests_out
+
+FACTS = OfferExplanation(
+    provider_name="Laune Talkoot ry",
+    rank=1,
+    eligible=2,
+    excluded={"declined": 1, "contract": 2},
+    unrelated=3,
+    preferred=True,
+    recent_offers=3,
+    window_hours=720.0,
+    rating=None,
+    distance_km=1.8,
+)
 
 
 def a_request(resident_id: str, description: str = "") -> ServiceRequest:
@@ -47,7 +62,12 @@ def a_request(resident_id: str, description: str = "") -> ServiceRequest:
 def a_request_life() -> list:
     start = datetime(2026, 12, 1, 8, tzinfo=UTC)
     request = a_request("resident-1", "Leaves")
-    request.record_offer("offer-1", "provider-1", "Offered to provider-1, the only eligible one.")
+    request.record_offer(
+        "offer-1",
+        "provider-1",
+        "Offered to provider-1, the only eligible one.",
+        explanation_values(FACTS),
+    )
     request.assign("offer-1", "provider-1", "contract-1")
     request.report_completion("provider-1", 90)
     request.confirm("resident-1")
@@ -152,6 +172,7 @@ def a_matching_life() -> list:
             candidates=[{"provider_id": provider_id, "rank": 1}],
             score={"provider_id": provider_id, "rank": 1},
             why=f"Offered to {provider_id}.",
+            explanation=explanation_values(FACTS),
         )
         job.record_offer(str(made.id), provider_id)
         return made
@@ -259,6 +280,43 @@ def test_an_offers_explanation_travels_from_matching_to_the_request_board():
     assert offered[1].why == ""  # recorded without one
 
 
+def test_an_offers_facts_travel_from_matching_to_the_request_as_the_contract_types_them():
+    made = [e for e in map(matching_out, a_matching_life()) if isinstance(e, OfferMadeV1)]
+    offered = [e for e in map(requests_out, a_request_life()) if isinstance(e, RequestOfferedV1)]
+    request = a_request("resident-1")
+    # what the requests service does with OfferMadeV1: its facts stored as plain values
+    request.record_offer(
+        made[0].offer_id,
+        made[0].provider_id,
+        made[0].why,
+        msgspec.to_builtins(made[0].explanation),
+    )
+    _, recorded = request.collect_events()
+
+    assert [e.explanation for e in made] == [FACTS] * 4
+    assert (offered[0].explanation, offered[1].explanation) == (FACTS, None)
+    assert requests_out(recorded).explanation == made[0].explanation
+
+
+@pytest.mark.parametrize("kind", [OfferMadeV1, RequestOfferedV1])
+def test_an_offer_event_sent_before_its_facts_travelled_still_decodes(kind):
+    service = "matching" if kind is OfferMadeV1 else "requests"
+    ids = {"offer_id": "offer-1", "request_id": "request-1", "provider_id": "p-1"}
+    extra = {"contract_id": "c-1"} if kind is OfferMadeV1 else {}
+    event = kind(
+        occurred_at=datetime(2026, 12, 1, 8, tzinfo=UTC), **ids, **extra, why="Offered to p-1."
+    )
+    payload = msgspec.json.decode(encode(event))
+    del payload["explanation"]  # as published before the field existed
+
+    decoded = decode(service, msgspec.json.encode(payload))
+
+    assert decoded == event and decoded.explanation is None
+    assert decode(service, encode(msgspec.structs.replace(event, explanation=FACTS))) == (
+        msgspec.structs.replace(event, explanation=FACTS)
+    )
+
+
 def test_an_offer_stored_without_an_explanation_publishes_an_empty_one():
     (made,) = Offer(
         request_id="request-1",
@@ -272,10 +330,11 @@ def test_an_offer_stored_without_an_explanation_publishes_an_empty_one():
     request.record_offer("offer-1", "p-1", "Offered to p-1.")
     _, offered = request.collect_events()
     for event in (made, offered):
-        del event.__dict__["why"]  # as stored before the field existed
+        del event.__dict__["why"]  # as stored before the fields existed
+        del event.__dict__["explanation"]
 
-    assert matching_out(made).why == ""
-    assert requests_out(offered).why == ""
+    assert (matching_out(made).why, matching_out(made).explanation) == ("", None)
+    assert (requests_out(offered).why, requests_out(offered).explanation) == ("", None)
 
 
 def test_matching_keeps_its_roster_and_budget_commitments_to_itself():

@@ -96,6 +96,15 @@ def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_
     assert "not rated yet" in offer["chosen"]["explanation"]
     assert offer["why"].startswith("Offered to Testiosuuskunta, the first of 2 eligible providers")
     assert offer["chosen"]["provider_id"] == equal[1]
+    # the facts of that sentence, for readers in other languages
+    facts = offer["explanation"]
+    assert (facts["provider_name"], facts["rank"], facts["eligible"]) == ("Testiosuuskunta", 1, 2)
+    # every provider the decision excluded, counted by its rule (other tests' providers of
+    # this category or region among them)
+    assert facts["excluded"] == Counter(c["rule"] for c in offer["candidates"] if c["rule"])
+    assert (facts["excluded"]["declined"], facts["excluded"]["contract"]) == (1, 1)
+    assert (facts["recent_offers"], facts["rating"], facts["neutral_rating"]) == (0, None, 3.0)
+    assert facts["window_hours"] == 30 * 24  # TALKOOT_FAIRNESS_WINDOW's default
 
     # Thirty more requests: with the decline, 32 offers over three providers.
     request_ids = [talkoot.submit(category, region)["id"] for _ in range(30)]
@@ -112,6 +121,38 @@ def test_requests_are_spread_evenly_and_each_offer_says_who_was_passed_over_and_
     last = offer_record(talkoot, current_offer(jobs[-1])["offer_id"])
     recent = {c["provider_id"]: c["recent_offers"] for c in last["candidates"] if c["eligible"]}
     assert sum(recent.values()) == 31
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"reason": ""}, {"reason": "   "}, {"reason": "\n\t"}, {"reason": "x" * 1001}],
+    ids=["missing", "empty", "spaces", "layout only", "too long"],
+)
+def test_a_decline_without_a_reason_is_refused_naming_it_and_the_offer_stays_open(
+    talkoot: Talkoot, scope, body
+):
+    provider_id, _ = talkoot.ready_provider(*scope)
+    request_id = talkoot.submit(*scope)["id"]
+    offered = talkoot.wait_for_status(request_id, "offered")
+
+    response = talkoot.post(
+        "matching",
+        f"/offers/{offered['offer_id']}/decline",
+        body,
+        who=talkoot.member(provider_id),
+    )
+
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert any(
+        item.get("key") == "reason" or "`reason`" in item.get("message", "")
+        for item in error["extra"]
+    ), error
+    offer = offer_record(talkoot, offered["offer_id"])
+    assert (offer["status"], offer["answer"], offer["version"]) == ("open", "", 1)
+    job = job_record(talkoot, request_id, lambda j: True, "the job")
+    assert (job["declined_by"], len(job["offers"])) == ([], 1)
+    assert talkoot.board_entry(request_id)["status"] == "offered"
 
 
 def test_a_job_and_an_offer_that_do_not_exist_are_404(talkoot: Talkoot):

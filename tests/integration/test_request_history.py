@@ -121,6 +121,13 @@ def test_the_resident_reads_the_whole_life_in_order_with_the_offers_why(
     # the decliner is no longer eligible (nor are other tests' providers in this category)
     assert offered[1]["why"].startswith("Offered to Testiosuuskunta, the only eligible provider")
     assert "not eligible" in offered[1]["why"]
+    # and its facts, passed on as matching made them, for the pages to word
+    assert [e["explanation"] for e in offered] == [o["explanation"] for o in flow.offers]
+    assert offered[0]["explanation"]["eligible"] == 2
+    assert "declined" not in offered[0]["explanation"]["excluded"]
+    assert offered[1]["explanation"]["eligible"] == 1
+    assert offered[1]["explanation"]["excluded"]["declined"] == 1
+    assert offered[1]["explanation"]["provider_name"] == "Testiosuuskunta"
     assert (assigned["provider_id"], assigned["contract_id"]) == (flow.taker, flow.contract_id)
     assert reported["hours"] == 1.5
     assert (confirmed["hours"], confirmed["how"]) == (1.5, "resident")
@@ -153,8 +160,10 @@ def test_the_provider_and_the_officer_read_it_without_the_resident(
     assert not any("resident_id" in e for e in entries)
     declined, taken = (e for e in entries if e["what"] == "offered")
     assert taken["why"] == flow.offers[1]["why"]
+    assert taken["explanation"] == flow.offers[1]["explanation"]
     if who == "admin":
         assert declined["why"] == flow.offers[0]["why"]
+        assert declined["explanation"] == flow.offers[0]["explanation"]
     else:  # who another provider was offered the job first, and why, is not theirs to read
         assert set(declined) == {"at", "what", "version"}
 

@@ -55,8 +55,8 @@ def test_the_inbox_shows_the_offer_with_why_and_taking_it_assigns_the_job(
     assert f'data-offer-id="{offered["offer_id"]}"' in page.text
     words = text_of(page.text)
     assert offered["category"] in words
-    assert "You were the only eligible provider." in words
-    assert "the only eligible provider" in words  # matching's own words too
+    assert "Offered to Testiosuuskunta, the only eligible provider." in words
+    assert "It is not rated yet, so it counts as 3 stars." in words
     assert "left to answer" in words
     assert 'hx-get="/provider/offers/list"' in page.text
     fragment = member.get("/provider/offers/list")
@@ -67,8 +67,12 @@ def test_the_inbox_shows_the_offer_with_why_and_taking_it_assigns_the_job(
     in_finnish = web.signed_in(
         "provider", f"web-member-of-{offered['provider_id']}", offered["provider_id"], lang="fi"
     )
-    words = text_of(in_finnish.get("/provider/offers").text)
-    assert "Olitte ainoa palveluntuottaja, joka täytti ehdot." in words
+    page = in_finnish.get("/provider/offers")
+    words = text_of(page.text)
+    # why it came, worded in Finnish from matching's facts, not matching's English sentence
+    assert "Tarjottu palveluntuottajalle Testiosuuskunta, joka oli ainoa sopiva." in words
+    assert "Sitä ei ole vielä arvioitu, joten se lasketaan 3 tähden arvoiseksi." in words
+    assert "the only eligible provider" not in words and 'class="why" lang="en"' not in page.text
     assert offered["category_fi"] and offered["category_fi"] in words  # the catalogue's name
     assert "Vastausaikaa on jäljellä" in words
 
@@ -111,16 +115,34 @@ def test_reporting_the_hours_of_a_job_through_the_page(web, talkoot: Talkoot, of
 def test_a_decline_without_a_reason_is_refused_beside_the_field(web, talkoot: Talkoot, offered):
     member = member_of(web, offered["provider_id"])
     path = f"/provider/offers/{offered['offer_id']}/decline"
+    error_id = f"f-{offered['offer_id']}-reason-error"
 
+    # matching refuses it (the page has no rule of its own); its words stand by the field
     page = member.post(path, {"reason": "  "})
 
-    assert page.status_code == 422, page.text
-    error_id = f"f-{offered['offer_id']}-reason-error"
+    assert page.status_code == 400, page.text
     assert f'id="{error_id}"' in page.text
     assert f'aria-describedby="f-{offered["offer_id"]}-reason-hint {error_id}"' in page.text
-    assert "Say why you decline the offer." in text_of(page.text)
+    assert "reason must say something" in text_of(page.text)
+
+    # too long: refused by the field too, and what was typed is still in it
+    typed = "Sahamme on rikki. " * 60
+    page = member.post(path, {"reason": typed})
+
+    assert page.status_code == 400, page.text
+    assert f'id="{error_id}"' in page.text and "length" in text_of(page.text)
+    assert f'value="{typed}"' in page.text
+
+    in_finnish = web.signed_in(
+        "provider", f"web-member-of-{offered['provider_id']}", offered["provider_id"], lang="fi"
+    )
+    page = in_finnish.post(path, {"reason": ""})
+
+    assert page.status_code == 400, page.text
+    assert f'id="{error_id}"' in page.text
+    assert "syy yhdellä lauseella" in text_of(page.text)  # the field's sentence in Finnish
     offer = talkoot.ok(talkoot.get("matching", f"/offers/{offered['offer_id']}"), 200)
-    assert offer["status"] == "open"
+    assert (offer["status"], offer["answer"]) == ("open", "")
     assert talkoot.board_entry(offered["request_id"])["status"] == "offered"
 
     declined = member.post(path, {"reason": "Our saw is broken"})

@@ -185,3 +185,24 @@ def test_someone_elses_request_is_not_found(web, talkoot, scope):
     cancelled = other.post(f"{path}/cancel", {"reason": "not mine"})
     assert cancelled.status_code == 404
     assert owner.get(path).status_code == 200
+
+
+def test_the_request_page_says_in_finnish_why_it_was_offered_to_whom(web, talkoot, scope):
+    provider_id, _ = talkoot.ready_provider(*scope)
+    subject, browser = resident(web, lang="fi")
+    request_id = talkoot.submit(*scope, resident_id=subject)["id"]
+    offered = talkoot.wait_for_status(request_id, "offered")
+    assert offered["provider_id"] == provider_id
+
+    page = browser.get(f"/my/requests/{request_id}")
+
+    assert page.status_code == 200, page.text
+    words = text_of(page.text)
+    said = "Tarjottu palveluntuottajalle Testiosuuskunta, joka oli ainoa sopiva."
+    # where it stands (its reason) and its history, both in Finnish from matching's facts
+    assert words.count(said) == 2, words
+    assert "Sille ei ollut tehty yhtään tarjousta viimeisen 30 päivän aikana." in words
+    assert "the only eligible provider" not in words and 'class="why" lang="en"' not in page.text
+    in_english = web.signed_in("resident", subject, lang="en")
+    words = text_of(in_english.get(f"/my/requests/{request_id}").text)
+    assert words.count("Offered to Testiosuuskunta, the only eligible provider.") == 2

@@ -104,7 +104,7 @@ CONTROLS = ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9b", "\ud800", "\udfff"]
 
 @pytest.mark.parametrize("character", CONTROLS, ids=repr)
 def test_no_text_holds_control_characters_or_lone_surrogates(character):
-    for kind in (line(100), text(100)):
+    for kind in (line(100), text(100), text(100, blank=False)):
         with pytest.raises(msgspec.ValidationError, match="matching regex"):
             msgspec.convert(f"a{character}b", kind)
     assert bad_character(f"a{character}b", free_text=True) == f"U+{ord(character):04X}"
@@ -119,3 +119,22 @@ def test_free_text_keeps_its_layout_and_a_line_has_none():
             msgspec.convert(value, line(100))
         assert bad_character(value) is not None
     assert msgspec.convert("Mäkikatu 3 B 😀", line(100)) == "Mäkikatu 3 B 😀"
+
+
+@pytest.mark.parametrize("value", ["", " ", "\n\t ", "\u00a0\u2003", "\r\n"], ids=repr)
+def test_text_that_must_say_something_is_not_empty_nor_only_white_space(value):
+    assert msgspec.convert(value, text(100)) == value
+    with pytest.raises(msgspec.ValidationError, match="matching regex"):
+        msgspec.convert(value, text(100, blank=False))
+
+
+@pytest.mark.parametrize("value", ["a", " Sahamme on rikki.\n", "\t- ei ketään\r\n vapaana"])
+def test_text_that_says_something_keeps_its_layout_and_white_space(value):
+    assert msgspec.convert(value, text(100, blank=False)) == value
+
+
+def test_text_that_must_say_something_keeps_its_other_bounds():
+    with pytest.raises(msgspec.ValidationError, match="length <= 10"):
+        msgspec.convert("x" * 11, text(10, blank=False))
+    with pytest.raises(msgspec.ValidationError, match="matching regex"):
+        msgspec.convert("\x0b a", text(10, blank=False))  # a control character as "space"

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 from eventsourcing.domain import DomainEvent
 
+from contracts.events import OfferExplanation
 from domain.requests import ServiceRequest
 from services.platform.identity import Caller, Role
 from services.requests.history import ENTRIES, history
@@ -18,6 +19,19 @@ RESIDENT = Caller("resident-1", frozenset({Role.RESIDENT}))
 ADMIN = Caller("admin-1", frozenset({Role.ADMIN}))
 MEMBER = Caller("member-1", frozenset({Role.PROVIDER}), provider_id="provider-2")
 OFFICER = Caller("officer-1", frozenset({Role.OFFICER}), partner_id="lahti-city")
+FACTS = {
+    "provider_name": "Kakkonen ry",
+    "rank": 1,
+    "eligible": 2,
+    "excluded": {"contract": 1},
+    "unrelated": 0,
+    "preferred": False,
+    "recent_offers": 1,
+    "window_hours": 720.0,
+    "rating": None,
+    "neutral_rating": 3.0,
+    "distance_km": None,
+}
 
 
 def a_life() -> tuple[ServiceRequest, list]:
@@ -32,7 +46,7 @@ def a_life() -> tuple[ServiceRequest, list]:
     request.record_unmatched("no eligible provider")
     request.reschedule("resident-1", LATER, LATER + timedelta(hours=2))
     request.record_offer("offer-1", "provider-1", "Offered to Ykkönen ry.")
-    request.record_offer("offer-2", "provider-2", "Offered to Kakkonen ry.")
+    request.record_offer("offer-2", "provider-2", "Offered to Kakkonen ry.", FACTS)
     request.assign("offer-2", "provider-2", "contract-2", "lahti-city")
     request.report_completion("provider-2", 120)
     request.dispute("resident-1", "only half the yard was raked")
@@ -99,7 +113,12 @@ def test_the_resident_reads_every_event_in_order_with_its_facts():
         {"reason": "no eligible provider"},
         {"window_start": LATER, "window_end": LATER + timedelta(hours=2)},
         {"offer_id": "offer-1", "provider_id": "provider-1", "why": "Offered to Ykkönen ry."},
-        {"offer_id": "offer-2", "provider_id": "provider-2", "why": "Offered to Kakkonen ry."},
+        {
+            "offer_id": "offer-2",
+            "provider_id": "provider-2",
+            "why": "Offered to Kakkonen ry.",
+            "explanation": FACTS,
+        },
         {"provider_id": "provider-2", "contract_id": "contract-2"},
         {"hours": 2.0},
         {"reason": "only half the yard was raked"},
@@ -125,15 +144,26 @@ def test_an_offer_to_another_provider_is_told_without_who_or_why(caller):
 
     assert [set(e) for e in offers] == [
         {"at", "what", "version"},
-        {"at", "what", "version", "offer_id", "provider_id", "why"},
+        {"at", "what", "version", "offer_id", "provider_id", "why", "explanation"},
     ]
     assert offers[1]["why"] == "Offered to Kakkonen ry."
+    assert offers[1]["explanation"] == FACTS
+
+
+def test_the_entry_passes_the_explanations_facts_on_as_the_contract_types_them():
+    request, events = a_life()
+
+    entries = [e for e in history(request, events, RESIDENT) if e.what == "offered"]
+
+    assert entries[0].explanation is None  # recorded without its facts
+    assert entries[1].explanation == msgspec.convert(FACTS, OfferExplanation)
 
 
 def test_an_offer_recorded_before_its_explanation_travelled_has_no_why():
     request, events = a_life()
     offered = events[3]
     del offered.__dict__["why"]  # as stored by the earlier version
+    del offered.__dict__["explanation"]
 
     (entry,) = as_dicts(history(request, [offered], RESIDENT))
 

@@ -433,16 +433,19 @@ def test_an_assignment_stored_before_partners_were_recorded_replays_without_one(
 
 def test_an_offer_carries_matchings_explanation_and_replays():
     request = submit()
-    request.record_offer("offer-1", "provider-1", "Offered to Laune Talkoot ry.")
+    facts = {"provider_name": "Laune Talkoot ry", "rank": 1, "eligible": 1}
+    request.record_offer("offer-1", "provider-1", "Offered to Laune Talkoot ry.", facts)
     events = request.collect_events()
 
     assert events[-1].why == "Offered to Laune Talkoot ry."
+    assert events[-1].explanation == facts
     assert vars(replay(events)) == vars(request)
 
 
 def test_an_offer_stored_before_its_explanation_was_recorded_still_loads():
     # Stored and read back through eventsourcing's own mapper and repository, with the
-    # Offered event's stored state as the earlier version wrote it: no ``why``.
+    # Offered event's stored state as the earlier version wrote it: no ``why``, no
+    # ``explanation``.
     store = Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     request = submit()
     request.record_offer("offer-1", "provider-1", "Offered to Laune Talkoot ry.")
@@ -450,6 +453,7 @@ def test_an_offer_stored_before_its_explanation_was_recorded_still_loads():
     stored = [store.mapper.to_stored_event(e) for e in request.collect_events()]
     offered_state = json.loads(stored[1].state)
     del offered_state["why"]
+    del offered_state["explanation"]
     stored[1] = replace(stored[1], state=json.dumps(offered_state).encode())
     store.recorder.insert_events(stored)
 
@@ -457,7 +461,7 @@ def test_an_offer_stored_before_its_explanation_was_recorded_still_loads():
     old_offer = list(store.repository.event_store.get(request.id))[1]
 
     assert type(old_offer) is ServiceRequest.Offered
-    assert not hasattr(old_offer, "why")
+    assert not hasattr(old_offer, "why") and not hasattr(old_offer, "explanation")
     assert (loaded.status, loaded.offer_id, loaded.provider_id, loaded.version) == (
         RequestStatus.ASSIGNED,
         "offer-1",

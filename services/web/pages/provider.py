@@ -65,48 +65,6 @@ def time_left(expires_at: Any, now: datetime | None = None) -> str:
     ) % {"num": minutes}
 
 
-def reasons(decision: dict | None) -> list[str]:
-    """Why the offer came to us, in plain sentences, from the figures matching ranked us by."""
-    if not decision:
-        return []
-    chosen = decision.get("chosen")
-    if not chosen or not chosen.get("eligible"):
-        return []
-    eligible = sum(1 for c in decision.get("candidates", []) if c.get("eligible"))
-    said = []
-    if eligible <= 1:
-        said.append(i18n.gettext("You were the only eligible provider."))
-    else:
-        said.append(
-            i18n.gettext("You came first of %(count)s eligible providers.") % {"count": eligible}
-        )
-    if chosen.get("preferred"):
-        said.append(i18n.gettext("The resident's recurring series prefers you."))
-    offers = chosen.get("recent_offers")
-    if offers is not None:
-        said.append(
-            i18n.ngettext(
-                "You had %(num)s offer lately: the fewer, the sooner the next one comes.",
-                "You had %(num)s offers lately: the fewer, the sooner the next one comes.",
-                offers,
-            )
-            % {"num": offers}
-        )
-    if chosen.get("rating") is None:
-        said.append(i18n.gettext("You are not rated yet."))
-    else:
-        said.append(
-            i18n.gettext("Residents rate your work %(stars)s stars on average.")
-            % {"stars": i18n.number(chosen["rating"], 1)}
-        )
-    if chosen.get("distance_km") is not None:
-        said.append(
-            i18n.gettext("The job is %(km)s km from you.")
-            % {"km": i18n.number(chosen["distance_km"], 1)}
-        )
-    return said
-
-
 STATUSES = {
     "submitted": "submitted",
     "offered": "offered to you",
@@ -150,8 +108,8 @@ class ProviderPages(Controller):
                 "region_name": known["region_names"].get(entry.get("region"), entry.get("region")),
                 "window": window_words(entry.get("window_start"), entry.get("window_end")),
                 "time_left": time_left(entry.get("expires_at")),
-                "reasons": reasons(found),
                 "why": (found or {}).get("why", ""),
+                "explanation": (found or {}).get("explanation"),
             }
             for entry, found in zip(inbox, decisions, strict=True)
         ]
@@ -206,17 +164,13 @@ class ProviderPages(Controller):
         self, offer_id: str, request: Request, state: State, person: Person
     ) -> Template | Redirect:
         form = await form_of(request)
-        reason = str(form.get("reason")).strip()
-        if not reason:
-            form.errors["reason"] = say("reason", "Say why you decline the offer.")
-            return await self._offers_page(
-                request, state, person, {offer_id: form}, status_code=422
-            )
+        # matching judges the reason (its rule, not the page's); a refusal stands beside the
+        # field
         try:
             await state.services.post(
                 "matching",
                 f"/offers/{offer_id}/decline",
-                {"reason": reason},
+                {"reason": str(form.get("reason")).strip()},
                 person.token,
                 key=form.key,
             )

@@ -130,6 +130,18 @@ def action_body(action: str, form: Form) -> dict[str, Any]:
     return {}
 
 
+def reason_offer(entry: dict[str, Any], history: list[dict] | None) -> dict | None:
+    """While a request is offered or assigned its ``reason`` is matching's English sentence
+    for the offer: that offer's entry of the history, whose facts word it in the page's
+    language (None when the reason is something else)."""
+    if entry.get("status") not in ("offered", "assigned") or not history:
+        return None
+    offers = [step for step in history if step.get("what") == "offered"]
+    if not offers or offers[-1].get("why") != entry.get("reason"):
+        return None
+    return offers[-1]
+
+
 class ResidentPages(Controller):
     dependencies = {"person": Provide(needs("resident"))}
 
@@ -225,6 +237,7 @@ class ResidentPages(Controller):
         return {
             "entry": entry,
             "history": history,
+            "reason_offer": reason_offer(entry, history),
             "actions": ACTIONS.get(entry["status"], ()) if not entry.get("rating") else (),
             "category": next(
                 (c for c in found["categories"] if c["code"] == entry["category"]), None

@@ -200,10 +200,13 @@ def test_a_made_offer_keeps_its_explanation_and_replays():
         expires_at=MADE_AT,
         candidates=[{"provider_id": "p0", "rule": "region", "reason": "x"}],
         score={"provider_id": "p1", "rank": 1},
+        why="Offered to p1, the only eligible provider.",
+        explanation={"provider_name": "Ykkönen ry", "rank": 1, "eligible": 1},
     )
     copy = replay(offer.collect_events())
     assert vars(copy) == vars(offer)
     assert copy.candidates == [{"provider_id": "p0", "rule": "region", "reason": "x"}]
+    assert copy.explanation == {"provider_name": "Ykkönen ry", "rank": 1, "eligible": 1}
 
 
 # --- answers after the time to answer ----------------------------------------------------

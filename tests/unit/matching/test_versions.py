@@ -348,3 +348,23 @@ def test_an_offer_made_before_its_explanation_was_recorded_still_replays():
     copy = replay([made])
 
     assert (copy.provider_id, copy.why) == ("p1", "")
+
+
+def test_an_offer_made_before_its_explanations_facts_were_recorded_still_replays():
+    current = Offer(
+        request_id="request-1",
+        provider_id="p1",
+        contract_id="c1",
+        category="snow",
+        region="north",
+        declined_by=[],
+        why="Offered to p1, the only eligible provider.",
+        explanation={"provider_name": "p1", "rank": 1, "eligible": 1},
+    )
+    (made,) = current.collect_events()
+    del made.__dict__["explanation"]  # as stored by the earlier version
+
+    copy = replay([made])
+
+    assert copy.why == "Offered to p1, the only eligible provider."
+    assert copy.explanation is None
