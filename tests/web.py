@@ -21,9 +21,15 @@ class Web:
         self.url = stack.url("web")
         self.people: dict[str, Person] = {}
 
-    def person(self, role: str, subject: str, acts_for: str | None = None) -> Person:
+    def person(
+        self, role: str, subject: str, acts_for: str | None = None, may_sign: bool = True
+    ) -> Person:
+        """``subject`` on the demo's list; an officer signs for their partner unless
+        ``may_sign`` is off."""
         if subject not in self.people:
-            self.people[subject] = Person(role, subject, acts_for, about=f"test {role}")
+            self.people[subject] = Person(
+                role, subject, acts_for, about=f"test {role}", may_sign=may_sign
+            )
             path = self.stack.data_dir / DEMO_PEOPLE
             write_tokens(path, list(self.people.values()), self.stack.token)
         return self.people[subject]
@@ -31,9 +37,11 @@ class Web:
     def browser(self, lang: str = "en") -> Browser:
         return Browser(self.url, lang)
 
-    def signed_in(self, role: str, subject: str, acts_for: str | None = None, lang="en"):
+    def signed_in(
+        self, role: str, subject: str, acts_for: str | None = None, lang="en", may_sign=True
+    ):
         """A client signed in as that person (added to the people first)."""
-        self.person(role, subject, acts_for)
+        self.person(role, subject, acts_for, may_sign)
         client = self.browser(lang)
         page = client.post("/signin/demo", {"subject": subject})
         assert page.history and "talkoot_session" in client.http.cookies, page.text
