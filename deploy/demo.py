@@ -123,7 +123,8 @@ ADMIN = "demo-admin"
 @dataclass(frozen=True)
 class Person:
     """Someone the demo acts as: ``acts_for`` is the provider a member acts for, or the
-    municipal partner an officer works for; ``about`` names it in words."""
+    municipal partner an officer works for (who signs its contracts unless ``may_sign`` is
+    off); ``about`` names it in words."""
 
     role: str  # resident, provider, officer or admin
     subject: str
@@ -132,13 +133,14 @@ class Person:
     # a resident's requests ({category, region}) and series ({category, rule}), for the
     # sign-in page to name in its own language
     asked: tuple[dict[str, str], ...] = ()
+    may_sign: bool = True
 
     @property
     def claims(self) -> dict[str, Any]:
         if self.role == "provider":
             return claims(self.subject, ["provider"], provider=self.acts_for)
         if self.role == "officer":
-            return claims(self.subject, ["officer"], partner=self.acts_for, may_sign=True)
+            return claims(self.subject, ["officer"], partner=self.acts_for, may_sign=self.may_sign)
         return claims(self.subject, [self.role])
 
 

@@ -79,7 +79,10 @@ class PartnershipContract(Aggregate):
         budget_cents: int,
         valid_from: date,
         valid_until: date,
+        provider_registered: bool = True,
     ) -> PartnershipContract:
+        """Proposed by ``partner_id`` to ``provider_id``, a provider that must be registered
+        (``provider_registered``: what the provider directory says of it)."""
         if not partner_id.strip():
             raise InvalidValue("a contract needs the municipal partner", rule="partner_id")
         if not provider_id.strip():
@@ -94,6 +97,12 @@ class PartnershipContract(Aggregate):
             raise InvalidValue("the budget cap must be positive", rule="budget_cents")
         if valid_until < valid_from:
             raise InvalidValue("the contract must end on or after its start", rule="valid_until")
+        if not provider_registered:
+            raise InvalidValue(
+                f"no provider {provider_id} is registered: give the id of one the provider "
+                "directory lists",
+                rule="provider_id",
+            )
         return cls(
             partner_id=partner_id,
             provider_id=provider_id,

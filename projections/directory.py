@@ -10,7 +10,9 @@ each rated request with its provider.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from datetime import date
 from typing import Any
 
@@ -160,3 +162,22 @@ async def list_providers(
         status,
     )
     return [dict(r) for r in rows]
+
+
+async def wait_for_provider(
+    pool: asyncpg.Pool, schema: str, provider_id: str, timeout: float
+) -> bool:
+    """Whether ``provider_id`` is registered: in the directory now, or within ``timeout``
+    seconds (one registered a moment ago may not have reached it yet)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        if await pool.fetchval(
+            f"SELECT EXISTS (SELECT 1 FROM {schema}.directory WHERE provider_id = $1)",
+            provider_id,
+        ):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 0.2)

@@ -86,7 +86,7 @@ PARTNERSHIPS = Process(
     port=8104,
     stream="partnerships",
     consumes=("requests",),
-    read_models=("ledger",),
+    read_models=("ledger", "directory"),  # the directory: whether a provider is registered
 )
 
 # The projector may not import services, so it keeps its own list of read models

@@ -22,10 +22,19 @@ class Web:
         self.people: dict[str, Person] = {}
 
     def person(
-        self, role: str, subject: str, acts_for: str | None = None, asked: tuple = ()
+        self,
+        role: str,
+        subject: str,
+        acts_for: str | None = None,
+        may_sign: bool = True,
+        asked: tuple = (),
     ) -> Person:
+        """``subject`` on the demo's list; an officer signs for their partner unless
+        ``may_sign`` is off; a resident's ``asked`` is what the sign-in page says of them."""
         if subject not in self.people:
-            self.people[subject] = Person(role, subject, acts_for, f"test {role}", asked)
+            self.people[subject] = Person(
+                role, subject, acts_for, f"test {role}", asked=asked, may_sign=may_sign
+            )
             path = self.stack.data_dir / DEMO_PEOPLE
             write_tokens(path, list(self.people.values()), self.stack.token)
         return self.people[subject]
@@ -33,9 +42,11 @@ class Web:
     def browser(self, lang: str = "en") -> Browser:
         return Browser(self.url, lang)
 
-    def signed_in(self, role: str, subject: str, acts_for: str | None = None, lang="en"):
+    def signed_in(
+        self, role: str, subject: str, acts_for: str | None = None, lang="en", may_sign=True
+    ):
         """A client signed in as that person (added to the people first)."""
-        self.person(role, subject, acts_for)
+        self.person(role, subject, acts_for, may_sign)
         client = self.browser(lang)
         page = client.post("/signin/demo", {"subject": subject})
         assert page.history and "talkoot_session" in client.http.cookies, page.text

@@ -29,7 +29,7 @@ from domain.matching.policy import (
     distance_km,
     ranking_key,
 )
-from domain.matching.roster import ROSTER_ID, Roster, stamp
+from domain.matching.roster import ROSTER_ID, HeldBudget, Roster, stamp
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -38,6 +38,7 @@ __all__ = [
     "Candidate",
     "ContractBudget",
     "Decision",
+    "HeldBudget",
     "Job",
     "JobStatus",
     "JobToMatch",

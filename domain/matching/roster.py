@@ -3,6 +3,7 @@ offers and budget commitments, which eligibility and ranking read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -25,6 +26,19 @@ def stamp(at: datetime | None) -> str:
     """A time as the roster keeps it: UTC ISO text with microseconds, so that text order is
     time order; empty for no time."""
     return "" if at is None else at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class HeldBudget:
+    """What matching holds of one contract's budget: the estimated cost of the ``jobs``
+    offered or taken under it and not yet charged (``held_cents``). A charge replaces a job's
+    estimate with the real amount, which then counts in the contract's charged sum instead."""
+
+    contract_id: str
+    partner_id: str
+    provider_id: str
+    held_cents: int
+    jobs: int
 
 
 def _empty_provider() -> dict:
@@ -333,14 +347,41 @@ class Roster(Aggregate):
         """Provider id -> name, for explanations a person reads (empty when not known)."""
         return {pid: p["name"] for pid, p in self.providers.items()}
 
+    def _committed(self, but: str = "") -> dict[str, tuple[int, int]]:
+        """Contract id -> (cents, jobs) the requests not yet charged hold of its budget, all
+        but request ``but``."""
+        committed: dict[str, tuple[int, int]] = {}
+        for rid, c in self.commitments.items():
+            if rid != but:
+                cents, jobs = committed.get(c["contract_id"], (0, 0))
+                committed[c["contract_id"]] = (cents + c["cents"], jobs + 1)
+        return committed
+
+    def held_budgets(
+        self, partner_id: str | None = None, provider_id: str | None = None
+    ) -> list[HeldBudget]:
+        """What is held of each contract's budget, by contract id: the contracts of
+        ``partner_id`` and ``provider_id`` (every one where they are None), also those that
+        hold nothing."""
+        committed = self._committed()
+        return [
+            HeldBudget(
+                contract_id=cid,
+                partner_id=c["partner_id"],
+                provider_id=c["provider_id"],
+                held_cents=committed.get(cid, (0, 0))[0],
+                jobs=committed.get(cid, (0, 0))[1],
+            )
+            for cid, c in sorted(self.contracts.items())
+            if (partner_id is None or c["partner_id"] == partner_id)
+            and (provider_id is None or c["provider_id"] == provider_id)
+        ]
+
     def contract_budgets(self, request_id: str = "") -> list[ContractBudget]:
         """The contracts as the policy reads them when matching ``request_id``: what is left
         of each budget less what the other jobs not yet charged have committed of it (a job
         matched again does not count its own earlier commitment)."""
-        committed: dict[str, int] = {}
-        for rid, c in self.commitments.items():
-            if rid != request_id:
-                committed[c["contract_id"]] = committed.get(c["contract_id"], 0) + c["cents"]
+        committed = {cid: cents for cid, (cents, _) in self._committed(request_id).items()}
         return [
             ContractBudget(
                 contract_id=cid,

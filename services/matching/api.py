@@ -1,6 +1,6 @@
 """HTTP API of matching: a provider answers an offer and lists its offers; the provider and the
 partner concerned read an offer and the decision behind it; a partner's officers read
-matching's whole record of a request."""
+matching's whole record of a request, and what matching holds of their contracts' budgets."""
 
 from __future__ import annotations
 
@@ -221,6 +221,55 @@ OfferStatusFilter = Annotated[
     Literal["open", "accepted", "declined", "expired", "withdrawn"] | None,
     Parameter(description="only offers with this status (all when not given)"),
 ]
+
+
+class BudgetView(msgspec.Struct):
+    """What matching holds of a contract's budget for the ``jobs`` it has offered or that were
+    accepted under it and are not yet charged: their estimated cost, ``held_cents``. The
+    contract's ledger (partnerships) has its budget and what was charged; what is left to
+    offer is the budget less both."""
+
+    contract_id: str
+    partner_id: str
+    provider_id: str
+    held_cents: int
+    jobs: int
+
+
+class BudgetsController(Controller):
+    path = "/budgets"
+    tags = ["budgets"]
+
+    @get(
+        "/",
+        guards=[OFFICER],
+        sync_to_thread=True,
+        summary="What is held of the contracts' budgets",
+        responses={
+            HTTP_404_NOT_FOUND: ResponseSpec(
+                ErrorBody,
+                description="An officer named another partner: for them it is not there",
+                generate_examples=False,
+            )
+        },
+    )
+    def list_budgets(
+        self,
+        application: MatchingApplication,
+        caller: Caller,
+        partner_id: QueryId = None,
+        provider_id: QueryId = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[BudgetView]:
+        """Per active contract, by contract id: the estimated cost of the jobs offered or
+        accepted under it and not yet charged, which matching holds against its budget (a
+        contract holding nothing is listed with 0). An officer reads their own partner's
+        contracts; an admin every partner's, or one partner's with ``?partner_id=``.
+        ``provider_id`` narrows the list to one provider's contracts. Current at once: the
+        roster is matching's own record, not a read model."""
+        held = application.held_budgets(caller, partner_id, provider_id)[offset : offset + limit]
+        return [msgspec.convert(b, BudgetView, from_attributes=True) for b in held]
 
 
 class OffersController(Controller):

@@ -26,7 +26,7 @@ from litestar.exceptions import ValidationException
 from domain.errors import DomainError, InvalidValue
 from domain.matching.job import Job, JobStatus
 from domain.matching.offer import Offer, OfferStatus
-from domain.matching.roster import ROSTER_ID, Roster
+from domain.matching.roster import ROSTER_ID, HeldBudget, Roster
 from services.matching.commands import Answer, Decline
 from services.matching.explanation import explain_offer, explanation_of, explanation_values
 from services.platform.catalogue import load_catalogue
@@ -41,6 +41,17 @@ log = logging.getLogger("talkoot.matching")
 def sees_offer(caller: Caller, offer: Offer) -> bool:
     """A member of the offer's provider, an officer of its contract's partner, an admin."""
     return caller.is_member_of(offer.provider_id) or caller.is_officer_of(offer.partner_id or None)
+
+
+def budgets_partner(caller: Caller, partner_id: str | None) -> str | None:
+    """Whose contracts' held budgets ``caller`` reads: an officer their own partner's (another
+    partner is not there for them); an admin the partner named, or every partner's (None)."""
+    if caller.is_admin:
+        return partner_id
+    if partner_id is None:
+        return caller.acting_partner
+    check_sees(caller.is_officer_of(partner_id), "partner", partner_id)
+    return partner_id
 
 
 def inbox_provider(caller: Caller, provider_id: str | None) -> str:
@@ -355,6 +366,15 @@ class MatchingApplication(ServiceApplication):
         offer = self.get_offer(offer_id)
         check_sees(sees_offer(caller, offer), "offer", offer_id)
         return offer
+
+    def held_budgets(
+        self, caller: Caller, partner_id: str | None = None, provider_id: str | None = None
+    ) -> list[HeldBudget]:
+        """What matching holds of the budgets of the contracts ``caller`` may read (see
+        ``budgets_partner``), narrowed to ``provider_id``'s when given."""
+        whose = budgets_partner(caller, partner_id)
+        with self.roster() as roster:
+            return roster.held_budgets(whose, provider_id)
 
     def job_for(self, caller: Caller, request_id: str) -> tuple[Job, list[Offer]]:
         """Matching's record of a request, for an officer of a partner under whose contract

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import msgspec
+from anyio import to_thread
 from litestar import Controller, get, post
 
-from projections import ledger
+from projections import directory, ledger
 from services.partnerships.application import PartnershipsApplication, is_party
 from services.partnerships.commands import NewCharge, NewContract, Signature
 from services.platform.http import (
@@ -75,15 +76,24 @@ class ContractsController(Controller):
     path = "/contracts"
     tags = ["contracts"]
 
-    @post("/", guards=[OFFICER], sync_to_thread=True, summary="Propose a partnership contract")
-    def propose(
-        self, data: NewContract, application: PartnershipsApplication, caller: Caller
+    @post("/", guards=[OFFICER], summary="Propose a partnership contract")
+    async def propose(
+        self,
+        data: NewContract,
+        application: PartnershipsApplication,
+        caller: Caller,
+        reads: Reads,
     ) -> Receipt:
         """A municipal partner proposes scope, unit price per hour (cents), budget cap (cents)
-        and validity to a provider. It is active once both have signed.
+        and validity to a registered provider (one the provider directory lists; 422, rule
+        ``provider_id``, for any other). It is active once both have signed.
 
         An officer proposes for their own partner (the one their token names)."""
-        return application.propose(caller, data)
+        _ = caller.acting_partner  # one who acts for no partner is refused before the wait
+        registered = await directory.wait_for_provider(
+            reads.pool, reads.schema, data.provider_id, reads.wait_seconds
+        )
+        return await to_thread.run_sync(application.propose, caller, data, registered)
 
     @post(
         "/{contract_id:str}/signatures",

@@ -21,11 +21,15 @@ class PartnershipsApplication(ServiceApplication):
         super().__init__(settings)
         self.catalogue = catalogue or load_catalogue()
 
-    def propose(self, caller: Caller, command: NewContract) -> Receipt:
-        """An officer proposes a contract for their own municipal partner."""
+    def propose(
+        self, caller: Caller, command: NewContract, provider_registered: bool = True
+    ) -> Receipt:
+        """An officer proposes a contract for their own municipal partner to a provider that
+        is registered (``provider_registered``, as the provider directory says)."""
+        partner_id = caller.acting_partner
         check_scope(self.catalogue, command.categories, command.regions)
         contract = PartnershipContract.propose(
-            partner_id=caller.acting_partner,
+            partner_id=partner_id,
             provider_id=command.provider_id,
             categories=command.categories,
             regions=command.regions,
@@ -33,6 +37,7 @@ class PartnershipsApplication(ServiceApplication):
             budget_cents=command.budget_cents,
             valid_from=command.valid_from,
             valid_until=command.valid_until,
+            provider_registered=provider_registered,
         )
         return Receipt(str(contract.id), self.commit(contract))
 

@@ -56,6 +56,10 @@ SENTENCES: dict[str, str] = {
     "already_declared": N_("That day is already declared for that area."),
     "regions": N_("Choose at least one area."),
     "categories": N_("Choose at least one service."),
+    "already_signed": N_("The contract is signed for the partner already."),
+    "provider_moved_on": N_("That cannot be done now: the provider's status has changed."),
+    "known_regions": N_("Choose the areas from the list."),
+    "known_categories": N_("Choose the services from the list."),
     "capacity": N_("Give how many jobs at once, from 1 up."),
     "name": N_("Give the name."),
     "member_id": N_("Give the member's identifier."),
@@ -65,7 +69,7 @@ SENTENCES: dict[str, str] = {
     "budget_cents": N_("Give the budget in euros."),
     "valid_from": N_("Check the first day of validity."),
     "valid_until": N_("Check the last day of validity: after the first."),
-    "provider_id": N_("Choose the provider."),
+    "provider_id": N_("Give the id of a registered provider, from the provider directory."),
     "request_id": N_("Check the request."),
     "media_url": N_("Give a web address starting with https://."),
     "kind": N_("Choose what kind of provider it is."),
@@ -114,18 +118,24 @@ def say(field_name: str, message: str) -> str:
     return i18n.gettext(sentence)
 
 
-def refused(form: Form, refusal: Refusal, fields: Iterable[str], aliases=None) -> Form:
+def refused(
+    form: Form, refusal: Refusal, fields: Iterable[str], aliases=None, said_as=None
+) -> Form:
     """``form`` again, with each message of ``refusal`` beside the field it names (one of
     ``fields``, or one the ``aliases`` map to a field of the form: a service's ``window`` is a
-    form's ``window_start``, say); what names none goes at the top of the form."""
+    form's ``window_start``, say); what names none goes at the top of the form. ``said_as``
+    gives a name of the service the sentence this form says it in (a ``region`` the catalogue
+    does not know is, on a form of areas to tick, ``known_regions``)."""
     fields = set(fields)
     aliases = aliases or {}
+    said_as = said_as or {}
     for name, message in (refusal.fields or {FORM: refusal.detail}).items():
         shown = aliases.get(name, name)
+        words = say(said_as.get(name, name), message)
         if shown in fields:
-            form.errors.setdefault(shown, say(name, message))
+            form.errors.setdefault(shown, words)
         else:
-            form.errors.setdefault(FORM, say(name, message))
+            form.errors.setdefault(FORM, words)
     if not form.errors:
         form.errors[FORM] = say(FORM, refusal.detail)
     # a new key: what was refused stored nothing, and the corrected form is another command

@@ -187,6 +187,7 @@ def test_every_published_event_decodes_as_its_contract(talkoot: Talkoot, scope):
                 "/offers/{offer_id}/acceptance",
                 "/offers/{offer_id}/decline",
                 "/jobs/{request_id}",
+                "/budgets",
                 "/health",
             },
         ),

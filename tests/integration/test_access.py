@@ -495,6 +495,7 @@ LISTS = {
     ("requests", "/series"): ("series_id", {}),
     ("matching", "/offers"): ("offer_id", {}),
     ("partnerships", "/ledger"): ("contract_id", {"provider_id": "provider_id"}),
+    ("matching", "/budgets"): ("contract_id", {"provider_id": "provider_id"}),
 }
 
 

@@ -12,19 +12,23 @@ import psycopg
 import pytest
 
 from domain.calendar import local_today
-from services.platform.catalogue import load_catalogue
 from tests.client import Talkoot
+from tests.conftest import unused_scope
 
-# The contracts here name providers nobody registered, and matching offers work to registered
-# providers only: nothing is ever offered under them, so they may share one pair of the
-# catalogue with other tests (whose pairs run short).
-CATEGORY = next(iter(load_catalogue().categories))
-REGION = next(iter(load_catalogue().regions))
+# The contracts here are with providers registered in one (category, region) pair of this
+# module's own, where nobody asks for anything: nothing is ever offered under them.
+CATEGORY, REGION = unused_scope()
 
 
 def some(kind: str) -> str:
-    """An id of this test's own: partners and providers are names to partnerships."""
+    """An id of this test's own: a partner is a name to partnerships, and so is a provider a
+    member's token names."""
     return f"{kind}-{uuid.uuid4().hex[:8]}"
+
+
+def registered(talkoot: Talkoot) -> str:
+    """A provider of this test's own, registered: contracts are proposed to such only."""
+    return talkoot.register_provider(CATEGORY, REGION)
 
 
 def terms(provider_id: str, category: str = CATEGORY, region: str = REGION, **change) -> dict:
@@ -83,13 +87,33 @@ def missing(contract_id: str) -> str:
 
 
 def test_an_officer_proposes_for_their_own_partner_named_by_the_token(talkoot: Talkoot):
-    partner_id, provider_id = some("partner"), some("provider")
+    partner_id, provider_id = some("partner"), registered(talkoot)
 
     proposed = propose(talkoot, provider_id, partner_id)
 
     ledger = talkoot.ledger(proposed["id"], proposed["position"])
     assert (ledger["partner_id"], ledger["provider_id"]) == (partner_id, provider_id)
     assert ledger["status"] == "proposed"
+
+
+def test_a_contract_with_a_provider_nobody_registered_is_refused_naming_the_provider(
+    talkoot: Talkoot,
+):
+    partner_id, nobody = some("partner"), some("provider")
+    response = talkoot.post(
+        "partnerships", "/contracts", terms(nobody), who=talkoot.officer(partner_id)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["extra"] == {"rule": "provider_id"}
+    assert nobody in response.json()["detail"]
+    listed = talkoot.get("partnerships", "/ledger", who=talkoot.officer(partner_id))
+    assert talkoot.ok(listed, 200) == []
+
+
+def test_a_contract_with_a_provider_registered_a_moment_ago_is_proposed(talkoot: Talkoot):
+    # the directory may not have the provider yet: the proposal waits for it, a moment
+    proposed = propose(talkoot, registered(talkoot), some("partner"))
+    assert talkoot.ledger(proposed["id"], proposed["position"])["status"] == "proposed"
 
 
 def test_a_contract_body_cannot_name_a_partner(talkoot: Talkoot):
@@ -127,7 +151,7 @@ def test_an_officer_without_the_right_to_sign_gets_403_and_the_contract_stays_un
     talkoot: Talkoot,
 ):
     partner_id = some("partner")
-    proposed = propose(talkoot, some("provider"), partner_id)
+    proposed = propose(talkoot, registered(talkoot), partner_id)
 
     response = sign(talkoot, proposed["id"], "partner", talkoot.officer(partner_id, False))
 
@@ -139,7 +163,7 @@ def test_an_officer_without_the_right_to_sign_gets_403_and_the_contract_stays_un
 
 
 def test_a_signature_names_the_person_who_signed_for_each_party(talkoot: Talkoot):
-    partner_id, provider_id = some("partner"), some("provider")
+    partner_id, provider_id = some("partner"), registered(talkoot)
     proposed = propose(talkoot, provider_id, partner_id)
 
     talkoot.ok(sign(talkoot, proposed["id"], "partner", talkoot.officer(partner_id)))
@@ -153,7 +177,7 @@ def test_a_signature_names_the_person_who_signed_for_each_party(talkoot: Talkoot
 
 
 def test_an_officer_of_another_partner_finds_no_contract_to_sign_or_read(talkoot: Talkoot):
-    proposed = propose(talkoot, some("provider"), some("partner"))
+    proposed = propose(talkoot, registered(talkoot), some("partner"))
     outsider = talkoot.officer(some("partner"))
 
     for party in ("partner", "provider"):
@@ -167,7 +191,7 @@ def test_an_officer_of_another_partner_finds_no_contract_to_sign_or_read(talkoot
 
 
 def test_someone_elses_contract_answers_as_one_that_is_not_there(talkoot: Talkoot):
-    proposed = propose(talkoot, some("provider"), some("partner"))
+    proposed = propose(talkoot, registered(talkoot), some("partner"))
     nowhere = str(uuid.uuid4())
     outsider = talkoot.officer(some("partner"))
 
@@ -177,7 +201,7 @@ def test_someone_elses_contract_answers_as_one_that_is_not_there(talkoot: Talkoo
 
 
 def test_a_provider_member_signs_only_as_its_own_provider(talkoot: Talkoot):
-    partner_id, provider_id = some("partner"), some("provider")
+    partner_id, provider_id = some("partner"), registered(talkoot)
     proposed = propose(talkoot, provider_id, partner_id)
 
     other = sign(talkoot, proposed["id"], "provider", talkoot.member(some("provider")))
@@ -194,7 +218,7 @@ def test_a_provider_member_signs_only_as_its_own_provider(talkoot: Talkoot):
 
 def test_an_officer_of_the_partner_cannot_sign_for_the_provider(talkoot: Talkoot):
     partner_id = some("partner")
-    proposed = propose(talkoot, some("provider"), partner_id)
+    proposed = propose(talkoot, registered(talkoot), partner_id)
 
     response = sign(talkoot, proposed["id"], "provider", talkoot.officer(partner_id))
 
@@ -203,7 +227,7 @@ def test_an_officer_of_the_partner_cannot_sign_for_the_provider(talkoot: Talkoot
 
 
 def test_an_admin_sees_a_contract_but_cannot_sign_for_either_party(talkoot: Talkoot):
-    proposed = propose(talkoot, some("provider"), some("partner"))
+    proposed = propose(talkoot, registered(talkoot), some("partner"))
 
     for party in ("partner", "provider"):
         response = sign(talkoot, proposed["id"], party, talkoot.admin())
@@ -212,7 +236,7 @@ def test_an_admin_sees_a_contract_but_cannot_sign_for_either_party(talkoot: Talk
 
 
 def test_a_resident_is_no_party_to_a_contract(talkoot: Talkoot):
-    proposed = propose(talkoot, some("provider"), some("partner"))
+    proposed = propose(talkoot, registered(talkoot), some("partner"))
 
     response = sign(talkoot, proposed["id"], "partner", talkoot.resident())
 
@@ -226,7 +250,7 @@ def test_a_resident_is_no_party_to_a_contract(talkoot: Talkoot):
 def test_a_contract_is_read_by_an_officer_of_its_partner_and_a_member_of_its_provider(
     talkoot: Talkoot,
 ):
-    partner_id, provider_id = some("partner"), some("provider")
+    partner_id, provider_id = some("partner"), registered(talkoot)
     proposed = propose(talkoot, provider_id, partner_id)
     talkoot.ledger(proposed["id"], proposed["position"])
 
@@ -245,7 +269,7 @@ def test_a_contract_is_read_by_an_officer_of_its_partner_and_a_member_of_its_pro
 
 
 def test_charges_by_anyone_but_a_signer_of_its_partner_change_nothing(talkoot: Talkoot):
-    partner_id, provider_id = some("partner"), some("provider")
+    partner_id, provider_id = some("partner"), registered(talkoot)
     contract = talkoot.contract(
         provider_id, CATEGORY, REGION, partner_id=partner_id, budget_cents=10_000
     )
@@ -273,7 +297,7 @@ def test_charges_by_anyone_but_a_signer_of_its_partner_change_nothing(talkoot: T
 
 
 def test_an_officer_of_another_partner_finds_no_contract_to_charge(talkoot: Talkoot):
-    contract = talkoot.contract(some("provider"), CATEGORY, REGION, partner_id=some("partner"))
+    contract = talkoot.contract(registered(talkoot), CATEGORY, REGION, partner_id=some("partner"))
 
     response = charge(talkoot, contract["id"], "r-1", talkoot.officer(some("partner")))
 
@@ -286,7 +310,7 @@ def test_an_officer_of_another_partner_finds_no_contract_to_charge(talkoot: Talk
 
 def test_the_ledger_lists_to_each_caller_the_contracts_they_are_a_party_to(talkoot: Talkoot):
     city, town = some("partner"), some("partner")
-    shared, only_town = some("provider"), some("provider")
+    shared, only_town = registered(talkoot), registered(talkoot)
     a = propose(talkoot, shared, city)
     b = propose(talkoot, shared, town)
     c = propose(talkoot, only_town, town)

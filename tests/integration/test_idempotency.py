@@ -14,6 +14,7 @@ import pytest
 
 from domain.calendar import local_today
 from tests.client import Talkoot, eventually
+from tests.conftest import unused_scope
 from tests.integration.messages import contract_body
 from tests.integration.store import requests_created_for, stored_events
 from tests.support.places import point_in
@@ -368,8 +369,10 @@ def test_partnerships_commands_honour_the_key(
     talkoot: Talkoot, quiet_scope: tuple[str, str]
 ) -> None:
     category, region = quiet_scope
+    # registered in a pair of its own: no provider works in the quiet one
+    provider_id = talkoot.register_provider(*unused_scope())
     body = contract_body(
-        provider_id=f"provider-{uuid.uuid4().hex[:8]}",
+        provider_id=provider_id,
         categories=[category],
         regions=[region],
         budget_cents=100_000,

@@ -24,9 +24,11 @@ from domain.calendar import local_today
 from domain.errors import WrongState
 from domain.matching.job import JobStatus
 from domain.matching.offer import OfferStatus
+from domain.money import Money, price_of_work
 from services.matching.application import MatchingApplication, RosterChanges
 from services.matching.commands import Answer, Decline
 from services.matching.inbound import subscriptions
+from services.platform.catalogue import load_catalogue
 from services.platform.identity import Caller, Role
 from services.platform.settings import Settings
 from tests.client import Talkoot, eventually
@@ -159,6 +161,62 @@ def test_a_job_and_an_offer_that_do_not_exist_are_404(talkoot: Talkoot):
     missing = str(uuid.uuid4())
     assert talkoot.get("matching", f"/jobs/{missing}").status_code == 404
     assert talkoot.get("matching", f"/offers/{missing}").status_code == 404
+
+
+# --- what is held of a contract's budget, on the session's services ----------------------
+
+
+def budgets_held(talkoot: Talkoot, who: str, **params) -> dict[str, dict]:
+    budgets = talkoot.ok(talkoot.get("matching", "/budgets", who=who, **params), 200)
+    return {b["contract_id"]: b for b in budgets}
+
+
+def test_an_officer_reads_what_matching_holds_of_their_contracts_budgets_until_the_charge(
+    talkoot: Talkoot, scope
+):
+    category, region = scope
+    partner = f"budget-city-{uuid.uuid4().hex[:8]}"
+    provider_id, contract_id = talkoot.ready_provider(category, region, partner_id=partner)
+    officer = talkoot.officer(partner)
+    assert budgets_held(talkoot, officer) == {
+        contract_id: {
+            "contract_id": contract_id,
+            "partner_id": partner,
+            "provider_id": provider_id,
+            "held_cents": 0,
+            "jobs": 0,
+        }
+    }
+
+    request_id = talkoot.assigned_request(category, region, provider_id)
+    minutes = load_catalogue().categories[category].estimated_minutes
+    estimate = price_of_work(Money(3000), minutes).cents
+    budget = budgets_held(talkoot, officer)[contract_id]
+    assert (budget["held_cents"], budget["jobs"]) == (estimate, 1)
+    # the admin reads every partner's, or one partner's; another partner's officer nothing
+    assert budgets_held(talkoot, talkoot.admin(), partner_id=partner) == budgets_held(
+        talkoot, officer
+    )
+    assert contract_id in budgets_held(talkoot, talkoot.admin(), provider_id=provider_id)
+    assert contract_id not in budgets_held(talkoot, talkoot.officer(f"{partner}-other"))
+    named = talkoot.get(
+        "matching", "/budgets", who=talkoot.officer("elsewhere"), partner_id=partner
+    )
+    assert named.status_code == 404, named.text
+    for who, status in [(talkoot.member(provider_id), 403), (talkoot.resident(), 403), (None, 401)]:
+        assert talkoot.get("matching", "/budgets", who=who).status_code == status
+
+    # Reported and confirmed: the contract is charged, and matching holds nothing any more.
+    member = talkoot.member(provider_id)
+    talkoot.ok(talkoot.on_request(request_id, "completion", {"hours": 1.5}, who=member))
+    talkoot.ok(talkoot.on_request(request_id, "confirmation", {}, who=talkoot.resident()))
+    eventually(
+        lambda: budgets_held(talkoot, officer)[contract_id],
+        lambda b: (b["held_cents"], b["jobs"]) == (0, 0),
+        20,
+        "the charged job to hold nothing",
+    )
+    assert talkoot.ledger(contract_id)["charged_cents"] == 4500
 
 
 # --- offers lapse: a stack of its own with a short time to answer ------------------------
@@ -635,4 +693,6 @@ def test_a_taken_job_that_will_not_be_charged_frees_the_budget_it_held(
 
 def test_matching_describes_its_record_of_a_request_in_openapi(talkoot: Talkoot):
     document = talkoot.ok(talkoot.get("matching", "/schema/openapi.json"), 200)
-    assert {"/jobs/{request_id}", "/offers/{offer_id}", "/offers"} <= set(document["paths"])
+    assert {"/jobs/{request_id}", "/offers/{offer_id}", "/offers", "/budgets"} <= set(
+        document["paths"]
+    )

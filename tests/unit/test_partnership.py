@@ -86,12 +86,19 @@ def test_a_one_day_contract_is_allowed():
         ({"budget_cents": 0}, "budget_cents"),
         ({"budget_cents": -1}, "budget_cents"),
         ({"valid_from": date(2025, 2, 1), "valid_until": date(2025, 1, 31)}, "valid_until"),
+        ({"provider_registered": False}, "provider_id"),
     ],
 )
 def test_propose_refuses_invalid_terms(overrides, rule):
     with pytest.raises(InvalidValue) as refused:
         propose(**overrides)
     assert refused.value.rule == rule
+
+
+def test_terms_that_are_wrong_are_named_before_a_provider_that_is_not_registered():
+    with pytest.raises(InvalidValue) as refused:
+        propose(budget_cents=0, provider_registered=False)
+    assert refused.value.rule == "budget_cents"
 
 
 # --- sign --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from services.web import i18n
 from services.web.client import Refusal
 from services.web.forms import FORM, Form, refused
 from services.web.geo import region_maps
+from services.web.pages.officer import budget_bar, cents
 from services.web.people import Person
 from services.web.settings import WebSettings
 
@@ -217,3 +218,28 @@ def test_the_front_does_not_start_without_its_secret(monkeypatch):
     monkeypatch.setenv("TALKOOT_WEB_SECRET", "short")
     with pytest.raises(SystemExit, match="TALKOOT_WEB_SECRET"):
         WebSettings.from_env()
+
+
+def test_the_budget_bar_is_charged_then_held_then_what_remains():
+    bar = budget_bar({"budget_cents": 100_000, "charged_cents": 6_000}, 4_500)
+    assert (bar["charged"], bar["held"], bar["remaining"]) == (6_000, 4_500, 89_500)
+    assert bar["widths"] == (6.0, 4.5, 89.5)
+    assert budget_bar({"budget_cents": 10_000, "charged_cents": 0}, 0)["widths"] == (0, 0, 100)
+
+
+def test_more_held_than_is_left_fills_the_bar_and_leaves_nothing_remaining():
+    # a charge bigger than its estimate may leave less than the other jobs hold
+    bar = budget_bar({"budget_cents": 10_000, "charged_cents": 8_000}, 4_500)
+    assert (bar["held"], bar["remaining"]) == (4_500, 0)
+    assert bar["widths"] == (80.0, 20.0, 0.0)
+    spent = budget_bar({"budget_cents": 10_000, "charged_cents": 10_000}, 3_000)
+    assert (spent["remaining"], spent["widths"]) == (0, (100.0, 0.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [("32,50", 3250), ("1500", 150_000), ("0.1", 10), ("", None), ("kolme", "kolme")]
+    + [(weird, weird) for weird in ("nan", "inf", "-inf")],
+)
+def test_euros_as_typed_go_in_cents_and_what_is_no_sum_goes_as_typed(typed, sent):
+    assert cents(typed) == sent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -10,7 +12,7 @@ from litestar.response import Redirect, Template
 from services.web.client import Refusal
 from services.web.forms import N_, Form, form_of, refused
 from services.web.pages import back_to, render
-from services.web.pages.officer import listed
+from services.web.pages.officer import FROM_THE_LISTS, listed
 from services.web.pages.resident import catalogue
 from services.web.people import Person, needs
 
@@ -18,9 +20,13 @@ from services.web.people import Person, needs
 class AdminPages(Controller):
     dependencies = {"person": Provide(needs("admin"))}
 
-    async def _snowfall(self, request: Request, state: State, form: Form, status_code=200):
-        days = await state.services.get("requests", "/snowfall-days/", None)
-        found = await catalogue(state)
+    async def _snowfall(
+        self, request: Request, state: State, form: Form, status_code=200, position: int = 0
+    ):
+        days, found = await asyncio.gather(
+            state.services.get("requests", "/snowfall-days/", None, position=position or None),
+            catalogue(state),
+        )
         return render(
             request,
             "admin/snowfall.html",
@@ -32,23 +38,29 @@ class AdminPages(Controller):
         )
 
     @get("/admin/snowfall", summary="Snowfall days")
-    async def snowfall(self, request: Request, state: State, person: Person) -> Template:
-        return await self._snowfall(request, state, Form())
+    async def snowfall(
+        self, request: Request, state: State, person: Person, position: int = 0
+    ) -> Template:
+        return await self._snowfall(request, state, Form(), position=position)
 
     @post("/admin/snowfall", summary="Declare a snowfall day")
     async def declare(self, request: Request, state: State, person: Person) -> Template | Redirect:
         form = await form_of(request)
         body = {"day": form.get("day") or None, "regions": listed(form.get("regions"))}
         try:
-            await state.services.post(
+            receipt = await state.services.post(
                 "requests", "/snowfall-days/", body, person.token, key=form.key
             )
         except Refusal as refusal:
             if refusal.status == 401:
                 raise
-            refused(form, refusal, ("day", "regions"))
+            refused(form, refusal, ("day", "regions"), {"region": "regions"}, FROM_THE_LISTS)
             return await self._snowfall(request, state, form, refusal.status)
-        return back_to(request, "/admin/snowfall", N_("The snowfall day is declared."))
+        return back_to(
+            request,
+            f"/admin/snowfall?position={receipt['position']}",
+            N_("The snowfall day is declared."),
+        )
 
     @get("/admin/catalogue", summary="The catalogue")
     async def catalogue_page(self, request: Request, state: State, person: Person) -> Template:

@@ -1,10 +1,12 @@
-"""The city officer's pages: the partner's contracts (budget use as a bar, charges, proposing
-and signing), disputes to rule on, the providers under the partner's contracts (suspend,
-reinstate), and the matching decisions of the partner's jobs."""
+"""The city officer's pages: the partner's contracts (budget use as a bar of what is charged,
+held for jobs not yet charged and remaining; the charges; proposing and signing), disputes to
+rule on, the providers under the partner's contracts (suspend, reinstate), and the matching
+decisions of the partner's jobs."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -13,10 +15,14 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from services.web.client import Refusal
-from services.web.forms import N_, Form, form_of, refused
+from services.web.forms import FORM, N_, Form, form_of, refused, say
 from services.web.pages import back_to, render
 from services.web.pages.resident import catalogue, number_or_text
 from services.web.people import Person, needs
+
+CONTRACTS = "/officer/contracts"
+DISPUTES = "/officer/disputes"
+PROVIDERS = "/officer/providers"
 
 CONTRACT_FIELDS = (
     "provider_id",
@@ -27,13 +33,29 @@ CONTRACT_FIELDS = (
     "valid_from",
     "valid_until",
 )
-CONTRACT_ALIASES = {"unit_price_cents": "unit_price", "budget_cents": "budget"}
+# The service's names of the form's fields: the cents are typed in euros, and an unknown
+# category or region is a choice of the lists.
+CONTRACT_ALIASES = {
+    "unit_price_cents": "unit_price",
+    "budget_cents": "budget",
+    "category": "categories",
+    "region": "regions",
+}
+# An unknown code is said as a choice from the list, not as a request form's one category.
+FROM_THE_LISTS = {"category": "known_categories", "region": "known_regions"}
+RULING_FIELDS = ("outcome", "note", "hours")
+DECISIONS = ("suspension", "reinstatement")
+# The most a page lists (the services' own bound).
+MOST = 1000
 
 
 def cents(value: Any) -> Any:
-    """Euros as typed (``32,50``) in cents; what is not a number goes as typed, to be named."""
+    """Euros as typed (``32,50``) in cents; what is not a number of euros goes as typed, for
+    the service to name."""
     number = number_or_text(value)
-    return round(number * 100) if isinstance(number, float) else number
+    if isinstance(number, float) and math.isfinite(number):
+        return round(number * 100)
+    return value if number is not None else None
 
 
 def listed(value: Any) -> list[str]:
@@ -42,37 +64,97 @@ def listed(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
 
 
+def budget_bar(contract: dict, held_cents: int) -> dict[str, Any]:
+    """A contract's budget in three parts: charged, held for jobs offered or accepted but not
+    yet charged, and what remains of it (the budget less both, never below nothing), each in
+    cents and as its share of the bar (in per cent, adding up to 100)."""
+    budget = max(contract.get("budget_cents") or 0, 0)
+    charged = max(contract.get("charged_cents") or 0, 0)
+    held = max(held_cents, 0)
+    remaining = max(budget - charged - held, 0)
+    if budget == 0:
+        return {"charged": charged, "held": held, "remaining": 0, "widths": (0.0, 0.0, 0.0)}
+    charged_width = min(100.0, 100 * charged / budget)
+    held_width = min(100.0 - charged_width, 100 * held / budget)
+    widths = (charged_width, held_width, 100.0 - charged_width - held_width)
+    return {"charged": charged, "held": held, "remaining": remaining, "widths": widths}
+
+
+async def provider_record(state: State, person: Person, provider_id: str) -> dict | None:
+    """The provider's record as the officer reads it; None for one that is not there (a
+    contract proposed before proposals were checked may name anybody)."""
+    try:
+        return await state.services.get("providers", f"/providers/{provider_id}", person.token)
+    except Refusal as refusal:
+        if refusal.status in (400, 404):
+            return None
+        raise
+
+
+def code_names(found: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        "names": {c["code"]: c["name"] for c in found["categories"]},
+        "region_names": {r["code"]: r["name"] for r in found["regions"]},
+    }
+
+
 class OfficerPages(Controller):
     dependencies = {"person": Provide(needs("officer"))}
 
-    async def _contracts(self, state: State, person: Person, form: Form) -> dict[str, Any]:
-        ledger = await state.services.get("partnerships", "/ledger/", person.token)
-        whole = await asyncio.gather(
-            *(
-                state.services.get("partnerships", f"/contracts/{c['contract_id']}", person.token)
-                for c in ledger
-            )
+    # --- contracts -----------------------------------------------------------------------
+
+    async def _contracts(
+        self, state: State, person: Person, form: Form, position: int = 0
+    ) -> dict[str, Any]:
+        ledger, budgets, found = await asyncio.gather(
+            state.services.get(
+                "partnerships", "/ledger/", person.token, limit=MOST, position=position or None
+            ),
+            state.services.get("matching", "/budgets/", person.token, limit=MOST),
+            catalogue(state),
         )
-        found = await catalogue(state)
+        held = {b["contract_id"]: b["held_cents"] for b in budgets}
+        providers = list(dict.fromkeys(c["provider_id"] for c in ledger))
+        whole, records = await asyncio.gather(
+            asyncio.gather(
+                *(
+                    state.services.get(
+                        "partnerships", f"/contracts/{c['contract_id']}", person.token
+                    )
+                    for c in ledger
+                )
+            ),
+            asyncio.gather(*(provider_record(state, person, i) for i in providers)),
+        )
+        named = {i: r["name"] for i, r in zip(providers, records, strict=True) if r}
         return {
-            "contracts": whole,
+            "contracts": [
+                {
+                    **c,
+                    "bar": budget_bar(c, held.get(c["contract_id"], 0)),
+                    "provider_name": named.get(c["provider_id"], c["provider_id"]),
+                }
+                for c in whole
+            ],
             "form": form,
             "categories": found["categories"],
             "regions": found["regions"],
-            "names": {c["code"]: c["name"] for c in found["categories"]},
-            "region_names": {r["code"]: r["name"] for r in found["regions"]},
+            "problem": "",
+            **code_names(found),
         }
 
-    @get("/officer/contracts", summary="The partner's contracts")
-    async def contracts(self, request: Request, state: State, person: Person) -> Template:
-        context = await self._contracts(state, person, Form())
+    @get(CONTRACTS, summary="The partner's contracts")
+    async def contracts(
+        self, request: Request, state: State, person: Person, position: int = 0
+    ) -> Template:
+        context = await self._contracts(state, person, Form(), position)
         return render(request, "officer/contracts.html", **context)
 
-    @post("/officer/contracts", summary="Propose a contract")
+    @post(CONTRACTS, summary="Propose a contract")
     async def propose(self, request: Request, state: State, person: Person) -> Template | Redirect:
         form = await form_of(request)
         body = {
-            "provider_id": form.get("provider_id"),
+            "provider_id": str(form.get("provider_id") or "").strip() or None,
             "categories": listed(form.get("categories")),
             "regions": listed(form.get("regions")),
             "unit_price_cents": cents(form.get("unit_price")),
@@ -81,77 +163,103 @@ class OfficerPages(Controller):
             "valid_until": form.get("valid_until") or None,
         }
         try:
-            await state.services.post(
+            receipt = await state.services.post(
                 "partnerships", "/contracts/", body, person.token, key=form.key
             )
         except Refusal as refusal:
             if refusal.status == 401:
                 raise
-            refused(form, refusal, CONTRACT_FIELDS, CONTRACT_ALIASES)
+            refused(form, refusal, CONTRACT_FIELDS, CONTRACT_ALIASES, FROM_THE_LISTS)
             context = await self._contracts(state, person, form)
             return render(request, "officer/contracts.html", status_code=refusal.status, **context)
-        return back_to(request, "/officer/contracts", N_("The contract is proposed."))
+        return back_to(
+            request, f"{CONTRACTS}?position={receipt['position']}", N_("The contract is proposed.")
+        )
 
-    @post("/officer/contracts/{contract_id:str}/sign", summary="Sign a contract")
+    @post(f"{CONTRACTS}/{{contract_id:str}}/sign", summary="Sign a contract")
     async def sign(
         self, request: Request, state: State, person: Person, contract_id: str
-    ) -> Redirect:
+    ) -> Template | Redirect:
         form = await form_of(request)
-        await state.services.post(
-            "partnerships",
-            f"/contracts/{contract_id}/signatures",
-            {"party": "partner"},
-            person.token,
-            key=form.key,
+        try:
+            receipt = await state.services.post(
+                "partnerships",
+                f"/contracts/{contract_id}/signatures",
+                {"party": "partner"},
+                person.token,
+                key=form.key,
+            )
+        except Refusal as refusal:
+            if refusal.status in (401, 404):
+                raise
+            # signing without the right to sign, or a contract signed already: said at the top
+            context = await self._contracts(state, person, Form())
+            rule = refusal.rule or FORM
+            context["problem"] = say(
+                "already_signed" if rule == "wrong_state" else rule, refusal.detail
+            )
+            return render(request, "officer/contracts.html", status_code=refusal.status, **context)
+        return back_to(
+            request, f"{CONTRACTS}?position={receipt['position']}", N_("You signed the contract.")
         )
-        return back_to(request, "/officer/contracts", N_("You signed the contract."))
 
-    @get("/officer/disputes", summary="Disputes waiting for a ruling")
-    async def disputes(self, request: Request, state: State, person: Person) -> Template:
-        return render(request, "officer/disputes.html", **await self._disputes(state, person))
+    # --- disputes ------------------------------------------------------------------------
 
-    async def _disputes(self, state: State, person: Person) -> dict[str, Any]:
-        waiting = await state.services.get(
-            "requests", "/requests/", person.token, status="disputed"
+    async def _disputes(self, state: State, person: Person, position: int = 0) -> dict[str, Any]:
+        waiting, found = await asyncio.gather(
+            state.services.get(
+                "requests",
+                "/requests/",
+                person.token,
+                status="disputed",
+                limit=MOST,
+                position=position or None,
+            ),
+            catalogue(state),
         )
-        found = await catalogue(state)
-        return {
-            "disputes": waiting,
-            "names": {c["code"]: c["name"] for c in found["categories"]},
-            "forms": {},
-        }
+        return {"disputes": waiting, "forms": {}, **code_names(found)}
 
-    @post("/officer/disputes/{request_id:str}", summary="Rule on a dispute")
+    @get(DISPUTES, summary="Disputes waiting for a ruling")
+    async def disputes(
+        self, request: Request, state: State, person: Person, position: int = 0
+    ) -> Template:
+        context = await self._disputes(state, person, position)
+        return render(request, "officer/disputes.html", **context)
+
+    @post(f"{DISPUTES}/{{request_id:str}}", summary="Rule on a dispute")
     async def rule(
         self, request: Request, state: State, person: Person, request_id: str
     ) -> Template | Redirect:
         form = await form_of(request)
-        body = {"outcome": form.get("outcome"), "note": form.get("note")}
+        body = {"outcome": form.get("outcome") or None, "note": form.get("note")}
         if form.get("hours"):
             body["hours"] = number_or_text(form.get("hours"))
         try:
-            await state.services.post(
+            receipt = await state.services.post(
                 "requests", f"/requests/{request_id}/resolution", body, person.token, key=form.key
             )
         except Refusal as refusal:
             if refusal.status in (401, 404):
                 raise
-            refused(form, refusal, ("outcome", "note", "hours"))
+            refused(form, refusal, RULING_FIELDS)
             context = await self._disputes(state, person)
             context["forms"] = {request_id: form}
             return render(request, "officer/disputes.html", status_code=refusal.status, **context)
-        return back_to(request, "/officer/disputes", N_("The dispute is ruled."))
-
-    async def _providers(self, state: State, person: Person) -> list[dict]:
-        ledger = await state.services.get("partnerships", "/ledger/", person.token)
-        ids = list(dict.fromkeys(c["provider_id"] for c in ledger))
-        return list(
-            await asyncio.gather(
-                *(state.services.get("providers", f"/providers/{i}", person.token) for i in ids)
-            )
+        return back_to(
+            request, f"{DISPUTES}?position={receipt['position']}", N_("The dispute is ruled.")
         )
 
-    @get("/officer/providers", summary="Providers under the partner's contracts")
+    # --- providers -----------------------------------------------------------------------
+
+    async def _providers(self, state: State, person: Person) -> list[dict]:
+        """The providers the partner has a contract in force with today, as the providers
+        service says (each record names its partners): those the officer may suspend."""
+        ledger = await state.services.get("partnerships", "/ledger/", person.token, limit=MOST)
+        ids = list(dict.fromkeys(c["provider_id"] for c in ledger if c["status"] == "active"))
+        found = await asyncio.gather(*(provider_record(state, person, i) for i in ids))
+        return [p for p in found if p is not None and person.partner in p.get("partners", [])]
+
+    @get(PROVIDERS, summary="Providers under the partner's contracts")
     async def providers(self, request: Request, state: State, person: Person) -> Template:
         return render(
             request,
@@ -160,11 +268,11 @@ class OfficerPages(Controller):
             forms={},
         )
 
-    @post("/officer/providers/{provider_id:str}/{decision:str}", summary="Suspend or reinstate")
+    @post(f"{PROVIDERS}/{{provider_id:str}}/{{decision:str}}", summary="Suspend or reinstate")
     async def decide(
         self, request: Request, state: State, person: Person, provider_id: str, decision: str
     ) -> Template | Redirect:
-        if decision not in ("suspension", "reinstatement"):
+        if decision not in DECISIONS:
             return render(request, "error.html", status_code=404, status=404, detail="")
         form = await form_of(request)
         try:
@@ -178,7 +286,7 @@ class OfficerPages(Controller):
         except Refusal as refusal:
             if refusal.status in (401, 404):
                 raise
-            refused(form, refusal, ("reason",))
+            refused(form, refusal, ("reason",), said_as={"wrong_state": "provider_moved_on"})
             return render(
                 request,
                 "officer/providers.html",
@@ -191,31 +299,33 @@ class OfficerPages(Controller):
             if decision == "suspension"
             else N_("The provider is reinstated.")
         )
-        return back_to(request, "/officer/providers", notice)
+        return back_to(request, PROVIDERS, notice)
+
+    # --- matching decisions --------------------------------------------------------------
 
     @get("/officer/decisions", summary="The matching decisions of the partner's jobs")
     async def decisions(self, request: Request, state: State, person: Person) -> Template:
-        jobs = await state.services.get("requests", "/requests/", person.token, limit=100)
-        found = await catalogue(state)
-        return render(
-            request,
-            "officer/decisions.html",
-            jobs=jobs,
-            names={c["code"]: c["name"] for c in found["categories"]},
+        jobs, found = await asyncio.gather(
+            state.services.get("requests", "/requests/", person.token, limit=100),
+            catalogue(state),
         )
+        return render(request, "officer/decisions.html", jobs=jobs, **code_names(found))
 
     @get("/officer/decisions/{request_id:str}", summary="Why a job went where it did")
     async def decision(
         self, request: Request, state: State, person: Person, request_id: str
     ) -> Template:
-        job = await state.services.get("matching", f"/jobs/{request_id}", person.token)
+        job, found = await asyncio.gather(
+            state.services.get("matching", f"/jobs/{request_id}", person.token),
+            catalogue(state),
+        )
         offers = await asyncio.gather(
             *(
                 state.services.get("matching", f"/offers/{o['offer_id']}", person.token)
                 for o in job.get("offers", [])
             )
         )
-        return render(request, "officer/decision.html", job=job, offers=offers)
+        return render(request, "officer/decision.html", job=job, offers=offers, **code_names(found))
 
 
 OFFICER_PAGES = [OfficerPages]

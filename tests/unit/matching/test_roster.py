@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from domain.matching.policy import ContractBudget, Match, ProviderSlot
-from domain.matching.roster import ROSTER_ID, Roster, stamp
+from domain.matching.roster import ROSTER_ID, HeldBudget, Roster, stamp
 from tests.unit.matching.builders import (
     COST,
     NO_BUDGET,
@@ -413,6 +413,36 @@ def test_an_offer_made_without_a_contract_commits_nothing():
     roster.take_job("p1", "offer-1", "request-1")
 
     assert roster.commitments == {}
+
+
+def test_what_is_held_of_each_budget_is_the_sum_of_its_jobs_not_yet_charged():
+    roster = new_roster()
+    enrol(roster, "p1", capacity=5)
+    add_contract(roster, "c1", "p1", remaining=10_000)
+    add_contract(roster, "c2", "p1", remaining=10_000)
+    roster.add_contract(
+        "c3", "p2", ["snow"], ["north"], 500, "2025-01-01", "2025-12-31", 3000, "town"
+    )
+    roster.take_job("p1", "o1", "r1", contract_id="c1", estimated_cents=3000)
+    roster.take_job("p1", "o2", "r2", contract_id="c1", estimated_cents=4500)
+    roster.settle_offer("o2")  # accepted: still held
+    roster.take_job("p1", "o3", "r3", contract_id="c2", estimated_cents=1000)
+    roster.release_job("p1", "o3")  # declined: given back
+    roster.take_job("p2", "o4", "r4", contract_id="c3", estimated_cents=500)
+    roster.release_commitment("r4")  # charged
+
+    assert roster.held_budgets("lahti-city") == [
+        HeldBudget("c1", "lahti-city", "p1", held_cents=7500, jobs=2),
+        HeldBudget("c2", "lahti-city", "p1", held_cents=0, jobs=0),
+    ]
+    assert [b.contract_id for b in roster.held_budgets()] == ["c1", "c2", "c3"]
+    assert roster.held_budgets("town") == [HeldBudget("c3", "town", "p2", 0, 0)]
+    assert roster.held_budgets(provider_id="p2") == roster.held_budgets("town")
+    assert roster.held_budgets("lahti-city", "p2") == []
+    assert roster.held_budgets("nobody") == []
+    # what the policy sees is the remaining budget less what is held
+    remaining = {c.contract_id: c.remaining_cents for c in roster.contract_budgets()}
+    assert remaining == {"c1": 2500, "c2": 10_000, "c3": 500}
 
 
 def test_the_roster_with_commitments_replays_to_the_same_state():
