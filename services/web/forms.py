@@ -8,6 +8,7 @@ service's own words under it, for the details), so nothing is lost in translatio
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -108,6 +109,18 @@ async def form_of(request: Request) -> Form:
     return Form(values=values, key=key)
 
 
+def number_or_text(value: Any) -> float | str | None:
+    """A number as a person types it (``2,5`` or ``2.5``); what is no finite number goes as
+    typed, for the service to name; nothing typed is None."""
+    if value in ("", None):
+        return None
+    try:
+        number = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        return value
+    return number if math.isfinite(number) else value
+
+
 def say(field_name: str, message: str) -> str:
     """What a service said of ``field_name``, in the page's language."""
     if i18n.language() == "en":
@@ -148,6 +161,7 @@ async def sent(
     command: Awaitable[Any],
     fields: Iterable[str] = (),
     aliases: dict[str, str] | None = None,
+    said_as: dict[str, str] | None = None,
     *,
     passes: Collection[int] = (401, 404),
 ) -> Any:
@@ -161,6 +175,6 @@ async def sent(
     except Refusal as refusal:
         if refusal.status in passes:
             raise
-        refused(form, refusal, fields, aliases)
+        refused(form, refusal, fields, aliases, said_as)
         form.refused = refusal.status
         return None

@@ -102,6 +102,10 @@ def test_reporting_the_hours_of_a_job_through_the_page(web, talkoot: Talkoot, of
     assert wrong.status_code == 400, wrong.text
     assert f'id="f-{offered["request_id"]}-hours-error"' in wrong.text
     assert 'value="2.3"' in wrong.text
+    for typed in ("two", "nan", ""):  # no number: the service names the field all the same
+        wrong = member.post(path, {"hours": typed})
+        assert wrong.status_code == 400, (typed, wrong.text)
+        assert f'id="f-{offered["request_id"]}-hours-error"' in wrong.text
     assert talkoot.board_entry(offered["request_id"])["status"] == "assigned"
 
     done = member.post(path, {"hours": "2,5"})

@@ -9,11 +9,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
-from services.web.client import Refusal
-from services.web.forms import N_, Form, form_of, refused
-from services.web.pages import back_to, render
+from services.web.forms import N_, Form, form_of, sent
+from services.web.pages import back_to, catalogue, render
 from services.web.pages.officer import FROM_THE_LISTS, listed
-from services.web.pages.resident import catalogue
 from services.web.people import Person, needs
 
 
@@ -47,15 +45,16 @@ class AdminPages(Controller):
     async def declare(self, request: Request, state: State, person: Person) -> Template | Redirect:
         form = await form_of(request)
         body = {"day": form.get("day") or None, "regions": listed(form.get("regions"))}
-        try:
-            receipt = await state.services.post(
-                "requests", "/snowfall-days/", body, person.token, key=form.key
-            )
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, ("day", "regions"), {"region": "regions"}, FROM_THE_LISTS)
-            return await self._snowfall(request, state, form, refusal.status)
+        receipt = await sent(
+            form,
+            state.services.post("requests", "/snowfall-days/", body, person.token, key=form.key),
+            ("day", "regions"),
+            {"region": "regions"},
+            FROM_THE_LISTS,
+            passes=(401,),
+        )
+        if form.refused:
+            return await self._snowfall(request, state, form, form.refused)
         return back_to(
             request,
             f"/admin/snowfall?position={receipt['position']}",

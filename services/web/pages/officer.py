@@ -6,7 +6,6 @@ decisions of the partner's jobs."""
 from __future__ import annotations
 
 import asyncio
-import math
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -15,9 +14,8 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 
 from services.web.client import Refusal
-from services.web.forms import FORM, N_, Form, form_of, refused, say
-from services.web.pages import back_to, render
-from services.web.pages.resident import catalogue, number_or_text
+from services.web.forms import FORM, N_, Form, form_of, number_or_text, say, sent
+from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
 
 CONTRACTS = "/officer/contracts"
@@ -53,9 +51,7 @@ def cents(value: Any) -> Any:
     """Euros as typed (``32,50``) in cents; what is not a number of euros goes as typed, for
     the service to name."""
     number = number_or_text(value)
-    if isinstance(number, float) and math.isfinite(number):
-        return round(number * 100)
-    return value if number is not None else None
+    return round(number * 100) if isinstance(number, float) else number
 
 
 def listed(value: Any) -> list[str]:
@@ -89,13 +85,6 @@ async def provider_record(state: State, person: Person, provider_id: str) -> dic
         if refusal.status in (400, 404):
             return None
         raise
-
-
-def code_names(found: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {
-        "names": {c["code"]: c["name"] for c in found["categories"]},
-        "region_names": {r["code"]: r["name"] for r in found["regions"]},
-    }
 
 
 class OfficerPages(Controller):
@@ -137,10 +126,8 @@ class OfficerPages(Controller):
                 for c in whole
             ],
             "form": form,
-            "categories": found["categories"],
-            "regions": found["regions"],
             "problem": "",
-            **code_names(found),
+            **found,
         }
 
     @get(CONTRACTS, summary="The partner's contracts")
@@ -162,16 +149,17 @@ class OfficerPages(Controller):
             "valid_from": form.get("valid_from") or None,
             "valid_until": form.get("valid_until") or None,
         }
-        try:
-            receipt = await state.services.post(
-                "partnerships", "/contracts/", body, person.token, key=form.key
-            )
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, CONTRACT_FIELDS, CONTRACT_ALIASES, FROM_THE_LISTS)
+        receipt = await sent(
+            form,
+            state.services.post("partnerships", "/contracts/", body, person.token, key=form.key),
+            CONTRACT_FIELDS,
+            CONTRACT_ALIASES,
+            FROM_THE_LISTS,
+            passes=(401,),
+        )
+        if form.refused:
             context = await self._contracts(state, person, form)
-            return render(request, "officer/contracts.html", status_code=refusal.status, **context)
+            return render(request, "officer/contracts.html", status_code=form.refused, **context)
         return back_to(
             request, f"{CONTRACTS}?position={receipt['position']}", N_("The contract is proposed.")
         )
@@ -217,7 +205,7 @@ class OfficerPages(Controller):
             ),
             catalogue(state),
         )
-        return {"disputes": waiting, "forms": {}, **code_names(found)}
+        return {"disputes": waiting, "forms": {}, **found}
 
     @get(DISPUTES, summary="Disputes waiting for a ruling")
     async def disputes(
@@ -234,17 +222,17 @@ class OfficerPages(Controller):
         body = {"outcome": form.get("outcome") or None, "note": form.get("note")}
         if form.get("hours"):
             body["hours"] = number_or_text(form.get("hours"))
-        try:
-            receipt = await state.services.post(
+        receipt = await sent(
+            form,
+            state.services.post(
                 "requests", f"/requests/{request_id}/resolution", body, person.token, key=form.key
-            )
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            refused(form, refusal, RULING_FIELDS)
+            ),
+            RULING_FIELDS,
+        )
+        if form.refused:
             context = await self._disputes(state, person)
             context["forms"] = {request_id: form}
-            return render(request, "officer/disputes.html", status_code=refusal.status, **context)
+            return render(request, "officer/disputes.html", status_code=form.refused, **context)
         return back_to(
             request, f"{DISPUTES}?position={receipt['position']}", N_("The dispute is ruled.")
         )
@@ -275,22 +263,23 @@ class OfficerPages(Controller):
         if decision not in DECISIONS:
             return render(request, "error.html", status_code=404, status=404, detail="")
         form = await form_of(request)
-        try:
-            await state.services.post(
+        await sent(
+            form,
+            state.services.post(
                 "providers",
                 f"/providers/{provider_id}/{decision}",
                 {"reason": form.get("reason")},
                 person.token,
                 key=form.key,
-            )
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            refused(form, refusal, ("reason",), said_as={"wrong_state": "provider_moved_on"})
+            ),
+            ("reason",),
+            said_as={"wrong_state": "provider_moved_on"},
+        )
+        if form.refused:
             return render(
                 request,
                 "officer/providers.html",
-                status_code=refusal.status,
+                status_code=form.refused,
                 providers=await self._providers(state, person),
                 forms={provider_id: form},
             )
@@ -309,7 +298,7 @@ class OfficerPages(Controller):
             state.services.get("requests", "/requests/", person.token, limit=100),
             catalogue(state),
         )
-        return render(request, "officer/decisions.html", jobs=jobs, **code_names(found))
+        return render(request, "officer/decisions.html", jobs=jobs, **found)
 
     @get("/officer/decisions/{request_id:str}", summary="Why a job went where it did")
     async def decision(
@@ -325,7 +314,7 @@ class OfficerPages(Controller):
                 for o in job.get("offers", [])
             )
         )
-        return render(request, "officer/decision.html", job=job, offers=offers, **code_names(found))
+        return render(request, "officer/decision.html", job=job, offers=offers, **found)
 
 
 OFFICER_PAGES = [OfficerPages]

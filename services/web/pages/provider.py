@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 from domain.calendar import local_today
 from services.web import i18n
 from services.web.client import Refusal
-from services.web.forms import Form, form_of, refused, say
+from services.web.forms import Form, form_of, number_or_text, sent
 from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
 
@@ -146,16 +146,16 @@ class ProviderPages(Controller):
         self, offer_id: str, request: Request, state: State, person: Person
     ) -> Template | Redirect:
         form = await form_of(request)
-        try:
-            await state.services.post(
+        await sent(
+            form,
+            state.services.post(
                 "matching", f"/offers/{offer_id}/acceptance", {}, person.token, key=form.key
-            )
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, fields=[])
+            ),
+            passes=(401,),
+        )
+        if form.refused:
             return await self._offers_page(
-                request, state, person, {offer_id: form}, status_code=refusal.status
+                request, state, person, {offer_id: form}, status_code=form.refused
             )
         return back_to(request, JOBS, "You took the job: it is among your jobs.")
 
@@ -166,20 +166,21 @@ class ProviderPages(Controller):
         form = await form_of(request)
         # matching judges the reason (its rule, not the page's); a refusal stands beside the
         # field
-        try:
-            await state.services.post(
+        await sent(
+            form,
+            state.services.post(
                 "matching",
                 f"/offers/{offer_id}/decline",
                 {"reason": str(form.get("reason")).strip()},
                 person.token,
                 key=form.key,
-            )
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, fields=["reason"])
+            ),
+            ["reason"],
+            passes=(401,),
+        )
+        if form.refused:
             return await self._offers_page(
-                request, state, person, {offer_id: form}, status_code=refusal.status
+                request, state, person, {offer_id: form}, status_code=form.refused
             )
         return back_to(request, OFFERS, "You declined the offer.")
 
@@ -226,28 +227,21 @@ class ProviderPages(Controller):
         self, request_id: str, request: Request, state: State, person: Person
     ) -> Template | Redirect:
         form = await form_of(request)
-        typed = str(form.get("hours")).strip().replace(",", ".")
-        try:
-            hours = float(typed)
-        except ValueError:
-            form.errors["hours"] = say("hours", "Give the hours as a number, such as 2.5.")
-            return await self._jobs_page(
-                request, state, person, {request_id: form}, status_code=422
-            )
-        try:
-            await state.services.post(
+        await sent(
+            form,
+            state.services.post(
                 "requests",
                 f"/requests/{request_id}/completion",
-                {"hours": hours},
+                {"hours": number_or_text(form.get("hours"))},
                 person.token,
                 key=form.key,
-            )
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, fields=["hours"])
+            ),
+            ["hours"],
+            passes=(401,),
+        )
+        if form.refused:
             return await self._jobs_page(
-                request, state, person, {request_id: form}, status_code=refusal.status
+                request, state, person, {request_id: form}, status_code=form.refused
             )
         return back_to(request, JOBS, "The hours are reported: the resident confirms them next.")
 
@@ -299,17 +293,19 @@ class ProviderPages(Controller):
         aliases: dict[str, str] | None = None,
     ) -> Template | Redirect:
         """A command on our provider; back to the team page, or the form with the refusal."""
-        try:
-            if body is None:
-                await state.services.delete("providers", path, person.token)
-            else:
-                await state.services.post("providers", path, body, person.token, key=form.key)
-        except Refusal as refusal:
-            if refusal.status == 401:
-                raise
-            refused(form, refusal, fields=fields, aliases=aliases)
+        services = state.services
+        await sent(
+            form,
+            services.delete("providers", path, person.token)
+            if body is None
+            else services.post("providers", path, body, person.token, key=form.key),
+            fields,
+            aliases,
+            passes=(401,),
+        )
+        if form.refused:
             return await self._team_page(
-                request, state, person, status_code=refusal.status, **{which: form}
+                request, state, person, status_code=form.refused, **{which: form}
             )
         return back_to(request, TEAM, notice)
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from domain.calendar import LOCAL_TIME
 from services.web import i18n
 from services.web.client import Refusal
-from services.web.forms import FORM, N_, Form, form_of, sent
+from services.web.forms import FORM, N_, Form, form_of, number_or_text, sent
 from services.web.geo import region_maps
 from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
@@ -51,15 +51,6 @@ def field_moment(value: str | None) -> str:
     """An ISO timestamp as a ``datetime-local`` field shows it, in Lahti's time."""
     at = i18n.local(value)
     return at.strftime("%Y-%m-%dT%H:%M") if at else ""
-
-
-def number_or_text(value: str) -> float | str | None:
-    if value in ("", None):
-        return None
-    try:
-        return float(str(value).replace(",", "."))
-    except ValueError:
-        return value
 
 
 def new_request(form: Form) -> dict[str, Any]:
