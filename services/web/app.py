@@ -60,6 +60,7 @@ def environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.globals["new_key"] = lambda: uuid.uuid4().hex  # a form's Idempotency-Key
     env.globals["explain"] = explanation.explain  # matching's decision in the page's language
+    env.globals["candidate"] = explanation.candidate
     env.filters.update(
         money=i18n.money, when=i18n.when, day=i18n.day, clock=i18n.clock, number=i18n.number
     )

@@ -147,3 +147,32 @@ def explain(facts: dict[str, Any] | None) -> str:
     if not facts:
         return ""
     return " ".join(sentences(facts))
+
+
+def candidate(view: dict[str, Any]) -> str:
+    """One provider a decision considered (a candidate of ``GET /jobs/{id}``), in a line: the
+    rule that left it out, or its place and the figures it was ranked by."""
+    if not view.get("eligible"):
+        rule = view.get("rule") or ""
+        return i18n.gettext("not eligible: %(why)s") % {
+            "why": i18n.gettext(RULES[rule]) if rule in RULES else rule
+        }
+    said = [i18n.gettext("number %(rank)s of the eligible") % {"rank": view.get("rank") or 1}]
+    if view.get("preferred"):
+        said.append(i18n.gettext("preferred by the resident's recurring request"))
+    offers = int(view.get("recent_offers") or 0)
+    said.append(
+        i18n.ngettext("%(num)s recent offer", "%(num)s recent offers", offers) % {"num": offers}
+    )
+    if view.get("rating") is None:
+        said.append(i18n.gettext("not rated yet"))
+    else:
+        stars, n = _stars(float(view["rating"]))
+        said.append(
+            i18n.ngettext("rated %(stars)s star", "rated %(stars)s stars", n) % {"stars": stars}
+        )
+    if view.get("distance_km") is None:
+        said.append(i18n.gettext("distance not known"))
+    else:
+        said.append(i18n.gettext("%(km)s km away") % {"km": i18n.number(view["distance_km"], 1)})
+    return "; ".join(said)

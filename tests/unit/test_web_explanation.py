@@ -9,7 +9,7 @@ import pytest
 from domain.matching.policy import Rule
 from services.web import i18n
 from services.web.app import environment
-from services.web.explanation import RULES, explain
+from services.web.explanation import RULES, candidate, explain
 
 ALONE = {
     "provider_name": "Laune Talkoot ry",
@@ -163,3 +163,31 @@ def test_the_facts_are_shown_in_the_pages_language_and_an_old_sentence_as_englis
     assert render_why("fi", ALONE, sentence) == f'<p class="why">{words("fi", ALONE)}</p>'
     assert render_why("fi", None, sentence) == f'<p class="why" lang="en">{sentence}</p>'
     assert render_why("en", None, "") == ""
+
+
+@pytest.mark.parametrize(
+    ("view", "english", "finnish"),
+    [
+        (
+            {"eligible": False, "rule": "region"},
+            "not eligible: not working in this area",
+            "ei sopinut: ",
+        ),
+        (
+            {"eligible": True, "rank": 2, "recent_offers": 1, "rating": 4.5, "distance_km": 2.25},
+            "number 2 of the eligible; 1 recent offer; rated 4.5 stars; 2.2 km away",
+            "sijalla 2 sopivista; 1 tarjous viime aikoina; arvio keskimäärin 4,5 tähteä; 2,2 km",
+        ),
+        (
+            {"eligible": True, "rank": 1, "preferred": True, "recent_offers": 0},
+            "number 1 of the eligible; preferred by the resident's recurring request; "
+            "0 recent offers; not rated yet; distance not known",
+            "sijalla 1 sopivista; asukkaan toistuva pyyntö suosii sitä; 0 tarjousta",
+        ),
+    ],
+)
+def test_each_provider_considered_is_said_in_a_line_in_either_language(view, english, finnish):
+    with i18n.speaking("en"):
+        assert candidate(view) == english
+    with i18n.speaking("fi"):
+        assert candidate(view).startswith(finnish)
