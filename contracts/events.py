@@ -375,6 +375,10 @@ class ContractProposedV1(IntegrationEvent, frozen=True, kw_only=True):
     budget_cents: int
     valid_from: date
     valid_until: date
+    # who proposed it ("" before the proposer was recorded), and how many of the partner's
+    # officers sign it (one before the partner registry)
+    proposed_by: str = ""
+    partner_signatures_needed: int = 1
 
 
 class ContractSignedV1(IntegrationEvent, frozen=True, kw_only=True):

@@ -285,8 +285,8 @@ class People:
         """Who registers provider ``n`` (before it has an id), then signs for it."""
         return self.bearer(claims(f"bench-founder-{n}", ["provider"], provider=provider_id))
 
-    def officer(self) -> dict[str, str]:
-        return self.bearer(claims("bench-officer", ["officer"], partner=PARTNER_ID, may_sign=True))
+    def officer(self, who: str = "bench-officer") -> dict[str, str]:
+        return self.bearer(claims(who, ["officer"], partner=PARTNER_ID, may_sign=True))
 
     def operator(self) -> dict[str, str]:
         """Reads the whole board: every request, whoever made it."""
@@ -370,7 +370,8 @@ async def set_up(http: Clients, state: dict, people: People) -> None:
             partnerships, "/contracts", contract_body(provider_id, today), officer
         )
         signatures = f"/contracts/{contract['id']}/signatures"
-        await post(partnerships, signatures, {"party": "partner"}, officer)
+        # another officer signs for the partner: the proposer never does so alone
+        await post(partnerships, signatures, {"party": "partner"}, people.officer("bench-head"))
         await post(partnerships, signatures, {"party": "provider"}, people.founder(n, provider_id))
         say(f"provider {n} registered (capacity {CAPACITY}), contract signed by both parties")
     options = state.get("nats_options") or {}

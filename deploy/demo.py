@@ -16,7 +16,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,23 @@ Signer = Callable[[dict[str, Any], timedelta], str]
 WALK_THROUGH = timedelta(days=30)
 # How long the tokens the loading itself uses stay valid.
 LOADING = timedelta(hours=1)
+
+# The municipal partners of the demo: Lahti's units that fund the services, each with the
+# budget above which a contract needs the signatures of two of its officers.
+PARTNERS = {
+    "lahti-city-environment": {
+        "name": "Lahden kaupunki, tekninen ja ympäristötoimiala",
+        "second_signature_above_cents": 2_000_000,
+    },
+    "lahti-city-wellbeing": {
+        "name": "Lahden kaupunki, hyvinvoinnin ja sivistyksen toimiala",
+        "second_signature_above_cents": 2_000_000,
+    },
+    "lahti-city-culture": {
+        "name": "Lahden kaupunki, kulttuuripalvelut",
+        "second_signature_above_cents": 1_000_000,
+    },
+}
 
 PROVIDERS = [
     {
@@ -132,7 +149,7 @@ class Person:
     about: str = ""
     # a resident's requests ({category, region}) and series ({category, rule}), for the
     # sign-in page to name in its own language
-    asked: tuple[dict[str, str], ...] = ()
+    asked: tuple[dict[str, str], ...] = field(default=(), compare=False)
     may_sign: bool = True
 
     @property
@@ -177,16 +194,18 @@ def residents() -> list[Person]:
 
 
 def officers() -> list[Person]:
-    partners = dict.fromkeys(entry["partner"] for entry in PROVIDERS)
+    """Two officers of each partner who may sign for it: one proposes a contract, the other
+    signs it too (the proposer never signs alone)."""
     return [
-        Person("officer", f"officer-{partner}", partner, "may sign the partner's contracts")
-        for partner in partners
+        Person("officer", f"{who}-{partner}", partner, "may sign the partner's contracts")
+        for partner in PARTNERS
+        for who in ("officer", "head")
     ]
 
 
 def people(provider_ids: dict[str, str]) -> list[Person]:
     """Everyone of the demo: its residents, a member of each provider (by name, whose ids
-    are ``provider_ids``), an officer of each partner and an admin."""
+    are ``provider_ids``), two officers of each partner and an admin."""
     members = [
         Person("provider", founder(name).subject, provider_id, name)
         for name, provider_id in provider_ids.items()
@@ -266,6 +285,14 @@ def load(
         today = local_today()  # Lahti's day: contracts and the holiday count its days
         provider_ids: dict[str, str] = {}
         members: dict[str, Person] = {}
+        admin = Person("admin", ADMIN)
+        for code, partner in PARTNERS.items():
+            post("partnerships", "/partners", {"partner_id": code, **partner}, admin)
+            for officer in officers():
+                if officer.acts_for == code:
+                    appointment = {"subject": officer.subject, "may_sign": True}
+                    post("partnerships", f"/partners/{code}/officers", appointment, admin)
+            say(f"municipal partner {partner['name']} registered with its officers")
         for entry in PROVIDERS:
             provider = dict(entry)
             partner = provider.pop("partner")
@@ -291,7 +318,8 @@ def load(
                 officer,
             )["id"]
             signatures = f"/contracts/{contract_id}/signatures"
-            post("partnerships", signatures, {"party": "partner"}, officer)
+            head = Person("officer", f"head-{partner}", partner)
+            post("partnerships", signatures, {"party": "partner"}, head)
             post("partnerships", signatures, {"party": "provider"}, member)
             say(f"provider {name} registered, contract with {partner} signed")
 

@@ -23,7 +23,8 @@ UPSTREAM = "partnerships"
 COLUMNS = (
     "contract_id, partner_id, provider_id, categories, regions, unit_price_cents, budget_cents, "
     "charged_cents, remaining_cents, charges, refusals, status, signed_by_partner, "
-    "signed_by_provider, valid_from, valid_until, updated_at, position"
+    "signed_by_provider, valid_from, valid_until, updated_at, position, proposed_by, "
+    "partner_signatures_needed, partner_signers"
 )
 
 
@@ -39,8 +40,9 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             await conn.execute(
                 f"""INSERT INTO {schema}.ledger (contract_id, partner_id, provider_id, categories,
                     regions, unit_price_cents, budget_cents, remaining_cents, status, valid_from,
-                    valid_until, updated_at, position)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'proposed', $8, $9, $10, $11)
+                    valid_until, updated_at, position, proposed_by, partner_signatures_needed)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'proposed', $8, $9, $10, $11, $12,
+                    $13)
                     ON CONFLICT (contract_id) DO NOTHING""",
                 event.contract_id,
                 event.partner_id,
@@ -53,12 +55,24 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.valid_until,
                 at,
                 position,
+                event.proposed_by,
+                event.partner_signatures_needed,
+            )
+        case ContractSignedV1() if event.party == "partner":
+            # each of the partner's officers who signed, in order (one or two)
+            await conn.execute(
+                f"""UPDATE {schema}.ledger SET partner_signers = partner_signers || $2::text,
+                    signed_by_partner = array_to_string(partner_signers || $2::text, ', '),
+                    updated_at = $3, position = $4 WHERE contract_id = $1""",
+                event.contract_id,
+                event.signed_by,
+                at,
+                position,
             )
         case ContractSignedV1():
-            column = "signed_by_partner" if event.party == "partner" else "signed_by_provider"
             await conn.execute(
-                f"UPDATE {schema}.ledger SET {column} = $2, updated_at = $3, position = $4 "
-                "WHERE contract_id = $1",
+                f"UPDATE {schema}.ledger SET signed_by_provider = $2, updated_at = $3, "
+                "position = $4 WHERE contract_id = $1",
                 event.contract_id,
                 event.signed_by,
                 at,

@@ -109,6 +109,10 @@ ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS completed_at timestamptz;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating smallint;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_comment text;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS media_url text NOT NULL DEFAULT '';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS proposed_by text NOT NULL DEFAULT '';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS partner_signatures_needed integer NOT NULL
+    DEFAULT 1;
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS partner_signers text[] NOT NULL DEFAULT '{{}}';
 UPDATE {s}.board SET completed_at = updated_at WHERE status = 'completed' AND completed_at IS NULL;
 CREATE INDEX IF NOT EXISTS board_submitted ON {s}.board (submitted_at DESC, request_id);
 CREATE INDEX IF NOT EXISTS board_waiting ON {s}.board (window_end)

@@ -46,6 +46,13 @@ class Talkoot:
         subject = f"officer-of-{partner_id}" + ("" if may_sign else "-no-signing")
         return self.token(subject, "officer", partner=partner_id, may_sign=may_sign)
 
+    def second_officer(self, partner_id: str = "lahti-city") -> str:
+        """Another officer of the partner who may sign: a contract's proposer never signs it
+        for the partner alone."""
+        return self.token(
+            f"second-officer-of-{partner_id}", "officer", partner=partner_id, may_sign=True
+        )
+
     def admin(self) -> str:
         return self.token("admin-1", "admin")
 
@@ -106,7 +113,8 @@ class Talkoot:
         partner_id: str = "lahti-city",
         sign: bool = True,
     ) -> dict:
-        """A contract the partner's officer proposes and, with ``sign``, both parties sign."""
+        """A contract the partner's officer proposes and, with ``sign``, both parties sign:
+        another officer of the partner for it, a member for the provider."""
         today = local_today()
         officer = self.officer(partner_id)
         proposed = self.ok(
@@ -128,7 +136,8 @@ class Talkoot:
         if not sign:
             return proposed
         signatures = f"/contracts/{proposed['id']}/signatures"
-        self.ok(self.post("partnerships", signatures, {"party": "partner"}, who=officer))
+        signer = self.second_officer(partner_id)
+        self.ok(self.post("partnerships", signatures, {"party": "partner"}, who=signer))
         member = self.member(provider_id)
         return self.ok(self.post("partnerships", signatures, {"party": "provider"}, who=member))
 

@@ -1,7 +1,7 @@
 """``python -m services.partnerships``: partnerships (HTTP, relay, consumer of requests)."""
 
 from services import registry
-from services.partnerships.api import ContractsController, LedgerController
+from services.partnerships.api import ContractsController, LedgerController, PartnersController
 from services.partnerships.application import PartnershipsApplication
 from services.partnerships.inbound import subscriptions
 from services.partnerships.outbound import to_integration_event
@@ -9,10 +9,13 @@ from services.platform.runtime import ServiceSpec, serve
 
 SPEC = ServiceSpec(
     service=registry.PARTNERSHIPS,
-    description="Partnership contracts, their budgets and charges, and the contract ledger.",
+    description=(
+        "The municipal partners, their partnership contracts, the contracts' budgets and "
+        "charges, and the contract ledger."
+    ),
     make_application=PartnershipsApplication,
     outbound=to_integration_event,
-    route_handlers=[ContractsController, LedgerController],
+    route_handlers=[ContractsController, LedgerController, PartnersController],
     subscriptions=subscriptions,
 )
 

@@ -8,9 +8,18 @@ import msgspec
 from anyio import to_thread
 from litestar import Controller, get, post
 
+from domain.partnership import MunicipalPartner, partner_key, partner_side_signed
 from projections import directory, ledger
 from services.partnerships.application import PartnershipsApplication, is_party
-from services.partnerships.commands import NewCharge, NewContract, Signature
+from services.partnerships.commands import (
+    Appointment,
+    NewCharge,
+    NewContract,
+    NewPartner,
+    Relief,
+    Signature,
+    SigningRule,
+)
 from services.platform.http import (
     Limit,
     Offset,
@@ -20,7 +29,16 @@ from services.platform.http import (
     Reads,
     caught_up,
 )
-from services.platform.identity import OFFICER, PARTY, SIGNED_IN, SIGNER, Caller, Role, check_sees
+from services.platform.identity import (
+    ADMIN,
+    OFFICER,
+    PARTY,
+    SIGNED_IN,
+    SIGNER,
+    Caller,
+    Role,
+    check_sees,
+)
 from services.platform.store import Receipt
 
 
@@ -48,17 +66,24 @@ class ContractLedger(msgspec.Struct):
     charges: int
     refusals: int
     status: str
-    signed_by_partner: str | None  # the person who signed for the partner
+    signed_by_partner: str | None  # the officers who signed for the partner, in order
     signed_by_provider: str | None  # the person who signed for the provider
     valid_from: date
     valid_until: date
     updated_at: datetime
     position: int
+    proposed_by: str = ""  # "" for a contract proposed before the proposer was recorded
+    partner_signatures_needed: int = 1  # how many of the partner's officers sign it
+    partner_signers: list[str] = []
+    partner_signed: bool = False  # as many officers as needed, one not the proposer
     entries: list[LedgerEntry] = []
 
 
 def as_ledger(row: dict) -> ContractLedger:
-    return msgspec.convert(row, ContractLedger)
+    signed = partner_side_signed(
+        list(row["partner_signers"]), row["partner_signatures_needed"], row["proposed_by"]
+    )
+    return msgspec.convert({**row, "partner_signed": signed}, ContractLedger)
 
 
 def seen_by(caller: Caller) -> ledger.Seen:
@@ -187,3 +212,137 @@ class LedgerController(Controller):
             offset=offset,
         )
         return [as_ledger(r) for r in rows]
+
+
+class OfficerView(msgspec.Struct):
+    subject: str
+    may_sign: bool
+
+
+class PartnerView(msgspec.Struct):
+    """A municipal partner of the registry; its officers for an admin and for the partner's
+    own officers (null for anyone else). ``version`` counts its changes; with ``as_of``, as it
+    stood then."""
+
+    partner_id: str
+    name: str
+    second_signature_above_cents: int | None
+    officers: list[OfficerView] | None
+    version: int
+    as_of: datetime | None = None
+
+
+def partner_view(
+    partner: MunicipalPartner, caller: Caller, as_of: datetime | None = None
+) -> PartnerView:
+    shows_officers = caller.is_admin or caller.is_officer_of(partner.partner_id)
+    return PartnerView(
+        partner_id=partner.partner_id,
+        name=partner.name,
+        second_signature_above_cents=partner.second_signature_above_cents,
+        officers=[OfficerView(s, m) for s, m in sorted(partner.officers.items())]
+        if shows_officers
+        else None,
+        version=partner.version,
+        as_of=as_of,
+    )
+
+
+class PartnersController(Controller):
+    """The registry of municipal partners: the city units that fund services through
+    contracts, their officers and who of them may sign, and how many signatures a contract
+    needs."""
+
+    path = "/partners"
+    tags = ["partners"]
+
+    @post("/", guards=[ADMIN], sync_to_thread=True, summary="Register a municipal partner")
+    def register(self, data: NewPartner, application: PartnershipsApplication) -> Receipt:
+        """A city unit that funds services through contracts. Its code is what its officers'
+        tokens name as their ``partner``; a contract whose budget is above
+        ``second_signature_above_cents`` needs two of its officers' signatures (null: one).
+        Once registered, who proposes and signs for it is the registry's to say. A code
+        registered already is refused (409).
+
+        An admin."""
+        return application.register_partner(data)
+
+    @get("/", guards=[SIGNED_IN], sync_to_thread=True, summary="The municipal partners")
+    def list_partners(
+        self, application: PartnershipsApplication, caller: Caller
+    ) -> list[PartnerView]:
+        """Every registered partner, in the order they were registered; each one's officers
+        for an admin and for its own officers.
+
+        Anybody signed in."""
+        return [
+            partner_view(application.get_partner(code), caller)
+            for code in application.partner_ids()
+        ]
+
+    @get("/{partner_id:str}", guards=[SIGNED_IN], sync_to_thread=True, summary="A partner")
+    def get_partner(
+        self,
+        partner_id: PathId,
+        application: PartnershipsApplication,
+        caller: Caller,
+        as_of: datetime | None = None,
+    ) -> PartnerView:
+        """The partner, or with ``as_of`` (a moment with its time zone) the partner as it
+        stood then, rebuilt from its events: who were its officers and who of them could
+        sign. Before it was registered there is none (404).
+
+        Anybody signed in; the officers for an admin and the partner's own officers."""
+        if as_of is None:
+            return partner_view(application.get_partner(partner_id), caller)
+        partner = application.as_of(partner_key(partner_id), as_of, "municipal partner", partner_id)
+        return partner_view(partner, caller, as_of)
+
+    @post(
+        "/{partner_id:str}/officers",
+        guards=[ADMIN],
+        sync_to_thread=True,
+        summary="Appoint an officer",
+    )
+    def appoint(
+        self, partner_id: PathId, data: Appointment, application: PartnershipsApplication
+    ) -> Receipt:
+        """``subject`` is an officer of the partner, who may sign its contracts or not;
+        appointing one again changes the right to sign.
+
+        An admin."""
+        return application.appoint(partner_id, data)
+
+    @post(
+        "/{partner_id:str}/officers/{subject:str}/relief",
+        guards=[ADMIN],
+        sync_to_thread=True,
+        summary="An officer leaves",
+    )
+    def relieve(
+        self,
+        partner_id: PathId,
+        subject: PathId,
+        data: Relief,
+        application: PartnershipsApplication,
+    ) -> Receipt:
+        """The officer is no longer one of the partner's, for ``reason``; the contracts they
+        signed stay signed.
+
+        An admin."""
+        return application.relieve(partner_id, subject, data)
+
+    @post(
+        "/{partner_id:str}/rule",
+        guards=[ADMIN],
+        sync_to_thread=True,
+        summary="Change the signing rule",
+    )
+    def change_rule(
+        self, partner_id: PathId, data: SigningRule, application: PartnershipsApplication
+    ) -> Receipt:
+        """Above which budget a new contract needs two officers' signatures (null: never).
+        Contracts proposed before keep the rule they were proposed under.
+
+        An admin."""
+        return application.change_rule(partner_id, data)

@@ -3,11 +3,28 @@ a caller: a contract the caller is no party to answers as one that is not there.
 
 from __future__ import annotations
 
+from eventsourcing.utils import get_topic
+
 from domain.catalogue import Catalogue
-from domain.errors import NotAllowed
-from domain.partnership import BudgetExceeded, PartnershipContract, Party
-from services.partnerships.commands import NewCharge, NewContract, Signature
+from domain.errors import NotAllowed, WrongState
+from domain.partnership import (
+    BudgetExceeded,
+    MunicipalPartner,
+    PartnershipContract,
+    Party,
+    partner_key,
+)
+from services.partnerships.commands import (
+    Appointment,
+    NewCharge,
+    NewContract,
+    NewPartner,
+    Relief,
+    Signature,
+    SigningRule,
+)
 from services.platform.catalogue import check_scope, load_catalogue
+from services.platform.errors import NotFound
 from services.platform.http import minutes_of
 from services.platform.identity import Caller, Role, check_sees
 from services.platform.settings import Settings
@@ -25,9 +42,18 @@ class PartnershipsApplication(ServiceApplication):
         self, caller: Caller, command: NewContract, provider_registered: bool = True
     ) -> Receipt:
         """An officer proposes a contract for their own municipal partner to a provider that
-        is registered (``provider_registered``, as the provider directory says)."""
+        is registered (``provider_registered``, as the provider directory says). Where the
+        partner is in the registry, the proposer is one of its officers, and its rule says how
+        many officers sign."""
         partner_id = caller.acting_partner
         check_scope(self.catalogue, command.categories, command.regions)
+        partner = self.partner_or_none(partner_id)
+        if partner is not None and not partner.is_officer(caller.subject):
+            raise NotAllowed(
+                f"{caller.subject} is no officer of {partner_id} in the partner registry",
+                rule="officer",
+            )
+        needed = partner.signatures_needed(command.budget_cents) if partner else 1
         contract = PartnershipContract.propose(
             partner_id=partner_id,
             provider_id=command.provider_id,
@@ -38,24 +64,78 @@ class PartnershipsApplication(ServiceApplication):
             valid_from=command.valid_from,
             valid_until=command.valid_until,
             provider_registered=provider_registered,
+            proposed_by=caller.subject,
+            partner_signatures_needed=needed,
         )
         return Receipt(str(contract.id), self.commit(contract))
 
     def sign(self, caller: Caller, contract_id: str, command: Signature) -> Receipt:
         """The caller signs for one party: a contract they are no party to is not there for
-        them; for the partner, only an officer with the right to sign may."""
+        them; for the partner, only an officer with the right to sign may: the registry's
+        word where the partner is registered, their token's (``may_sign``) where it is not."""
         contract = self.visible_contract(caller, contract_id)
+        may_sign = True
         if command.party == Party.PARTNER:
             acting_for = caller.partner_id if caller.holds(Role.OFFICER) else None
-            if acting_for == contract.partner_id and not caller.may_sign:
-                raise NotAllowed(
-                    "signing for the municipal partner needs the right to sign",
-                    rule="may_sign",
-                )
+            partner = self.partner_or_none(contract.partner_id)
+            may_sign = partner.may_sign(caller.subject) if partner else caller.may_sign
         else:
             acting_for = caller.provider_id if caller.holds(Role.PROVIDER) else None
-        contract.sign(command.party, acting_for, caller.subject)
+        contract.sign(command.party, acting_for, caller.subject, may_sign=may_sign)
         return Receipt(str(contract.id), self.commit(contract))
+
+    # --- the registry of municipal partners -----------------------------------------------
+
+    def register_partner(self, command: NewPartner) -> Receipt:
+        """An admin registers a municipal partner; a code registered already is refused."""
+        if self.partner_or_none(command.partner_id) is not None:
+            raise WrongState(f"the municipal partner {command.partner_id} is registered already")
+        partner = MunicipalPartner.register(
+            command.partner_id, command.name, command.second_signature_above_cents
+        )
+        return Receipt(partner.partner_id, self.commit(partner))
+
+    def appoint(self, partner_id: str, command: Appointment) -> Receipt:
+        partner = self.get_partner(partner_id)
+        partner.appoint(command.subject, command.may_sign)
+        return Receipt(partner_id, self.commit(partner))
+
+    def relieve(self, partner_id: str, subject: str, command: Relief) -> Receipt:
+        partner = self.get_partner(partner_id)
+        partner.relieve(subject, command.reason)
+        return Receipt(partner_id, self.commit(partner))
+
+    def change_rule(self, partner_id: str, command: SigningRule) -> Receipt:
+        partner = self.get_partner(partner_id)
+        partner.change_rule(command.second_signature_above_cents)
+        return Receipt(partner_id, self.commit(partner))
+
+    def get_partner(self, partner_id: str) -> MunicipalPartner:
+        partner = self.partner_or_none(partner_id)
+        if partner is None:
+            raise NotFound.of("municipal partner", partner_id)
+        return partner
+
+    def partner_or_none(self, partner_id: str | None) -> MunicipalPartner | None:
+        if not partner_id:
+            return None
+        try:
+            return self.get(partner_key(partner_id), "municipal partner")
+        except NotFound:
+            return None
+
+    def partner_ids(self) -> list[str]:
+        """Every registered partner's code, in the order they were registered."""
+        topic = get_topic(MunicipalPartner.Registered)
+        found: list[str] = []
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            if not page:
+                return found
+            for notification in page:
+                found.append(self.mapper.to_domain_event(notification).partner_id)
+            start = page[-1].id + 1
 
     def charge(self, caller: Caller, contract_id: str, command: NewCharge) -> Receipt:
         """Charge the work on a request, as the contract's partner. A refusal is stored too,

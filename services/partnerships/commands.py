@@ -9,7 +9,7 @@ from typing import Annotated
 from msgspec import Meta
 
 from domain.partnership import Party
-from services.platform.http import Body, Codes, Hours, Id
+from services.platform.http import Body, Code, Codes, Hours, Id, line, text
 
 Cents = Annotated[int, Meta(gt=0, le=10**12)]
 
@@ -36,3 +36,29 @@ class Signature(Body):
 class NewCharge(Body):
     request_id: Id
     hours: Hours
+
+
+class NewPartner(Body):
+    """A municipal partner, registered by an admin: its code (what officers' tokens name as
+    their ``partner``), its name, and above which budget a contract needs a second officer's
+    signature (null: one signature whatever the budget)."""
+
+    partner_id: Code
+    name: line(200, 1)
+    second_signature_above_cents: Cents | None = None
+
+
+class Appointment(Body):
+    """``subject`` (the person's identifier, their token's ``sub``) is an officer of the
+    partner, who may sign its contracts or not."""
+
+    subject: Id
+    may_sign: bool = False
+
+
+class Relief(Body):
+    reason: text(500, blank=False)
+
+
+class SigningRule(Body):
+    second_signature_above_cents: Cents | None

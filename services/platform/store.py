@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -32,6 +32,7 @@ from eventsourcing.postgres import (
 )
 from psycopg import sql
 
+from domain.errors import InvalidValue
 from services.platform import idempotency
 from services.platform.errors import AlreadyApplied, Conflict, NotFound
 from services.platform.settings import Settings, postgres_parts
@@ -182,6 +183,27 @@ class ServiceApplication(Application):
             return self.repository.get(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
             raise NotFound.of(kind, aggregate_id) from None
+
+    def as_of(
+        self, aggregate_id: str | UUID, moment: datetime, kind: str = "item", name: str = ""
+    ) -> Any:
+        """The aggregate as it stood at ``moment``, rebuilt from its events up to the last one
+        recorded by then (not from a copy kept aside); not found if it did not exist yet.
+        ``name`` is how the answer names it (its id when not given)."""
+        if moment.tzinfo is None:
+            raise InvalidValue("as_of needs a time zone, e.g. 2026-12-01T12:00:00Z", rule="as_of")
+        try:
+            originator = UUID(str(aggregate_id))
+        except ValueError:
+            raise NotFound.of(kind, aggregate_id) from None
+        version = None
+        for stored in self.events.get(originator):
+            if stored.timestamp > moment:
+                break
+            version = stored.originator_version
+        if version is None:
+            raise NotFound(f"no {kind} {name or aggregate_id} at {moment.isoformat()} yet")
+        return self.repository.get(originator, version=version)
 
     @contextmanager
     def changes(self) -> Iterator[Changes]:

@@ -58,12 +58,16 @@ def test_a_request_goes_from_submission_to_a_charged_contract(talkoot: Talkoot, 
     signatures = f"/contracts/{contract_id}/signatures"
     first = talkoot.ok(talkoot.post("partnerships", signatures, {"party": "provider"}, who=member))
     assert talkoot.ledger(contract_id, first["position"])["status"] == "proposed"
-    second = talkoot.ok(talkoot.post("partnerships", signatures, {"party": "partner"}, who=officer))
+    # the proposer alone does not sign for the partner: another officer does
+    alone = talkoot.ok(talkoot.post("partnerships", signatures, {"party": "partner"}, who=officer))
+    assert talkoot.ledger(contract_id, alone["position"])["status"] == "proposed"
+    head = talkoot.second_officer("lahti-city")
+    second = talkoot.ok(talkoot.post("partnerships", signatures, {"party": "partner"}, who=head))
     ledger = talkoot.ledger(contract_id, second["position"])
     assert ledger["status"] == "active"
     assert ledger["budget_cents"] == ledger["remaining_cents"] == 100_000
     assert (ledger["signed_by_partner"], ledger["signed_by_provider"]) == (
-        "officer-of-lahti-city",
+        "officer-of-lahti-city, second-officer-of-lahti-city",
         f"member-of-{provider_id}",
     )
     talkoot.wait_until_quiet()

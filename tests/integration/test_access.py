@@ -301,6 +301,14 @@ def world(talkoot: Talkoot) -> World:
     post(world, "pause_id", "providers", f"/providers/{provider}/pauses", pause, member)
     joining = {"name": "Toinen Jäsen"}
     post(world, "member_id", "providers", f"/providers/{provider}/members", joining, member)
+    admin = world.tokens["admin"]
+    unit = {"partner_id": f"matrix-unit-{uuid.uuid4().hex[:8]}", "name": "Matriisin toimiala"}
+    post(world, "partner_id", "partnerships", "/partners", unit, admin)
+    appointment = {"subject": "matrix-officer", "may_sign": True}
+    partner_id = world.ids.get("partner_id", "no-partner")
+    post(world, "subject", "partnerships", f"/partners/{partner_id}/officers", appointment, admin)
+    if "subject" in world.ids:
+        world.ids["subject"] = "matrix-officer"  # the receipt names the partner
     talkoot.wait_until_quiet()
     return world
 
@@ -390,6 +398,9 @@ def field_values(world: World) -> dict[str, Any]:
         "valid_from": (today - timedelta(days=30)).isoformat(),
         "valid_until": (today + timedelta(days=365)).isoformat(),
         "party": "partner",
+        "partner_id": f"matrix-unit-{uuid.uuid4().hex[:8]}",  # a partner not registered yet
+        "subject": "matrix-officer-new",
+        "second_signature_above_cents": 1_000_000,
     }
 
 

@@ -166,13 +166,15 @@ def test_a_signature_names_the_person_who_signed_for_each_party(talkoot: Talkoot
     partner_id, provider_id = some("partner"), registered(talkoot)
     proposed = propose(talkoot, provider_id, partner_id)
 
-    talkoot.ok(sign(talkoot, proposed["id"], "partner", talkoot.officer(partner_id)))
+    # another officer than the proposer signs for the partner
+    head = talkoot.second_officer(partner_id)
+    talkoot.ok(sign(talkoot, proposed["id"], "partner", head))
     member = talkoot.member(provider_id, subject="member-aino")
     signed = talkoot.ok(sign(talkoot, proposed["id"], "provider", member))
 
     ledger = talkoot.ledger(proposed["id"], signed["position"])
     assert ledger["status"] == "active"
-    assert ledger["signed_by_partner"] == f"officer-of-{partner_id}"
+    assert ledger["signed_by_partner"] == f"second-officer-of-{partner_id}"
     assert ledger["signed_by_provider"] == "member-aino"
 
 

@@ -163,6 +163,15 @@ def test_proposing_a_contract_through_the_page_creates_it(web, talkoot: Talkoot,
     # the page read the ledger as of the proposal: the new contract is on it
     shown = card(page.text, "data-contract-id", contract["contract_id"])
     assert "Sign for the partner" in shown
+    assert "You proposed this contract: another officer of the partner signs it too." in shown
+
+    # the proposer's signature alone does not sign for the partner
+    signed = officer.post(f"/officer/contracts/{contract['contract_id']}/sign", {})
+    shown = card(signed.text, "data-contract-id", contract["contract_id"])
+    assert "You have signed: another officer of the partner signs next." in shown
+    assert "Sign for the partner" not in shown
+    (contract,) = contracts_of(talkoot, city)
+    assert contract["status"] == "proposed" and not contract["partner_signed"]
 
 
 BAD_PROPOSALS = {

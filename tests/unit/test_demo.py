@@ -16,7 +16,7 @@ from services.platform.identity import AUDIENCE, ISSUER, Role, caller_of, issue,
 PROVIDER_IDS = {entry["name"]: f"provider-{n}" for n, entry in enumerate(demo.PROVIDERS)}
 
 
-def test_the_demo_is_its_residents_a_member_per_provider_an_officer_per_partner_and_an_admin():
+def test_the_demo_is_its_residents_a_member_per_provider_two_officers_per_partner_and_an_admin():
     people = demo.people(PROVIDER_IDS)
     by_role = {role: [p for p in people if p.role == role] for role in {p.role for p in people}}
     assert {p.subject for p in by_role["resident"]} == {r for r, *_ in demo.REQUESTS} | {
@@ -24,6 +24,7 @@ def test_the_demo_is_its_residents_a_member_per_provider_an_officer_per_partner_
     }
     assert {p.acts_for for p in by_role["provider"]} == set(PROVIDER_IDS.values())
     assert {p.acts_for for p in by_role["officer"]} == {e["partner"] for e in demo.PROVIDERS}
+    assert len(by_role["officer"]) == 2 * len(demo.PARTNERS)
     assert [p.subject for p in by_role["admin"]] == [demo.ADMIN]
     assert len({p.subject for p in people}) == len(people)
 

@@ -1,4 +1,6 @@
-"""PartnershipContract: proposed, signed by both parties, active, charged within its budget."""
+"""PartnershipContract: proposed, signed by both parties (the partner through as many officers
+as its rule asks, never its proposer alone), active, charged within its budget; and the registry
+of municipal partners."""
 
 from datetime import date
 
@@ -6,7 +8,12 @@ import pytest
 
 from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.money import Money
-from domain.partnership import ContractStatus, PartnershipContract
+from domain.partnership import (
+    ContractStatus,
+    MunicipalPartner,
+    PartnershipContract,
+    partner_key,
+)
 
 PARTNER = "city-elderly-services"
 PROVIDER = "provider-1"
@@ -347,3 +354,130 @@ def test_replaying_the_contract_gives_the_same_state():
     assert copy.status == ContractStatus.ACTIVE
     assert copy.remaining == Money(4000)
     assert copy.charged_requests == {"request-1": 6000}
+
+
+# --- who signs for the partner ---------------------------------------------------------------
+
+PROPOSER = "officer-1"
+
+
+def test_the_proposer_alone_does_not_sign_for_the_partner():
+    contract = propose(proposed_by=PROPOSER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    contract.sign("partner", PARTNER, PROPOSER)
+
+    assert contract.status == ContractStatus.PROPOSED and not contract.partner_has_signed
+    with pytest.raises(WrongState, match="another officer") as twice:
+        contract.sign("partner", PARTNER, PROPOSER)
+    assert twice.value.rule == "another_signer"
+
+    contract.sign("partner", PARTNER, OFFICER)
+
+    assert contract.status == ContractStatus.ACTIVE
+    assert contract.signed_by["partner"] == f"{PROPOSER}, {OFFICER}"
+
+
+def test_another_officer_alone_signs_a_contract_needing_one_signature():
+    contract = propose(proposed_by=PROPOSER)
+    contract.sign("partner", PARTNER, OFFICER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    assert contract.status == ContractStatus.ACTIVE
+    with pytest.raises(WrongState, match="partner has already signed"):
+        contract.sign("partner", PARTNER, "officer-9")
+
+
+def test_a_contract_needing_two_signatures_is_active_after_the_second_officer_signs():
+    contract = propose(proposed_by=PROPOSER, partner_signatures_needed=2)
+    contract.sign("provider", PROVIDER, MEMBER)
+    contract.sign("partner", PARTNER, OFFICER)
+    assert contract.status == ContractStatus.PROPOSED
+    contract.sign("partner", PARTNER, PROPOSER)  # the proposer may be the second of two
+    assert contract.status == ContractStatus.ACTIVE
+    assert replay(contract.collect_events()).partner_signers == [OFFICER, PROPOSER]
+
+
+def test_an_officer_without_the_right_to_sign_is_refused_and_nothing_is_recorded():
+    contract = propose(proposed_by=PROPOSER)
+    contract.collect_events()
+    with pytest.raises(NotAllowed) as refused:
+        contract.sign("partner", PARTNER, OFFICER, may_sign=False)
+    assert refused.value.rule == "may_sign" and contract.collect_events() == []
+
+
+def test_a_contract_proposed_before_the_proposer_was_recorded_replays_and_signs_as_before():
+    current = propose(proposed_by=PROPOSER, partner_signatures_needed=2)
+    (proposed,) = current.collect_events()
+    for name in ("proposed_by", "partner_signatures_needed"):
+        del proposed.__dict__[name]  # as stored by an earlier version
+    contract = replay([proposed])
+    assert (contract.proposed_by, contract.partner_signatures_needed) == ("", 1)
+    contract.sign("partner", PARTNER, OFFICER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    assert contract.status == ContractStatus.ACTIVE
+
+
+# --- the registry of municipal partners ------------------------------------------------------
+
+
+def a_partner(threshold: int | None = 500_000) -> MunicipalPartner:
+    partner = MunicipalPartner.register("lahti-technical", "Tekninen toimiala", threshold)
+    partner.collect_events()
+    return partner
+
+
+def test_a_partner_is_found_by_its_code_and_says_how_many_sign_by_the_budget():
+    partner = a_partner()
+    assert partner.id == partner_key("lahti-technical")
+    assert [partner.signatures_needed(c) for c in (100, 500_000, 500_001)] == [1, 1, 2]
+    assert MunicipalPartner.register("lahti-x", "X").signatures_needed(10**12) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "name", "threshold", "rule"),
+    [
+        ("Lahti City", "A", None, "partner_id"),
+        ("ab", "A", None, "partner_id"),
+        ("lahti-", "A", None, "partner_id"),
+        ("lahti-city", "   ", None, "name"),
+        ("lahti-city", "x" * 201, None, "name"),
+        ("lahti-city", "A", 0, "second_signature_above_cents"),
+    ],
+)
+def test_a_partner_that_cannot_be_registered_is_refused_naming_what(code, name, threshold, rule):
+    with pytest.raises(InvalidValue) as refused:
+        MunicipalPartner.register(code, name, threshold)
+    assert refused.value.rule == rule
+
+
+def test_officers_are_appointed_change_their_right_to_sign_and_leave_and_replay():
+    partner = MunicipalPartner.register("lahti-technical", "Tekninen toimiala", 500_000)
+    partner.appoint("officer-1", may_sign=False)
+    partner.appoint("officer-2", may_sign=True)
+    assert partner.is_officer("officer-1") and not partner.may_sign("officer-1")
+    with pytest.raises(WrongState):
+        partner.appoint("officer-1", may_sign=False)  # as it is already
+    partner.appoint("officer-1", may_sign=True)
+    partner.relieve("officer-2", "moved to another unit")
+    with pytest.raises(WrongState):
+        partner.relieve("officer-2", "again")
+    with pytest.raises(InvalidValue):
+        partner.relieve("officer-1", "  ")
+    partner.change_rule(None)
+
+    events = partner.collect_events()
+    assert [type(e).__name__ for e in events] == [
+        "Registered",
+        "OfficerAppointed",
+        "OfficerAppointed",
+        "OfficerAppointed",
+        "OfficerRelieved",
+        "RuleChanged",
+    ]
+    copy = replay(events)
+    assert copy.officers == {"officer-1": True} and copy.second_signature_above_cents is None
+
+
+def a_partner_events():
+    return MunicipalPartner.register(
+        "lahti-technical", "Tekninen toimiala", 500_000
+    ).collect_events()
