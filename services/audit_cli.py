@@ -271,9 +271,8 @@ def _say_log(found, how: str, elapsed: float) -> int:
         print(f"{name}BAD CHECKPOINT  of {_count(size)} events: {why}")
         problems += 1
     for size, why in sorted(report.wrong_roots.items()):
-        if report.finding is None:
-            print(f"{name}ROOT DIFFERS  the signed checkpoint of {_count(size)} events: {why}")
-        problems += 1 if report.finding is None else 0
+        print(f"{name}ROOT DIFFERS  the signed checkpoint of {_count(size)} events: {why}")
+        problems += 1 if report.finding is None else 0  # the finding says where already
     if problems:
         return problems
     if not kept:

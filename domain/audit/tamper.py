@@ -10,6 +10,9 @@ checkpoint's size. Where the first event differs from its leaf, ``first_differen
 - ``deleted``: the checkpointed event is nowhere in the log any more;
 - ``inserted``: an event that no checkpoint covered stands before the checkpointed one;
 - ``reordered``: the checkpointed event is still there, but elsewhere in the order.
+
+When the events as stored still give every signed head, it is the table of covered leaves that
+was altered, not the events (``LEAVES``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from domain.audit.leaves import StoredEvent
 from domain.audit.merkle import CompactRange, Range, RangeRoots
 
 CHANGED, DELETED, INSERTED, REORDERED = "changed", "deleted", "inserted", "reordered"
+LEAVES = "leaf record changed"  # the events are as signed; the table of covered leaves is not
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class Leaf:
 class Finding:
     """The first event of a log that is not as checkpointed."""
 
-    kind: str  # CHANGED, DELETED, INSERTED or REORDERED
+    kind: str  # CHANGED, DELETED, INSERTED, REORDERED or LEAVES
     index: int  # its place in the log (the leaf index)
     notification_id: int
     originator_id: UUID
@@ -201,6 +205,20 @@ def check_log(
                 rest = [current, *(Leaf.of(current.index + 1 + n, e) for n, e in enumerate(stream))]
                 report.events += len(rest) - 1
                 report.finding = first_difference(rest_recorded, rest)
+                for later in rest:  # the signed heads say whether the events or the leaves lie
+                    tree.append(later.leaf_hash)
+                    gathering.add(later.leaf_hash)
+                    compare_heads()
+                if not report.wrong_roots and at == len(wanted) and wanted:
+                    report.finding = Finding(
+                        LEAVES,
+                        leaf.index,
+                        leaf.notification_id,
+                        leaf.originator_id,
+                        leaf.originator_version,
+                        "the stored events agree with every signed checkpoint, but the leaf "
+                        "recorded for this one is not theirs: the audit's own table was altered",
+                    )
                 break
         tree.append(current.leaf_hash)
         gathering.add(current.leaf_hash)
@@ -211,12 +229,7 @@ def check_log(
             report.covered += len(rest_recorded)
             report.finding = first_difference(rest_recorded, [])
     for size, _ in wanted[at:]:
-        if size > tree.size and report.finding is None:
-            report.wrong_roots[size] = f"the log holds only {tree.size} events"
-    if report.finding is not None:
-        # from the first difference on, no later head can be right
-        for size, _ in wanted[at:]:
-            report.wrong_roots.setdefault(size, "the log differs before this size")
+        report.wrong_roots[size] = f"the log holds only {tree.size} events"
     report.range_roots = gathering.roots
     return report
 
@@ -225,6 +238,7 @@ __all__ = [
     "CHANGED",
     "DELETED",
     "INSERTED",
+    "LEAVES",
     "REORDERED",
     "Finding",
     "Leaf",

@@ -15,6 +15,7 @@ from domain.audit.tamper import (
     CHANGED,
     DELETED,
     INSERTED,
+    LEAVES,
     REORDERED,
     Leaf,
     check_log,
@@ -191,6 +192,25 @@ def test_events_rewritten_with_their_recorded_leaves_fail_the_signed_head():
     report = check_log(now, recorded(now), heads(log, 8, 12))
     assert report.finding is None
     assert not report.ok and set(report.wrong_roots) == {12} and report.checked_roots == 1
+
+
+def test_a_rewritten_leaf_record_with_events_as_signed_blames_the_leaf_table():
+    log = a_log()
+    leaves = recorded(log)
+    leaves[3] = Leaf(3, leaves[3].notification_id, leaves[3].originator_id, 1, bytes(32))
+    report = check_log(log, leaves, heads(log, 4, 12))
+    assert report.finding is not None
+    assert (report.finding.kind, report.finding.index) == (LEAVES, 3)
+    assert report.checked_roots == 2 and not report.wrong_roots
+
+
+def test_the_heads_after_a_difference_are_still_recomputed():
+    log = a_log()
+    now = list(log)
+    now[9] = replaced(log[9], state=b"rewritten")
+    report = check_log(now, recorded(log), heads(log, 4, 8, 12))
+    assert report.finding is not None and report.finding.kind == CHANGED
+    assert report.checked_roots == 2 and set(report.wrong_roots) == {12}
 
 
 def test_a_checkpoint_larger_than_the_log_fails():
