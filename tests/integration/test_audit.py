@@ -101,8 +101,8 @@ def events_of(own: Talkoot, service: str, originator: str) -> list[tuple]:
 
 
 def line_of(out: str, service: str) -> str:
-    (line,) = [line for line in out.splitlines() if line.startswith(f"  {service} ")]
-    return line
+    """The first line verify printed of ``service``'s log."""
+    return next(line for line in out.splitlines() if line.startswith(f"  {service} "))
 
 
 # --- serving and making checkpoints -----------------------------------------------------------
@@ -167,6 +167,7 @@ def test_a_changed_state_is_named_with_its_event(own: Talkoot, request_id: str):
     assert "CHANGED" in line
     assert f"notification id {nid}, originator {originator} version {version}" in line
     assert "OK" in line_of(out, "matching") and "NOT VERIFIED" in out
+    assert re.search(r"requests +ROOT DIFFERS  the signed checkpoint of \d+ events", out)
     verified(own)
 
 
@@ -256,6 +257,15 @@ def test_a_saved_checkpoint_is_proved_extended_by_the_log_and_a_forged_one_is_no
     out = verified(own, "--checkpoint", str(saved))
     assert re.search(r"talkoot.lahti.fi/requests at \d+ events .*OK  the log of \d+ events", out)
     assert "consistency proof of" in out
+    # as the partner checks it: with the verifier keys it fetched once, not the installation's
+    keys = tmp_path / "talkoot.keys"
+    keys.write_text("".join(own.get(s, "/audit/key", who=None).text for s in SERVICES))
+    out = verified(own, "--checkpoint", str(saved), "--key", str(keys))
+    assert "every signature good with the keys given" in out
+    wrong = tmp_path / "wrong.keys"
+    strangers = [Signer(f"talkoot.lahti.fi/{s}", bytes(32)).verifier for s in SERVICES]
+    wrong.write_text("\n".join(key.key() for key in strangers))
+    assert "BAD CHECKPOINT" in not_verified(own, "--key", str(wrong))
 
     # the same size with another root, signed with the installation's own key: the log does
     # not extend it (as if history had been rewritten since it was saved)
@@ -287,7 +297,10 @@ def test_a_requests_events_are_proved_and_checked_with_the_checkpoint_alone(
     assert proved["matching"] and proved["partnerships"]  # its job and offer; its charge
     assert all(e["originator_id"] == request_id for e in proved["requests"])
 
-    code, out, _ = audit(own, "check-proof", str(proofs), "--checkpoint", str(saved))
+    keys = tmp_path / "talkoot.keys"
+    keys.write_text("".join(own.get(s, "/audit/key", who=None).text for s in SERVICES))
+    held = ["--checkpoint", str(saved), "--key", str(keys)]
+    code, out, _ = audit(own, "check-proof", str(proofs), *held)
     assert code == 0, out
     assert out.count(" included ") == sum(len(events) for events in proved.values())
 
@@ -299,7 +312,7 @@ def test_a_requests_events_are_proved_and_checked_with_the_checkpoint_alone(
     event["leaf_data"] = base64.b64encode(bytes(data)).decode()
     event["leaf_hash"] = base64.b64encode(leaf_hash(bytes(data))).decode()
     proofs.write_text(json.dumps(document))
-    code, out, _ = audit(own, "check-proof", str(proofs), "--checkpoint", str(saved))
+    code, out, _ = audit(own, "check-proof", str(proofs), *held)
     assert code == 1
     assert f"FAILS  leaf {event['leaf_index']}" in out
 
