@@ -6,6 +6,7 @@ processes, each started as ``python -m ...`` the way production runs them.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -200,12 +201,21 @@ def write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-def kept_secrets(path: Path, names: Sequence[str], size: int = 24) -> dict[str, str]:
+def kept_secrets(
+    path: Path,
+    names: Sequence[str],
+    size: int = 24,
+    makers: dict[str, Callable[[], str]] | None = None,
+) -> dict[str, str]:
     """A secret for each of ``names``, made once and kept in ``path`` (readable by its owner
-    only) so that a restart keeps them."""
+    only) so that a restart keeps them; ``makers`` make those that are not random text."""
     kept = json.loads(path.read_text()) if path.exists() else {}
     if set(kept) != set(names):
-        kept = {name: kept.get(name) or secrets.token_urlsafe(size) for name in names}
+        makers = makers or {}
+        kept = {
+            name: kept.get(name) or makers.get(name, lambda: secrets.token_urlsafe(size))()
+            for name in names
+        }
         write_private(path, json.dumps(kept, indent=2))
     return kept
 
@@ -216,12 +226,18 @@ def nats_passwords(directory: Path) -> dict[str, str]:
 
 
 # The local stack's own secrets, made once under its data folder: the key its tokens are
-# signed with, the key of Open311 residents' pseudonyms, and the key of the web front's
-# session and CSRF cookies. Nothing runs with a built-in one.
+# signed with, the key of Open311 residents' pseudonyms, the key of the web front's session
+# and CSRF cookies, and the installation's Ed25519 seed its logs' checkpoints are signed
+# with. Nothing runs with a built-in one.
 SECRET_VARIABLES = {
     "jwt": "TALKOOT_JWT_SECRET",
     "pseudonyms": "TALKOOT_PSEUDONYM_SECRET",
     "web": "TALKOOT_WEB_SECRET",
+    "audit": "TALKOOT_AUDIT_KEY",
+}
+# The secrets that are not random text: the audit key is the base64 of a 32-byte seed.
+SECRET_MAKERS: dict[str, Callable[[], str]] = {
+    "audit": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 # Where `up --demo` writes its people's tokens, which the web front's demo sign-in lists.
@@ -232,7 +248,9 @@ def local_secrets(data_dir: Path) -> dict[str, str]:
     """The stack's secrets: those the environment gives (TALKOOT_JWT_SECRET, or an identity
     provider's TALKOOT_JWT_KEYS instead; TALKOOT_PSEUDONYM_SECRET), the rest kept under
     ``data_dir``."""
-    kept = kept_secrets(data_dir / "secrets.json", list(SECRET_VARIABLES), size=48)
+    kept = kept_secrets(
+        data_dir / "secrets.json", list(SECRET_VARIABLES), size=48, makers=SECRET_MAKERS
+    )
     given = {name: os.environ[v] for name, v in SECRET_VARIABLES.items() if os.environ.get(v)}
     if os.environ.get("TALKOOT_JWT_KEYS"):
         kept.pop("jwt")

@@ -23,7 +23,7 @@ from deploy.stack import (
     operator_options,
     stream_report,
 )
-from services import registry
+from services import audit_cli, registry
 from services.platform.identity import Role, claims, issue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -617,6 +617,8 @@ def parser() -> argparse.ArgumentParser:
         help="how long the token is valid, e.g. 30m, 8h, 7d (default 8h)",
     )
     p.set_defaults(run=token)
+
+    audit_cli.add_parser(commands, audit_cli.run)
     return root
 
 

@@ -26,6 +26,8 @@ from nats.aio.client import Client as NATS
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from projections.schema import ensure_read_models, read_schema
+from services.platform.audit import AuditLog, Log
+from services.platform.audit_api import AuditController
 from services.platform.http import Reads, create_app
 from services.platform.idempotency import Keys
 from services.platform.outbound import Outbound
@@ -114,6 +116,13 @@ class Runtime:
         self.idempotency: Keys | None = None
         self.consumers: list[Consumer] = []
         self.policy = Policy.from_env()
+        # the service's log for the audit: its stored events, checkpointed and signed
+        self.audit = AuditLog(
+            settings.database_url,
+            Log(spec.name, settings.schema(spec.name)),
+            settings.origin(spec.name),
+            settings.audit_seed(),
+        )
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
@@ -126,6 +135,7 @@ class Runtime:
         recorder = self.application.process_recorder
         self.idempotency = Keys(self.pool, settings.schema(spec.name), recorder.tracking_table_name)
         await self.idempotency.create()
+        await to_thread.run_sync(self.audit.create)
         self.nc = await connect_nats(settings, spec.name)
         js = self.nc.jetstream()
         await ensure_streams(js, settings.namespace, STREAMS)
@@ -144,6 +154,13 @@ class Runtime:
             asyncio.create_task(
                 every(PRUNE_SECONDS, lambda: self.idempotency.prune(ttl), self.stop),
                 name=f"{spec.name} idempotency keys past {ttl}",
+            )
+        )
+        # a checkpoint now, and then whenever the log has grown, every TALKOOT_CHECKPOINT_SECONDS
+        self.tasks.append(
+            asyncio.create_task(
+                every(settings.checkpoint_seconds, self.checkpoint, self.stop),
+                name=f"{spec.name} checkpoints",
             )
         )
         for sweep in spec.sweeps:
@@ -174,6 +191,14 @@ class Runtime:
         log.debug("closing the event store")
         if self.application is not None:
             await to_thread.run_sync(self.application.close)
+
+    async def checkpoint(self) -> None:
+        kept, made = await to_thread.run_sync(self.audit.checkpoint)
+        if made:
+            log.info("checkpoint of %s: %d events", self.audit.origin, kept.tree_size)
+
+    def started_audit(self) -> AuditLog:
+        return self.audit
 
     def started_application(self) -> ServiceApplication:
         """The service's Application (a handler names its own type: RequestsApplication...)."""
@@ -222,7 +247,7 @@ def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
 
     return create_app(
         spec.title,
-        spec.route_handlers,
+        [*spec.route_handlers, AuditController],
         lifespan,
         settings,
         spec.description,
@@ -258,6 +283,9 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_CATALOGUE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries before an event is set aside, default 3), "
         "TALKOOT_STALL_SECONDS (no progress for that long makes /health 503, default 30), "
+        "TALKOOT_AUDIT_KEY (required: the base64 Ed25519 seed the log's checkpoints are signed "
+        "with), TALKOOT_AUDIT_ORIGIN (default talkoot.<jurisdiction>), "
+        "TALKOOT_CHECKPOINT_SECONDS (default 300), "
         "TALKOOT_LOG_LEVEL. "
         f"{connection.HELP} `talkoot up` starts all of them, each as its own NATS user.",
     ).parse_args()

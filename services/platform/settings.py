@@ -69,6 +69,12 @@ class Settings:
     pseudonym_secret: str | None = None
     # Commands each caller may send per window (None: no limit).
     rate_limit: tuple[DurationUnit, int] | None = ("minute", 120)
+    # The installation's Ed25519 seed (base64) its logs' checkpoints are signed with, the
+    # prefix of each log's origin (``<prefix>/<service>``; default ``talkoot.<jurisdiction>``)
+    # and how often each service checkpoints its log when it has grown.
+    audit_key: str | None = None
+    audit_origin: str | None = None
+    checkpoint_seconds: float = 300.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -103,11 +109,23 @@ class Settings:
             jwt_audience=os.environ.get("TALKOOT_JWT_AUDIENCE", AUDIENCE),
             pseudonym_secret=os.environ.get("TALKOOT_PSEUDONYM_SECRET") or None,
             rate_limit=rate_limit(os.environ.get("TALKOOT_RATE_LIMIT", "120/minute")),
+            audit_key=os.environ.get("TALKOOT_AUDIT_KEY") or None,
+            audit_origin=os.environ.get("TALKOOT_AUDIT_ORIGIN") or None,
+            checkpoint_seconds=_env_seconds("TALKOOT_CHECKPOINT_SECONDS", "300"),
         )
 
     def keys(self) -> Keys:
         """The keys tokens are verified with; stops the process if none are configured."""
         return Keys.load(self.jwt_secret, self.jwt_keys_file, self.jwt_issuer, self.jwt_audience)
+
+    def origin(self, service: str) -> str:
+        """The origin of ``service``'s log in its checkpoints: ``talkoot.lahti.fi/requests``."""
+        prefix = self.audit_origin or f"talkoot.{self.jurisdiction_id}"
+        return f"{prefix.rstrip('/')}/{service}"
+
+    def audit_seed(self) -> bytes:
+        """The Ed25519 seed of TALKOOT_AUDIT_KEY; stops the process if there is none."""
+        return audit_seed(self.audit_key)
 
     def port(self, service: str) -> int:
         return int(os.environ.get(f"TALKOOT_{service.upper()}_PORT", PORTS[service]))
@@ -125,6 +143,25 @@ def rate_limit(text: str) -> tuple[DurationUnit, int] | None:
     if match is None or int(match[1]) < 1:
         raise SystemExit(f"TALKOOT_RATE_LIMIT: {text!r} is not a rate such as 120/minute, or off")
     return match[2], int(match[1])  # type: ignore[return-value]
+
+
+def audit_seed(text: str | None) -> bytes:
+    """The 32-byte Ed25519 seed that TALKOOT_AUDIT_KEY gives in base64."""
+    import base64
+    import binascii
+
+    if not text:
+        raise SystemExit(
+            "TALKOOT_AUDIT_KEY must be set: the base64 of a 32-byte Ed25519 seed the logs' "
+            "checkpoints are signed with (`talkoot up` makes one under its data folder)"
+        )
+    try:
+        seed = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        seed = b""
+    if len(seed) != 32:
+        raise SystemExit("TALKOOT_AUDIT_KEY must be the base64 of 32 bytes (an Ed25519 seed)")
+    return seed
 
 
 def postgres_parts(url: str) -> dict[str, str]:

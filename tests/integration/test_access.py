@@ -21,6 +21,7 @@ A refused call stores nothing: every service's stored events are counted before 
 
 from __future__ import annotations
 
+import base64
 import importlib
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ BUILD_SETTINGS = Settings(
     nats_url="nats://127.0.0.1:1",
     jwt_secret="b" * 40,
     pseudonym_secret="p" * 40,
+    audit_key=base64.b64encode(bytes(32)).decode(),
 )
 
 
@@ -115,6 +117,26 @@ def test_the_openapi_documents_and_health_are_public(service: str):
     public = [r for r in ROUTES[service] if r.path == "/health" or r.path.startswith("/schema")]
     assert {r.path for r in public} >= {"/health", "/schema/openapi.json"}
     assert [r.id for r in public if r.rule is None or not r.rule.public] == []
+
+
+# The audit routes every service serves about its own log, and their rules: the checkpoints
+# and their key are public, as a transparency log's are; making one now is an admin's.
+AUDIT_RULES = {
+    ("GET", "/audit/checkpoint"): "public",
+    ("GET", "/audit/checkpoints"): "public",
+    ("GET", "/audit/key"): "public",
+    ("POST", "/audit/checkpoints"): "admin",
+}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_serves_its_logs_audit_routes_with_their_rules(service: str):
+    rules = {
+        (r.method, r.path): r.rule.name if r.rule else None
+        for r in ROUTES[service]
+        if r.path.startswith("/audit")
+    }
+    assert rules == AUDIT_RULES
 
 
 # Fields that name who sends a command: that is the caller's token, never the body.

@@ -27,3 +27,34 @@ def test_a_sweep_interval_of_nothing_is_refused(monkeypatch):
     with pytest.raises(SystemExit) as stopped:
         Settings.from_env()
     assert "TALKOOT_SWEEP_SECONDS" in str(stopped.value)
+
+
+def test_the_audit_key_is_the_base64_of_a_32_byte_seed_and_nothing_else():
+    import base64
+
+    seed = bytes(range(32))
+    assert Settings("", "", audit_key=base64.b64encode(seed).decode()).audit_seed() == seed
+    for wrong in (None, "", "not base64!", base64.b64encode(bytes(31)).decode()):
+        with pytest.raises(SystemExit) as stopped:
+            Settings("", "", audit_key=wrong).audit_seed()
+        assert "TALKOOT_AUDIT_KEY" in str(stopped.value)
+
+
+def test_each_log_is_named_by_the_installation_and_its_service():
+    assert Settings("", "").origin("requests") == "talkoot.lahti.fi/requests"
+    assert Settings("", "", jurisdiction_id="hollola.fi").origin("matching") == (
+        "talkoot.hollola.fi/matching"
+    )
+    assert Settings("", "", audit_origin="audit.example/").origin("providers") == (
+        "audit.example/providers"
+    )
+
+
+def test_the_local_stack_makes_an_audit_seed_once_and_keeps_it(tmp_path):
+    import base64
+
+    from deploy.stack import local_secrets
+
+    made = local_secrets(tmp_path)
+    assert len(base64.b64decode(made["audit"], validate=True)) == 32
+    assert local_secrets(tmp_path) == made
