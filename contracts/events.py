@@ -127,6 +127,9 @@ class RequestConfirmedV1(IntegrationEvent, frozen=True, kw_only=True):
     minutes: int
     # resident | automatic (nobody answered in time) | upheld | adjusted (a partner's ruling)
     how: str = "resident"
+    # the day the work was booked for, in Lahti: the contract's version in force that day
+    # prices it (None in confirmations published before it was recorded)
+    worked_on: date | None = None
 
 
 class RequestDisputedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -406,6 +409,7 @@ class ContractChargedV1(IntegrationEvent, frozen=True, kw_only=True):
     amount_cents: int
     charged_cents: int
     remaining_cents: int
+    version: int = 1  # the contract's version in force on the day of the work
 
 
 class ChargeRefusedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -417,12 +421,79 @@ class ChargeRefusedV1(IntegrationEvent, frozen=True, kw_only=True):
     reason: str
 
 
+class ContractAmendmentProposedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The next version of a contract, waiting for both parties' signatures: all its terms."""
+
+    contract_id: str
+    version: int
+    effective_from: date
+    proposed_by: str
+    partner_signatures_needed: int
+    reason: str
+    categories: list[str]
+    regions: list[str]
+    unit_price_cents: int
+    budget_cents: int
+    valid_from: date
+    valid_until: date
+
+
+class ContractAmendmentSignedV1(IntegrationEvent, frozen=True, kw_only=True):
+    contract_id: str
+    version: int
+    party: str
+    signed_by: str
+
+
+class ContractAmendedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """Both parties signed the amendment: it is the contract's version ``version`` from
+    ``effective_from``; the versions before it still price the work done before."""
+
+    contract_id: str
+    version: int
+    effective_from: date
+    categories: list[str]
+    regions: list[str]
+    unit_price_cents: int
+    budget_cents: int
+    valid_from: date
+    valid_until: date
+    remaining_cents: int  # the new budget less what is charged already
+
+
+class ContractSuspendedV1(IntegrationEvent, frozen=True, kw_only=True):
+    contract_id: str
+    reason: str
+    by: str
+
+
+class ContractResumedV1(IntegrationEvent, frozen=True, kw_only=True):
+    contract_id: str
+    reason: str
+    by: str
+
+
+class ContractTerminatedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """No work under the contract from ``on``; work done before is still charged."""
+
+    contract_id: str
+    reason: str
+    by: str
+    on: date
+
+
 PartnershipsEvent = (
     ContractProposedV1
     | ContractSignedV1
     | ContractActivatedV1
     | ContractChargedV1
     | ChargeRefusedV1
+    | ContractAmendmentProposedV1
+    | ContractAmendmentSignedV1
+    | ContractAmendedV1
+    | ContractSuspendedV1
+    | ContractResumedV1
+    | ContractTerminatedV1
 )
 
 EVENTS_BY_SERVICE: dict[str, object] = {

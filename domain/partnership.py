@@ -19,6 +19,9 @@ from domain.money import Money, price_of_work
 class ContractStatus(StrEnum):
     PROPOSED = "proposed"
     ACTIVE = "active"
+    SUSPENDED = "suspended"  # no new work under it until it is resumed
+    TERMINATED = "terminated"  # no work under it from its termination day on
+    EXPIRED = "expired"  # past its last day of validity: a status on a day, not an event
 
 
 class Party(StrEnum):
@@ -152,6 +155,24 @@ class ChargeOutcome:
     reason: str = ""
 
 
+# The terms a contract's version holds; an amendment changes some of them.
+TERMS = ("categories", "regions", "unit_price_cents", "budget_cents", "valid_from", "valid_until")
+
+
+def check_terms(terms: dict) -> None:
+    """The rules every version's terms keep, naming the term that breaks one."""
+    if not terms["categories"]:
+        raise InvalidValue("a contract covers at least one category", rule="categories")
+    if not terms["regions"]:
+        raise InvalidValue("a contract covers at least one region", rule="regions")
+    if terms["unit_price_cents"] <= 0:
+        raise InvalidValue("the unit price must be positive", rule="unit_price_cents")
+    if terms["budget_cents"] <= 0:
+        raise InvalidValue("the budget cap must be positive", rule="budget_cents")
+    if terms["valid_until"] < terms["valid_from"]:
+        raise InvalidValue("the contract must end on or after its start", rule="valid_until")
+
+
 class PartnershipContract(Aggregate):
     """Scope (categories, regions), unit price per hour, budget cap and validity period.
 
@@ -159,8 +180,14 @@ class PartnershipContract(Aggregate):
     person who speaks for it (``signed_by`` names that person per party). The partner signs
     through as many of its officers as its rule asked for when the contract was proposed
     (``partner_signatures_needed``), and never through its proposer alone: another officer
-    signs too. Every charge is for one confirmed request and is either recorded or refused; a
-    refusal is a fact too.
+    signs too.
+
+    The terms as signed are version 1; an amendment (price, budget, scope, period) is signed
+    again by both parties and becomes the next version, in force from its first day. Every
+    version is kept (``versions``); work is charged under the version in force on the day it
+    was done, and the charge names it. A contract is suspended (no new work) and resumed, or
+    terminated, each with a reason; past its last day it has expired. Every charge is for one
+    confirmed request and is either recorded or refused; a refusal is a fact too.
     """
 
     @event("Proposed")
@@ -192,6 +219,10 @@ class PartnershipContract(Aggregate):
         self.status = ContractStatus.PROPOSED
         self.charged_cents = 0
         self.charged_requests: dict[str, int] = {}
+        self.versions: list[dict] = []  # each signed version: number, first day, terms
+        self.amendment: dict | None = None  # the one waiting for signatures
+        self.terminated_on: date | None = None
+        self.reason = ""  # why it was last suspended, resumed or terminated
 
     @classmethod
     def propose(
@@ -215,20 +246,19 @@ class PartnershipContract(Aggregate):
             raise InvalidValue("a contract needs the municipal partner", rule="partner_id")
         if not provider_id.strip():
             raise InvalidValue("a contract needs the provider", rule="provider_id")
-        if not categories:
-            raise InvalidValue("a contract covers at least one category", rule="categories")
-        if not regions:
-            raise InvalidValue("a contract covers at least one region", rule="regions")
-        if unit_price_cents <= 0:
-            raise InvalidValue("the unit price must be positive", rule="unit_price_cents")
-        if budget_cents <= 0:
-            raise InvalidValue("the budget cap must be positive", rule="budget_cents")
-        if valid_until < valid_from:
-            raise InvalidValue("the contract must end on or after its start", rule="valid_until")
+        check_terms(
+            {
+                "categories": categories,
+                "regions": regions,
+                "unit_price_cents": unit_price_cents,
+                "budget_cents": budget_cents,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+            }
+        )
         if not provider_registered:
             raise InvalidValue(
-                f"no provider {provider_id} is registered: give the id of one the provider "
-                "directory lists",
+                f"no provider {provider_id} is registered: propose to a provider of the directory",
                 rule="provider_id",
             )
         return cls(
@@ -249,6 +279,15 @@ class PartnershipContract(Aggregate):
         return Money(self.budget_cents - self.charged_cents)
 
     @property
+    def terms_version(self) -> int:
+        """The number of the latest signed version of the terms (0 before it is signed)."""
+        return len(self.versions)
+
+    @property
+    def terms(self) -> dict:
+        return {name: getattr(self, name) for name in TERMS}
+
+    @property
     def partner_has_signed(self) -> bool:
         """Whether the partner's side is complete: as many officers as needed, one of them
         not the proposer."""
@@ -256,12 +295,35 @@ class PartnershipContract(Aggregate):
             self.partner_signers, self.partner_signatures_needed, self.proposed_by
         )
 
+    def status_on(self, day: date) -> ContractStatus:
+        """The status on ``day``: an active or suspended contract past its last day has
+        expired."""
+        running = self.status in (ContractStatus.ACTIVE, ContractStatus.SUSPENDED)
+        return ContractStatus.EXPIRED if running and day > self.valid_until else self.status
+
+    def version_on(self, day: date) -> dict | None:
+        """The version in force on ``day``: the last signed before it with ``day`` in its
+        validity (and before the termination day); None when there is none."""
+        in_force = None
+        for version in self.versions:
+            if version["effective_from"] <= day:
+                in_force = version
+        if in_force is None or not in_force["valid_from"] <= day <= in_force["valid_until"]:
+            return None
+        if self.terminated_on is not None and day >= self.terminated_on:
+            return None
+        return in_force
+
+    # --- signing ---------------------------------------------------------------------------
+
     def sign(
         self, party: str, acting_for: str | None, signed_by: str, may_sign: bool = True
     ) -> None:
         """``signed_by`` (a person) signs for ``party``, acting for ``acting_for`` (the partner
         or provider they speak for, None if none): it must be the contract's own party. For
-        the partner, ``may_sign`` says whether the person may sign for it."""
+        the partner, ``may_sign`` says whether the person may sign for it. What they sign is
+        the proposed contract, or, once it is in force, the amendment waiting for
+        signatures."""
         if party not in set(Party):
             raise InvalidValue(
                 f"party must be 'partner' or 'provider', got {party!r}", rule="party"
@@ -282,6 +344,9 @@ class PartnershipContract(Aggregate):
             raise NotAllowed(
                 "signing for the municipal partner needs the right to sign", rule="may_sign"
             )
+        if self.status != ContractStatus.PROPOSED:
+            self._sign_amendment(party, signed_by)
+            return
         if party == Party.PROVIDER and party in self.signed_by:
             raise WrongState("the provider has already signed this contract")
         if party == Party.PARTNER and self.partner_has_signed:
@@ -327,14 +392,215 @@ class PartnershipContract(Aggregate):
         valid_until: date,
     ) -> None:
         self.status = ContractStatus.ACTIVE
+        self.versions = [{"version": 1, "effective_from": valid_from, **self.terms}]
 
-    def charge(self, request_id: str, minutes: int) -> ChargeOutcome:
-        """Charge the work on ``request_id``. Records either ``Charged`` or ``ChargeRefused``."""
+    # --- amendments -------------------------------------------------------------------------
+
+    def amend(
+        self,
+        changes: dict,
+        effective_from: date,
+        proposed_by: str,
+        reason: str,
+        partner_signatures_needed: int = 1,
+    ) -> None:
+        """Propose the next version: ``changes`` to some of the terms, in force from
+        ``effective_from`` once both parties have signed it again."""
+        if self.status not in (ContractStatus.ACTIVE, ContractStatus.SUSPENDED):
+            raise WrongState(f"a {self.status} contract is not amended")
+        if self.amendment is not None:
+            raise WrongState(
+                f"amendment {self.amendment['version']} is waiting for signatures: it is signed "
+                "before another is proposed",
+                rule="amendment_waiting",
+            )
+        unknown = set(changes) - set(TERMS)
+        if unknown:
+            raise InvalidValue(f"not a term of a contract: {', '.join(sorted(unknown))}")
+        terms = {**self.terms, **{k: v for k, v in changes.items() if v is not None}}
+        for key in ("categories", "regions"):
+            terms[key] = sorted(set(terms[key]))
+        check_terms(terms)
+        if terms == self.terms:
+            raise InvalidValue("the amendment changes none of the terms", rule="changes")
+        if terms["budget_cents"] < self.charged_cents:
+            raise InvalidValue(
+                "the budget cannot be less than what is charged already "
+                f"({Money(self.charged_cents)})",
+                rule="budget_cents",
+            )
+        latest = self.versions[-1]["effective_from"]
+        if effective_from <= latest:
+            raise InvalidValue(
+                f"an amendment is in force from a day after the version before it ({latest})",
+                rule="effective_from",
+            )
+        if not terms["valid_from"] <= effective_from <= terms["valid_until"]:
+            raise InvalidValue(
+                "an amendment is in force from a day within the contract's validity",
+                rule="effective_from",
+            )
+        if not reason.strip():
+            raise InvalidValue("say why the contract is amended", rule="reason")
+        self._amendment_proposed(
+            version=self.terms_version + 1,
+            effective_from=effective_from,
+            proposed_by=proposed_by,
+            partner_signatures_needed=partner_signatures_needed,
+            reason=reason.strip(),
+            **terms,
+        )
+
+    @event("AmendmentProposed")
+    def _amendment_proposed(
+        self,
+        version: int,
+        effective_from: date,
+        proposed_by: str,
+        partner_signatures_needed: int,
+        reason: str,
+        categories: list[str],
+        regions: list[str],
+        unit_price_cents: int,
+        budget_cents: int,
+        valid_from: date,
+        valid_until: date,
+    ) -> None:
+        self.amendment = {
+            "version": version,
+            "effective_from": effective_from,
+            "proposed_by": proposed_by,
+            "partner_signatures_needed": partner_signatures_needed,
+            "reason": reason,
+            "categories": categories,
+            "regions": regions,
+            "unit_price_cents": unit_price_cents,
+            "budget_cents": budget_cents,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+            "partner_signers": [],
+            "provider_signer": "",
+        }
+
+    def _sign_amendment(self, party: str, signed_by: str) -> None:
+        pending = self.amendment
+        if pending is None:
+            raise WrongState(f"the contract is {self.status}: nothing of it waits for a signature")
+        if party == Party.PROVIDER and pending["provider_signer"]:
+            raise WrongState("the provider has already signed this amendment")
+        partner_done = partner_side_signed(
+            pending["partner_signers"], pending["partner_signatures_needed"], pending["proposed_by"]
+        )
+        if party == Party.PARTNER and partner_done:
+            raise WrongState("the partner has already signed this amendment")
+        if party == Party.PARTNER and signed_by in pending["partner_signers"]:
+            raise WrongState(
+                f"{signed_by} has signed already: another officer of the partner signs next",
+                rule="another_signer",
+            )
+        self._amendment_signed(version=pending["version"], party=party, signed_by=signed_by)
+        if pending["provider_signer"] and partner_side_signed(
+            pending["partner_signers"], pending["partner_signatures_needed"], pending["proposed_by"]
+        ):
+            self._amended(
+                version=pending["version"],
+                effective_from=pending["effective_from"],
+                remaining_cents=pending["budget_cents"] - self.charged_cents,
+                **{name: pending[name] for name in TERMS},
+            )
+
+    @event("AmendmentSigned")
+    def _amendment_signed(self, version: int, party: str, signed_by: str) -> None:
+        assert self.amendment is not None
+        if party == Party.PARTNER:
+            self.amendment["partner_signers"].append(signed_by)
+        else:
+            self.amendment["provider_signer"] = signed_by
+
+    @event("Amended")
+    def _amended(
+        self,
+        version: int,
+        effective_from: date,
+        categories: list[str],
+        regions: list[str],
+        unit_price_cents: int,
+        budget_cents: int,
+        valid_from: date,
+        valid_until: date,
+        remaining_cents: int,
+    ) -> None:
+        terms = {
+            "categories": categories,
+            "regions": regions,
+            "unit_price_cents": unit_price_cents,
+            "budget_cents": budget_cents,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+        }
+        self.versions.append({"version": version, "effective_from": effective_from, **terms})
+        for name, value in terms.items():
+            setattr(self, name, value)
+        self.amendment = None
+
+    # --- suspension and termination ------------------------------------------------------
+
+    def suspend(self, reason: str, by: str) -> None:
         if self.status != ContractStatus.ACTIVE:
+            raise WrongState(f"only an active contract is suspended; this one is {self.status}")
+        self._suspended(reason=_reason(reason, "suspended"), by=by)
+
+    @event("Suspended")
+    def _suspended(self, reason: str, by: str) -> None:
+        self.status = ContractStatus.SUSPENDED
+        self.reason = reason
+
+    def resume(self, reason: str, by: str) -> None:
+        if self.status != ContractStatus.SUSPENDED:
+            raise WrongState(f"only a suspended contract is resumed; this one is {self.status}")
+        self._resumed(reason=_reason(reason, "resumed"), by=by)
+
+    @event("Resumed")
+    def _resumed(self, reason: str, by: str) -> None:
+        self.status = ContractStatus.ACTIVE
+        self.reason = reason
+
+    def terminate(self, reason: str, by: str, on: date) -> None:
+        """No work under it from ``on``; work before it is still charged."""
+        if self.status not in (ContractStatus.ACTIVE, ContractStatus.SUSPENDED):
+            raise WrongState(f"a {self.status} contract is not terminated")
+        self._terminated(reason=_reason(reason, "terminated"), by=by, on=on)
+
+    @event("Terminated")
+    def _terminated(self, reason: str, by: str, on: date) -> None:
+        self.status = ContractStatus.TERMINATED
+        self.terminated_on = on
+        self.reason = reason
+        self.amendment = None
+
+    # --- charging ---------------------------------------------------------------------------
+
+    def charge(self, request_id: str, minutes: int, worked_on: date | None = None) -> ChargeOutcome:
+        """Charge the work on ``request_id``, done on ``worked_on``, at the price of the
+        version in force that day (the latest, where the day is not known). Records either
+        ``Charged`` or ``ChargeRefused``."""
+        if self.status == ContractStatus.PROPOSED:
             raise WrongState("the contract is not active: both parties must sign it first")
         if request_id in self.charged_requests:
             raise WrongState(f"request {request_id} has already been charged to this contract")
-        amount = price_of_work(Money(self.unit_price_cents), minutes)
+        version = self.version_on(worked_on) if worked_on is not None else self.versions[-1]
+        if version is None:
+            reason = f"no version of the contract was in force on {worked_on}"
+            amount = price_of_work(Money(self.unit_price_cents), minutes)
+            self._refused(
+                request_id=request_id,
+                minutes=minutes,
+                amount_cents=amount.cents,
+                remaining_cents=self.remaining.cents,
+                reason=reason,
+            )
+            return ChargeOutcome(False, amount, self.remaining, reason)
+        amount = price_of_work(Money(version["unit_price_cents"]), minutes)
         if amount > self.remaining:
             reason = f"the charge of {amount} exceeds the remaining budget of {self.remaining}"
             self._refused(
@@ -351,6 +617,7 @@ class PartnershipContract(Aggregate):
             amount_cents=amount.cents,
             charged_cents=self.charged_cents + amount.cents,
             remaining_cents=(self.remaining - amount).cents,
+            version=version["version"],
         )
         return ChargeOutcome(True, amount, self.remaining)
 
@@ -362,6 +629,7 @@ class PartnershipContract(Aggregate):
         amount_cents: int,
         charged_cents: int,
         remaining_cents: int,
+        version: int = 1,  # charges recorded before versions were are under the first
     ) -> None:
         self.charged_cents = charged_cents
         self.charged_requests[request_id] = amount_cents
@@ -371,3 +639,9 @@ class PartnershipContract(Aggregate):
         self, request_id: str, minutes: int, amount_cents: int, remaining_cents: int, reason: str
     ) -> None:
         pass
+
+
+def _reason(reason: str, what: str) -> str:
+    if not reason.strip():
+        raise InvalidValue(f"say why the contract is {what}", rule="reason")
+    return reason.strip()

@@ -10,11 +10,12 @@ charged). A confirmed request can be rated once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.calendar import local_day
 from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.place import check_location
 
@@ -268,6 +269,7 @@ class ServiceRequest(Aggregate):
     def _confirm_as(self, how: str, minutes: int | None) -> None:
         assert self.provider_id and self.contract_id and minutes
         self._confirmed(
+            worked_on=local_day(self.window_start),  # the day the work was booked for
             resident_id=self.resident_id,
             provider_id=self.provider_id,
             contract_id=self.contract_id,
@@ -283,6 +285,7 @@ class ServiceRequest(Aggregate):
         contract_id: str,
         minutes: int,
         how: str = "resident",
+        worked_on: date | None = None,  # None in confirmations recorded before it was
     ) -> None:
         self.status = RequestStatus.CONFIRMED
         self.minutes = minutes

@@ -11,9 +11,15 @@ import msgspec
 from contracts.events import (
     ChargeRefusedV1,
     ContractActivatedV1,
+    ContractAmendedV1,
+    ContractAmendmentProposedV1,
+    ContractAmendmentSignedV1,
     ContractChargedV1,
     ContractProposedV1,
+    ContractResumedV1,
     ContractSignedV1,
+    ContractSuspendedV1,
+    ContractTerminatedV1,
 )
 from projections.schema import ReadModel
 
@@ -24,7 +30,7 @@ COLUMNS = (
     "contract_id, partner_id, provider_id, categories, regions, unit_price_cents, budget_cents, "
     "charged_cents, remaining_cents, charges, refusals, status, signed_by_partner, "
     "signed_by_provider, valid_from, valid_until, updated_at, position, proposed_by, "
-    "partner_signatures_needed, partner_signers"
+    "partner_signatures_needed, partner_signers, version, amendment, reason, terminated_on"
 )
 
 
@@ -86,6 +92,56 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 at,
                 position,
             )
+        case ContractAmendmentProposedV1():
+            pending = {
+                **msgspec.to_builtins(event),
+                "partner_signers": [],
+                "provider_signer": "",
+            }
+            pending.pop("occurred_at", None)
+            await _update(conn, schema, event, position, "amendment = $4::jsonb", json(pending))
+        case ContractAmendmentSignedV1():
+            who = "partner_signers" if event.party == "partner" else "provider_signer"
+            change = (
+                "amendment = jsonb_set(amendment, '{partner_signers}', "
+                "(amendment->'partner_signers') || to_jsonb($4::text))"
+                if who == "partner_signers"
+                else "amendment = jsonb_set(amendment, '{provider_signer}', to_jsonb($4::text))"
+            )
+            await _update(conn, schema, event, position, change, event.signed_by)
+        case ContractAmendedV1():
+            await conn.execute(
+                f"""UPDATE {schema}.ledger SET version = $2, categories = $3, regions = $4,
+                    unit_price_cents = $5, budget_cents = $6, valid_from = $7, valid_until = $8,
+                    remaining_cents = $9, amendment = NULL, updated_at = $10, position = $11
+                    WHERE contract_id = $1""",
+                event.contract_id,
+                event.version,
+                event.categories,
+                event.regions,
+                event.unit_price_cents,
+                event.budget_cents,
+                event.valid_from,
+                event.valid_until,
+                event.remaining_cents,
+                at,
+                position,
+            )
+        case ContractSuspendedV1() | ContractResumedV1():
+            status = "suspended" if isinstance(event, ContractSuspendedV1) else "active"
+            await _update(
+                conn, schema, event, position, "status = $4, reason = $5", status, event.reason
+            )
+        case ContractTerminatedV1():
+            await _update(
+                conn,
+                schema,
+                event,
+                position,
+                "status = 'terminated', reason = $4, terminated_on = $5, amendment = NULL",
+                event.reason,
+                event.on,
+            )
         case ContractChargedV1():
             await conn.execute(
                 f"""UPDATE {schema}.ledger SET charged_cents = $2, remaining_cents = $3,
@@ -97,7 +153,9 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 at,
                 position,
             )
-            await _entry(conn, schema, event, position, "charged", event.remaining_cents, None)
+            await _entry(
+                conn, schema, event, position, "charged", event.remaining_cents, None, event.version
+            )
         case ChargeRefusedV1():
             await conn.execute(
                 f"""UPDATE {schema}.ledger SET refusals = refusals + 1, updated_at = $2,
@@ -111,6 +169,24 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             )
 
 
+def json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def _update(
+    conn: asyncpg.Connection, schema: str, event: Any, position: int, change: str, *values: Any
+) -> None:
+    """``change`` (a SET list whose values are $4 on) to the event's contract."""
+    await conn.execute(
+        f"UPDATE {schema}.ledger SET {change}, updated_at = $2, position = $3 "
+        "WHERE contract_id = $1",
+        event.contract_id,
+        event.occurred_at,
+        position,
+        *values,
+    )
+
+
 async def _entry(
     conn: asyncpg.Connection,
     schema: str,
@@ -119,11 +195,13 @@ async def _entry(
     outcome: str,
     remaining_cents: int,
     reason: str | None,
+    version: int = 1,
 ) -> None:
     await conn.execute(
         f"""INSERT INTO {schema}.ledger_entries (position, contract_id, request_id, outcome,
-            minutes, amount_cents, remaining_cents, reason, at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (position) DO NOTHING""",
+            minutes, amount_cents, remaining_cents, reason, at, version)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (position) DO NOTHING""",
         position,
         event.contract_id,
         event.request_id,
@@ -133,6 +211,7 @@ async def _entry(
         remaining_cents,
         reason,
         event.occurred_at,
+        version,
     )
 
 
@@ -143,8 +222,8 @@ async def get_contract(pool: asyncpg.Pool, schema: str, contract_id: str) -> dic
     if row is None:
         return None
     entries = await pool.fetch(
-        f"""SELECT position, request_id, outcome, minutes, amount_cents, remaining_cents, reason, at
-            FROM {schema}.ledger_entries WHERE contract_id = $1 ORDER BY position""",
+        f"""SELECT position, request_id, outcome, minutes, amount_cents, remaining_cents, reason,
+            at, version FROM {schema}.ledger_entries WHERE contract_id = $1 ORDER BY position""",
         contract_id,
     )
     return {**dict(row), "entries": [dict(e) for e in entries]}

@@ -113,6 +113,11 @@ ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS proposed_by text NOT NULL DEFAUL
 ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS partner_signatures_needed integer NOT NULL
     DEFAULT 1;
 ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS partner_signers text[] NOT NULL DEFAULT '{{}}';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1;
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS amendment jsonb;
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT '';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS terminated_on date;
+ALTER TABLE {s}.ledger_entries ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1;
 UPDATE {s}.board SET completed_at = updated_at WHERE status = 'completed' AND completed_at IS NULL;
 CREATE INDEX IF NOT EXISTS board_submitted ON {s}.board (submitted_at DESC, request_id);
 CREATE INDEX IF NOT EXISTS board_waiting ON {s}.board (window_end)

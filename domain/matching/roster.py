@@ -4,7 +4,7 @@ offers and budget commitments, which eligibility and ranking read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -182,6 +182,79 @@ class Roster(Aggregate):
             "unit_price_cents": unit_price_cents,
             "partner_id": partner_id,
         }
+
+    def amend_contract(
+        self,
+        contract_id: str,
+        version: int,
+        effective_from: str,
+        categories: list[str],
+        regions: list[str],
+        unit_price_cents: int,
+        valid_from: str,
+        valid_until: str,
+        remaining_cents: int,
+    ) -> None:
+        """The contract's next version, in force from ``effective_from`` (ISO dates)."""
+        if contract_id in self.contracts:
+            self._contract_amended(
+                contract_id=contract_id,
+                version=version,
+                effective_from=effective_from,
+                categories=categories,
+                regions=regions,
+                unit_price_cents=unit_price_cents,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                remaining_cents=remaining_cents,
+            )
+
+    @event("ContractAmended")
+    def _contract_amended(
+        self,
+        contract_id: str,
+        version: int,
+        effective_from: str,
+        categories: list[str],
+        regions: list[str],
+        unit_price_cents: int,
+        valid_from: str,
+        valid_until: str,
+        remaining_cents: int,
+    ) -> None:
+        contract = self.contracts[contract_id]
+        versions = contract.setdefault("versions", [_first_version(contract)])
+        versions.append(
+            {
+                "version": version,
+                "effective_from": effective_from,
+                "categories": categories,
+                "regions": regions,
+                "unit_price_cents": unit_price_cents,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+            }
+        )
+        contract.update(
+            categories=categories,
+            regions=regions,
+            unit_price_cents=unit_price_cents,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            remaining_cents=remaining_cents,
+        )
+
+    def set_contract_status(self, contract_id: str, status: str, since: str = "") -> None:
+        """The contract is ``suspended`` (no new work), ``active`` again, or ``terminated``
+        (no work from ``since``, an ISO date)."""
+        if contract_id in self.contracts:
+            self._contract_status(contract_id=contract_id, status=status, since=since)
+
+    @event("ContractStatusChanged")
+    def _contract_status(self, contract_id: str, status: str, since: str) -> None:
+        self.contracts[contract_id]["status"] = status
+        if status == "terminated":
+            self.contracts[contract_id]["terminated_on"] = since
 
     def update_budget(self, contract_id: str, remaining_cents: int) -> None:
         if contract_id in self.contracts:
@@ -386,21 +459,59 @@ class Roster(Aggregate):
             ContractBudget(
                 contract_id=cid,
                 provider_id=c["provider_id"],
-                categories=frozenset(c["categories"]),
-                regions=frozenset(c["regions"]),
+                categories=frozenset(version["categories"]),
+                regions=frozenset(version["regions"]),
                 remaining_cents=c["remaining_cents"] - committed.get(cid, 0),
-                valid_from=date.fromisoformat(c["valid_from"]),
-                valid_until=date.fromisoformat(c["valid_until"]),
-                unit_price_cents=c["unit_price_cents"],
+                valid_from=first,
+                valid_until=last,
+                unit_price_cents=version["unit_price_cents"],
                 partner_id=c["partner_id"],
             )
             for cid, c in self.contracts.items()
+            if c.get("status", "active") != "suspended"
+            for version, first, last in _in_force(c)
         ]
 
     def decide(self, job: JobToMatch, since: datetime | None = None) -> Decision:
         return choose_provider(
             job, self.provider_slots(since), self.contract_budgets(job.request_id)
         )
+
+
+def _first_version(contract: dict) -> dict:
+    """A contract's terms as first signed, for one known before its versions were."""
+    return {
+        "version": 1,
+        "effective_from": contract["valid_from"],
+        **{
+            key: contract[key]
+            for key in ("categories", "regions", "unit_price_cents", "valid_from", "valid_until")
+        },
+    }
+
+
+def _in_force(contract: dict) -> list[tuple[dict, date, date]]:
+    """Each version of the contract with the days it is in force: from its first day (or the
+    validity's, if later) to the day before the next version's, within its validity and
+    before the termination day."""
+    versions = contract.get("versions") or [_first_version(contract)]
+    ended = contract.get("terminated_on")
+    found = []
+    for n, version in enumerate(versions):
+        first = max(
+            date.fromisoformat(version["effective_from"]),
+            date.fromisoformat(version["valid_from"]),
+        )
+        last = date.fromisoformat(version["valid_until"])
+        if n + 1 < len(versions):
+            last = min(
+                last, date.fromisoformat(versions[n + 1]["effective_from"]) - timedelta(days=1)
+            )
+        if ended:
+            last = min(last, date.fromisoformat(ended) - timedelta(days=1))
+        if first <= last:
+            found.append((version, first, last))
+    return found
 
 
 # Events and snapshots stored before matching became a package name the roster by its old

@@ -23,6 +23,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from litestar.exceptions import ValidationException
 
+from contracts.events import ContractAmendedV1
 from domain.errors import DomainError, InvalidValue
 from domain.matching.job import Job, JobStatus
 from domain.matching.offer import Offer, OfferStatus
@@ -194,6 +195,20 @@ class MatchingApplication(ServiceApplication):
             valid_until.isoformat(),
             unit_price_cents,
             partner_id,
+        )
+
+    def amend_contract(self, changes: RosterChanges, amended: ContractAmendedV1) -> None:
+        """The contract's next version, and what is left of its budget under it."""
+        changes.roster.amend_contract(
+            amended.contract_id,
+            amended.version,
+            amended.effective_from.isoformat(),
+            amended.categories,
+            amended.regions,
+            amended.unit_price_cents,
+            amended.valid_from.isoformat(),
+            amended.valid_until.isoformat(),
+            amended.remaining_cents,
         )
 
     def charge_job(

@@ -7,7 +7,11 @@ from contracts.events import (
     ChargeRefusedV1,
     CompletionReportedV1,
     ContractActivatedV1,
+    ContractAmendedV1,
     ContractChargedV1,
+    ContractResumedV1,
+    ContractSuspendedV1,
+    ContractTerminatedV1,
     DisputeResolvedV1,
     ProviderCapabilitiesChangedV1,
     ProviderPausedV1,
@@ -111,6 +115,18 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             partner_id=event.partner_id,
         )
 
+    def contract_amended(event: ContractAmendedV1, changes: RosterChanges) -> None:
+        app.amend_contract(changes, event)
+
+    def contract_suspended(event: ContractSuspendedV1, changes: RosterChanges) -> None:
+        changes.roster.set_contract_status(event.contract_id, "suspended")
+
+    def contract_resumed(event: ContractResumedV1, changes: RosterChanges) -> None:
+        changes.roster.set_contract_status(event.contract_id, "active")
+
+    def contract_terminated(event: ContractTerminatedV1, changes: RosterChanges) -> None:
+        changes.roster.set_contract_status(event.contract_id, "terminated", event.on.isoformat())
+
     def contract_charged(event: ContractChargedV1, changes: RosterChanges) -> None:
         app.charge_job(changes, event.contract_id, event.request_id, event.remaining_cents)
 
@@ -159,6 +175,10 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
                 "partnerships",
                 {
                     ContractActivatedV1: contract_activated,
+                    ContractAmendedV1: contract_amended,
+                    ContractSuspendedV1: contract_suspended,
+                    ContractResumedV1: contract_resumed,
+                    ContractTerminatedV1: contract_terminated,
                     ContractChargedV1: contract_charged,
                     ChargeRefusedV1: charge_refused,
                 },

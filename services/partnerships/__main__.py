@@ -1,7 +1,12 @@
 """``python -m services.partnerships``: partnerships (HTTP, relay, consumer of requests)."""
 
 from services import registry
-from services.partnerships.api import ContractsController, LedgerController, PartnersController
+from services.partnerships.api import (
+    ContractChangesController,
+    ContractsController,
+    LedgerController,
+    PartnersController,
+)
 from services.partnerships.application import PartnershipsApplication
 from services.partnerships.inbound import subscriptions
 from services.partnerships.outbound import to_integration_event
@@ -15,7 +20,12 @@ SPEC = ServiceSpec(
     ),
     make_application=PartnershipsApplication,
     outbound=to_integration_event,
-    route_handlers=[ContractsController, LedgerController, PartnersController],
+    route_handlers=[
+        ContractsController,
+        ContractChangesController,
+        LedgerController,
+        PartnersController,
+    ],
     subscriptions=subscriptions,
 )
 

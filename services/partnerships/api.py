@@ -8,17 +8,26 @@ import msgspec
 from anyio import to_thread
 from litestar import Controller, get, post
 
-from domain.partnership import MunicipalPartner, partner_key, partner_side_signed
+from domain.calendar import local_day, local_today
+from domain.partnership import (
+    MunicipalPartner,
+    PartnershipContract,
+    partner_key,
+    partner_side_signed,
+)
 from projections import directory, ledger
 from services.partnerships.application import PartnershipsApplication, is_party
 from services.partnerships.commands import (
+    Amendment,
     Appointment,
+    Decision,
     NewCharge,
     NewContract,
     NewPartner,
     Relief,
     Signature,
     SigningRule,
+    Termination,
 )
 from services.platform.http import (
     Limit,
@@ -51,6 +60,7 @@ class LedgerEntry(msgspec.Struct):
     remaining_cents: int
     reason: str | None
     at: datetime
+    version: int = 1  # the contract's version the work was charged under
 
 
 class ContractLedger(msgspec.Struct):
@@ -76,6 +86,10 @@ class ContractLedger(msgspec.Struct):
     partner_signatures_needed: int = 1  # how many of the partner's officers sign it
     partner_signers: list[str] = []
     partner_signed: bool = False  # as many officers as needed, one not the proposer
+    version: int = 1  # the latest signed version of the terms
+    amendment: dict | None = None  # the next version, waiting for signatures
+    reason: str = ""  # why it was last suspended, resumed or terminated
+    terminated_on: date | None = None
     entries: list[LedgerEntry] = []
 
 
@@ -83,7 +97,17 @@ def as_ledger(row: dict) -> ContractLedger:
     signed = partner_side_signed(
         list(row["partner_signers"]), row["partner_signatures_needed"], row["proposed_by"]
     )
-    return msgspec.convert({**row, "partner_signed": signed}, ContractLedger)
+    amendment = row["amendment"]
+    if isinstance(amendment, str):  # jsonb, as asyncpg gives it
+        amendment = msgspec.json.decode(amendment)
+    status = row["status"]
+    if status in ("active", "suspended") and row["valid_until"] < local_today():
+        status = "expired"
+    return msgspec.convert(
+        {**row, "partner_signed": signed, "amendment": amendment, "status": status},
+        ContractLedger,
+        strict=False,
+    )
 
 
 def seen_by(caller: Caller) -> ledger.Seen:
@@ -181,6 +205,185 @@ class ContractsController(Controller):
             contract_id,
         )
         return as_ledger(row)
+
+
+class ContractVersion(msgspec.Struct):
+    version: int
+    effective_from: date
+    categories: list[str]
+    regions: list[str]
+    unit_price_cents: int
+    budget_cents: int
+    valid_from: date
+    valid_until: date
+
+
+class PendingAmendment(msgspec.Struct):
+    version: int
+    effective_from: date
+    proposed_by: str
+    partner_signatures_needed: int
+    reason: str
+    categories: list[str]
+    regions: list[str]
+    unit_price_cents: int
+    budget_cents: int
+    valid_from: date
+    valid_until: date
+    partner_signers: list[str]
+    provider_signer: str
+
+
+class ContractHistory(msgspec.Struct):
+    """A contract rebuilt from its events: every signed version side by side (the one in
+    force on a day prices the work of that day), the amendment waiting for signatures, its
+    status and budget; with ``as_of``, as it stood then."""
+
+    contract_id: str
+    partner_id: str
+    provider_id: str
+    status: str  # proposed, active, suspended, terminated; expired past its last day
+    reason: str  # why it was last suspended, resumed or terminated
+    terminated_on: date | None
+    proposed_by: str
+    signed_by_partner: str | None
+    signed_by_provider: str | None
+    budget_cents: int
+    charged_cents: int
+    remaining_cents: int
+    versions: list[ContractVersion]
+    amendment: PendingAmendment | None
+    as_of: datetime | None = None
+
+
+def contract_history(contract: PartnershipContract, as_of: datetime | None) -> ContractHistory:
+    day = local_day(as_of) if as_of else local_today()
+    return ContractHistory(
+        contract_id=str(contract.id),
+        partner_id=contract.partner_id,
+        provider_id=contract.provider_id,
+        status=contract.status_on(day).value,
+        reason=contract.reason,
+        terminated_on=contract.terminated_on,
+        proposed_by=contract.proposed_by,
+        signed_by_partner=contract.signed_by.get("partner"),
+        signed_by_provider=contract.signed_by.get("provider"),
+        budget_cents=contract.budget_cents,
+        charged_cents=contract.charged_cents,
+        remaining_cents=contract.remaining.cents,
+        versions=[msgspec.convert(v, ContractVersion) for v in contract.versions],
+        amendment=msgspec.convert(contract.amendment, PendingAmendment)
+        if contract.amendment
+        else None,
+        as_of=as_of,
+    )
+
+
+class ContractChangesController(Controller):
+    """Amending, suspending, resuming and terminating a contract in force, and its history."""
+
+    path = "/contracts"
+    tags = ["contracts"]
+
+    @post(
+        "/{contract_id:str}/amendments",
+        guards=[OFFICER],
+        sync_to_thread=True,
+        summary="Propose an amendment",
+    )
+    def amend(
+        self,
+        contract_id: PathId,
+        data: Amendment,
+        application: PartnershipsApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """The contract's next version: the terms that change (price, budget, scope,
+        period), in force from ``effective_from`` once both parties have signed it again
+        (``POST /contracts/{id}/signatures``, as for the contract itself; the partner as its
+        rule says for the new budget). One amendment waits for signatures at a time.
+
+        An officer of the contract's partner; for anyone else there is no such contract."""
+        return application.amend(caller, contract_id, data)
+
+    @post(
+        "/{contract_id:str}/suspension",
+        guards=[SIGNER],
+        sync_to_thread=True,
+        summary="Suspend a contract",
+    )
+    def suspend(
+        self,
+        contract_id: PathId,
+        data: Decision,
+        application: PartnershipsApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """No new work under the contract until it is resumed; work done is still charged.
+
+        An officer of the contract's partner who may sign for it."""
+        return application.suspend(caller, contract_id, data)
+
+    @post(
+        "/{contract_id:str}/resumption",
+        guards=[SIGNER],
+        sync_to_thread=True,
+        summary="Resume a suspended contract",
+    )
+    def resume(
+        self,
+        contract_id: PathId,
+        data: Decision,
+        application: PartnershipsApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """Work goes on under the contract.
+
+        An officer of the contract's partner who may sign for it."""
+        return application.resume(caller, contract_id, data)
+
+    @post(
+        "/{contract_id:str}/termination",
+        guards=[SIGNER],
+        sync_to_thread=True,
+        summary="Terminate a contract",
+    )
+    def terminate(
+        self,
+        contract_id: PathId,
+        data: Termination,
+        application: PartnershipsApplication,
+        caller: Caller,
+    ) -> Receipt:
+        """No work under the contract from ``on`` (today when not given); work done before
+        is still charged under the version in force that day. Final.
+
+        An officer of the contract's partner who may sign for it."""
+        return application.terminate(caller, contract_id, data)
+
+    @get(
+        "/{contract_id:str}/versions",
+        guards=[SIGNED_IN],
+        sync_to_thread=True,
+        summary="A contract's versions, as of a moment",
+    )
+    def versions(
+        self,
+        contract_id: PathId,
+        application: PartnershipsApplication,
+        caller: Caller,
+        as_of: datetime | None = None,
+    ) -> ContractHistory:
+        """Every signed version of the contract side by side, the amendment waiting for
+        signatures, its status and budget; with ``as_of`` (a moment with its time zone), as
+        it stood then, rebuilt from its events.
+
+        An officer of the contract's partner or a member of its provider; for anyone else
+        there is no such contract (404)."""
+        contract = application.visible_contract(caller, contract_id)
+        if as_of is not None:
+            contract = application.as_of(contract.id, as_of, "partnership contract", contract_id)
+        return contract_history(contract, as_of)
 
 
 class LedgerController(Controller):

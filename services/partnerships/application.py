@@ -3,11 +3,15 @@ a caller: a contract the caller is no party to answers as one that is not there.
 
 from __future__ import annotations
 
+from datetime import date
+
 from eventsourcing.utils import get_topic
 
+from domain.calendar import local_today
 from domain.catalogue import Catalogue
 from domain.errors import NotAllowed, WrongState
 from domain.partnership import (
+    TERMS,
     BudgetExceeded,
     MunicipalPartner,
     PartnershipContract,
@@ -15,13 +19,16 @@ from domain.partnership import (
     partner_key,
 )
 from services.partnerships.commands import (
+    Amendment,
     Appointment,
+    Decision,
     NewCharge,
     NewContract,
     NewPartner,
     Relief,
     Signature,
     SigningRule,
+    Termination,
 )
 from services.platform.catalogue import check_scope, load_catalogue
 from services.platform.errors import NotFound
@@ -137,23 +144,92 @@ class PartnershipsApplication(ServiceApplication):
                 found.append(self.mapper.to_domain_event(notification).partner_id)
             start = page[-1].id + 1
 
+    # --- amendments, suspension, termination ----------------------------------------------
+
+    def amend(self, caller: Caller, contract_id: str, command: Amendment) -> Receipt:
+        """An officer of the contract's partner proposes its next version; both parties sign
+        it again (the partner as its rule says for the new budget)."""
+        contract = self.partners_contract(caller, contract_id)
+        partner = self.partner_or_none(contract.partner_id)
+        if partner is not None and not partner.is_officer(caller.subject):
+            raise NotAllowed(
+                f"{caller.subject} is no officer of {partner.partner_id} in the partner registry",
+                rule="officer",
+            )
+        changes = {
+            name: getattr(command, name) for name in TERMS if getattr(command, name) is not None
+        }
+        check_scope(
+            self.catalogue,
+            changes.get("categories", contract.categories),
+            changes.get("regions", contract.regions),
+        )
+        budget = changes.get("budget_cents", contract.budget_cents)
+        contract.amend(
+            changes,
+            command.effective_from,
+            caller.subject,
+            command.reason,
+            partner.signatures_needed(budget) if partner else 1,
+        )
+        return Receipt(str(contract.id), self.commit(contract))
+
+    def suspend(self, caller: Caller, contract_id: str, command: Decision) -> Receipt:
+        contract = self.signers_contract(caller, contract_id)
+        contract.suspend(command.reason, caller.subject)
+        return Receipt(str(contract.id), self.commit(contract))
+
+    def resume(self, caller: Caller, contract_id: str, command: Decision) -> Receipt:
+        contract = self.signers_contract(caller, contract_id)
+        contract.resume(command.reason, caller.subject)
+        return Receipt(str(contract.id), self.commit(contract))
+
+    def terminate(self, caller: Caller, contract_id: str, command: Termination) -> Receipt:
+        contract = self.signers_contract(caller, contract_id)
+        contract.terminate(command.reason, caller.subject, command.on or local_today())
+        return Receipt(str(contract.id), self.commit(contract))
+
+    def partners_contract(self, caller: Caller, contract_id: str) -> PartnershipContract:
+        """The contract, for an officer of its partner; for anyone else there is none."""
+        contract = self.get_contract(contract_id)
+        check_sees(caller.is_officer_of(contract.partner_id), "partnership contract", contract_id)
+        return contract
+
+    def signers_contract(self, caller: Caller, contract_id: str) -> PartnershipContract:
+        """The contract, for an officer of its partner who may sign for it (the registry's
+        word where the partner is registered, the token's where not)."""
+        contract = self.partners_contract(caller, contract_id)
+        partner = self.partner_or_none(contract.partner_id)
+        if not (partner.may_sign(caller.subject) if partner else caller.may_sign):
+            raise NotAllowed(
+                "suspending, resuming or terminating a contract needs the right to sign",
+                rule="may_sign",
+            )
+        return contract
+
     def charge(self, caller: Caller, contract_id: str, command: NewCharge) -> Receipt:
         """Charge the work on a request, as the contract's partner. A refusal is stored too,
         then reported as ``BudgetExceeded`` so that the caller learns the charge did not
         happen."""
         contract = self.get_contract(contract_id)
         check_sees(caller.is_officer_of(contract.partner_id), "partnership contract", contract_id)
-        outcome = contract.charge(command.request_id, minutes_of(command.hours))
+        outcome = contract.charge(command.request_id, minutes_of(command.hours), command.worked_on)
         position = self.commit(contract)
         if not outcome.accepted:
             raise BudgetExceeded(outcome.reason)
         return Receipt(str(contract.id), position)
 
     def charge_confirmed_work(
-        self, changes: Changes, contract_id: str, request_id: str, minutes: int
+        self,
+        changes: Changes,
+        contract_id: str,
+        request_id: str,
+        minutes: int,
+        worked_on: date | None = None,
     ) -> None:
-        """Charge a confirmed request; a refusal is kept as an event and goes on the ledger."""
-        changes.get(contract_id, "partnership contract").charge(request_id, minutes)
+        """Charge a confirmed request under the version in force on the day of the work; a
+        refusal is kept as an event and goes on the ledger."""
+        changes.get(contract_id, "partnership contract").charge(request_id, minutes, worked_on)
 
     def get_contract(self, contract_id: str) -> PartnershipContract:
         return self.get(contract_id, "partnership contract")

@@ -36,6 +36,36 @@ class Signature(Body):
 class NewCharge(Body):
     request_id: Id
     hours: Hours
+    # the day of the work: the version in force that day prices it (the latest when not given)
+    worked_on: date | None = None
+
+
+class Amendment(Body):
+    """The next version of a contract: the terms that change (the others stay), the day it
+    is in force from, and why."""
+
+    effective_from: date
+    reason: text(500, blank=False)
+    categories: Codes | None = None
+    regions: Codes | None = None
+    unit_price_cents: Cents | None = None
+    budget_cents: Cents | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class Decision(Body):
+    """Why a contract is suspended or resumed."""
+
+    reason: text(500, blank=False)
+
+
+class Termination(Body):
+    """Why a contract is terminated, and the first day without work under it (today when not
+    given)."""
+
+    reason: text(500, blank=False)
+    on: date | None = None
 
 
 class NewPartner(Body):

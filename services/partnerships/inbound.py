@@ -11,7 +11,9 @@ from services.platform.store import Changes
 
 def subscriptions(app: PartnershipsApplication) -> list[Subscription]:
     def request_confirmed(event: RequestConfirmedV1, changes: Changes) -> None:
-        app.charge_confirmed_work(changes, event.contract_id, event.request_id, event.minutes)
+        app.charge_confirmed_work(
+            changes, event.contract_id, event.request_id, event.minutes, event.worked_on
+        )
 
     return [
         Subscription(

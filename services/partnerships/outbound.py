@@ -5,9 +5,15 @@ from __future__ import annotations
 from contracts.events import (
     ChargeRefusedV1,
     ContractActivatedV1,
+    ContractAmendedV1,
+    ContractAmendmentProposedV1,
+    ContractAmendmentSignedV1,
     ContractChargedV1,
     ContractProposedV1,
+    ContractResumedV1,
     ContractSignedV1,
+    ContractSuspendedV1,
+    ContractTerminatedV1,
 )
 from domain.partnership import PartnershipContract
 from services.platform.outbound import translation
@@ -19,5 +25,11 @@ to_integration_event = translation(
         PartnershipContract.Activated: (ContractActivatedV1, "contract_id"),
         PartnershipContract.Charged: (ContractChargedV1, "contract_id"),
         PartnershipContract.ChargeRefused: (ChargeRefusedV1, "contract_id"),
+        PartnershipContract.AmendmentProposed: (ContractAmendmentProposedV1, "contract_id"),
+        PartnershipContract.AmendmentSigned: (ContractAmendmentSignedV1, "contract_id"),
+        PartnershipContract.Amended: (ContractAmendedV1, "contract_id"),
+        PartnershipContract.Suspended: (ContractSuspendedV1, "contract_id"),
+        PartnershipContract.Resumed: (ContractResumedV1, "contract_id"),
+        PartnershipContract.Terminated: (ContractTerminatedV1, "contract_id"),
     }
 )

@@ -12,6 +12,8 @@ import pytest
 
 from contracts.events import (
     EVENTS_BY_SERVICE,
+    ContractAmendedV1,
+    ContractChargedV1,
     ContractSignedV1,
     OfferAcceptedV1,
     OfferExplanation,
@@ -130,6 +132,19 @@ def a_contract_life() -> list:
     contract.sign("provider", "provider-1", "member-of-provider-1")
     contract.charge("request-1", 60)
     contract.charge("request-2", 60)  # refused: 30.00 € would exceed the 20.00 € left
+    # the next version: a dearer hour and a bigger budget from June, signed by both again
+    contract.amend(
+        {"unit_price_cents": 3500, "budget_cents": 9000},
+        date(2026, 6, 1),
+        "officer-of-lahti-city",
+        "the price index rose",
+    )
+    contract.sign("partner", "lahti-city", "head-of-lahti-city")
+    contract.sign("provider", "provider-1", "member-of-provider-1")
+    contract.charge("request-3", 60, worked_on=date(2026, 6, 2))  # at 35.00 €, version 2
+    contract.suspend("the provider's insurance lapsed", "head-of-lahti-city")
+    contract.resume("the insurance is in order again", "head-of-lahti-city")
+    contract.terminate("the provider closes down", "head-of-lahti-city", date(2026, 9, 1))
     return contract.collect_events()
 
 
@@ -258,6 +273,22 @@ def test_a_published_signature_names_its_party_and_the_person_who_signed():
         ("partner", "officer-of-lahti-city"),
         ("provider", "member-of-provider-1"),
     ]
+
+
+def test_a_charge_names_the_version_in_force_on_the_day_of_the_work():
+    published = [partnerships_out(e) for e in a_contract_life()]
+    charges = [
+        (e.request_id, e.amount_cents, e.version)
+        for e in published
+        if isinstance(e, ContractChargedV1)
+    ]
+    assert charges == [("request-1", 3000, 1), ("request-3", 3500, 2)]
+    (amended,) = [e for e in published if isinstance(e, ContractAmendedV1)]
+    assert (amended.version, amended.effective_from, amended.remaining_cents) == (
+        2,
+        date(2026, 6, 1),
+        9000 - 3000,
+    )
 
 
 def test_matching_publishes_the_partner_and_the_time_an_offer_lapses():

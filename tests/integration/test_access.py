@@ -423,6 +423,7 @@ def field_values(world: World) -> dict[str, Any]:
         "partner_id": f"matrix-unit-{uuid.uuid4().hex[:8]}",  # a partner not registered yet
         "subject": "matrix-officer-new",
         "second_signature_above_cents": 1_000_000,
+        "effective_from": (today + timedelta(days=10)).isoformat(),
     }
 
 

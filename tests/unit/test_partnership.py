@@ -382,7 +382,7 @@ def test_another_officer_alone_signs_a_contract_needing_one_signature():
     contract.sign("partner", PARTNER, OFFICER)
     contract.sign("provider", PROVIDER, MEMBER)
     assert contract.status == ContractStatus.ACTIVE
-    with pytest.raises(WrongState, match="partner has already signed"):
+    with pytest.raises(WrongState, match="nothing of it waits for a signature"):
         contract.sign("partner", PARTNER, "officer-9")
 
 
@@ -481,3 +481,108 @@ def a_partner_events():
     return MunicipalPartner.register(
         "lahti-technical", "Tekninen toimiala", 500_000
     ).collect_events()
+
+
+# --- versions, amendments, suspension and termination ---------------------------------------
+
+
+def amended(contract: PartnershipContract, changes: dict, on: date, by=("head", MEMBER)):
+    contract.amend(changes, on, OFFICER, "the price index rose")
+    contract.sign("partner", PARTNER, by[0])
+    contract.sign("provider", PROVIDER, by[1])
+    return contract
+
+
+def test_an_amendment_signed_again_is_the_next_version_and_prices_the_work_from_its_day():
+    contract = active(unit_price_cents=4000, budget_cents=100_000)
+    contract.charge("before", 60, worked_on=date(2025, 3, 1))
+    amended(contract, {"unit_price_cents": 5000}, date(2025, 6, 1))
+
+    assert contract.terms_version == 2 and contract.unit_price_cents == 5000
+    assert [v["unit_price_cents"] for v in contract.versions] == [4000, 5000]
+    contract.charge("may", 60, worked_on=date(2025, 5, 31))
+    contract.charge("june", 60, worked_on=date(2025, 6, 1))
+    events = contract.collect_events()
+    charged = [
+        (e.request_id, e.amount_cents, e.version) for e in events if type(e).__name__ == "Charged"
+    ]
+    assert charged == [("before", 4000, 1), ("may", 4000, 1), ("june", 5000, 2)]
+
+
+def test_a_contract_with_versions_replays_to_the_same_versions_and_terms():
+    contract = propose()
+    contract.sign("partner", PARTNER, OFFICER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    amended(contract, {"regions": ["kivimaa", "mukkula"]}, date(2025, 4, 1))
+    amended(contract, {"valid_until": date(2026, 6, 30)}, date(2025, 8, 1))
+    copy = replay(contract.collect_events())
+    assert copy.versions == contract.versions and len(copy.versions) == 3
+    assert copy.terms == contract.terms and copy.valid_until == date(2026, 6, 30)
+
+
+def test_an_amendment_waits_for_both_signatures_and_one_at_a_time():
+    contract = active()
+    contract.amend({"budget_cents": 20_000}, date(2025, 7, 1), OFFICER, "more snow")
+    assert contract.amendment["version"] == 2 and contract.terms_version == 1
+    with pytest.raises(WrongState) as second:
+        contract.amend({"budget_cents": 30_000}, date(2025, 8, 1), OFFICER, "even more")
+    assert second.value.rule == "amendment_waiting"
+    contract.sign("provider", PROVIDER, MEMBER)
+    assert contract.budget_cents == 10_000  # not yet: the partner has not signed
+    with pytest.raises(WrongState, match="another officer"):
+        contract.sign("partner", PARTNER, OFFICER)  # the proposer of the amendment alone
+        contract.sign("partner", PARTNER, OFFICER)
+    assert contract.budget_cents == 10_000
+
+
+@pytest.mark.parametrize(
+    ("changes", "on", "rule"),
+    [
+        ({}, date(2025, 7, 1), "changes"),
+        ({"unit_price_cents": 4000}, date(2025, 7, 1), "changes"),  # the same price
+        ({"budget_cents": 1}, date(2025, 7, 1), "budget_cents"),  # below what is charged
+        ({"unit_price_cents": 0}, date(2025, 7, 1), "unit_price_cents"),
+        ({"categories": []}, date(2025, 7, 1), "categories"),
+        ({"valid_until": date(2024, 12, 31)}, date(2025, 7, 1), "valid_until"),
+        ({"unit_price_cents": 4500}, date(2025, 1, 1), "effective_from"),  # not after v1's
+        ({"unit_price_cents": 4500}, date(2026, 3, 1), "effective_from"),  # past its validity
+        ({"pricing": "per_job"}, date(2025, 7, 1), "invalid_value"),  # not a term
+    ],
+)
+def test_an_amendment_that_breaks_a_rule_is_refused_naming_it(changes, on, rule):
+    contract = active()
+    contract.charge("r", 60, worked_on=date(2025, 2, 1))
+    contract.collect_events()
+    with pytest.raises((InvalidValue, WrongState)) as refused:
+        contract.amend(changes, on, OFFICER, "because")
+    assert refused.value.rule == rule
+    assert contract.collect_events() == [] and contract.amendment is None
+
+
+def test_a_suspended_contract_is_resumed_and_a_terminated_one_takes_no_work_from_its_day():
+    contract = active()
+    contract.suspend("insurance lapsed", OFFICER)
+    assert contract.status == ContractStatus.SUSPENDED
+    with pytest.raises(WrongState):
+        contract.suspend("again", OFFICER)
+    with pytest.raises(InvalidValue):
+        contract.resume("  ", OFFICER)
+    contract.resume("insurance in order", OFFICER)
+    contract.terminate("closing down", OFFICER, date(2025, 9, 1))
+    assert contract.status == ContractStatus.TERMINATED and contract.reason == "closing down"
+    assert contract.version_on(date(2025, 8, 31)) is not None
+    assert contract.version_on(date(2025, 9, 1)) is None
+    contract.charge("done-before", 60, worked_on=date(2025, 8, 31))
+    outcome = contract.charge("done-after", 60, worked_on=date(2025, 9, 2))
+    assert not outcome.accepted and "no version" in outcome.reason
+    with pytest.raises(WrongState):
+        contract.resume("come back", OFFICER)
+    with pytest.raises(WrongState):
+        contract.amend({"budget_cents": 20_000}, date(2025, 10, 1), OFFICER, "x")
+
+
+def test_a_contract_past_its_last_day_has_expired():
+    contract = active()
+    assert contract.status_on(date(2025, 12, 31)) == ContractStatus.ACTIVE
+    assert contract.status_on(date(2026, 1, 1)) == ContractStatus.EXPIRED
+    assert propose().status_on(date(2026, 1, 1)) == ContractStatus.PROPOSED

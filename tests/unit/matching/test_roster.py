@@ -475,3 +475,52 @@ def test_the_roster_knows_providers_by_name_for_the_explanations():
 
     assert roster.provider_names() == {"p1": "Nastolan kyläyhdistys", "p2": ""}
     assert replay(roster.collect_events()).provider_names() == roster.provider_names()
+
+
+# --- contract versions, suspension and termination ------------------------------------------
+
+
+def amend(roster: Roster, effective_from: str, unit_price_cents: int, regions=("north",)):
+    roster.amend_contract(
+        "c1",
+        2,
+        effective_from,
+        ["snow"],
+        list(regions),
+        unit_price_cents,
+        "2025-01-01",
+        "2025-12-31",
+        40_000,
+    )
+
+
+def test_matching_prices_a_job_at_the_version_in_force_on_its_day():
+    roster = new_roster()
+    roster.enrol_provider("p1", ["snow"], ["north", "south"], 2)
+    add_contract(roster, "c1", "p1")
+    amend(roster, "2025-06-01", 4000, regions=("north", "south"))
+
+    budgets = roster.contract_budgets()
+    assert [(b.valid_from, b.valid_until, b.unit_price_cents) for b in budgets] == [
+        (date(2025, 1, 1), date(2025, 5, 31), 3000),
+        (date(2025, 6, 1), date(2025, 12, 31), 4000),
+    ]
+    assert {b.remaining_cents for b in budgets} == {40_000}
+    may, june = job(on=date(2025, 5, 31)), job(on=date(2025, 6, 2), region="south")
+    assert roster.decide(may).match is not None and roster.decide(june).match is not None
+    assert roster.decide(job(on=date(2025, 5, 31), region="south")).match is None
+
+
+def test_a_suspended_contract_gets_no_work_until_resumed_and_a_terminated_one_none_after():
+    roster = new_roster()
+    enrol(roster, "p1")
+    add_contract(roster, "c1", "p1")
+    roster.set_contract_status("c1", "suspended")
+    assert roster.contract_budgets() == [] and roster.decide(job()).match is None
+    roster.set_contract_status("c1", "active")
+    assert roster.decide(job()).match is not None
+    roster.set_contract_status("c1", "terminated", "2025-03-01")
+    (budget,) = roster.contract_budgets()
+    assert budget.valid_until == date(2025, 2, 28)
+    assert roster.decide(job(on=date(2025, 2, 28))).match is not None
+    assert roster.decide(job(on=date(2025, 3, 1))).match is None
