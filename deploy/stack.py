@@ -216,12 +216,14 @@ def nats_passwords(directory: Path) -> dict[str, str]:
 
 
 # The local stack's own secrets, made once under its data folder: the key its tokens are
-# signed with, the key of Open311 residents' pseudonyms, and the key of the web front's
-# session and CSRF cookies. Nothing runs with a built-in one.
+# signed with, the key of Open311 residents' pseudonyms, the key of the web front's session
+# and CSRF cookies, and the master key of residents' personal data (it wraps each resident's
+# key: lose it and no personal data can be read). Nothing runs with a built-in one.
 SECRET_VARIABLES = {
     "jwt": "TALKOOT_JWT_SECRET",
     "pseudonyms": "TALKOOT_PSEUDONYM_SECRET",
     "web": "TALKOOT_WEB_SECRET",
+    "personal": "TALKOOT_PERSONAL_DATA_KEY",
 }
 
 # Where `up --demo` writes its people's tokens, which the web front's demo sign-in lists.
