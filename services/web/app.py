@@ -61,7 +61,12 @@ def environment() -> Environment:
     env.globals["new_key"] = lambda: uuid.uuid4().hex  # a form's Idempotency-Key
     env.globals["explain"] = explanation.explain  # matching's decision in the page's language
     env.filters.update(
-        money=i18n.money, when=i18n.when, day=i18n.day, clock=i18n.clock, number=i18n.number
+        money=i18n.money,
+        when=i18n.when,
+        day=i18n.day,
+        clock=i18n.clock,
+        number=i18n.number,
+        personal=i18n.personal,
     )
     return env
 
