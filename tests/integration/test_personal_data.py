@@ -713,3 +713,41 @@ def test_events_stored_in_plain_text_before_still_read_and_erase(stack: Stack):
                 conn.execute(
                     sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
                 )
+
+
+class SnapshottingRequests(RequestsApplication):
+    is_snapshotting_enabled = True
+
+
+def test_a_snapshot_keeps_the_residents_data_sealed_too(stack: Stack):
+    namespace = f"test_snap_{uuid.uuid4().hex[:8]}"
+    settings = settings_of(stack, namespace)
+    resident, address = "resident-snap", unique("Tilannekuvakatu 5")
+    start = datetime.now(UTC) + timedelta(days=2)
+    app = SnapshottingRequests(settings)
+    try:
+        made = app.submit_request(
+            resident_id=resident,
+            category="yard-work",
+            region="hollola",
+            description="Kuvaus",
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+            address=address,
+        )
+        request_id = uuid.UUID(made.id)
+        app.take_snapshot(request_id)
+        assert address.encode() not in stored_states(stack, settings.schema("requests"))
+        [snapshot] = app.snapshots.get(request_id)
+        assert (snapshot.state["address"], snapshot.state["description"]) == (address, "Kuvaus")
+        assert app.get_request(made.id).address == address  # loaded from the snapshot
+        app.keyring.erase(resident)
+        [snapshot] = app.snapshots.get(request_id)
+        assert (snapshot.state["address"], snapshot.state["lat"]) == (ERASED, None)
+        assert app.get_request(made.id).address == ERASED
+    finally:
+        app.close()
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            for schema in (settings.schema("requests"), settings.schema("personal_keys")):
+                dropped = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+                conn.execute(dropped.format(sql.Identifier(schema)))
