@@ -11,6 +11,8 @@ from datetime import date, datetime
 
 import msgspec
 
+from contracts.personal import Sealed
+
 
 class IntegrationEvent(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     """Base of every integration event. ``occurred_at`` is timezone-aware UTC."""
@@ -38,6 +40,9 @@ class ServiceRequestedV1(IntegrationEvent, frozen=True, kw_only=True):
     series_id: str | None = None
     preferred_provider_id: str | None = None
     media_url: str = ""  # a photo or document of what is to be done (Open311's media_url)
+    # Added in place: the resident's personal data (PERSONAL below) travels sealed here, and
+    # those fields above are published empty; events published before it carry them in clear.
+    sealed: Sealed | None = None
 
 
 class RequestRescheduledV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -102,6 +107,7 @@ class RequestCancelledV1(IntegrationEvent, frozen=True, kw_only=True):
     was_status: str
     provider_id: str | None = None
     offer_id: str | None = None
+    sealed: Sealed | None = None  # the resident's reason (``reason`` is published empty)
 
 
 class RequestExpiredV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -142,6 +148,7 @@ class RequestDisputedV1(IntegrationEvent, frozen=True, kw_only=True):
     partner_id: str
     minutes: int
     reason: str
+    sealed: Sealed | None = None  # the resident's reason (``reason`` is published empty)
 
 
 class DisputeResolvedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -163,6 +170,7 @@ class RequestRatedV1(IntegrationEvent, frozen=True, kw_only=True):
     provider_id: str
     stars: int
     comment: str
+    sealed: Sealed | None = None  # the resident's comment (``comment`` is published empty)
 
 
 class SeriesStartedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -174,6 +182,7 @@ class SeriesStartedV1(IntegrationEvent, frozen=True, kw_only=True):
     region: str
     rule: str
     description: str
+    sealed: Sealed | None = None  # the resident's description (published empty)
 
 
 class SeriesPausedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -188,6 +197,7 @@ class SeriesResumedV1(IntegrationEvent, frozen=True, kw_only=True):
 class SeriesEndedV1(IntegrationEvent, frozen=True, kw_only=True):
     series_id: str
     reason: str
+    sealed: Sealed | None = None  # why it ended, the resident's words (published empty)
 
 
 class SeriesOccurrenceScheduledV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -206,6 +216,29 @@ class SnowfallDeclaredV1(IntegrationEvent, frozen=True, kw_only=True):
     day: date
     regions: list[str]
     declared_by: str
+
+
+class ResidentErasedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """An admin erased a resident's personal data: the resident's keys are destroyed, and
+    whatever was sealed under them reads as erased from now on. No personal data in it."""
+
+    record_id: str  # the resident's record of erasures
+    resident_id: str
+    erased_by: str  # the admin
+    reason: str  # why, as the admin gave it (a case number, say), not who the resident is
+    keys: int  # how many of the resident's keys were destroyed
+
+
+# The fields of each event that are a resident's personal data: published empty (null for
+# the point) and carried in its ``sealed`` field instead. contracts/personal.py says how.
+PERSONAL: dict[type, tuple[str, ...]] = {
+    ServiceRequestedV1: ("description", "address", "lat", "long", "media_url"),
+    RequestCancelledV1: ("reason",),
+    RequestDisputedV1: ("reason",),
+    RequestRatedV1: ("comment",),
+    SeriesStartedV1: ("description",),
+    SeriesEndedV1: ("reason",),
+}
 
 
 RequestsEvent = (
@@ -227,6 +260,7 @@ RequestsEvent = (
     | SeriesEndedV1
     | SeriesOccurrenceScheduledV1
     | SnowfallDeclaredV1
+    | ResidentErasedV1
 )
 
 

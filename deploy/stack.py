@@ -227,13 +227,15 @@ def nats_passwords(directory: Path) -> dict[str, str]:
 
 # The local stack's own secrets, made once under its data folder: the key its tokens are
 # signed with, the key of Open311 residents' pseudonyms, the key of the web front's session
-# and CSRF cookies, and the installation's Ed25519 seed its logs' checkpoints are signed
-# with. Nothing runs with a built-in one.
+# and CSRF cookies, the installation's Ed25519 seed its logs' checkpoints are signed with,
+# and the master key of residents' personal data (it wraps each resident's key: lose it and
+# no personal data can be read). Nothing runs with a built-in one.
 SECRET_VARIABLES = {
     "jwt": "TALKOOT_JWT_SECRET",
     "pseudonyms": "TALKOOT_PSEUDONYM_SECRET",
     "web": "TALKOOT_WEB_SECRET",
     "audit": "TALKOOT_AUDIT_KEY",
+    "personal": "TALKOOT_PERSONAL_DATA_KEY",
 }
 # The secrets that are not random text: the audit key is the base64 of a 32-byte seed.
 SECRET_MAKERS: dict[str, Callable[[], str]] = {

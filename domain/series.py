@@ -274,10 +274,11 @@ class RequestSeries(Aggregate):
     def end(self, resident_id: str, reason: str) -> None:
         self.check_resident(resident_id, "end")
         self.check_not_ended("ended again")
-        self._ended(reason=reason.strip())
+        self._ended(reason=reason.strip(), resident_id=self.resident_id)
 
+    # ``resident_id`` has a default: series ended before it was recorded have none.
     @event("Ended")
-    def _ended(self, reason: str) -> None:
+    def _ended(self, reason: str, resident_id: str = "") -> None:
         self.status = SeriesStatus.ENDED
         self.ended_reason = reason
 
@@ -288,7 +289,10 @@ class RequestSeries(Aggregate):
         if self.status == SeriesStatus.PAUSED and self.paused_until and self.paused_until < today:
             self._resumed()
         if self.status != SeriesStatus.ENDED and self.ends_on and self.ends_on < today:
-            self._ended(reason=f"the series ran to its last day, {self.ends_on}")
+            self._ended(
+                reason=f"the series ran to its last day, {self.ends_on}",
+                resident_id=self.resident_id,
+            )
 
     def window(self, day: date) -> tuple[datetime, datetime]:
         return window(day, self.start_time, self.duration_minutes)

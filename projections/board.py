@@ -4,6 +4,12 @@ Read three ways: whole, by those a request concerns (``Scope``: its resident, th
 is offered or assigned to, its municipal partner, or an admin); and in public, as a city would
 publish it: no resident, and where and what only for public matters (``public_matters``, the
 categories of work on common ground), never a private household's details.
+
+A resident's personal data is never kept here in clear: where the work is and what they wrote
+arrive sealed for them (contracts/personal.py) and are kept so, one sealed column for each
+event that carries some (``SEALED``); the service that shows a row opens them. The plain
+columns of those fields stay empty (rows projected before personal data was sealed may still
+hold what those events carried).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from contracts.events import (
     CompletionReportedV1,
@@ -29,6 +36,7 @@ from contracts.events import (
     RequestUnmatchedV1,
     ServiceRequestedV1,
 )
+from contracts.personal import Sealed
 from projections.schema import ReadModel, update_row
 
 PROJECTION = "board"
@@ -38,14 +46,21 @@ COLUMNS = (
     "request_id, resident_id, category, region, description, window_start, window_end, status, "
     "offer_id, provider_id, contract_id, minutes, reason, submitted_at, updated_at, position, "
     "address, lat, long, channel, series_id, partner_id, completed_at, rating, rating_comment, "
-    "media_url"
+    "media_url, request_sealed, reason_sealed, rating_sealed"
 )
+# Each sealed column: the fields it holds (as the events name them) and the row's column
+# each stands for once opened.
+SEALED = {
+    "request_sealed": {f: f for f in ("description", "address", "lat", "long", "media_url")},
+    "reason_sealed": {"reason": "reason"},
+    "rating_sealed": {"comment": "rating_comment"},
+}
 # What the public board shows of every request, and what only of a public matter's.
 PUBLIC_COLUMNS = (
     "request_id, category, region, status, window_start, window_end, submitted_at, "
     "updated_at, position"
 )
-PUBLIC_MATTER_COLUMNS = ("address", "lat", "long", "description")
+PUBLIC_MATTER_COLUMNS = ("address", "lat", "long", "description", "request_sealed")
 _WORD = re.compile(r"[a-z_]+")
 
 
@@ -58,32 +73,37 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
     at = event.occurred_at
     match event:
         case ServiceRequestedV1():
+            # Where and what only sealed: an event from before they were sealed carries them
+            # in clear, and they are not kept from it.
             await conn.execute(
                 f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
                     description, window_start, window_end, status, submitted_at, updated_at,
-                    position, address, lat, long, channel, series_id, media_url)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8, $8, $9,
-                            $10, $11, $12, $13, $14, $15)
+                    position, address, lat, long, channel, series_id, media_url, request_sealed)
+                    VALUES ($1, $2, $3, $4, '', $5, $6, 'submitted', $7, $7, $8,
+                            '', NULL, NULL, $9, $10, '', $11)
                     ON CONFLICT (request_id) DO NOTHING""",
                 event.request_id,
                 event.resident_id,
                 event.category,
                 event.region,
-                event.description,
                 event.window_start,
                 event.window_end,
                 at,
                 position,
-                event.address,
-                event.lat,
-                event.long,
                 event.channel,
                 event.series_id,
-                event.media_url,
+                kept(event.sealed),
             )
         case _:
             if (values := _changes(event, at)) is not None:
+                if "reason" in values and "reason_sealed" not in values:
+                    values["reason_sealed"] = None  # the reason now is not the resident's
                 await _update(conn, schema, event.request_id, position, at, **values)
+
+
+def kept(sealed: Sealed | None) -> str | None:
+    """A sealed value as its column keeps it (JSON), or NULL."""
+    return None if sealed is None else msgspec.json.encode(sealed).decode()
 
 
 def _changes(event: Any, at: Any) -> dict[str, Any] | None:
@@ -91,8 +111,9 @@ def _changes(event: Any, at: Any) -> dict[str, Any] | None:
 
     ``reason`` is the why of where the request stands: matching's explanation of the offer
     while it is offered or assigned, why nobody could be found (unmatched), the resident's
-    (cancelled, disputed), the window passing (expired), the partner's note once a dispute is
-    resolved; none while it waits for a provider or its completion is confirmed."""
+    (cancelled, disputed: sealed, in ``reason_sealed``), the window passing (expired), the
+    partner's note once a dispute is resolved; none while it waits for a provider or its
+    completion is confirmed."""
     match event:
         case RequestOfferedV1():
             # While it is offered and assigned, the reason is matching's: why this provider.
@@ -127,18 +148,23 @@ def _changes(event: Any, at: Any) -> dict[str, Any] | None:
             )
         case RequestCancelledV1():
             # The provider it was offered or assigned to stays named: that is who was told.
-            return dict(status="cancelled", reason=event.reason)
+            return dict(status="cancelled", reason=None, reason_sealed=kept(event.sealed))
         case RequestExpiredV1():
             return dict(status="expired", reason=event.reason)
         case RequestDisputedV1():
-            return dict(status="disputed", reason=event.reason, partner_id=event.partner_id or None)
+            return dict(
+                status="disputed",
+                reason=None,
+                reason_sealed=kept(event.sealed),
+                partner_id=event.partner_id or None,
+            )
         case DisputeResolvedV1():
             # upheld and adjusted are followed by the confirmation; voided ends here.
             if event.outcome == "voided":
                 return dict(status="voided", reason=event.note)
             return dict(reason=event.note)
         case RequestRatedV1():
-            return dict(rating=event.stars, rating_comment=event.comment)
+            return dict(rating=event.stars, rating_comment=None, rating_sealed=kept(event.sealed))
     return None
 
 
@@ -313,5 +339,15 @@ async def due_to_confirm(
             ORDER BY completed_at LIMIT $2""",
         completed_before,
         limit,
+    )
+    return [r["request_id"] for r in rows]
+
+
+async def requests_of(pool: asyncpg.Pool, schema: str, resident_id: str) -> list[str]:
+    """Every request of one resident, oldest first (a resident's copy of their data)."""
+    rows = await pool.fetch(
+        f"""SELECT request_id FROM {schema}.board WHERE resident_id = $1
+            ORDER BY submitted_at, request_id""",
+        resident_id,
     )
     return [r["request_id"] for r in rows]

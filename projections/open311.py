@@ -1,9 +1,12 @@
 """The request board as an Open311 GeoReport client sees it: the queries behind GET requests,
 with the name of the provider who took each request from the provider directory.
 
-Open311 is public: no resident, and where, what and why (the address, point, description,
-photo and the people's reasons) only for public matters (``public_matters``, the categories of
-work on common ground), never a private household's.
+Open311 is public: no resident, and none of a resident's personal data (the address, point,
+description and photo of a request, and a resident's reasons), not even of a public matter:
+what Open311 hands out is copied into other systems, where an erasure cannot reach it. Why a
+request stands where it does (the reasons that are not the resident's: nobody could be found,
+the window passed, the partner's ruling) only for public matters (``public_matters``, the
+categories of work on common ground).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from projections.board import only_for_public_matters
 # Every request's; then what only a public matter's shows ($1 is the list of public matters).
 COLUMNS = """b.request_id, b.category, b.region, b.status, b.contract_id, b.window_start,
     b.window_end, b.submitted_at, b.updated_at, d.name AS provider_name"""
-PUBLIC_MATTER_COLUMNS = ("description", "address", "lat", "long", "media_url", "reason")
+PUBLIC_MATTER_COLUMNS = ("reason",)
 
 
 def _select(schema: str) -> str:

@@ -185,6 +185,13 @@ CREATE TABLE IF NOT EXISTS {s}.offers (
     position bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS offers_provider ON {s}.offers (provider_id, offered_at DESC);
+-- Residents' personal data, sealed for each resident (contracts/personal.py): where the work
+-- is and what they wrote, never in clear.
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS request_sealed jsonb;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS reason_sealed jsonb;
+ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_sealed jsonb;
+ALTER TABLE {s}.series ADD COLUMN IF NOT EXISTS description_sealed jsonb;
+ALTER TABLE {s}.series ADD COLUMN IF NOT EXISTS ended_sealed jsonb;
 """
 
 

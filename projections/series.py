@@ -1,6 +1,9 @@
 """Recurring requests and snowfall days as read models: every series with its status and the
 occurrences it scheduled, and every declared snowfall day with its regions. The series sweep
-reads from here which series may have something due."""
+reads from here which series may have something due.
+
+A series' description and the resident's reason for ending it are kept only sealed for the
+resident (``SEALED``), as they arrive; the service that shows them opens them."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from contracts.events import (
     SeriesStartedV1,
     SnowfallDeclaredV1,
 )
+from projections.board import kept
 from projections.schema import ReadModel, update_row
 
 PROJECTION = "series"
@@ -24,8 +28,15 @@ UPSTREAM = "requests"
 
 COLUMNS = (
     "series_id, resident_id, category, region, rule, description, status, paused_until, "
-    "ended_reason, occurrences, last_day, started_at, updated_at, position"
+    "ended_reason, occurrences, last_day, started_at, updated_at, position, "
+    "description_sealed, ended_sealed"
 )
+# Each sealed column: the fields it holds (as the events name them) and the row's column
+# each stands for once opened.
+SEALED = {
+    "description_sealed": {"description": "description"},
+    "ended_sealed": {"reason": "ended_reason"},
+}
 SNOWFALL_COLUMNS = "day, day_id, regions, declared_by, declared_at, updated_at, position"
 
 # The statuses a board entry has once a provider took the job.
@@ -43,17 +54,17 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
         case SeriesStartedV1():
             await conn.execute(
                 f"""INSERT INTO {schema}.series (series_id, resident_id, category, region, rule,
-                    description, status, started_at, updated_at, position)
-                    VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7, $8)
+                    description, status, started_at, updated_at, position, description_sealed)
+                    VALUES ($1, $2, $3, $4, $5, '', 'active', $6, $6, $7, $8)
                     ON CONFLICT (series_id) DO NOTHING""",
                 event.series_id,
                 event.resident_id,
                 event.category,
                 event.region,
                 event.rule,
-                event.description,
                 at,
                 position,
+                kept(event.sealed),
             )
         case SeriesPausedV1():
             await _update(
@@ -77,7 +88,8 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 position,
                 at,
                 status="ended",
-                ended_reason=event.reason,
+                ended_reason=None,
+                ended_sealed=kept(event.sealed),
             )
         case SeriesOccurrenceScheduledV1():
             await conn.execute(
@@ -214,3 +226,13 @@ async def snowfall_candidates(
         last,
     )
     return [(r["series_id"], r["day"], r["preferred"]) for r in rows]
+
+
+async def series_of(pool: asyncpg.Pool, schema: str, resident_id: str) -> list[str]:
+    """Every series of one resident, oldest first."""
+    rows = await pool.fetch(
+        f"""SELECT series_id FROM {schema}.series WHERE resident_id = $1
+            ORDER BY started_at, series_id""",
+        resident_id,
+    )
+    return [r["series_id"] for r in rows]

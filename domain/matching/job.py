@@ -38,7 +38,9 @@ class Job(Aggregate):
         lat: float | None = None,
         long: float | None = None,
         preferred_provider_id: str | None = None,
+        resident_id: str = "",  # whose request; jobs opened before it was kept have ""
     ) -> None:
+        self.resident_id = resident_id
         self.category = category
         self.region = region
         self.on = on

@@ -33,6 +33,7 @@ from services.matching.explanation import explain_offer, explanation_of, explana
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
 from services.platform.identity import Caller, check_sees
+from services.platform.personal import Personal
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
 
@@ -82,6 +83,11 @@ class RosterChanges(Changes):
 class MatchingApplication(ServiceApplication):
     service = "matching"
     snapshotting_intervals = {Roster: 500}
+    # The point of a job is the resident's (where their home is): kept sealed for them.
+    personal = {
+        Job.Opened: Personal("resident_id", ("lat", "long")),
+        Job: Personal("resident_id", ("lat", "long")),
+    }
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -234,6 +240,7 @@ class MatchingApplication(ServiceApplication):
         lat: float | None = None,
         long: float | None = None,
         preferred_provider_id: str | None = None,
+        resident_id: str = "",
     ) -> None:
         job = Job(
             id=UUID(request_id),
@@ -243,6 +250,7 @@ class MatchingApplication(ServiceApplication):
             lat=lat,
             long=long,
             preferred_provider_id=preferred_provider_id,
+            resident_id=resident_id,
         )
         changes.add(job, self._offer_next(job, changes.roster))
 

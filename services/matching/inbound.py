@@ -29,21 +29,26 @@ from contracts.jetstream import Subscription
 from domain.calendar import local_day
 from services.matching.application import MatchingApplication, RosterChanges
 from services.platform.inbound import tracked
+from services.platform.personal import open_event
 
 
 def subscriptions(app: MatchingApplication) -> list[Subscription]:
     # --- requests ---
 
     def service_requested(event: ServiceRequestedV1, changes: RosterChanges) -> None:
+        # The point travels sealed for the resident (in clear only in events published
+        # before personal data was sealed); matching opens it to find the nearest provider.
+        point = open_event(app.keyring, event, ("lat", "long"))
         app.open_job(
             changes,
             event.request_id,
             event.category,
             event.region,
             local_day(event.window_start),
-            lat=event.lat,
-            long=event.long,
+            lat=point["lat"],
+            long=point["long"],
             preferred_provider_id=event.preferred_provider_id,
+            resident_id=event.resident_id,
         )
 
     def request_rescheduled(event: RequestRescheduledV1, changes: RosterChanges) -> None:

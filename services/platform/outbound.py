@@ -7,6 +7,10 @@ fails loudly (the contract tests run every published type through this); an opti
 its default, so events stored before a field was added still publish. A field whose type is a
 Struct of the contract (an offer's explanation) is stored in the domain event as its plain
 values, and converted here.
+
+A resident's personal data (the fields ``contracts.events.PERSONAL`` names) is published
+empty and sealed for the resident into the event's ``sealed`` field, with the keyring the relay
+passes (services/platform/personal.py); the resident is the domain event's ``resident_id``.
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from typing import Any
 
 import msgspec
 
-from contracts.events import IntegrationEvent
+from contracts.events import PERSONAL, IntegrationEvent
+from services.platform.personal import Keyring, seal_event
 
 # domain event class -> (integration event class, the field that carries the aggregate's id)
 Published = dict[type, tuple[type[IntegrationEvent], str]]
 
-# What the relay calls for each stored event.
-Outbound = Callable[[Any], IntegrationEvent | None]
+# What the relay calls for each stored event, with the service's keyring (if it has one).
+Outbound = Callable[[Any, Keyring | None], IntegrationEvent | None]
 
 
 def _is_struct(kind: Any) -> bool:
@@ -47,7 +52,7 @@ def translation(published: Published) -> Outbound:
         for kind, _ in published.values()
     }
 
-    def to_integration_event(event: Any) -> IntegrationEvent | None:
+    def to_integration_event(event: Any, keyring: Keyring | None = None) -> IntegrationEvent | None:
         try:
             kind, id_field = published[type(event)]
         except KeyError:
@@ -61,6 +66,12 @@ def translation(published: Published) -> Outbound:
         for name, struct in nested[kind].items():
             if isinstance(values.get(name), dict):
                 values[name] = msgspec.convert(values[name], struct)
+        if kind in PERSONAL:
+            personal = {name: values.pop(name) for name in PERSONAL[kind] if name in values}
+            blanks, values["sealed"] = seal_event(
+                keyring, kind, values[id_field], getattr(event, "resident_id", ""), personal
+            )
+            values.update(blanks)
         return kind(**values)
 
     return to_integration_event

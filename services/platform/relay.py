@@ -113,9 +113,10 @@ class Relay:
         )
         if not notifications:
             return 0
+        # In a worker thread: reading personal data and sealing it again looks up keys.
+        events = await to_thread.run_sync(self.integration_events, notifications)
         acks = []
-        for notification in notifications:
-            event = self.outbound(self.application.mapper.to_domain_event(notification))
+        for notification, event in zip(notifications, events, strict=True):
             if event is not None:
                 acks.append(
                     await publish(self.js, self.service, notification.id, event, self.namespace)
@@ -126,6 +127,16 @@ class Relay:
         if time.monotonic() - self._recorded_at >= RECORD_EVERY_SECONDS:
             await self.record_position()
         return len(notifications)
+
+    def integration_events(self, notifications: list) -> list:
+        """Each notification's integration event (None for one that stays inside), with a
+        resident's personal data sealed for them."""
+        application = self.application
+        with application.personal_batch():
+            return [
+                self.outbound(application.mapper.to_domain_event(n), application.keyring)
+                for n in notifications
+            ]
 
     async def lag(self) -> int:
         """How many stored events have not been published yet."""

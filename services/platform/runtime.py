@@ -279,6 +279,7 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_OPEN311_API_KEYS, TALKOOT_JURISDICTION, TALKOOT_IDEMPOTENCY_TTL, "
         "TALKOOT_JWT_SECRET or TALKOOT_JWT_KEYS (what callers' tokens are verified with; one "
         "is required), TALKOOT_JWT_ISSUER, TALKOOT_JWT_AUDIENCE, TALKOOT_PSEUDONYM_SECRET, "
+        "TALKOOT_PERSONAL_DATA_KEY (the master key of residents' personal data), "
         "TALKOOT_RATE_LIMIT (commands per caller, e.g. 120/minute, or off), "
         "TALKOOT_CATALOGUE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries before an event is set aside, default 3), "

@@ -67,6 +67,9 @@ class Settings:
     jwt_audience: str = AUDIENCE
     # The server's secret for Open311 residents' pseudonyms (an HMAC of their e-mail).
     pseudonym_secret: str | None = None
+    # The master key that wraps every resident's key of personal data
+    # (services/platform/personal.py); required by the services that keep personal data.
+    personal_data_key: str | None = None
     # Commands each caller may send per window (None: no limit).
     rate_limit: tuple[DurationUnit, int] | None = ("minute", 120)
     # The installation's Ed25519 seed (base64) its logs' checkpoints are signed with, the
@@ -108,6 +111,7 @@ class Settings:
             jwt_issuer=os.environ.get("TALKOOT_JWT_ISSUER", ISSUER),
             jwt_audience=os.environ.get("TALKOOT_JWT_AUDIENCE", AUDIENCE),
             pseudonym_secret=os.environ.get("TALKOOT_PSEUDONYM_SECRET") or None,
+            personal_data_key=os.environ.get("TALKOOT_PERSONAL_DATA_KEY") or None,
             rate_limit=rate_limit(os.environ.get("TALKOOT_RATE_LIMIT", "120/minute")),
             audit_key=os.environ.get("TALKOOT_AUDIT_KEY") or None,
             audit_origin=os.environ.get("TALKOOT_AUDIT_ORIGIN") or None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -20,6 +20,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
+    Mapper,
     ProcessRecorder,
     Recording,
     Tracking,
@@ -35,6 +36,7 @@ from psycopg import sql
 from domain.errors import InvalidValue
 from services.platform import idempotency
 from services.platform.errors import AlreadyApplied, Conflict, NotFound
+from services.platform.personal import Keyring, MasterKey, PersonalFields, PersonalMapper
 from services.platform.settings import Settings, postgres_parts
 
 
@@ -50,6 +52,9 @@ class Receipt(msgspec.Struct, frozen=True):
 
 # The name under which the relay records how far it has published the notification log.
 OUTBOX = "outbox"
+# The schema of the residents' keys (``<namespace>_personal_keys``): apart from every
+# service's event store, see services/platform/personal.py.
+PERSONAL_KEYS = "personal_keys"
 
 
 class DateAsISO(Transcoding):
@@ -137,16 +142,29 @@ class ServiceApplication(Application):
     """Base of the services' Applications: one per service, in that service's schema."""
 
     service: ClassVar[str]
+    # Where this service's events (and snapshots) hold residents' personal data, which the
+    # store keeps sealed for each resident (services/platform/personal.py); empty: none. A
+    # service with personal data needs TALKOOT_PERSONAL_DATA_KEY, and has ``keyring``.
+    personal: ClassVar[PersonalFields] = {}
 
     def __init__(self, settings: Settings, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         ensure_schema(settings, settings.schema(self.service))
         self._listeners: list[Callable[[], None]] = []
         self._listeners_lock = threading.Lock()
+        self.keyring: Keyring | None = None
+        if self.personal:
+            self.keyring = Keyring(
+                MasterKey.required(settings.personal_data_key),
+                settings.schema(PERSONAL_KEYS),
+                lambda: self.factory.datastore.transaction(commit=True),
+            )
         super().__init__(env={**store_env(settings, self.service), **(env or {})})
         pool = self.factory.datastore.pool
         pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
         pool.reconnect_timeout = RECONNECT_GIVE_UP_SECONDS
+        if self.keyring is not None:
+            self.keyring.create()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -155,6 +173,21 @@ class ServiceApplication(Application):
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
+
+    def construct_mapper(self) -> Mapper:
+        if self.keyring is None:
+            return super().construct_mapper()
+        return PersonalMapper(
+            transcoder=self.construct_transcoder(),
+            cipher=self.factory.cipher(),
+            compressor=self.factory.compressor(),
+            keyring=self.keyring,
+            personal=self.personal,
+        )
+
+    def personal_batch(self) -> AbstractContextManager[None]:
+        """Each resident's key looked up once within the block (see Keyring.batch)."""
+        return self.keyring.batch() if self.keyring is not None else nullcontext()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -180,7 +213,8 @@ class ServiceApplication(Application):
 
     def get(self, aggregate_id: str | UUID, kind: str = "item") -> Any:
         try:
-            return self.repository.get(UUID(str(aggregate_id)))
+            with self.personal_batch():
+                return self.repository.get(UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
             raise NotFound.of(kind, aggregate_id) from None
 
@@ -227,7 +261,8 @@ class ServiceApplication(Application):
         processing = ProcessingEvent(tracking)
         processing.collect_events(*aggregates)
         try:
-            recordings = self._record(processing)
+            with self.personal_batch():
+                recordings = self._record(processing)
         except IntegrityError as error:
             if keyed and self.process_recorder.has_tracking_id(claim.tracking_name, 1):
                 claim.applied_before = True

@@ -32,6 +32,7 @@ from services.platform.identity import (
     Role,
     check_sees,
 )
+from services.platform.personal import open_rows
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 from services.requests.commands import (
@@ -78,7 +79,8 @@ class BoardEntry(msgspec.Struct):
 
 class PublicEntry(msgspec.Struct):
     """A request as the city publishes it: never who asked; where and what only for a public
-    matter (work on common ground), null for a household's own."""
+    matter (work on common ground), null for a household's own; ``"[erased]"`` (the point
+    null) once the resident's personal data is erased."""
 
     request_id: str
     category: str
@@ -93,6 +95,12 @@ class PublicEntry(msgspec.Struct):
     lat: float | None
     long: float | None
     description: str | None
+
+
+# What the public board opens of a public matter: where it is and what is to be done.
+PUBLIC_SEALED = {
+    "request_sealed": {f: f for f in ("description", "address", "lat", "long")},
+}
 
 
 def sees(caller: Caller, entry: dict) -> bool:
@@ -260,15 +268,19 @@ class RequestsController(Controller):
         request_id: PathId,
         caller: Caller,
         reads: Reads,
+        application: RequestsApplication,
         position: Position = None,
     ) -> BoardEntry:
-        """The whole entry: status, who it is offered or assigned to, where and what.
+        """The whole entry: status, who it is offered or assigned to, where and what. The
+        resident's personal data (description, address, lat, long, media_url, their reason
+        and rating comment) reads ``"[erased]"`` (lat and long null) once erased.
 
         Its resident, a member of the provider it is offered or assigned to, an officer of
         its municipal partner, or an admin; to anybody else it does not exist (404)."""
         await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
         row = await board.get_request(reads.pool, reads.schema, request_id)
         check_sees(row is not None and sees(caller, row), "service request", request_id)
+        [row] = await open_rows(application.keyring, reads.pool, [row], board.SEALED)
         return msgspec.convert(row, BoardEntry)
 
     @get("/", guards=[SIGNED_IN], summary="The caller's requests")
@@ -276,6 +288,7 @@ class RequestsController(Controller):
         self,
         caller: Caller,
         reads: Reads,
+        application: RequestsApplication,
         status: QueryCode = None,
         region: QueryCode = None,
         category: QueryCode = None,
@@ -304,6 +317,7 @@ class RequestsController(Controller):
             limit=limit,
             offset=offset,
         )
+        rows = await open_rows(application.keyring, reads.pool, rows, board.SEALED)
         return msgspec.convert(rows, list[BoardEntry])
 
     @get(
@@ -364,6 +378,7 @@ class BoardController(Controller):
             limit=limit,
             offset=offset,
         )
+        rows = await open_rows(application.keyring, reads.pool, rows, PUBLIC_SEALED)
         return msgspec.convert(rows, list[PublicEntry])
 
     @get("/{request_id:str}", summary="One request on the board")
@@ -382,6 +397,7 @@ class BoardController(Controller):
             reads.pool, reads.schema, application.catalogue.public_matters(), request_id
         )
         check_sees(row is not None, "service request", request_id)
+        [row] = await open_rows(application.keyring, reads.pool, [row], PUBLIC_SEALED)
         return msgspec.convert(row, PublicEntry)
 
 

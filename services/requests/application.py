@@ -15,10 +15,12 @@ import msgspec
 
 from domain.catalogue import Catalogue
 from domain.requests import ServiceRequest
+from domain.series import RequestSeries
 from services.platform.catalogue import check_scope, load_catalogue, region_of
 from services.platform.errors import NotFound
 from services.platform.http import minutes_of
 from services.platform.identity import Caller, check_sees
+from services.platform.personal import Personal
 from services.platform.settings import Settings
 from services.platform.store import Changes, Receipt, ServiceApplication
 from services.requests.commands import (
@@ -31,11 +33,28 @@ from services.requests.commands import (
     Reschedule,
     Resolution,
 )
+from services.requests.residents import ResidentsUseCases
 from services.requests.series import SeriesUseCases, acting_resident
 
+# Where a resident's personal data is in the events (and snapshots) of requests and series:
+# where the work is and what they wrote. The store keeps these sealed for the resident.
+REQUEST_PLACE = ("description", "address", "lat", "long", "media_url")
+SERIES_PLACE = ("description", "address", "lat", "long")
+PERSONAL = {
+    ServiceRequest.Submitted: Personal("resident_id", REQUEST_PLACE),
+    ServiceRequest.Cancelled: Personal("resident_id", ("reason",)),
+    ServiceRequest.Disputed: Personal("resident_id", ("reason",)),
+    ServiceRequest.Rated: Personal("resident_id", ("comment",)),
+    ServiceRequest: Personal("resident_id", (*REQUEST_PLACE, "reason", "rating_comment")),
+    RequestSeries.Started: Personal("resident_id", SERIES_PLACE),
+    RequestSeries.Ended: Personal("resident_id", ("reason",)),
+    RequestSeries: Personal("resident_id", (*SERIES_PLACE, "ended_reason")),
+}
 
-class RequestsApplication(SeriesUseCases, ServiceApplication):
+
+class RequestsApplication(ResidentsUseCases, SeriesUseCases, ServiceApplication):
     service = "requests"
+    personal = PERSONAL
 
     def __init__(self, settings: Settings, catalogue: Catalogue | None = None) -> None:
         super().__init__(settings)

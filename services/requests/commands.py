@@ -123,3 +123,13 @@ class End(Body):
 class NewSnowfallDay(Body):
     day: date
     regions: Annotated[list[Code], Meta(max_length=50)] = []
+
+
+# --- residents' personal data --------------------------------------------------------------
+
+
+class Erasure(Body):
+    """Why the resident's personal data is erased (a case number, say): kept in the audit,
+    so it names no more of the resident than their id does."""
+
+    reason: text(1000, blank=False)

@@ -6,7 +6,9 @@ them on the board. The specification is at http://wiki.open311.org/GeoReport_v2;
 follows its Spark mapping of the XML. Names, e-mail addresses and phone numbers are never stored:
 the resident is a pseudonym, keyed with the server's secret, of account_id, email or device_id.
 
-Everything here is public: the reads show no resident, and where, what and why only for public
+Everything here is public: the reads show no resident and none of a resident's personal data
+(no address, point, description or photo: what Open311 hands out is copied into other systems,
+where an erasure cannot reach it), and why a request stands where it does only for public
 matters (the catalogue's work on common ground); a post is let in by its api_key.
 """
 
@@ -323,18 +325,19 @@ def service_request(catalogue: Catalogue, settings: Settings, row: dict) -> dict
         "status_notes": status_notes(row),
         "service_name": category.name if category else row["category"],
         "service_code": row["category"],
-        "description": row["description"],
+        # A resident's personal data, never handed out here (projections/open311.py).
+        "description": None,
         "agency_responsible": responsible or f"Talkoot, {settings.jurisdiction_id}",
         "service_notice": service_notice(catalogue, row["category"], row["region"]),
         "requested_datetime": w3(row["submitted_at"]),
         "updated_datetime": w3(row["updated_at"]),
         "expected_datetime": w3(row["window_end"]),
-        "address": row["address"] or None,
+        "address": None,
         "address_id": None,
         "zipcode": None,
-        "lat": row["lat"],
-        "long": row["long"],
-        "media_url": row["media_url"] or None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
     }
 
 
@@ -676,8 +679,8 @@ class Open311Controller(Controller):
     ) -> Response:
         """Requests on the board, newest first: by service_request_id (comma delimited; this
         overrides the rest), or by service_code, status (open, closed) and start_date and
-        end_date (most recent 90 days by default, at most 90 days), at most 1000. Where, what
-        and why only for public matters.
+        end_date (most recent 90 days by default, at most 90 days), at most 1000. Never where
+        or what (a resident's personal data); why only for public matters.
 
         Anybody."""
         fmt = format_of(request.url.path)

@@ -14,6 +14,7 @@ from contracts.events import (
     RequestRatedV1,
     RequestRescheduledV1,
     RequestUnmatchedV1,
+    ResidentErasedV1,
     SeriesEndedV1,
     SeriesOccurrenceScheduledV1,
     SeriesPausedV1,
@@ -23,6 +24,7 @@ from contracts.events import (
     SnowfallDeclaredV1,
 )
 from domain.requests import ServiceRequest
+from domain.residents import ResidentRecord
 from domain.series import RequestSeries, SnowfallDay
 from services.platform.outbound import translation
 
@@ -47,5 +49,7 @@ to_integration_event = translation(
         RequestSeries.OccurrenceScheduled: (SeriesOccurrenceScheduledV1, "series_id"),
         SnowfallDay.Declared: (SnowfallDeclaredV1, "day_id"),
         SnowfallDay.Extended: (SnowfallDeclaredV1, "day_id"),
+        ResidentRecord.Erased: (ResidentErasedV1, "record_id"),
+        ResidentRecord.ErasedAgain: (ResidentErasedV1, "record_id"),
     }
 )

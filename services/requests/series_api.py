@@ -21,6 +21,7 @@ from services.platform.http import (
     check_query_day,
 )
 from services.platform.identity import ADMIN, PUBLIC, RESIDENT, SIGNED_IN, Caller, Role
+from services.platform.personal import open_rows
 from services.platform.store import Receipt
 from services.requests.application import RequestsApplication
 from services.requests.commands import End, NewSeries, NewSnowfallDay, Pause, Resume
@@ -141,6 +142,7 @@ class SeriesController(Controller):
         self,
         caller: Caller,
         reads: Reads,
+        application: RequestsApplication,
         resident_id: QueryId = None,
         status: QueryCode = None,
         limit: Limit = 100,
@@ -166,6 +168,7 @@ class SeriesController(Controller):
             limit=limit,
             offset=offset,
         )
+        rows = await open_rows(application.keyring, reads.pool, rows, series_model.SEALED)
         return msgspec.convert(rows, list[SeriesEntry])
 
     @post(

@@ -62,7 +62,12 @@ def environment() -> Environment:
     env.globals["explain"] = explanation.explain  # matching's decision in the page's language
     env.globals["candidate"] = explanation.candidate
     env.filters.update(
-        money=i18n.money, when=i18n.when, day=i18n.day, clock=i18n.clock, number=i18n.number
+        money=i18n.money,
+        when=i18n.when,
+        day=i18n.day,
+        clock=i18n.clock,
+        number=i18n.number,
+        personal=i18n.personal,
     )
     return env
 

@@ -20,7 +20,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 
+from contracts.personal import ERASED
 from domain.calendar import LOCAL_TIME
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -122,3 +124,11 @@ def day(value: date | datetime | str | None) -> str:
 def clock(moment: datetime | str | None) -> str:
     at = local(moment)
     return "" if at is None else format_time(at, "short", locale=_locale(), tzinfo=LOCAL_TIME)
+
+
+def personal(value: object) -> object:
+    """A resident's personal field as a page shows it: the services answer ``"[erased]"`` for
+    one erased, which reads "erased" in the page's language."""
+    if value == ERASED:
+        return Markup('<em class="erased">%s</em>') % gettext("erased")
+    return value

@@ -12,6 +12,7 @@ import pytest
 
 from contracts.events import (
     EVENTS_BY_SERVICE,
+    PERSONAL,
     ContractAmendedV1,
     ContractChargedV1,
     ContractSignedV1,
@@ -28,6 +29,7 @@ from domain.matching.roster import Roster
 from domain.partnership import PartnershipContract
 from domain.providers import Provider
 from domain.requests import ServiceRequest
+from domain.residents import ResidentRecord
 from domain.series import RequestSeries, SnowfallDay
 from services.matching.explanation import explanation_values
 from services.matching.outbound import to_integration_event as matching_out
@@ -223,8 +225,16 @@ def a_matching_life() -> list:
     )
 
 
+def an_erasure_life() -> list:
+    record = ResidentRecord.erase(
+        resident_id="resident-1", erased_by="admin-1", reason="case 2026-17", keys=1
+    )
+    record.erase_again("admin-1", "case 2026-18: what came after", 1)
+    return record.collect_events()
+
+
 LIVES = {
-    "requests": (requests_out, lambda: a_request_life() + a_series_life()),
+    "requests": (requests_out, lambda: a_request_life() + a_series_life() + an_erasure_life()),
     "providers": (providers_out, a_provider_life),
     "matching": (matching_out, a_matching_life),
     "partnerships": (partnerships_out, a_contract_life),
@@ -378,3 +388,29 @@ def test_matching_keeps_its_roster_and_budget_commitments_to_itself():
     roster.release_commitment("request-1")
 
     assert [matching_out(e) for e in roster.collect_events()] == [None] * 7
+
+
+def test_a_residents_personal_data_is_never_published_in_clear():
+    """Without a keyring (no resident's key to seal it with) it travels as nothing; the
+    relay's keyring seals it (tests/integration/test_personal_data.py)."""
+    published = [requests_out(e) for e in a_request_life() + a_series_life()]
+    personal = [e for e in published if type(e) in PERSONAL]
+    assert {type(e) for e in personal} == set(PERSONAL)
+    for event in personal:
+        assert event.sealed is None
+        for name in PERSONAL[type(event)]:
+            assert getattr(event, name) in ("", None), (type(event).__name__, name)
+    text = b"".join(encode(e) for e in published)
+    for words in ("Leaves", "done it myself", "only half the yard", "fine in the end", "moved"):
+        assert words.encode() not in text
+
+
+def test_an_erasure_is_published_without_personal_data():
+    [first, again] = [requests_out(e) for e in an_erasure_life()]
+    assert (first.resident_id, first.erased_by, first.reason, first.keys) == (
+        "resident-1",
+        "admin-1",
+        "case 2026-17",
+        1,
+    )
+    assert first.record_id == again.record_id

@@ -241,6 +241,15 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     [answer] = posted.json()
     via_open311 = talkoot.wait_for_status(answer["service_request_id"], "offered")
     assert via_open311["channel"] == "open311"
+    assert via_open311["address"] == "Aleksanterinkatu 18, Lahti"
+
+    # That resident asks to be forgotten: an admin erases their personal data, and their
+    # request is still there, its address erased.
+    erasure = {"reason": "erasure request 2026-7"}
+    path = f"/residents/{answer['account_id']}/erasure"
+    erased = talkoot.ok(talkoot.post("requests", path, erasure, who=talkoot.admin()))
+    entry = talkoot.board_entry(answer["service_request_id"], erased["position"])
+    assert (entry["address"], entry["channel"]) == ("[erased]", "open311")
 
     # Everything published decodes, no position twice, and every type has been seen; the
     # events name who acted, from their tokens.

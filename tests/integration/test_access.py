@@ -52,6 +52,7 @@ BUILD_SETTINGS = Settings(
     jwt_secret="b" * 40,
     pseudonym_secret="p" * 40,
     audit_key=base64.b64encode(bytes(32)).decode(),
+    personal_data_key="k" * 40,
 )
 
 
@@ -137,6 +138,21 @@ def test_every_service_serves_its_logs_audit_routes_with_their_rules(service: st
         if r.path.startswith("/audit")
     }
     assert rules == AUDIT_RULES
+
+
+# Rules the matrix holds some routes to by name, beyond what each route declares.
+PINNED = {
+    ("requests", "POST", "/residents/{resident_id}/erasure"): "admin",
+    ("requests", "GET", "/residents/{resident_id}/data"): "admin",
+    ("requests", "GET", "/residents/me/data"): "resident",
+}
+
+
+def test_a_residents_personal_data_is_erased_and_handed_over_by_these_rules():
+    """Erasing a resident and reading anybody's copy are an admin's; one's own copy is the
+    resident's (an admin passes every rule, and gets their own: none)."""
+    rules = {(r.service, r.method, r.path): r.rule.name for r in ALL_ROUTES if r.rule}
+    assert {route: rules.get(route) for route in PINNED} == PINNED
 
 
 # Fields that name who sends a command: that is the caller's token, never the body.
@@ -266,6 +282,10 @@ class World:
             return "nothing-here.json"
         if param in ("category", "region"):
             return getattr(self, param)
+        if param == "resident_id":
+            # the erasure and the copy of a resident's data are an admin's: a resident who
+            # has stored nothing, so that a caller let through wrongly would erase nothing
+            return "resident-other"
         if param in self.missing:
             pytest.fail(f"the world has no {param}: making it answered {self.missing[param]}")
         pytest.fail(f"the matrix has no value for the path parameter {param}; add one")

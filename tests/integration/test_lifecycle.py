@@ -26,6 +26,7 @@ from services.platform.catalogue import load_catalogue
 from tests.client import Talkoot, eventually, published
 from tests.conftest import another_talkoot
 from tests.integration import scopes
+from tests.integration.personal import opened
 from tests.integration.store import stored_events
 
 pytestmark = pytest.mark.slow
@@ -227,11 +228,8 @@ def test_a_ruling_that_stands_charges_the_contract_the_final_hours(
     assert (entry["status"], entry["minutes"]) == ("confirmed", minutes)
     assert charges(talkoot, contract_id) == [(request_id, "charged", minutes, minutes * 4000 // 60)]
     (dispute,) = about(talkoot.stack, request_id, RequestDisputedV1)
-    assert (dispute.partner_id, dispute.minutes, dispute.reason) == (
-        PARTNER,
-        120,
-        "Only half was done",
-    )
+    assert (dispute.partner_id, dispute.minutes, dispute.reason) == (PARTNER, 120, "")
+    assert opened(talkoot.stack, dispute) == {"reason": "Only half was done"}  # sealed
     (ruled,) = about(talkoot.stack, request_id, DisputeResolvedV1)
     assert (ruled.outcome, ruled.minutes, ruled.note) == (
         ruling["outcome"],
@@ -363,7 +361,8 @@ def test_the_resident_rates_confirmed_work_once(talkoot: Talkoot, scope):
         "Thank you!",
     )
     (event,) = about(talkoot.stack, request_id, RequestRatedV1)
-    assert (event.provider_id, event.stars, event.comment) == (provider_id, 5, "Thank you!")
+    assert (event.provider_id, event.stars, event.comment) == (provider_id, 5, "")
+    assert opened(talkoot.stack, event) == {"comment": "Thank you!"}  # sealed for the resident
     again = {"stars": 1}
     assert names(refused(talkoot, request_id, "rating", again, 409)) == {"wrong_state"}
 

@@ -312,6 +312,7 @@ def matching(stack: Stack) -> Iterator[MatchingApplication]:
     settings = Settings(
         database_url=stack.database_url,
         nats_url=stack.nats_url,
+        personal_data_key=stack.secrets["personal"],
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         offer_expires_after=timedelta(hours=1),
     )

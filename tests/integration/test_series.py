@@ -288,6 +288,7 @@ def test_two_sweeps_scheduling_the_same_day_have_one_winner(stack: Stack, fast_s
     settings = Settings(
         database_url=stack.database_url,
         nats_url=stack.nats_url,
+        personal_data_key=stack.secrets["personal"],
         namespace=f"{stack.namespace}_race",
     )
     one, other = RequestsApplication(settings), RequestsApplication(settings)

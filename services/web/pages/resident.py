@@ -4,6 +4,7 @@ recurring requests."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -270,6 +271,17 @@ class ResidentPages(Controller):
             request,
             f"/my/requests/{request_id}?position={receipt['position']}",
             NOTICES[action],
+        )
+
+    @get("/my/data", summary="Download my data")
+    async def my_data(self, state: State, person: Person) -> Response:
+        """Everything the services hold about the signed-in resident, as the requests service
+        gives it (``GET /residents/me/data``), as a file to keep."""
+        data = await state.services.get("requests", "/residents/me/data", person.token)
+        return Response(
+            json.dumps(data, ensure_ascii=False, indent=2).encode(),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="talkoot-my-data.json"'},
         )
 
     # --- recurring requests ----------------------------------------------------------------
