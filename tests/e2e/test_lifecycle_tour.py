@@ -36,7 +36,7 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     first = talkoot.register_provider(
         category, region, name="Launeen Pihatalkoot osk", lat=60.98, long=25.66
     )
-    talkoot.contract(first, category, region, partner_id=PARTNER)
+    first_contract = talkoot.contract(first, category, region, partner_id=PARTNER)["id"]
     second, second_contract = talkoot.ready_provider(category, region, partner_id=PARTNER)
     of_first, of_second = talkoot.member(first), talkoot.member(second)
     member = talkoot.ok(
@@ -250,6 +250,27 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     erased = talkoot.ok(talkoot.post("requests", path, erasure, who=talkoot.admin()))
     entry = talkoot.board_entry(answer["service_request_id"], erased["position"])
     assert (entry["address"], entry["channel"]) == ("[erased]", "open311")
+
+    # The first provider's contract is amended (a dearer hour from next week), signed again by
+    # both, then suspended, resumed and terminated, each with a reason.
+    def on_contract(what: str, body: dict, who: str) -> dict:
+        path = f"/contracts/{first_contract}/{what}"
+        return talkoot.ok(talkoot.post("partnerships", path, body, who=who))
+
+    head = talkoot.second_officer(PARTNER)
+    amendment = {
+        "effective_from": (today + timedelta(days=7)).isoformat(),
+        "unit_price_cents": 3300,
+        "reason": "the price index rose",
+    }
+    on_contract("amendments", amendment, officer)
+    on_contract("signatures", {"party": "partner"}, head)
+    signed = on_contract("signatures", {"party": "provider"}, of_first)
+    assert talkoot.ledger(first_contract, signed["position"])["version"] == 2
+    on_contract("suspension", {"reason": "the insurance lapsed"}, head)
+    on_contract("resumption", {"reason": "the insurance is in order"}, head)
+    ended = on_contract("termination", {"reason": "the cooperative closes down"}, head)
+    assert talkoot.ledger(first_contract, ended["position"])["status"] == "terminated"
 
     # Everything published decodes, no position twice, and every type has been seen; the
     # events name who acted, from their tokens.
