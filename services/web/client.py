@@ -75,6 +75,7 @@ class Services:
         self, method: str, service: str, path: str, token: str | None, **kwargs: Any
     ) -> Any:
         headers = kwargs.pop("headers", {})
+        as_text = kwargs.pop("text", False)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:
@@ -87,11 +88,17 @@ class Services:
             raise Unreachable(service, f"answered {response.status_code}")
         if response.status_code >= 400:
             raise Refusal.of(response)
+        if as_text:
+            return response.text
         return response.json() if response.content else None
 
     async def get(self, service: str, path: str, token: str | None, **params: Any) -> Any:
         query = {k: v for k, v in params.items() if v is not None and v != ""}
         return await self._send("GET", service, path, token, params=query)
+
+    async def text(self, service: str, path: str, token: str | None = None) -> str:
+        """A read that answers text, not JSON (a signed checkpoint, a verifier key)."""
+        return await self._send("GET", service, path, token, text=True)
 
     async def post(
         self, service: str, path: str, body: Any, token: str | None, key: str | None = None
