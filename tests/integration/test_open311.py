@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import xml.etree.ElementTree as ET
@@ -341,7 +342,15 @@ def test_the_requests_service_does_not_start_without_the_pseudonym_secret():
     with pytest.raises(SystemExit, match="TALKOOT_PSEUDONYM_SECRET is not set"):
         build_app(SPEC, settings)
     # nothing else is missing
-    build_app(SPEC, replace(settings, pseudonym_secret="y" * 48, personal_data_key="k" * 48))
+    build_app(
+        SPEC,
+        replace(
+            settings,
+            pseudonym_secret="y" * 48,
+            personal_data_key="k" * 48,
+            audit_key=base64.b64encode(bytes(32)).decode(),
+        ),
+    )
 
 
 def test_open311_shows_nobodys_personal_data_not_even_of_public_matters(talkoot: Talkoot):
