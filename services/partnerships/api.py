@@ -436,6 +436,21 @@ def bad_query(field: str, message: str) -> ValidationException:
     )
 
 
+def query_day(field: str, text: str | None) -> date | None:
+    """The day ``text`` says (YYYY-MM-DD), within the years the edge takes; else a 400 naming
+    ``field`` (parsed here, so that the answer names the parameter as the client wrote it)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}") from None
+    if len(text) != 10:  # fromisoformat takes 20260301 too; one way of writing it is enough
+        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}")
+    check_query_day(field, day)
+    return day
+
+
 class SettlementsController(Controller):
     path = "/settlements"
     tags = ["contracts"]
@@ -452,8 +467,8 @@ class SettlementsController(Controller):
         caller: Caller,
         partner_id: QueryId = None,
         contract_id: QueryId = None,
-        from_: Annotated[date | None, Parameter(query="from", description=DAY)] = None,
-        until: Annotated[date | None, Parameter(description=DAY)] = None,
+        from_: Annotated[str | None, Parameter(query="from", description=DAY)] = None,
+        until: Annotated[str | None, Parameter(description=DAY)] = None,
         format: Literal["json", "csv"] | None = None,
         position: Position = None,
     ) -> Response[SettlementStatement]:
@@ -469,10 +484,9 @@ class SettlementsController(Controller):
         An officer sees their own partner's (``partner_id`` of another partner is refused,
         403); an admin every partner's. A ``contract_id`` the caller may not see is not there
         (404)."""
-        for field, day in (("from", from_), ("until", until)):
-            check_query_day(field, day)
-        if from_ and until and from_ > until:
-            raise bad_query("from", f"from ({from_}) is after until ({until})")
+        first, last = query_day("from", from_), query_day("until", until)
+        if first and last and first > last:
+            raise bad_query("from", f"from ({first}) is after until ({last})")
         if not caller.is_admin:
             own = caller.acting_partner
             if partner_id is not None and partner_id != own:
@@ -488,7 +502,7 @@ class SettlementsController(Controller):
                 "partnership contract",
                 contract_id,
             )
-        period = Period(from_, until)
+        period = Period(first, last)
         rows = await ledger.settled_entries(
             reads.pool,
             reads.schema,
@@ -500,7 +514,7 @@ class SettlementsController(Controller):
         )
         made = statement([entry_of(r) for r in rows], period)
         if format == "csv" or (format is None and CSV in request.headers.get("accept", "")):
-            name = f"settlements-{from_ or 'start'}-{until or 'now'}.csv"
+            name = f"settlements-{first or 'start'}-{last or 'now'}.csv"
             return Response(
                 as_csv(made),
                 media_type=f"{CSV}; charset=utf-8",
