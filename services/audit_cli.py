@@ -444,7 +444,7 @@ def reconcile(args: argparse.Namespace) -> int:
         raise Failed(f"PostgreSQL not reachable: {error}") from None
     if there is None:
         raise Failed(f"no partnerships event store in {schema} (has the service run?)")
-    span = f"{args.since or 'the start'} to {args.until or 'now'}"
+    span = f"from {args.since or 'the start'} to {args.until or 'now'}"
     who = f", partner {args.partner}" if args.partner else ""
     err(f"reading the partnerships event store ({schema})")
     stored = rec.stored_charges(
@@ -461,7 +461,7 @@ def reconcile(args: argparse.Namespace) -> int:
         url_of = _urls(args)["partnerships"]
         source = f"the settlement statements of {url_of}"
         stated = _served(args, url_of, period)
-    print(f"Reconciling the charges of {span}{who} (namespace {namespace}) with {source}:")
+    print(f"Reconciling the charges {span}{who} (namespace {namespace}) with {source}:")
     lines = rec.compare(stored, stated, period, args.partner)
     wrong = rec.report(lines, print)
     charges = sum(len(li.stored.charges) for li in lines)

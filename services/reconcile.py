@@ -165,11 +165,12 @@ def amount(cents: int | None) -> str:
 def report(lines: list[Line], say: Callable[[str], None]) -> int:
     """Print a line per contract (and one per charge that differs); the contracts that differ."""
     width = max((len(li.contract_id) for li in lines), default=8)
-    say(f"  {'contract':<{width}}  {'partner':<14} {'charges':>7} {'total':>14}")
+    wide = max((len(li.partner_id) for li in lines), default=7)
+    say(f"  {'contract':<{width}}  {'partner':<{wide}}  {'charges':>7} {'total':>14}")
     wrong = 0
     for li in lines:
         head = (
-            f"  {li.contract_id:<{width}}  {li.partner_id:<14} {len(li.stored.charges):>7} "
+            f"  {li.contract_id:<{width}}  {li.partner_id:<{wide}}  {len(li.stored.charges):>7} "
             f"{amount(li.stored.total):>14}"
         )
         if li.ok:
