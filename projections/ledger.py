@@ -264,3 +264,43 @@ async def list_contracts(
         offset,
     )
     return [dict(r) for r in rows]
+
+
+# The ledger entries a settlement statement counts (domain/settlement.py SIGNS says how).
+SETTLED = ("charged",)
+
+
+async def settled_entries(
+    pool: asyncpg.Pool,
+    schema: str,
+    seen: Seen,
+    *,
+    partner_id: str | None = None,
+    contract_id: str | None = None,
+    starts: Any = None,
+    ends: Any = None,
+) -> list[dict]:
+    """The charges of the contracts ``seen`` lets the reader see, charged at or after
+    ``starts`` and before ``ends`` (either may be None: open), narrowed by ``partner_id`` and
+    ``contract_id`` when given; each with its contract's partner and provider."""
+    rows = await pool.fetch(
+        f"""SELECT l.partner_id, l.provider_id, e.contract_id, e.version, e.request_id, e.at,
+                   e.minutes, e.amount_cents, e.outcome
+            FROM {schema}.ledger_entries e JOIN {schema}.ledger l USING (contract_id)
+            WHERE e.outcome = ANY($1::text[])
+              AND ($2 OR l.partner_id = $3 OR l.provider_id = $4) IS TRUE
+              AND ($5::text IS NULL OR l.partner_id = $5)
+              AND ($6::text IS NULL OR e.contract_id = $6)
+              AND ($7::timestamptz IS NULL OR e.at >= $7)
+              AND ($8::timestamptz IS NULL OR e.at < $8)
+            ORDER BY l.partner_id, e.contract_id, e.at, e.position""",
+        list(SETTLED),
+        seen.everything,
+        seen.partner_id,
+        seen.provider_id,
+        partner_id,
+        contract_id,
+        starts,
+        ends,
+    )
+    return [dict(r) for r in rows]

@@ -22,6 +22,7 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+import msgspec
 
 from domain.audit.checkpoint import Checkpoint, open_checkpoint, split_notes
 from domain.audit.leaves import MalformedLeaf, StoredEvent
@@ -407,6 +408,126 @@ def prove(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- reconcile ---------------------------------------------------------------------------
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def reconcile(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from domain.errors import InvalidValue
+    from domain.settlement import Period
+    from services import reconcile as rec
+
+    try:
+        period = Period(args.since, args.until)
+    except InvalidValue:
+        raise Failed(f"--from ({args.since}) is after --until ({args.until})") from None
+    url, namespace = _database(args)
+    schema = f"{namespace}_partnerships"
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            there = conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+                "AND table_name = 'partnerships_events'",
+                (schema,),
+            ).fetchone()
+    except psycopg.OperationalError as error:
+        raise Failed(f"PostgreSQL not reachable: {error}") from None
+    if there is None:
+        raise Failed(f"no partnerships event store in {schema} (has the service run?)")
+    span = f"from {args.since or 'the start'} to {args.until or 'now'}"
+    who = f", partner {args.partner}" if args.partner else ""
+    err(f"reading the partnerships event store ({schema})")
+    stored = rec.stored_charges(
+        url, namespace, progress=lambda n: err(f"  partnerships: {_count(n)} events read")
+    )
+    err(f"  {_count(len(stored))} charges stored in all")
+    if args.against == "ledger":
+        source = "the ledger read model"
+        try:
+            stated = rec.ledger_charges(url, namespace, period, args.partner)
+        except Exception as error:  # asyncpg's and the socket's errors have no common base
+            raise Failed(f"the ledger read model cannot be read: {error}") from None
+    else:
+        url_of = _urls(args)["partnerships"]
+        source = f"the settlement statements of {url_of}"
+        stated = _served(args, url_of, period)
+    print(f"Reconciling the charges {span}{who} (namespace {namespace}) with {source}:")
+    lines = rec.compare(stored, stated, period, args.partner)
+    wrong = rec.report(lines, print)
+    charges = sum(len(li.stored.charges) for li in lines)
+    total = sum(li.stored.total for li in lines)
+    if wrong:
+        names = ", ".join(li.contract_id for li in lines if not li.ok)
+        print(f"NOT RECONCILED: {wrong} of {len(lines)} contracts differ ({names}).")
+        return 1
+    print(
+        f"Everything reconciles: {len(lines)} contracts, {charges} charges, "
+        f"{rec.amount(total)} in all."
+    )
+    return 0
+
+
+def _served(args: argparse.Namespace, url: str, period) -> list:
+    """The charges of the statement the service serves, asked for as an admin."""
+    from domain.settlement import Entry
+    from services.cli import _signer, data_dir
+    from services.partnerships.settlements import SettlementStatement
+    from services.platform.identity import Role, claims
+
+    sign = _signer(data_dir(args))
+    if sign is None:
+        raise Failed(
+            "no secret to sign an admin's token with: the data folder's secrets.json (made by "
+            "`talkoot up`) or TALKOOT_JWT_SECRET; or use --against ledger"
+        )
+    token = sign(claims("talkoot-audit", [Role.ADMIN]), lifetime=timedelta(minutes=5))
+    params = {
+        name: str(value)
+        for name, value in (
+            ("from", period.first),
+            ("until", period.last),
+            ("partner_id", args.partner),
+        )
+        if value is not None
+    }
+    try:
+        answer = httpx.get(
+            f"{url}/settlements",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+    except httpx.HTTPError as error:
+        raise Failed(f"partnerships at {url} did not answer: {error} (is it running?)") from None
+    if answer.status_code != 200:
+        raise Failed(f"partnerships answered {answer.status_code}: {answer.text[:300]}")
+    served = msgspec.json.decode(answer.content, type=SettlementStatement)
+    return [
+        Entry(
+            partner_id=c.partner_id,
+            provider_id=c.provider_id,
+            contract_id=c.contract_id,
+            version=c.version,
+            request_id=c.request_id,
+            at=c.charged_at,
+            minutes=c.minutes,
+            amount_cents=c.amount_cents,
+            kind=c.entry,
+        )
+        for c in served.charges
+    ]
+
+
 # --- check-proof -------------------------------------------------------------------------
 
 
@@ -513,7 +634,8 @@ def _check_event(event: dict, checkpoint: Checkpoint) -> None:
 def add_parser(commands: argparse._SubParsersAction, wrap: Callable) -> None:
     p = commands.add_parser(
         "audit",
-        help="proof that history was not rewritten: checkpoints, verify, inclusion proofs",
+        help="proof that history was not rewritten: checkpoints, verify, inclusion proofs; "
+        "reconcile the charges",
         description="Every service's stored events, in notification order, are the leaves of "
         "an append-only Merkle tree (RFC 9162); each service signs its tree head every "
         "TALKOOT_CHECKPOINT_SECONDS as a checkpoint (C2SP tlog-checkpoint in a signed note, "
@@ -582,6 +704,46 @@ def add_parser(commands: argparse._SubParsersAction, wrap: Callable) -> None:
     )
     q.add_argument("--out", metavar="FILE", help="write the JSON there instead of to stdout")
     q.set_defaults(run=wrap(prove))
+
+    q = actions.add_parser(
+        "reconcile",
+        help="recompute each contract's charges from the event store and compare them with "
+        "the settlement statements",
+        description="Read every stored charge (the partnerships service's Charged events, "
+        "decoded with its own mapper, so an encrypted or compressed store reads too) from "
+        "PostgreSQL, where `talkoot status` finds it (or TALKOOT_DATABASE_URL and "
+        "TALKOOT_NAMESPACE); total them per contract for the period, a charge falling on "
+        "Lahti's day of the moment it was charged; and compare them, charge by charge, with "
+        "the settlement statement the running service serves (GET /settlements, as an admin "
+        "with a token signed with the stack's secret) or, with --against ledger, with the "
+        "ledger read model. Prints per contract its charges, its total, and OK or the "
+        "difference to the cent with each charge that differs. Exits 0 when everything "
+        "reconciles, 1 on any difference, 2 when it cannot run.",
+    )
+    q.add_argument(
+        "--from",
+        dest="since",
+        type=_day,
+        metavar="DAY",
+        help="the first day of the period, YYYY-MM-DD, included (default: from the start)",
+    )
+    q.add_argument(
+        "--until",
+        type=_day,
+        metavar="DAY",
+        help="the last day of the period, YYYY-MM-DD, included (default: up to now)",
+    )
+    q.add_argument(
+        "--partner", metavar="PARTNER", help="only this municipal partner's contracts (its code)"
+    )
+    q.add_argument(
+        "--against",
+        choices=("service", "ledger"),
+        default="service",
+        help="compare with the statements the partnerships service serves over HTTP "
+        "(default), or with the ledger read model in PostgreSQL",
+    )
+    q.set_defaults(run=wrap(reconcile))
 
     q = actions.add_parser(
         "check-proof",

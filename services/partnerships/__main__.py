@@ -6,6 +6,7 @@ from services.partnerships.api import (
     ContractsController,
     LedgerController,
     PartnersController,
+    SettlementsController,
 )
 from services.partnerships.application import PartnershipsApplication
 from services.partnerships.inbound import subscriptions
@@ -16,7 +17,7 @@ SPEC = ServiceSpec(
     service=registry.PARTNERSHIPS,
     description=(
         "The municipal partners, their partnership contracts, the contracts' budgets and "
-        "charges, and the contract ledger."
+        "charges, the contract ledger and the settlement statements."
     ),
     make_application=PartnershipsApplication,
     outbound=to_integration_event,
@@ -25,6 +26,7 @@ SPEC = ServiceSpec(
         ContractChangesController,
         LedgerController,
         PartnersController,
+        SettlementsController,
     ],
     subscriptions=subscriptions,
 )

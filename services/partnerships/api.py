@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Literal
 
 import msgspec
 from anyio import to_thread
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import Parameter
 
 from domain.calendar import local_day, local_today
+from domain.errors import NotAllowed
 from domain.partnership import (
     MunicipalPartner,
     PartnershipContract,
     partner_key,
     partner_side_signed,
 )
+from domain.settlement import Period, statement
 from projections import directory, ledger
 from services.partnerships.application import PartnershipsApplication, is_party
 from services.partnerships.commands import (
@@ -29,6 +34,7 @@ from services.partnerships.commands import (
     SigningRule,
     Termination,
 )
+from services.partnerships.settlements import SettlementStatement, as_csv, as_json, entry_of
 from services.platform.http import (
     Limit,
     Offset,
@@ -37,6 +43,7 @@ from services.platform.http import (
     QueryId,
     Reads,
     caught_up,
+    check_query_day,
 )
 from services.platform.identity import (
     ADMIN,
@@ -415,6 +422,105 @@ class LedgerController(Controller):
             offset=offset,
         )
         return [as_ledger(r) for r in rows]
+
+
+DAY = "a day in Lahti, YYYY-MM-DD; both ends of the period are included"
+CSV = "text/csv"
+
+
+def bad_query(field: str, message: str) -> ValidationException:
+    """A 400 naming the query parameter, as Litestar's own checks give it."""
+    return ValidationException(
+        detail=f"Validation failed: {message}",
+        extra=[{"message": message, "key": field, "source": "query"}],
+    )
+
+
+def query_day(field: str, text: str | None) -> date | None:
+    """The day ``text`` says (YYYY-MM-DD), within the years the edge takes; else a 400 naming
+    ``field`` (parsed here, so that the answer names the parameter as the client wrote it)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}") from None
+    if len(text) != 10:  # fromisoformat takes 20260301 too; one way of writing it is enough
+        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}")
+    check_query_day(field, day)
+    return day
+
+
+class SettlementsController(Controller):
+    path = "/settlements"
+    tags = ["contracts"]
+
+    @get(
+        "/",
+        guards=[OFFICER],
+        summary="Settlement statement of a period",
+    )
+    async def settlements(
+        self,
+        request: Request,
+        reads: Reads,
+        caller: Caller,
+        partner_id: QueryId = None,
+        contract_id: QueryId = None,
+        from_: Annotated[str | None, Parameter(query="from", description=DAY)] = None,
+        until: Annotated[str | None, Parameter(description=DAY)] = None,
+        format: Literal["json", "csv"] | None = None,
+        position: Position = None,
+    ) -> Response[SettlementStatement]:
+        """The charges of the period with their totals per contract and per partner, in
+        integer cents (and euros): each charge's contract, the contract's version it was
+        charged under, the request, the day, the minutes and the amount. A charge falls on
+        the day in Lahti of the moment it was charged (not the day of the work); ``from``
+        and ``until`` are both included, and either may be left out (an open end).
+
+        As CSV with ``Accept: text/csv`` or ``format=csv``: a header row, one row per charge,
+        then a total row per contract, per partner and for the whole statement.
+
+        An officer sees their own partner's (``partner_id`` of another partner is refused,
+        403); an admin every partner's. A ``contract_id`` the caller may not see is not there
+        (404)."""
+        first, last = query_day("from", from_), query_day("until", until)
+        if first and last and first > last:
+            raise bad_query("from", f"from ({first}) is after until ({last})")
+        if not caller.is_admin:
+            own = caller.acting_partner
+            if partner_id is not None and partner_id != own:
+                raise NotAllowed(
+                    f"an officer of {own} sees the settlements of {own} only", rule="partner_id"
+                )
+            partner_id = own
+        await caught_up(reads, ledger.PROJECTION, ledger.UPSTREAM, position)
+        if contract_id is not None:
+            row = await ledger.get_contract(reads.pool, reads.schema, contract_id)
+            check_sees(
+                row is not None and caller.is_officer_of(row["partner_id"]),
+                "partnership contract",
+                contract_id,
+            )
+        period = Period(first, last)
+        rows = await ledger.settled_entries(
+            reads.pool,
+            reads.schema,
+            ledger.Seen(everything=True),  # narrowed to the caller's partner above
+            partner_id=partner_id,
+            contract_id=contract_id,
+            starts=period.starts,
+            ends=period.ends,
+        )
+        made = statement([entry_of(r) for r in rows], period)
+        if format == "csv" or (format is None and CSV in request.headers.get("accept", "")):
+            name = f"settlements-{first or 'start'}-{last or 'now'}.csv"
+            return Response(
+                as_csv(made),
+                media_type=f"{CSV}; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        return Response(as_json(made, partner_id, contract_id))
 
 
 class OfficerView(msgspec.Struct):

@@ -41,8 +41,13 @@ from services.platform.store import Changes, Receipt, ServiceApplication
 class PartnershipsApplication(ServiceApplication):
     service = "partnerships"
 
-    def __init__(self, settings: Settings, catalogue: Catalogue | None = None) -> None:
-        super().__init__(settings)
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Catalogue | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(settings, env)
         self.catalogue = catalogue or load_catalogue()
 
     def propose(

@@ -145,12 +145,15 @@ PINNED = {
     ("requests", "POST", "/residents/{resident_id}/erasure"): "admin",
     ("requests", "GET", "/residents/{resident_id}/data"): "admin",
     ("requests", "GET", "/residents/me/data"): "resident",
+    # settlement statements: an officer's of their own partner, an admin's of every one
+    ("partnerships", "GET", "/settlements"): "officer",
 }
 
 
-def test_a_residents_personal_data_is_erased_and_handed_over_by_these_rules():
+def test_a_residents_personal_data_and_the_settlements_are_seen_by_these_rules():
     """Erasing a resident and reading anybody's copy are an admin's; one's own copy is the
-    resident's (an admin passes every rule, and gets their own: none)."""
+    resident's (an admin passes every rule, and gets their own: none); the settlement
+    statements are an officer's (and an admin's)."""
     rules = {(r.service, r.method, r.path): r.rule.name for r in ALL_ROUTES if r.rule}
     assert {route: rules.get(route) for route in PINNED} == PINNED
 
