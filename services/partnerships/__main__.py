@@ -8,6 +8,7 @@ from services.partnerships.api import (
     PartnersController,
 )
 from services.partnerships.application import PartnershipsApplication
+from services.partnerships.arrangements_api import ArrangementsController
 from services.partnerships.inbound import subscriptions
 from services.partnerships.outbound import to_integration_event
 from services.platform.runtime import ServiceSpec, serve
@@ -16,7 +17,7 @@ SPEC = ServiceSpec(
     service=registry.PARTNERSHIPS,
     description=(
         "The municipal partners, their partnership contracts, the contracts' budgets and "
-        "charges, and the contract ledger."
+        "charges, the contract ledger, and the partners' audit of every arrangement."
     ),
     make_application=PartnershipsApplication,
     outbound=to_integration_event,
@@ -25,6 +26,7 @@ SPEC = ServiceSpec(
         ContractChangesController,
         LedgerController,
         PartnersController,
+        ArrangementsController,
     ],
     subscriptions=subscriptions,
 )
