@@ -2,8 +2,9 @@
 
 It follows each read model's upstream stream (``READ_MODELS``: the requests stream into the
 request board and the recurring series, the partnerships stream into the contract ledger, the
-providers stream into the provider directory, the matching stream into the providers' offers),
-each with its own durable consumer, until SIGINT or SIGTERM.
+providers stream into the provider directory, the matching stream into the providers' offers;
+the requests, matching and partnerships streams into the partners' audit trail of
+arrangements), each with its own durable consumer, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import logging
 import os
 import signal
 import sys
+from types import ModuleType
 
 import asyncpg
 
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
-from projections import board, directory, ledger, offers, series
+from projections import arrangements, board, directory, ledger, offers, series
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
@@ -30,23 +32,38 @@ log = logging.getLogger("talkoot.projections")
 # The read models the projector keeps. This list is the projector's own: projections may not
 # import services, so services.registry names these (PROJECTOR.read_models, and the streams
 # they follow) for the stack and the CLI, and tests/unit/test_registry.py keeps both the same.
-READ_MODELS = (board, ledger, directory, series, offers)
+# A read model follows one stream (``UPSTREAM``), or several (``UPSTREAMS``, with a handler
+# for each from ``read_models``).
+READ_MODELS = (board, ledger, directory, series, offers, arrangements)
+
+
+def upstreams_of(model: ModuleType) -> tuple[str, ...]:
+    return getattr(model, "UPSTREAMS", None) or (model.UPSTREAM,)
 
 
 def upstreams() -> list[str]:
     """The streams the read models follow: the ones the projector ensures before it binds."""
-    return sorted({model.UPSTREAM for model in READ_MODELS})
+    return sorted({upstream for model in READ_MODELS for upstream in upstreams_of(model)})
 
 
-def subscriptions(pool: asyncpg.Pool, schema: str) -> list[Subscription]:
-    """The projector's durable consumers, one per read model: ``projection-<name>``."""
+def subscriptions(
+    pool: asyncpg.Pool, schema: str, pseudonym_secret: str | None = None
+) -> list[Subscription]:
+    """The projector's durable consumers, one per read model and stream it follows:
+    ``projection-<name>``. The audit trail's (its residents are pseudonyms keyed with
+    ``pseudonym_secret``) only when a secret is given."""
+    handlers = []
+    for model in READ_MODELS:
+        if hasattr(model, "read_models"):
+            if pseudonym_secret:
+                handlers += [(model, h) for h in model.read_models(pool, schema, pseudonym_secret)]
+        else:
+            handlers.append((model, model.read_model(pool, schema)))
     return [
         Subscription(
-            upstream=model.UPSTREAM,
-            durable=f"projection-{model.PROJECTION}",
-            handle=model.read_model(pool, schema),
+            upstream=handler.upstream, durable=f"projection-{model.PROJECTION}", handle=handler
         )
-        for model in READ_MODELS
+        for model, handler in handlers
     ]
 
 
@@ -66,6 +83,9 @@ async def run() -> None:
     nats_url = os.environ.get("TALKOOT_NATS_URL")
     if not database_url or not nats_url:
         sys.exit("TALKOOT_DATABASE_URL and TALKOOT_NATS_URL must be set")
+    pseudonym_secret = os.environ.get("TALKOOT_PSEUDONYM_SECRET")
+    if not pseudonym_secret:
+        sys.exit("TALKOOT_PSEUDONYM_SECRET must be set: it keys the residents' pseudonyms")
     namespace = os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE)
     schema = read_schema(namespace)
 
@@ -81,7 +101,10 @@ async def run() -> None:
     await ensure_streams(js, namespace, upstreams())
 
     policy = Policy.from_env()
-    consumers = [Consumer(js, sub, namespace, policy) for sub in subscriptions(pool, schema)]
+    consumers = [
+        Consumer(js, sub, namespace, policy)
+        for sub in subscriptions(pool, schema, pseudonym_secret)
+    ]
     log.info("projecting into schema %s", schema)
     tasks = [asyncio.create_task(consumer.run(stop)) for consumer in consumers]
     tasks.append(asyncio.create_task(watch(consumers, policy, stop)))
@@ -96,8 +119,9 @@ def main() -> None:
     argparse.ArgumentParser(
         prog="python -m projections",
         description="Keeps the request board, the contract ledger, the provider directory and "
-        "the providers' offers in PostgreSQL from the services' JetStream streams. Configured "
-        "from the environment: TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), "
+        "the providers' offers and the partners' audit trail of arrangements in PostgreSQL from "
+        "the services' JetStream streams. Configured from the environment: "
+        "TALKOOT_DATABASE_URL, TALKOOT_NATS_URL and TALKOOT_PSEUDONYM_SECRET (required), "
         "TALKOOT_NAMESPACE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
         f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",

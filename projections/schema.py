@@ -192,6 +192,51 @@ ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS reason_sealed jsonb;
 ALTER TABLE {s}.board ADD COLUMN IF NOT EXISTS rating_sealed jsonb;
 ALTER TABLE {s}.series ADD COLUMN IF NOT EXISTS description_sealed jsonb;
 ALTER TABLE {s}.series ADD COLUMN IF NOT EXISTS ended_sealed jsonb;
+-- The partners' audit trail (projections/arrangements.py): each request assigned under a
+-- contract, the resident as a pseudonym; and every event about a request, from every stream.
+-- city_share_cents and resident_share_cents are for the split of the amount, filled later.
+CREATE TABLE IF NOT EXISTS {s}.arrangements (
+    request_id text PRIMARY KEY,
+    resident text,
+    category text,
+    region text,
+    provider_id text,
+    contract_id text,
+    contract_version integer,
+    partner_id text,
+    minutes integer,
+    charged_minutes integer,
+    amount_cents bigint,
+    city_share_cents bigint,
+    resident_share_cents bigint,
+    submitted_at timestamptz,
+    assigned_at timestamptz,
+    completed_at timestamptz,
+    confirmed_at timestamptz,
+    charged_at timestamptz,
+    disputed_at timestamptz,
+    ruled_at timestamptz,
+    ruling text,
+    cancelled_at timestamptz,
+    status text NOT NULL DEFAULT 'assigned',
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS arrangements_partner ON {s}.arrangements (partner_id, assigned_at);
+CREATE INDEX IF NOT EXISTS arrangements_assigned ON {s}.arrangements (assigned_at, request_id);
+CREATE TABLE IF NOT EXISTS {s}.arrangement_timeline (
+    upstream text NOT NULL,
+    position bigint NOT NULL,
+    request_id text NOT NULL,
+    step text NOT NULL,
+    event text NOT NULL,
+    at timestamptz NOT NULL,
+    actor text NOT NULL,
+    why text,
+    details jsonb NOT NULL,
+    PRIMARY KEY (upstream, position)
+);
+CREATE INDEX IF NOT EXISTS arrangement_timeline_request
+    ON {s}.arrangement_timeline (request_id, at);
 """
 
 

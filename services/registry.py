@@ -86,7 +86,8 @@ PARTNERSHIPS = Process(
     port=8104,
     stream="partnerships",
     consumes=("requests",),
-    read_models=("ledger", "directory"),  # the directory: whether a provider is registered
+    # the directory: whether a provider is registered; the arrangements: the partners' audit
+    read_models=("ledger", "directory", "arrangements"),
 )
 
 # The projector may not import services, so it keeps its own list of read models
@@ -98,7 +99,7 @@ PROJECTOR = Process(
     title="Talkoot projector",
     module="projections",
     consumes=("requests", "providers", "matching", "partnerships"),
-    read_models=("board", "ledger", "directory", "series", "offers"),
+    read_models=("board", "ledger", "directory", "series", "offers", "arrangements"),
 )
 
 # The web front: pages for residents, providers, officers and admins, calling the services'

@@ -9,6 +9,7 @@ from services.partnerships.api import (
     SettlementsController,
 )
 from services.partnerships.application import PartnershipsApplication
+from services.partnerships.arrangements_api import ArrangementsController
 from services.partnerships.inbound import subscriptions
 from services.partnerships.outbound import to_integration_event
 from services.platform.runtime import ServiceSpec, serve
@@ -17,7 +18,8 @@ SPEC = ServiceSpec(
     service=registry.PARTNERSHIPS,
     description=(
         "The municipal partners, their partnership contracts, the contracts' budgets and "
-        "charges, the contract ledger and the settlement statements."
+        "charges, the contract ledger, the settlement statements and the partners' audit of "
+        "every arrangement."
     ),
     make_application=PartnershipsApplication,
     outbound=to_integration_event,
@@ -27,6 +29,7 @@ SPEC = ServiceSpec(
         LedgerController,
         PartnersController,
         SettlementsController,
+        ArrangementsController,
     ],
     subscriptions=subscriptions,
 )

@@ -11,7 +11,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK
 
-from domain.calendar import local_today
+from domain.calendar import local_day, local_today
 from domain.providers import Provider
 from projections import directory
 from services.platform.http import (
@@ -83,6 +83,7 @@ class ProviderView(msgspec.Struct):
     suspension: SuspensionView | None
     members: list[MemberView] | None
     pauses: list[PauseView] | None
+    as_of: datetime | None = None  # with ?as_of=: the moment the record is as of
 
 
 class DirectoryEntry(msgspec.Struct):
@@ -209,13 +210,23 @@ class ProvidersController(Controller):
         provider_id: PathId,
         application: ProvidersApplication,
         maybe_caller: Caller | None,
+        as_of: datetime | None = None,
     ) -> ProviderView:
         """The whole record: business id or contact person, members, pauses, status today
         (with its reason) and the municipal partners with an active contract. Public in
         part: a member of the provider, an officer or an admin reads the whole record,
-        anybody else its public part (no contact person, member names or pauses)."""
+        anybody else its public part (no contact person, member names or pauses).
+
+        With ``as_of`` (a moment with its time zone; 422, rule ``as_of``, without one) the
+        record as it stood then, rebuilt from its events: who were its members, with their
+        roles, its status and partners on that day. Before it registered there is none
+        (404)."""
         provider = application.get_provider(provider_id)
-        return provider_view(provider, local_today(), sees_whole(maybe_caller, provider))
+        whole = sees_whole(maybe_caller, provider)
+        if as_of is None:
+            return provider_view(provider, local_today(), whole)
+        then = application.as_of(provider.id, as_of, "provider", provider_id)
+        return msgspec.structs.replace(provider_view(then, local_day(as_of), whole), as_of=as_of)
 
     @post(
         "/{provider_id:str}/capabilities",

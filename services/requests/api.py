@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+from anyio import to_thread
 from litestar import Controller, get, post
 
 from domain.catalogue import Catalogue, Category, Region
@@ -75,6 +76,9 @@ class BoardEntry(msgspec.Struct):
     rating: int | None
     rating_comment: str | None
     media_url: str
+    # With ?as_of=: the moment asked for, and the request's version then (else null).
+    as_of: datetime | None = None
+    version: int | None = None
 
 
 class PublicEntry(msgspec.Struct):
@@ -110,6 +114,32 @@ def sees(caller: Caller, entry: dict) -> bool:
         caller.is_resident(entry["resident_id"])
         or caller.is_member_of(entry["provider_id"])
         or caller.is_officer_of(entry["partner_id"])
+    )
+
+
+def request_as_of(
+    application: RequestsApplication, caller: Caller, request_id: str, moment: datetime
+) -> BoardEntry:
+    """The request as it stood at ``moment``, rebuilt from its events; who may read it is
+    who may read it now."""
+    request = application.seen_request(request_id, lambda r: sees(caller, vars(r)))
+    then = application.as_of(request.id, moment, "service request", request_id)
+    fields = {f.name for f in msgspec.structs.fields(BoardEntry)}
+    values = {name: getattr(then, name) for name in fields if hasattr(then, name)}
+    return msgspec.convert(
+        {
+            **values,
+            "request_id": str(then.id),
+            "status": str(then.status),
+            "submitted_at": then.created_on,
+            "updated_at": then.modified_on,
+            "position": 0,
+            "completed_at": None,
+            "as_of": moment,
+            "version": then.version,
+        },
+        BoardEntry,
+        strict=False,
     )
 
 
@@ -270,13 +300,20 @@ class RequestsController(Controller):
         reads: Reads,
         application: RequestsApplication,
         position: Position = None,
+        as_of: datetime | None = None,
     ) -> BoardEntry:
         """The whole entry: status, who it is offered or assigned to, where and what. The
         resident's personal data (description, address, lat, long, media_url, their reason
         and rating comment) reads ``"[erased]"`` (lat and long null) once erased.
 
+        With ``as_of`` (a moment with its time zone; 422, rule ``as_of``, without one) the
+        request as it stood then, rebuilt from its events (``as_of`` and ``version`` say
+        which); before it was submitted there is none (404).
+
         Its resident, a member of the provider it is offered or assigned to, an officer of
         its municipal partner, or an admin; to anybody else it does not exist (404)."""
+        if as_of is not None:
+            return await to_thread.run_sync(request_as_of, application, caller, request_id, as_of)
         await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
         row = await board.get_request(reads.pool, reads.schema, request_id)
         check_sees(row is not None and sees(caller, row), "service request", request_id)

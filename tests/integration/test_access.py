@@ -130,6 +130,14 @@ AUDIT_RULES = {
 }
 
 
+# The partners' audit of arrangements, which partnerships serves beside its log's: an
+# officer's (their own partner's) and an admin's.
+ARRANGEMENT_RULES = {
+    ("GET", "/audit/arrangements"): "officer",
+    ("GET", "/audit/arrangements/{request_id}"): "officer",
+}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_service_serves_its_logs_audit_routes_with_their_rules(service: str):
     rules = {
@@ -137,7 +145,8 @@ def test_every_service_serves_its_logs_audit_routes_with_their_rules(service: st
         for r in ROUTES[service]
         if r.path.startswith("/audit")
     }
-    assert rules == AUDIT_RULES
+    extra = ARRANGEMENT_RULES if service == "partnerships" else {}
+    assert rules == {**AUDIT_RULES, **extra}
 
 
 # Rules the matrix holds some routes to by name, beyond what each route declares.
@@ -553,6 +562,7 @@ LISTS = {
     ("matching", "/offers"): ("offer_id", {}),
     ("partnerships", "/ledger"): ("contract_id", {"provider_id": "provider_id"}),
     ("matching", "/budgets"): ("contract_id", {"provider_id": "provider_id"}),
+    ("partnerships", "/audit/arrangements"): ("request_id", {"provider_id": "provider_id"}),
 }
 
 
