@@ -33,6 +33,7 @@ from services.web.client import Refusal, Services, Unreachable
 from services.web.geo import tile_origin
 from services.web.pages import render
 from services.web.pages.admin import ADMIN_PAGES
+from services.web.pages.audit import AUDIT_PAGES
 from services.web.pages.contract import CONTRACT_PAGES
 from services.web.pages.home import HOME_PAGES
 from services.web.pages.officer import OFFICER_PAGES
@@ -222,6 +223,7 @@ def build_app(settings: WebSettings) -> Litestar:
             *PROVIDER_PAGES,
             *OFFICER_PAGES,
             *CONTRACT_PAGES,
+            *AUDIT_PAGES,
             *ADMIN_PAGES,
         ],
         lifespan=[lifespan],

@@ -96,9 +96,10 @@ class Services:
         query = {k: v for k, v in params.items() if v is not None and v != ""}
         return await self._send("GET", service, path, token, params=query)
 
-    async def text(self, service: str, path: str, token: str | None = None) -> str:
-        """A read that answers text, not JSON (a signed checkpoint, a verifier key)."""
-        return await self._send("GET", service, path, token, text=True)
+    async def text(self, service: str, path: str, token: str | None = None, **params: Any) -> str:
+        """A read that answers text, not JSON (a signed checkpoint, a verifier key, CSV)."""
+        query = {k: v for k, v in params.items() if v is not None and v != ""}
+        return await self._send("GET", service, path, token, params=query, text=True)
 
     async def post(
         self, service: str, path: str, body: Any, token: str | None, key: str | None = None

@@ -28,6 +28,8 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("/officer/disputes", N_("Disputes"), "officer"),
     ("/officer/providers", N_("Providers"), "officer"),
     ("/officer/decisions", N_("Matching decisions"), "officer"),
+    ("/officer/arrangements", N_("Arrangements"), "officer"),
+    ("/officer/settlements", N_("Settlement"), "officer"),
     ("/officer/audit", N_("Audit"), "officer"),
     ("/admin/snowfall", N_("Snowfall days"), "admin"),
     ("/admin/catalogue", N_("Catalogue"), "admin"),
