@@ -55,6 +55,7 @@ from services.platform.identity import (
     Role,
     check_sees,
 )
+from services.platform.openapi import CsvOperation, errors
 from services.platform.store import Receipt
 
 
@@ -459,6 +460,8 @@ class SettlementsController(Controller):
         "/",
         guards=[OFFICER],
         summary="Settlement statement of a period",
+        operation_class=CsvOperation,
+        responses=errors(403, 404),
     )
     async def settlements(
         self,
@@ -517,7 +520,7 @@ class SettlementsController(Controller):
             name = f"settlements-{first or 'start'}-{last or 'now'}.csv"
             return Response(
                 as_csv(made),
-                media_type=f"{CSV}; charset=utf-8",
+                media_type=CSV,
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         return Response(as_json(made, partner_id, contract_id))

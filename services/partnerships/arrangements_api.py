@@ -18,8 +18,17 @@ from litestar.params import Parameter
 from domain.calendar import local_moment
 from domain.errors import InvalidValue
 from projections import arrangements
-from services.platform.http import Limit, Offset, PathId, QueryCode, QueryId, Reads
+from services.platform.http import (
+    Limit,
+    Offset,
+    PathId,
+    QueryCode,
+    QueryId,
+    Reads,
+    check_query_day,
+)
 from services.platform.identity import OFFICER, Caller, check_sees
+from services.platform.openapi import CsvOperation, errors
 
 
 class Arrangement(msgspec.Struct):
@@ -102,6 +111,8 @@ def whose(caller: Caller) -> str | None:
 
 def period(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
     """Lahti's days ``since`` to ``until``, both included, as [first instant, next day's)."""
+    check_query_day("from", since)  # within the years the edge takes: 0001-01-01 is not
+    check_query_day("until", until)
     if since is not None and until is not None and until < since:
         raise InvalidValue(f"until ({until}) is before from ({since})", rule="until")
     start = local_moment(since, time(0)) if since else None
@@ -166,7 +177,12 @@ class ArrangementsController(Controller):
     tags = ["audit"]
     guards = [OFFICER]
 
-    @get("/", summary="The arrangements: who organised what with whom, for how much")
+    @get(
+        "/",
+        summary="The arrangements: who organised what with whom, for how much",
+        operation_class=CsvOperation,
+        responses=errors(422),
+    )
     async def list_arrangements(
         self,
         request: Request,
@@ -214,7 +230,7 @@ class ArrangementsController(Controller):
         if wants_csv(request, format):
             return Response(
                 as_csv(found),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",
                 headers={"Content-Disposition": 'attachment; filename="arrangements.csv"'},
             )
         return Response(found)

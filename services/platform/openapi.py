@@ -9,11 +9,13 @@ a body may be of the wrong type or too large (415, 413), any parameter may fail 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.routes import HTTPRoute
 
 from services.platform.edge import body_encoding
@@ -83,12 +85,7 @@ def statuses_of(handler: Any, route: HTTPRoute) -> set[int]:
 
 
 def error_responses(handler: Any, route: HTTPRoute) -> dict[int, ResponseSpec]:
-    return {
-        status: ResponseSpec(
-            data_container=ErrorBody, description=WHY[status], generate_examples=False
-        )
-        for status in sorted(statuses_of(handler, route))
-    }
+    return errors(*sorted(statuses_of(handler, route)))
 
 
 def document_errors(app: Litestar) -> None:
@@ -100,3 +97,25 @@ def document_errors(app: Litestar) -> None:
         for handler in route.route_handlers:
             declared = dict(handler.responses or {})
             handler.responses = {**error_responses(handler, route), **declared}
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error answers a handler declares beyond those of its kind of route."""
+    return {
+        status: ResponseSpec(
+            data_container=ErrorBody, description=WHY[status], generate_examples=False
+        )
+        for status in statuses
+    }
+
+
+@dataclass
+class CsvOperation(Operation):
+    """An operation that answers JSON, or CSV for a spreadsheet (``format=csv`` or
+    ``Accept: text/csv``): its success documents both."""
+
+    def __post_init__(self) -> None:
+        for status, response in (self.responses or {}).items():
+            content = getattr(response, "content", None)
+            if status.startswith("2") and content and "application/json" in content:
+                content["text/csv"] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))

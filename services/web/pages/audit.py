@@ -24,7 +24,7 @@ PERIOD = ("from", "until")
 def csv_file(text: str, name: str) -> Response:
     return Response(
         content=text,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
 
