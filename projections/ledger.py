@@ -5,6 +5,7 @@ refusal and reversal."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -303,6 +304,31 @@ async def get_contract(pool: asyncpg.Pool, schema: str, contract_id: str) -> dic
         contract_id,
     )
     return {**dict(row), "entries": [dict(e) for e in entries]}
+
+
+async def price_terms(pool: asyncpg.Pool, schema: str, contract_id: str, day: date) -> dict | None:
+    """The price terms of the contract's version in force on ``day`` (pricing, unit price,
+    voucher, version): the latest that began on or before it, else the first; for a
+    contract projected before the versions' terms were kept, its current terms."""
+    row = await pool.fetchrow(
+        f"""SELECT pricing, unit_price_cents, voucher_cents, version, price_versions
+            FROM {schema}.ledger WHERE contract_id = $1""",
+        contract_id,
+    )
+    if row is None:
+        return None
+    versions = row["price_versions"]
+    if isinstance(versions, str):
+        versions = msgspec.json.decode(versions)
+    chosen = versions[0] if versions else None
+    for version in versions:
+        if version["effective_from"] <= day.isoformat():
+            chosen = version
+    if chosen is None:
+        return {key: row[key] for key in ("pricing", "unit_price_cents", "voucher_cents")} | {
+            "version": row["version"]
+        }
+    return {key: chosen[key] for key in ("pricing", "unit_price_cents", "voucher_cents", "version")}
 
 
 class Seen(msgspec.Struct, frozen=True):
