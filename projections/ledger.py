@@ -36,7 +36,7 @@ COLUMNS = (
     "charged_cents, remaining_cents, charges, refusals, status, signed_by_partner, "
     "signed_by_provider, valid_from, valid_until, updated_at, position, proposed_by, "
     "partner_signatures_needed, partner_signers, version, amendment, reason, terminated_on, "
-    "pricing, voucher_cents, alerts, budget_version, price_versions"
+    "pricing, voucher_cents, alerts, budget_version, price_versions, reversals"
 )
 
 
