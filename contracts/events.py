@@ -416,6 +416,11 @@ class ContractProposedV1(IntegrationEvent, frozen=True, kw_only=True):
     # officers sign it (one before the partner registry)
     proposed_by: str = ""
     partner_signatures_needed: int = 1
+    # Added in place (defaults for events published before): "hour" (the unit price an hour)
+    # or "job" (the unit price once per job); the service voucher, the most the city pays per
+    # job (None: it pays the whole charge)
+    pricing: str = "hour"
+    voucher_cents: int | None = None
 
 
 class ContractSignedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -434,6 +439,11 @@ class ContractActivatedV1(IntegrationEvent, frozen=True, kw_only=True):
     budget_cents: int
     valid_from: date
     valid_until: date
+    # Added in place (defaults for events published before): "hour" (the unit price an hour)
+    # or "job" (the unit price once per job); the service voucher, the most the city pays per
+    # job (None: it pays the whole charge)
+    pricing: str = "hour"
+    voucher_cents: int | None = None
 
 
 class ContractChargedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -444,6 +454,16 @@ class ContractChargedV1(IntegrationEvent, frozen=True, kw_only=True):
     charged_cents: int
     remaining_cents: int
     version: int = 1  # the contract's version in force on the day of the work
+    # Added in place: who pays the amount, the city (at most the service voucher: what counts
+    # against the budget) and the resident (their own share). None and 0 in charges published
+    # before vouchers: the city paid the whole amount (``city`` reads it so either way).
+    city_cents: int | None = None
+    resident_cents: int = 0
+
+    @property
+    def city(self) -> int:
+        """The city's share, also of a charge published before shares were."""
+        return self.amount_cents if self.city_cents is None else self.city_cents
 
 
 class ChargeRefusedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -470,6 +490,11 @@ class ContractAmendmentProposedV1(IntegrationEvent, frozen=True, kw_only=True):
     budget_cents: int
     valid_from: date
     valid_until: date
+    # Added in place (defaults for events published before): "hour" (the unit price an hour)
+    # or "job" (the unit price once per job); the service voucher, the most the city pays per
+    # job (None: it pays the whole charge)
+    pricing: str = "hour"
+    voucher_cents: int | None = None
 
 
 class ContractAmendmentSignedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -493,6 +518,11 @@ class ContractAmendedV1(IntegrationEvent, frozen=True, kw_only=True):
     valid_from: date
     valid_until: date
     remaining_cents: int  # the new budget less what is charged already
+    # Added in place (defaults for events published before): "hour" (the unit price an hour)
+    # or "job" (the unit price once per job); the service voucher, the most the city pays per
+    # job (None: it pays the whole charge)
+    pricing: str = "hour"
+    voucher_cents: int | None = None
 
 
 class ContractSuspendedV1(IntegrationEvent, frozen=True, kw_only=True):
@@ -516,6 +546,33 @@ class ContractTerminatedV1(IntegrationEvent, frozen=True, kw_only=True):
     on: date
 
 
+class ContractBudgetAlertV1(IntegrationEvent, frozen=True, kw_only=True):
+    """What is charged of the contract (the city's shares) reached ``threshold`` per cent (80
+    or 100) of its budget: once per threshold for each budget signed (an amendment that
+    changes the budget arms them again)."""
+
+    contract_id: str
+    threshold: int
+    charged_cents: int
+    budget_cents: int
+    version: int  # the contract's version that set the budget
+
+
+class ContractChargeReversedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A dispute voided a request after it was charged: the charge stays on the record, and
+    its city's share goes back to the budget (``remaining_cents`` grows by ``city_cents``)."""
+
+    contract_id: str
+    request_id: str
+    minutes: int
+    amount_cents: int
+    city_cents: int
+    resident_cents: int
+    charged_cents: int
+    remaining_cents: int
+    reason: str
+
+
 PartnershipsEvent = (
     ContractProposedV1
     | ContractSignedV1
@@ -528,6 +585,8 @@ PartnershipsEvent = (
     | ContractSuspendedV1
     | ContractResumedV1
     | ContractTerminatedV1
+    | ContractBudgetAlertV1
+    | ContractChargeReversedV1
 )
 
 EVENTS_BY_SERVICE: dict[str, object] = {

@@ -1,4 +1,5 @@
-"""Money in integer cents, and the price of work time."""
+"""Money in integer cents, the price of work (per hour or per job), and who pays a charge:
+the city and the resident. Every division of money rounds half up to the cent."""
 
 from __future__ import annotations
 
@@ -37,4 +38,41 @@ def price_of_work(unit_price: Money, minutes: int) -> Money:
         raise InvalidValue(f"worked time must be positive, got {minutes} minutes")
     if unit_price.cents < 0:
         raise InvalidValue("a unit price cannot be negative")
-    return Money((unit_price.cents * minutes * 2 + 60) // 120)
+    return Money(divide_half_up(unit_price.cents * minutes, 60))
+
+
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` in whole cents, rounded half up: the one rounding rule of
+    every division of money (``price_of_work`` and every share are computed with it)."""
+    if denominator <= 0:
+        raise InvalidValue("money is divided by a positive number")
+    return (numerator * 2 + denominator) // (denominator * 2)
+
+
+PRICINGS = ("hour", "job")  # a contract's price is per hour of work, or fixed per job
+
+
+def price_for(pricing: str, unit_price: Money, minutes: int) -> Money:
+    """What a job of ``minutes`` costs at ``unit_price``: per hour (rounded half up to the
+    cent), or the unit price once per job whatever the hours."""
+    if pricing == "job":
+        if unit_price.cents < 0:
+            raise InvalidValue("a unit price cannot be negative")
+        return unit_price
+    return price_of_work(unit_price, minutes)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Who pays a charge: the city (at most the service voucher) and the resident (their own
+    share, omavastuu: the rest)."""
+
+    city: Money
+    resident: Money
+
+
+def shares_of(amount: Money, voucher_cents: int | None) -> Shares:
+    """The city pays ``amount`` whole without a voucher, else at most ``voucher_cents``; the
+    resident pays the rest. Whole cents in, whole cents out: no division, nothing rounded."""
+    city = amount.cents if voucher_cents is None else min(amount.cents, voucher_cents)
+    return Shares(Money(city), Money(amount.cents - city))

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidValue, NotAllowed, WrongState
-from domain.money import Money, price_of_work
+from domain.money import PRICINGS, Money, price_for, shares_of
 
 
 class ContractStatus(StrEnum):
@@ -153,10 +153,28 @@ class ChargeOutcome:
     amount: Money
     remaining: Money
     reason: str = ""
+    city: Money | None = None  # the city's share (what counts against the budget)
+    resident: Money | None = None  # the resident's own share (omavastuu)
 
 
-# The terms a contract's version holds; an amendment changes some of them.
-TERMS = ("categories", "regions", "unit_price_cents", "budget_cents", "valid_from", "valid_until")
+# The terms a contract's version holds; an amendment changes some of them. ``pricing`` is
+# "hour" (``unit_price_cents`` an hour) or "job" (``unit_price_cents`` once per job);
+# ``voucher_cents`` is the service voucher (palveluseteli): the most the city pays per job,
+# the resident paying the rest (None: the city pays the whole charge).
+TERMS = (
+    "categories",
+    "regions",
+    "unit_price_cents",
+    "budget_cents",
+    "valid_from",
+    "valid_until",
+    "pricing",
+    "voucher_cents",
+)
+# The terms that say what a job costs and who pays it.
+PRICE_TERMS = ("pricing", "unit_price_cents", "voucher_cents")
+# The share of the budget charged at which the contract records a budget alert, in per cent.
+ALERT_THRESHOLDS = (80, 100)
 
 
 def check_terms(terms: dict) -> None:
@@ -171,10 +189,22 @@ def check_terms(terms: dict) -> None:
         raise InvalidValue("the budget cap must be positive", rule="budget_cents")
     if terms["valid_until"] < terms["valid_from"]:
         raise InvalidValue("the contract must end on or after its start", rule="valid_until")
+    if terms.get("pricing", "hour") not in PRICINGS:
+        raise InvalidValue(f"pricing is 'hour' or 'job', got {terms['pricing']!r}", rule="pricing")
+    voucher = terms.get("voucher_cents")
+    if voucher is not None and voucher <= 0:
+        raise InvalidValue("a service voucher must be positive", rule="voucher_cents")
+
+
+def cost_of(version: dict, minutes: int) -> Money:
+    """What ``minutes`` of work cost under a version's terms (per hour or per job)."""
+    return price_for(version.get("pricing", "hour"), Money(version["unit_price_cents"]), minutes)
 
 
 class PartnershipContract(Aggregate):
-    """Scope (categories, regions), unit price per hour, budget cap and validity period.
+    """Scope (categories, regions), unit price (per hour, or per job: ``pricing``), an
+    optional service voucher (``voucher_cents``: the most the city pays per job, the resident
+    paying the rest), budget cap and validity period.
 
     Active only when both the municipal partner and the provider have signed, each through a
     person who speaks for it (``signed_by`` names that person per party). The partner signs
@@ -187,7 +217,10 @@ class PartnershipContract(Aggregate):
     version is kept (``versions``); work is charged under the version in force on the day it
     was done, and the charge names it. A contract is suspended (no new work) and resumed, or
     terminated, each with a reason; past its last day it has expired. Every charge is for one
-    confirmed request and is either recorded or refused; a refusal is a fact too.
+    confirmed request and is either recorded or refused; a refusal is a fact too. Only the
+    city's share of a charge counts against the budget; reaching 80 % and 100 % of it is a
+    ``BudgetAlert``, once per threshold for each budget signed. A charge a dispute voided later
+    is reversed (``ChargeReversed``), never edited: its share goes back to the budget.
     """
 
     @event("Proposed")
@@ -203,6 +236,9 @@ class PartnershipContract(Aggregate):
         valid_until: date,
         proposed_by: str = "",  # "" in contracts proposed before the proposer was recorded
         partner_signatures_needed: int = 1,
+        # per hour, without a voucher, in contracts proposed before either was a term
+        pricing: str = "hour",
+        voucher_cents: int | None = None,
     ) -> None:
         self.partner_id = partner_id
         self.provider_id = provider_id
@@ -214,11 +250,18 @@ class PartnershipContract(Aggregate):
         self.valid_until = valid_until
         self.proposed_by = proposed_by
         self.partner_signatures_needed = partner_signatures_needed
+        self.pricing = pricing
+        self.voucher_cents = voucher_cents
         self.signed_by: dict[str, str] = {}
         self.partner_signers: list[str] = []
         self.status = ContractStatus.PROPOSED
-        self.charged_cents = 0
-        self.charged_requests: dict[str, int] = {}
+        self.charged_cents = 0  # the city's shares charged, less those reversed
+        self.charged_requests: dict[str, int] = {}  # request id -> the city's share
+        self.reversed_requests: dict[str, int] = {}  # request id -> the share given back
+        # request id -> what its charge was: minutes, amount, the city's and resident's shares
+        self.charge_details: dict[str, dict] = {}
+        self.alerts: list[dict] = []  # each budget alert: threshold, charged, budget, version
+        self.budget_version = 1  # the version that set the budget in force: alerts are per it
         self.versions: list[dict] = []  # each signed version: number, first day, terms
         self.amendment: dict | None = None  # the one waiting for signatures
         self.terminated_on: date | None = None
@@ -239,6 +282,8 @@ class PartnershipContract(Aggregate):
         provider_registered: bool = True,
         proposed_by: str = "",
         partner_signatures_needed: int = 1,
+        pricing: str = "hour",
+        voucher_cents: int | None = None,
     ) -> PartnershipContract:
         """Proposed by ``partner_id`` to ``provider_id``, a provider that must be registered
         (``provider_registered``: what the provider directory says of it)."""
@@ -254,6 +299,8 @@ class PartnershipContract(Aggregate):
                 "budget_cents": budget_cents,
                 "valid_from": valid_from,
                 "valid_until": valid_until,
+                "pricing": pricing,
+                "voucher_cents": voucher_cents,
             }
         )
         if not provider_registered:
@@ -272,6 +319,8 @@ class PartnershipContract(Aggregate):
             valid_until=valid_until,
             proposed_by=proposed_by,
             partner_signatures_needed=partner_signatures_needed,
+            pricing=pricing,
+            voucher_cents=voucher_cents,
         )
 
     @property
@@ -368,6 +417,8 @@ class PartnershipContract(Aggregate):
                 budget_cents=self.budget_cents,
                 valid_from=self.valid_from,
                 valid_until=self.valid_until,
+                pricing=self.pricing,
+                voucher_cents=self.voucher_cents,
             )
 
     @event("Signed")
@@ -390,6 +441,8 @@ class PartnershipContract(Aggregate):
         budget_cents: int,
         valid_from: date,
         valid_until: date,
+        pricing: str = "hour",  # activations stored before the term was: per hour
+        voucher_cents: int | None = None,
     ) -> None:
         self.status = ContractStatus.ACTIVE
         self.versions = [{"version": 1, "effective_from": valid_from, **self.terms}]
@@ -418,6 +471,8 @@ class PartnershipContract(Aggregate):
         if unknown:
             raise InvalidValue(f"not a term of a contract: {', '.join(sorted(unknown))}")
         terms = {**self.terms, **{k: v for k, v in changes.items() if v is not None}}
+        if changes.get("voucher_cents") == 0:  # 0 asks to end the voucher: the city pays all
+            terms["voucher_cents"] = None
         for key in ("categories", "regions"):
             terms[key] = sorted(set(terms[key]))
         check_terms(terms)
@@ -465,6 +520,8 @@ class PartnershipContract(Aggregate):
         budget_cents: int,
         valid_from: date,
         valid_until: date,
+        pricing: str = "hour",  # amendments stored before the terms were: per hour, no voucher
+        voucher_cents: int | None = None,
     ) -> None:
         self.amendment = {
             "version": version,
@@ -478,6 +535,8 @@ class PartnershipContract(Aggregate):
             "budget_cents": budget_cents,
             "valid_from": valid_from,
             "valid_until": valid_until,
+            "pricing": pricing,
+            "voucher_cents": voucher_cents,
             "partner_signers": [],
             "provider_signer": "",
         }
@@ -529,6 +588,8 @@ class PartnershipContract(Aggregate):
         valid_from: date,
         valid_until: date,
         remaining_cents: int,
+        pricing: str = "hour",  # amendments stored before the terms were: per hour, no voucher
+        voucher_cents: int | None = None,
     ) -> None:
         terms = {
             "categories": categories,
@@ -537,7 +598,11 @@ class PartnershipContract(Aggregate):
             "budget_cents": budget_cents,
             "valid_from": valid_from,
             "valid_until": valid_until,
+            "pricing": pricing,
+            "voucher_cents": voucher_cents,
         }
+        if budget_cents != self.budget_cents:
+            self.budget_version = version  # a new budget: its alerts are armed again
         self.versions.append({"version": version, "effective_from": effective_from, **terms})
         for name, value in terms.items():
             setattr(self, name, value)
@@ -582,44 +647,51 @@ class PartnershipContract(Aggregate):
 
     def charge(self, request_id: str, minutes: int, worked_on: date | None = None) -> ChargeOutcome:
         """Charge the work on ``request_id``, done on ``worked_on``, at the price of the
-        version in force that day (the latest, where the day is not known). Records either
-        ``Charged`` or ``ChargeRefused``."""
+        version in force that day (the latest, where the day is not known): per hour or once
+        per job. With a service voucher the city pays at most the voucher and the resident
+        the rest; only the city's share counts against the budget. Records either ``Charged``
+        (and a ``BudgetAlert`` for each threshold it reaches first) or ``ChargeRefused``."""
         if self.status == ContractStatus.PROPOSED:
             raise WrongState("the contract is not active: both parties must sign it first")
-        if request_id in self.charged_requests:
+        if request_id in self.charged_requests or request_id in self.reversed_requests:
             raise WrongState(f"request {request_id} has already been charged to this contract")
         version = self.version_on(worked_on) if worked_on is not None else self.versions[-1]
         if version is None:
             reason = f"no version of the contract was in force on {worked_on}"
-            amount = price_of_work(Money(self.unit_price_cents), minutes)
-            self._refused(
-                request_id=request_id,
-                minutes=minutes,
-                amount_cents=amount.cents,
-                remaining_cents=self.remaining.cents,
-                reason=reason,
+            amount = cost_of(self.versions[-1], minutes)
+            return self._refuse(request_id, minutes, amount, reason)
+        amount = cost_of(version, minutes)
+        shares = shares_of(amount, version.get("voucher_cents"))
+        if shares.city > self.remaining:
+            reason = (
+                f"the city's share of {shares.city} exceeds the remaining budget of "
+                f"{self.remaining}"
+                if shares.resident.cents
+                else f"the charge of {amount} exceeds the remaining budget of {self.remaining}"
             )
-            return ChargeOutcome(False, amount, self.remaining, reason)
-        amount = price_of_work(Money(version["unit_price_cents"]), minutes)
-        if amount > self.remaining:
-            reason = f"the charge of {amount} exceeds the remaining budget of {self.remaining}"
-            self._refused(
-                request_id=request_id,
-                minutes=minutes,
-                amount_cents=amount.cents,
-                remaining_cents=self.remaining.cents,
-                reason=reason,
-            )
-            return ChargeOutcome(False, amount, self.remaining, reason)
+            return self._refuse(request_id, minutes, amount, reason)
         self._charged(
             request_id=request_id,
             minutes=minutes,
             amount_cents=amount.cents,
-            charged_cents=self.charged_cents + amount.cents,
-            remaining_cents=(self.remaining - amount).cents,
+            charged_cents=self.charged_cents + shares.city.cents,
+            remaining_cents=(self.remaining - shares.city).cents,
             version=version["version"],
+            city_cents=shares.city.cents,
+            resident_cents=shares.resident.cents,
         )
-        return ChargeOutcome(True, amount, self.remaining)
+        self._check_alerts()
+        return ChargeOutcome(True, amount, self.remaining, "", shares.city, shares.resident)
+
+    def _refuse(self, request_id: str, minutes: int, amount: Money, reason: str) -> ChargeOutcome:
+        self._refused(
+            request_id=request_id,
+            minutes=minutes,
+            amount_cents=amount.cents,
+            remaining_cents=self.remaining.cents,
+            reason=reason,
+        )
+        return ChargeOutcome(False, amount, self.remaining, reason)
 
     @event("Charged")
     def _charged(
@@ -630,15 +702,106 @@ class PartnershipContract(Aggregate):
         charged_cents: int,
         remaining_cents: int,
         version: int = 1,  # charges recorded before versions were are under the first
+        # charges recorded before vouchers were: the city paid the whole amount
+        city_cents: int | None = None,
+        resident_cents: int = 0,
     ) -> None:
+        city = amount_cents if city_cents is None else city_cents
         self.charged_cents = charged_cents
-        self.charged_requests[request_id] = amount_cents
+        self.charged_requests[request_id] = city
+        self.charge_details[request_id] = {
+            "minutes": minutes,
+            "amount_cents": amount_cents,
+            "city_cents": city,
+            "resident_cents": resident_cents,
+        }
 
     @event("ChargeRefused")
     def _refused(
         self, request_id: str, minutes: int, amount_cents: int, remaining_cents: int, reason: str
     ) -> None:
         pass
+
+    # --- budget alerts ----------------------------------------------------------------------
+
+    def alerted(self, threshold: int) -> bool:
+        """Whether the budget in force has had its alert at ``threshold`` per cent."""
+        return any(
+            a["threshold"] == threshold and a["version"] == self.budget_version for a in self.alerts
+        )
+
+    def _check_alerts(self) -> None:
+        """An alert for each threshold the charged sum has reached and the budget in force has
+        not had yet (whole cents compared, nothing divided)."""
+        for threshold in ALERT_THRESHOLDS:
+            reached = self.charged_cents * 100 >= self.budget_cents * threshold
+            if reached and not self.alerted(threshold):
+                self._budget_alert(
+                    threshold=threshold,
+                    charged_cents=self.charged_cents,
+                    budget_cents=self.budget_cents,
+                    version=self.budget_version,
+                )
+
+    @event("BudgetAlert")
+    def _budget_alert(
+        self, threshold: int, charged_cents: int, budget_cents: int, version: int
+    ) -> None:
+        self.alerts.append(
+            {
+                "threshold": threshold,
+                "charged_cents": charged_cents,
+                "budget_cents": budget_cents,
+                "version": version,
+            }
+        )
+
+    # --- reversal ---------------------------------------------------------------------------
+
+    def reverse(self, request_id: str, reason: str) -> Money:
+        """Give back to the budget what the charge of ``request_id`` took of it (a dispute
+        voided the request after it was charged): a new fact, the charge stays as it was. A
+        request is reversed once; one never charged has nothing to reverse."""
+        if request_id in self.reversed_requests:
+            raise WrongState(
+                f"the charge of request {request_id} has been reversed already",
+                rule="reversed_already",
+            )
+        if request_id not in self.charged_requests:
+            raise WrongState(
+                f"request {request_id} has not been charged to this contract",
+                rule="not_charged",
+            )
+        if not reason.strip():
+            raise InvalidValue("say why the charge is reversed", rule="reason")
+        city = self.charged_requests[request_id]
+        charge = self.charge_details[request_id]
+        self._reversed(
+            request_id=request_id,
+            minutes=charge["minutes"],
+            amount_cents=charge["amount_cents"],
+            resident_cents=charge["resident_cents"],
+            city_cents=city,
+            charged_cents=self.charged_cents - city,
+            remaining_cents=self.remaining.cents + city,
+            reason=reason.strip(),
+        )
+        return Money(city)
+
+    @event("ChargeReversed")
+    def _reversed(
+        self,
+        request_id: str,
+        minutes: int,
+        amount_cents: int,
+        city_cents: int,
+        resident_cents: int,
+        charged_cents: int,
+        remaining_cents: int,
+        reason: str,
+    ) -> None:
+        self.charged_cents = charged_cents
+        self.reversed_requests[request_id] = self.charged_requests.pop(request_id)
 
 
 def _reason(reason: str, what: str) -> str:

@@ -1,8 +1,11 @@
-"""The contract ledger: per partnership contract its budget, what is charged, what remains,
-and every charge and refusal."""
+"""The contract ledger: per partnership contract its budget, what is charged (the city's
+shares), what remains, its price terms (per hour or per job, the service voucher) version by
+version, its budget alerts, and every charge (with the city's and the resident's shares),
+refusal and reversal."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -14,7 +17,9 @@ from contracts.events import (
     ContractAmendedV1,
     ContractAmendmentProposedV1,
     ContractAmendmentSignedV1,
+    ContractBudgetAlertV1,
     ContractChargedV1,
+    ContractChargeReversedV1,
     ContractProposedV1,
     ContractResumedV1,
     ContractSignedV1,
@@ -30,8 +35,21 @@ COLUMNS = (
     "contract_id, partner_id, provider_id, categories, regions, unit_price_cents, budget_cents, "
     "charged_cents, remaining_cents, charges, refusals, status, signed_by_partner, "
     "signed_by_provider, valid_from, valid_until, updated_at, position, proposed_by, "
-    "partner_signatures_needed, partner_signers, version, amendment, reason, terminated_on"
+    "partner_signatures_needed, partner_signers, version, amendment, reason, terminated_on, "
+    "pricing, voucher_cents, alerts, budget_version, price_versions, reversals"
 )
+
+
+def price_version(event: Any, version: int, effective_from: Any) -> dict:
+    """A version's price terms as the ledger keeps them, for whoever estimates a job's cost
+    (the requests service, for the resident)."""
+    return {
+        "version": version,
+        "effective_from": effective_from.isoformat(),
+        "pricing": event.pricing,
+        "unit_price_cents": event.unit_price_cents,
+        "voucher_cents": event.voucher_cents,
+    }
 
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
@@ -46,9 +64,10 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             await conn.execute(
                 f"""INSERT INTO {schema}.ledger (contract_id, partner_id, provider_id, categories,
                     regions, unit_price_cents, budget_cents, remaining_cents, status, valid_from,
-                    valid_until, updated_at, position, proposed_by, partner_signatures_needed)
+                    valid_until, updated_at, position, proposed_by, partner_signatures_needed,
+                    pricing, voucher_cents)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'proposed', $8, $9, $10, $11, $12,
-                    $13)
+                    $13, $14, $15)
                     ON CONFLICT (contract_id) DO NOTHING""",
                 event.contract_id,
                 event.partner_id,
@@ -63,6 +82,8 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 position,
                 event.proposed_by,
                 event.partner_signatures_needed,
+                event.pricing,
+                event.voucher_cents,
             )
         case ContractSignedV1() if event.party == "partner":
             # each of the partner's officers who signed, in order (one or two)
@@ -85,12 +106,16 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 position,
             )
         case ContractActivatedV1():
-            await conn.execute(
-                f"UPDATE {schema}.ledger SET status = 'active', updated_at = $2, position = $3 "
-                "WHERE contract_id = $1",
-                event.contract_id,
-                at,
+            first = price_version(event, 1, event.valid_from)
+            await _update(
+                conn,
+                schema,
+                event,
                 position,
+                "status = 'active', pricing = $4, voucher_cents = $5, price_versions = $6::jsonb",
+                event.pricing,
+                event.voucher_cents,
+                json([first]),
             )
         case ContractAmendmentProposedV1():
             pending = {
@@ -113,7 +138,10 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
             await conn.execute(
                 f"""UPDATE {schema}.ledger SET version = $2, categories = $3, regions = $4,
                     unit_price_cents = $5, budget_cents = $6, valid_from = $7, valid_until = $8,
-                    remaining_cents = $9, amendment = NULL, updated_at = $10, position = $11
+                    remaining_cents = $9, amendment = NULL, updated_at = $10, position = $11,
+                    pricing = $12, voucher_cents = $13,
+                    budget_version = CASE WHEN budget_cents = $6 THEN budget_version ELSE $2 END,
+                    price_versions = price_versions || $14::jsonb
                     WHERE contract_id = $1""",
                 event.contract_id,
                 event.version,
@@ -126,6 +154,9 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.remaining_cents,
                 at,
                 position,
+                event.pricing,
+                event.voucher_cents,
+                json([price_version(event, event.version, event.effective_from)]),
             )
         case ContractSuspendedV1() | ContractResumedV1():
             status = "suspended" if isinstance(event, ContractSuspendedV1) else "active"
@@ -154,7 +185,47 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 position,
             )
             await _entry(
-                conn, schema, event, position, "charged", event.remaining_cents, None, event.version
+                conn,
+                schema,
+                event,
+                position,
+                "charged",
+                event.remaining_cents,
+                None,
+                event.version,
+                (event.city, event.resident_cents),
+            )
+        case ContractChargeReversedV1():
+            await conn.execute(
+                f"""UPDATE {schema}.ledger SET charged_cents = $2, remaining_cents = $3,
+                    reversals = reversals + 1, updated_at = $4, position = $5
+                    WHERE contract_id = $1""",
+                event.contract_id,
+                event.charged_cents,
+                event.remaining_cents,
+                at,
+                position,
+            )
+            await _entry(
+                conn,
+                schema,
+                event,
+                position,
+                "reversed",
+                event.remaining_cents,
+                event.reason,
+                shares=(event.city_cents, event.resident_cents),
+            )
+        case ContractBudgetAlertV1():
+            alert = {
+                "threshold": event.threshold,
+                "charged_cents": event.charged_cents,
+                "budget_cents": event.budget_cents,
+                "version": event.version,
+                "at": at.isoformat(),
+            }
+            await _update(
+                conn, schema, event, position, "alerts = alerts || $4::jsonb", json([alert])
             )
         case ChargeRefusedV1():
             await conn.execute(
@@ -196,11 +267,15 @@ async def _entry(
     remaining_cents: int,
     reason: str | None,
     version: int = 1,
+    shares: tuple[int | None, int] = (None, 0),
 ) -> None:
+    """A charge, refusal or reversal; ``shares``: the city's and the resident's, of a charge
+    (None for a refusal: nobody paid)."""
     await conn.execute(
         f"""INSERT INTO {schema}.ledger_entries (position, contract_id, request_id, outcome,
-            minutes, amount_cents, remaining_cents, reason, at, version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            minutes, amount_cents, remaining_cents, reason, at, version, city_cents,
+            resident_cents)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (position) DO NOTHING""",
         position,
         event.contract_id,
@@ -212,6 +287,7 @@ async def _entry(
         reason,
         event.occurred_at,
         version,
+        *shares,
     )
 
 
@@ -223,10 +299,36 @@ async def get_contract(pool: asyncpg.Pool, schema: str, contract_id: str) -> dic
         return None
     entries = await pool.fetch(
         f"""SELECT position, request_id, outcome, minutes, amount_cents, remaining_cents, reason,
-            at, version FROM {schema}.ledger_entries WHERE contract_id = $1 ORDER BY position""",
+            at, version, city_cents, resident_cents FROM {schema}.ledger_entries
+            WHERE contract_id = $1 ORDER BY position""",
         contract_id,
     )
     return {**dict(row), "entries": [dict(e) for e in entries]}
+
+
+async def price_terms(pool: asyncpg.Pool, schema: str, contract_id: str, day: date) -> dict | None:
+    """The price terms of the contract's version in force on ``day`` (pricing, unit price,
+    voucher, version): the latest that began on or before it, else the first; for a
+    contract projected before the versions' terms were kept, its current terms."""
+    row = await pool.fetchrow(
+        f"""SELECT pricing, unit_price_cents, voucher_cents, version, price_versions
+            FROM {schema}.ledger WHERE contract_id = $1""",
+        contract_id,
+    )
+    if row is None:
+        return None
+    versions = row["price_versions"]
+    if isinstance(versions, str):
+        versions = msgspec.json.decode(versions)
+    chosen = versions[0] if versions else None
+    for version in versions:
+        if version["effective_from"] <= day.isoformat():
+            chosen = version
+    if chosen is None:
+        return {key: row[key] for key in ("pricing", "unit_price_cents", "voucher_cents")} | {
+            "version": row["version"]
+        }
+    return {key: chosen[key] for key in ("pricing", "unit_price_cents", "voucher_cents", "version")}
 
 
 class Seen(msgspec.Struct, frozen=True):

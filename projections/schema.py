@@ -118,6 +118,16 @@ ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS amendment jsonb;
 ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT '';
 ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS terminated_on date;
 ALTER TABLE {s}.ledger_entries ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 1;
+-- Added with prices per job, service vouchers, budget alerts and reversals: contracts
+-- projected before are per hour without a voucher, and their charges the city's in whole.
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS pricing text NOT NULL DEFAULT 'hour';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS voucher_cents bigint;
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS alerts jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS budget_version integer NOT NULL DEFAULT 1;
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS price_versions jsonb NOT NULL DEFAULT '[]';
+ALTER TABLE {s}.ledger ADD COLUMN IF NOT EXISTS reversals integer NOT NULL DEFAULT 0;
+ALTER TABLE {s}.ledger_entries ADD COLUMN IF NOT EXISTS city_cents bigint;
+ALTER TABLE {s}.ledger_entries ADD COLUMN IF NOT EXISTS resident_cents bigint NOT NULL DEFAULT 0;
 UPDATE {s}.board SET completed_at = updated_at WHERE status = 'completed' AND completed_at IS NULL;
 CREATE INDEX IF NOT EXISTS board_submitted ON {s}.board (submitted_at DESC, request_id);
 CREATE INDEX IF NOT EXISTS board_waiting ON {s}.board (window_end)

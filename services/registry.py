@@ -54,7 +54,7 @@ REQUESTS = Process(
     stream="requests",
     consumes=("matching",),
     sweeps=("expire_requests", "confirm_unanswered", "schedule_series"),
-    read_models=("board", "series"),
+    read_models=("board", "series", "ledger"),  # the ledger: a contract's price terms
     fronts=(("Open311", "/open311/v2/discovery.xml"),),
 )
 

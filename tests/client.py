@@ -112,6 +112,7 @@ class Talkoot:
         budget_cents: int = 100_000,
         partner_id: str = "lahti-city",
         sign: bool = True,
+        **terms: Any,
     ) -> dict:
         """A contract the partner's officer proposes and, with ``sign``, both parties sign:
         another officer of the partner for it, a member for the provider."""
@@ -129,6 +130,7 @@ class Talkoot:
                     "budget_cents": budget_cents,
                     "valid_from": (today - timedelta(days=30)).isoformat(),
                     "valid_until": (today + timedelta(days=365)).isoformat(),
+                    **terms,  # pricing, voucher_cents
                 },
                 who=officer,
             )

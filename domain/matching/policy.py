@@ -11,7 +11,7 @@ from enum import StrEnum
 from math import asin, cos, radians, sin, sqrt
 from typing import Any
 
-from domain.money import Money, price_of_work
+from domain.money import Money, price_for, shares_of
 
 # An unrated provider ranks as if its average were the middle of the 1-5 star scale: a new
 # provider is neither favoured over well-rated ones nor pushed behind poorly rated ones.
@@ -80,6 +80,8 @@ class ContractBudget:
     valid_until: date
     unit_price_cents: int = 0
     partner_id: str = ""
+    pricing: str = "hour"  # the unit price per hour, or per job ("job")
+    voucher_cents: int | None = None  # the most the city pays per job; None: all of it
 
     def covers(self, job: JobToMatch) -> bool:
         return (
@@ -89,8 +91,10 @@ class ContractBudget:
         )
 
     def estimated_cost(self, job: JobToMatch) -> int:
-        """Cents the job is expected to cost under this contract (the catalogue's estimate)."""
-        return price_of_work(Money(self.unit_price_cents), job.estimated_minutes).cents
+        """Cents of the budget the job is expected to take under this contract: the city's
+        share of its price (per hour at the catalogue's estimate of the time, or per job)."""
+        amount = price_for(self.pricing, Money(self.unit_price_cents), job.estimated_minutes)
+        return shares_of(amount, self.voucher_cents).city.cents
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,8 @@ class Roster(Aggregate):
         valid_until: str,
         unit_price_cents: int = 0,
         partner_id: str = "",
+        pricing: str = "hour",  # contracts added before these terms: per hour, no voucher
+        voucher_cents: int | None = None,
     ) -> None:
         self.contracts[contract_id] = {
             "provider_id": provider_id,
@@ -181,6 +183,8 @@ class Roster(Aggregate):
             "valid_until": valid_until,
             "unit_price_cents": unit_price_cents,
             "partner_id": partner_id,
+            "pricing": pricing,
+            "voucher_cents": voucher_cents,
         }
 
     def amend_contract(
@@ -194,6 +198,8 @@ class Roster(Aggregate):
         valid_from: str,
         valid_until: str,
         remaining_cents: int,
+        pricing: str = "hour",
+        voucher_cents: int | None = None,
     ) -> None:
         """The contract's next version, in force from ``effective_from`` (ISO dates)."""
         if contract_id in self.contracts:
@@ -207,6 +213,8 @@ class Roster(Aggregate):
                 valid_from=valid_from,
                 valid_until=valid_until,
                 remaining_cents=remaining_cents,
+                pricing=pricing,
+                voucher_cents=voucher_cents,
             )
 
     @event("ContractAmended")
@@ -221,6 +229,8 @@ class Roster(Aggregate):
         valid_from: str,
         valid_until: str,
         remaining_cents: int,
+        pricing: str = "hour",  # amendments recorded before these terms: per hour, no voucher
+        voucher_cents: int | None = None,
     ) -> None:
         contract = self.contracts[contract_id]
         versions = contract.setdefault("versions", [_first_version(contract)])
@@ -233,6 +243,8 @@ class Roster(Aggregate):
                 "unit_price_cents": unit_price_cents,
                 "valid_from": valid_from,
                 "valid_until": valid_until,
+                "pricing": pricing,
+                "voucher_cents": voucher_cents,
             }
         )
         contract.update(
@@ -242,6 +254,8 @@ class Roster(Aggregate):
             valid_from=valid_from,
             valid_until=valid_until,
             remaining_cents=remaining_cents,
+            pricing=pricing,
+            voucher_cents=voucher_cents,
         )
 
     def set_contract_status(self, contract_id: str, status: str, since: str = "") -> None:
@@ -466,6 +480,8 @@ class Roster(Aggregate):
                 valid_until=last,
                 unit_price_cents=version["unit_price_cents"],
                 partner_id=c["partner_id"],
+                pricing=version.get("pricing", "hour"),
+                voucher_cents=version.get("voucher_cents"),
             )
             for cid, c in self.contracts.items()
             if c.get("status", "active") != "suspended"
@@ -487,6 +503,9 @@ def _first_version(contract: dict) -> dict:
             key: contract[key]
             for key in ("categories", "regions", "unit_price_cents", "valid_from", "valid_until")
         },
+        # known before these terms: per hour, no voucher
+        "pricing": contract.get("pricing", "hour"),
+        "voucher_cents": contract.get("voucher_cents"),
     }
 
 

@@ -190,6 +190,8 @@ class MatchingApplication(ServiceApplication):
         valid_until: date,
         unit_price_cents: int = 0,
         partner_id: str = "",
+        pricing: str = "hour",
+        voucher_cents: int | None = None,
     ) -> None:
         changes.roster.add_contract(
             contract_id,
@@ -201,6 +203,8 @@ class MatchingApplication(ServiceApplication):
             valid_until.isoformat(),
             unit_price_cents,
             partner_id,
+            pricing,
+            voucher_cents,
         )
 
     def amend_contract(self, changes: RosterChanges, amended: ContractAmendedV1) -> None:
@@ -215,6 +219,8 @@ class MatchingApplication(ServiceApplication):
             amended.valid_from.isoformat(),
             amended.valid_until.isoformat(),
             amended.remaining_cents,
+            amended.pricing,
+            amended.voucher_cents,
         )
 
     def charge_job(

@@ -9,6 +9,7 @@ from contracts.events import (
     ContractActivatedV1,
     ContractAmendedV1,
     ContractChargedV1,
+    ContractChargeReversedV1,
     ContractResumedV1,
     ContractSuspendedV1,
     ContractTerminatedV1,
@@ -118,6 +119,8 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             event.valid_until,
             unit_price_cents=event.unit_price_cents,
             partner_id=event.partner_id,
+            pricing=event.pricing,
+            voucher_cents=event.voucher_cents,
         )
 
     def contract_amended(event: ContractAmendedV1, changes: RosterChanges) -> None:
@@ -134,6 +137,10 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
 
     def contract_charged(event: ContractChargedV1, changes: RosterChanges) -> None:
         app.charge_job(changes, event.contract_id, event.request_id, event.remaining_cents)
+
+    def charge_reversed(event: ContractChargeReversedV1, changes: RosterChanges) -> None:
+        # a voided dispute gave the charge back: the remaining budget grows by it
+        changes.roster.update_budget(event.contract_id, event.remaining_cents)
 
     def charge_refused(event: ChargeRefusedV1, changes: RosterChanges) -> None:
         app.release_commitment(changes, event.request_id)
@@ -186,6 +193,7 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
                     ContractTerminatedV1: contract_terminated,
                     ContractChargedV1: contract_charged,
                     ChargeRefusedV1: charge_refused,
+                    ContractChargeReversedV1: charge_reversed,
                 },
             ),
         ),

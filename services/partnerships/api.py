@@ -69,6 +69,20 @@ class LedgerEntry(msgspec.Struct):
     reason: str | None
     at: datetime
     version: int = 1  # the contract's version the work was charged under
+    # who pays the amount: the city (what counts against the budget) and the resident (their
+    # own share); on a "reversed" entry, the shares of the charge given back
+    city_cents: int | None = None
+    resident_cents: int = 0
+
+
+class BudgetAlert(msgspec.Struct):
+    """What is charged reached ``threshold`` per cent (80 or 100) of the budget."""
+
+    threshold: int
+    charged_cents: int
+    budget_cents: int
+    version: int  # the version of the contract that set that budget
+    at: datetime | None = None
 
 
 class ContractLedger(msgspec.Struct):
@@ -98,6 +112,12 @@ class ContractLedger(msgspec.Struct):
     amendment: dict | None = None  # the next version, waiting for signatures
     reason: str = ""  # why it was last suspended, resumed or terminated
     terminated_on: date | None = None
+    reversals: int = 0  # charges given back after a dispute voided their request
+    pricing: str = "hour"  # the unit price is per hour, or per job ("job")
+    voucher_cents: int | None = None  # the most the city pays per job; None: all of it
+    # the budget alerts of the budget in force (80 and 100 per cent), and of those before
+    alerts: list[BudgetAlert] = []
+    alert: int | None = None  # the highest threshold the budget in force has reached
     entries: list[LedgerEntry] = []
 
 
@@ -105,14 +125,24 @@ def as_ledger(row: dict) -> ContractLedger:
     signed = partner_side_signed(
         list(row["partner_signers"]), row["partner_signatures_needed"], row["proposed_by"]
     )
-    amendment = row["amendment"]
+    amendment, alerts = row["amendment"], row.get("alerts") or "[]"
     if isinstance(amendment, str):  # jsonb, as asyncpg gives it
         amendment = msgspec.json.decode(amendment)
+    if isinstance(alerts, str):
+        alerts = msgspec.json.decode(alerts)
+    current = [a["threshold"] for a in alerts if a["version"] == row.get("budget_version", 1)]
     status = row["status"]
     if status in ("active", "suspended") and row["valid_until"] < local_today():
         status = "expired"
     return msgspec.convert(
-        {**row, "partner_signed": signed, "amendment": amendment, "status": status},
+        {
+            **row,
+            "partner_signed": signed,
+            "amendment": amendment,
+            "status": status,
+            "alerts": alerts,
+            "alert": max(current, default=None),
+        },
         ContractLedger,
         strict=False,
     )
@@ -224,6 +254,8 @@ class ContractVersion(msgspec.Struct):
     budget_cents: int
     valid_from: date
     valid_until: date
+    pricing: str = "hour"
+    voucher_cents: int | None = None
 
 
 class PendingAmendment(msgspec.Struct):
@@ -240,6 +272,8 @@ class PendingAmendment(msgspec.Struct):
     valid_until: date
     partner_signers: list[str]
     provider_signer: str
+    pricing: str = "hour"
+    voucher_cents: int | None = None
 
 
 class ContractHistory(msgspec.Struct):
@@ -262,6 +296,7 @@ class ContractHistory(msgspec.Struct):
     versions: list[ContractVersion]
     amendment: PendingAmendment | None
     as_of: datetime | None = None
+    alerts: list[BudgetAlert] = []
 
 
 def contract_history(contract: PartnershipContract, as_of: datetime | None) -> ContractHistory:
@@ -284,6 +319,7 @@ def contract_history(contract: PartnershipContract, as_of: datetime | None) -> C
         if contract.amendment
         else None,
         as_of=as_of,
+        alerts=[msgspec.convert(a, BudgetAlert) for a in contract.alerts],
     )
 
 

@@ -78,6 +78,8 @@ class PartnershipsApplication(ServiceApplication):
             provider_registered=provider_registered,
             proposed_by=caller.subject,
             partner_signatures_needed=needed,
+            pricing=command.pricing,
+            voucher_cents=command.voucher_cents,
         )
         return Receipt(str(contract.id), self.commit(contract))
 
@@ -235,6 +237,16 @@ class PartnershipsApplication(ServiceApplication):
         """Charge a confirmed request under the version in force on the day of the work; a
         refusal is kept as an event and goes on the ledger."""
         changes.get(contract_id, "partnership contract").charge(request_id, minutes, worked_on)
+
+    def reverse_voided_charge(
+        self, changes: Changes, contract_id: str, request_id: str, note: str
+    ) -> None:
+        """A dispute voided the request: if it was charged (an officer charged it before the
+        ruling), the charge is reversed and its city's share goes back to the budget; a
+        request never charged, or reversed already, has nothing to give back."""
+        contract = changes.get(contract_id, "partnership contract")
+        if request_id in contract.charged_requests:
+            contract.reverse(request_id, f"the dispute was voided: {note}".strip())
 
     def get_contract(self, contract_id: str) -> PartnershipContract:
         return self.get(contract_id, "partnership contract")

@@ -4,7 +4,7 @@ the caller of its route, never a field here."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from msgspec import Meta
 
@@ -12,6 +12,9 @@ from domain.partnership import Party
 from services.platform.http import Body, Code, Codes, Hours, Id, line, text
 
 Cents = Annotated[int, Meta(gt=0, le=10**12)]
+# "hour": the unit price is per hour of work; "job": it is the price of each job, whatever
+# the hours
+Pricing = Literal["hour", "job"]
 
 
 class NewContract(Body):
@@ -24,6 +27,10 @@ class NewContract(Body):
     budget_cents: Cents
     valid_from: date
     valid_until: date
+    pricing: Pricing = "hour"
+    # the service voucher: the most the city pays per job, the resident paying the rest
+    # (none: the city pays the whole charge)
+    voucher_cents: Cents | None = None
 
 
 class Signature(Body):
@@ -52,6 +59,9 @@ class Amendment(Body):
     budget_cents: Cents | None = None
     valid_from: date | None = None
     valid_until: date | None = None
+    pricing: Pricing | None = None
+    # a new voucher; 0 ends the voucher (the city pays the whole charge again)
+    voucher_cents: Annotated[int, Meta(ge=0, le=10**12)] | None = None
 
 
 class Decision(Body):

@@ -1,8 +1,9 @@
-"""What partnerships takes from the requests service: confirmed work, to be charged."""
+"""What partnerships takes from the requests service: confirmed work, to be charged; and a
+dispute voided after the work was charged, whose charge is reversed."""
 
 from __future__ import annotations
 
-from contracts.events import RequestConfirmedV1
+from contracts.events import DisputeResolvedV1, RequestConfirmedV1
 from contracts.jetstream import Subscription
 from services.partnerships.application import PartnershipsApplication
 from services.platform.inbound import tracked
@@ -15,10 +16,18 @@ def subscriptions(app: PartnershipsApplication) -> list[Subscription]:
             changes, event.contract_id, event.request_id, event.minutes, event.worked_on
         )
 
+    def dispute_resolved(event: DisputeResolvedV1, changes: Changes) -> None:
+        if event.outcome == "voided":
+            app.reverse_voided_charge(changes, event.contract_id, event.request_id, event.note)
+
     return [
         Subscription(
             "requests",
             "partnerships",
-            tracked(app, "requests", {RequestConfirmedV1: request_confirmed}),
+            tracked(
+                app,
+                "requests",
+                {RequestConfirmedV1: request_confirmed, DisputeResolvedV1: dispute_resolved},
+            ),
         )
     ]

@@ -8,7 +8,9 @@ from contracts.events import (
     ContractAmendedV1,
     ContractAmendmentProposedV1,
     ContractAmendmentSignedV1,
+    ContractBudgetAlertV1,
     ContractChargedV1,
+    ContractChargeReversedV1,
     ContractProposedV1,
     ContractResumedV1,
     ContractSignedV1,
@@ -31,5 +33,7 @@ to_integration_event = translation(
         PartnershipContract.Suspended: (ContractSuspendedV1, "contract_id"),
         PartnershipContract.Resumed: (ContractResumedV1, "contract_id"),
         PartnershipContract.Terminated: (ContractTerminatedV1, "contract_id"),
+        PartnershipContract.BudgetAlert: (ContractBudgetAlertV1, "contract_id"),
+        PartnershipContract.ChargeReversed: (ContractChargeReversedV1, "contract_id"),
     }
 )

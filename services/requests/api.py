@@ -11,8 +11,10 @@ import msgspec
 from anyio import to_thread
 from litestar import Controller, get, post
 
+from domain.calendar import local_day
 from domain.catalogue import Catalogue, Category, Region
-from projections import board
+from domain.money import Money, price_for, shares_of
+from projections import board, ledger
 from services.platform.http import (
     Limit,
     Offset,
@@ -79,6 +81,28 @@ class BoardEntry(msgspec.Struct):
     # With ?as_of=: the moment asked for, and the request's version then (else null).
     as_of: datetime | None = None
     version: int | None = None
+    # For the resident, once the request is assigned: the price terms of its contract on the
+    # day of the work, and once the hours are reported, who pays what (before confirming).
+    price: PriceTerms | None = None
+    estimate: Estimate | None = None
+
+
+class PriceTerms(msgspec.Struct):
+    """What the work costs under the contract's version in force on its day."""
+
+    pricing: str  # "hour": the unit price an hour; "job": once per job
+    unit_price_cents: int
+    voucher_cents: int | None  # the service voucher: the most the city pays; None: all of it
+    version: int
+
+
+class Estimate(msgspec.Struct):
+    """The charge the reported hours make, and its shares: the city's (at most the voucher)
+    and the resident's own (omavastuu)."""
+
+    amount_cents: int
+    city_cents: int
+    resident_cents: int
 
 
 class PublicEntry(msgspec.Struct):
@@ -140,6 +164,27 @@ def request_as_of(
         },
         BoardEntry,
         strict=False,
+    )
+
+
+async def with_price(reads: Reads, entry: BoardEntry) -> BoardEntry:
+    """The entry with its contract's price terms on the day of the work, and once hours are
+    reported, the charge they make and who pays it: read from the contract ledger (a read
+    model of the partnerships stream), priced by the domain's rule, the same the contract
+    charges by."""
+    assert entry.contract_id
+    terms = await ledger.price_terms(
+        reads.pool, reads.schema, entry.contract_id, local_day(entry.window_start)
+    )
+    if terms is None:
+        return entry
+    estimate = None
+    if entry.minutes:
+        amount = price_for(terms["pricing"], Money(terms["unit_price_cents"]), entry.minutes)
+        shares = shares_of(amount, terms["voucher_cents"])
+        estimate = Estimate(amount.cents, shares.city.cents, shares.resident.cents)
+    return msgspec.structs.replace(
+        entry, price=msgspec.convert(terms, PriceTerms), estimate=estimate
     )
 
 
@@ -318,7 +363,10 @@ class RequestsController(Controller):
         row = await board.get_request(reads.pool, reads.schema, request_id)
         check_sees(row is not None and sees(caller, row), "service request", request_id)
         [row] = await open_rows(application.keyring, reads.pool, [row], board.SEALED)
-        return msgspec.convert(row, BoardEntry)
+        entry = msgspec.convert(row, BoardEntry)
+        if entry.contract_id and caller.is_resident(entry.resident_id):
+            entry = await with_price(reads, entry)
+        return entry
 
     @get("/", guards=[SIGNED_IN], summary="The caller's requests")
     async def list_requests(

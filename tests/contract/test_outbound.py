@@ -13,8 +13,12 @@ import pytest
 from contracts.events import (
     EVENTS_BY_SERVICE,
     PERSONAL,
+    ContractActivatedV1,
     ContractAmendedV1,
+    ContractBudgetAlertV1,
     ContractChargedV1,
+    ContractChargeReversedV1,
+    ContractProposedV1,
     ContractSignedV1,
     OfferAcceptedV1,
     OfferExplanation,
@@ -150,6 +154,37 @@ def a_contract_life() -> list:
     return contract.collect_events()
 
 
+def a_voucher_contract_life() -> list:
+    """A contract priced per job with a service voucher: shares, both budget alerts, a
+    reversal, and an amendment of its price terms."""
+    contract = PartnershipContract.propose(
+        partner_id="lahti-city",
+        provider_id="provider-1",
+        categories=["yard-work"],
+        regions=["hollola"],
+        unit_price_cents=6000,
+        budget_cents=8000,
+        valid_from=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+        pricing="job",
+        voucher_cents=4000,
+    )
+    contract.sign("partner", "lahti-city", "officer-of-lahti-city")
+    contract.sign("provider", "provider-1", "member-of-provider-1")
+    contract.charge("request-4", 30)  # 60.00 €: the city 40.00 €, the resident 20.00 €
+    contract.charge("request-5", 240)  # the city's 80.00 €: alerts at 80 and 100 %
+    contract.reverse("request-5", "the dispute was voided")
+    contract.amend(
+        {"pricing": "hour", "voucher_cents": 3000, "budget_cents": 10_000},
+        date(2026, 6, 1),
+        "officer-of-lahti-city",
+        "per hour from June",
+    )
+    contract.sign("partner", "lahti-city", "head-of-lahti-city")
+    contract.sign("provider", "provider-1", "member-of-provider-1")
+    return contract.collect_events()
+
+
 def a_provider_life() -> list:
     today = date(2026, 12, 1)
     provider = Provider.register(
@@ -237,7 +272,7 @@ LIVES = {
     "requests": (requests_out, lambda: a_request_life() + a_series_life() + an_erasure_life()),
     "providers": (providers_out, a_provider_life),
     "matching": (matching_out, a_matching_life),
-    "partnerships": (partnerships_out, a_contract_life),
+    "partnerships": (partnerships_out, lambda: a_contract_life() + a_voucher_contract_life()),
 }
 
 
@@ -414,3 +449,71 @@ def test_an_erasure_is_published_without_personal_data():
         1,
     )
     assert first.record_id == again.record_id
+
+
+def test_a_voucher_contract_publishes_its_price_terms_shares_alerts_and_reversal():
+    published = [partnerships_out(e) for e in a_voucher_contract_life()]
+    proposed, activated = (
+        next(e for e in published if isinstance(e, kind))
+        for kind in (ContractProposedV1, ContractActivatedV1)
+    )
+    assert (proposed.pricing, proposed.voucher_cents) == ("job", 4000)
+    assert (activated.pricing, activated.voucher_cents) == ("job", 4000)
+    charges = [
+        (e.request_id, e.amount_cents, e.city_cents, e.resident_cents, e.remaining_cents)
+        for e in published
+        if isinstance(e, ContractChargedV1)
+    ]
+    assert charges == [("request-4", 6000, 4000, 2000, 4000), ("request-5", 6000, 4000, 2000, 0)]
+    alerts = [
+        (e.threshold, e.charged_cents) for e in published if isinstance(e, ContractBudgetAlertV1)
+    ]
+    assert alerts == [(80, 8000), (100, 8000)]
+    (reversal,) = [e for e in published if isinstance(e, ContractChargeReversedV1)]
+    assert (reversal.request_id, reversal.city_cents, reversal.remaining_cents) == (
+        "request-5",
+        4000,
+        4000,
+    )
+    (amended,) = [e for e in published if isinstance(e, ContractAmendedV1)]
+    assert (amended.pricing, amended.voucher_cents, amended.remaining_cents) == (
+        "hour",
+        3000,
+        10_000 - 4000,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "dropped"),
+    [
+        (ContractProposedV1, ("pricing", "voucher_cents")),
+        (ContractActivatedV1, ("pricing", "voucher_cents")),
+        (ContractAmendedV1, ("pricing", "voucher_cents")),
+        (ContractChargedV1, ("city_cents", "resident_cents")),
+    ],
+)
+def test_a_contract_event_published_before_prices_and_shares_decodes_with_the_defaults(
+    kind, dropped
+):
+    event = next(e for e in map(partnerships_out, a_voucher_contract_life()) if type(e) is kind)
+    payload = msgspec.json.decode(encode(event))
+    for name in dropped:
+        del payload[name]  # as published before the fields existed
+
+    decoded = decode("partnerships", msgspec.json.encode(payload))
+
+    assert type(decoded) is kind
+    if kind is ContractChargedV1:
+        assert (decoded.city_cents, decoded.resident_cents) == (None, 0)
+        assert decoded.city == decoded.amount_cents  # the city paid it all
+    else:
+        assert (decoded.pricing, decoded.voucher_cents) == ("hour", None)
+
+
+def test_a_charge_stored_before_shares_publishes_the_city_paying_it_all():
+    events = a_voucher_contract_life()
+    charged = next(e for e in events if type(e).__name__ == "Charged")
+    for name in ("city_cents", "resident_cents"):
+        del charged.__dict__[name]  # as stored before vouchers
+    published = partnerships_out(charged)
+    assert (published.city_cents, published.resident_cents, published.city) == (None, 0, 6000)

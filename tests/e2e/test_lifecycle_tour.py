@@ -7,6 +7,7 @@ has been published, except those that only the passing of time produces."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -191,6 +192,13 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     assert talkoot.wait_for_status(assigned, "cancelled")["provider_id"] == provider
     voided, provider = taken("resident-1")
     talkoot.ok(talkoot.on_request(voided, "completion", {"hours": 1}, who=talkoot.member(provider)))
+    # the officer charged the reported hour before the resident disputed it: voiding the
+    # request reverses that charge, and its share goes back to the budget
+    charged_under = talkoot.wait_for_status(voided, "completed")["contract_id"]
+    charges = f"/contracts/{charged_under}/charges"
+    talkoot.ok(
+        talkoot.post("partnerships", charges, {"request_id": voided, "hours": 1}, who=officer)
+    )
     talkoot.ok(talkoot.on_request(voided, "dispute", {"reason": "no"}, who=eero))
     talkoot.ok(
         talkoot.on_request(
@@ -198,6 +206,27 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
         )
     )
     talkoot.wait_for_status(voided, "voided")
+    eventually(
+        lambda: talkoot.ledger(charged_under),
+        lambda contract: contract["reversals"] == 1,
+        20,
+        "the reversal on the ledger",
+    )
+    # the officer charges other work until 80 % of the budget is charged: a budget alert
+    contract = talkoot.ledger(charged_under)
+    to_go = contract["budget_cents"] * 8 // 10 - contract["charged_cents"]
+    hours = -(-to_go * 4 // contract["unit_price_cents"]) / 4  # in quarter hours, rounded up
+    while hours > 0:
+        chunk = min(hours, 24.0)
+        body = {"request_id": str(uuid.uuid4()), "hours": chunk}
+        talkoot.ok(talkoot.post("partnerships", charges, body, who=officer))
+        hours -= chunk
+    eventually(
+        lambda: talkoot.ledger(charged_under),
+        lambda contract: contract["alert"] == 80,
+        20,
+        "the budget alert on the ledger",
+    )
 
     # A resident's recurring requests, and a snowfall day the operators declare.
     ilona = talkoot.resident("resident-9")

@@ -546,7 +546,9 @@ def test_an_amendment_waits_for_both_signatures_and_one_at_a_time():
         ({"valid_until": date(2024, 12, 31)}, date(2025, 7, 1), "valid_until"),
         ({"unit_price_cents": 4500}, date(2025, 1, 1), "effective_from"),  # not after v1's
         ({"unit_price_cents": 4500}, date(2026, 3, 1), "effective_from"),  # past its validity
-        ({"pricing": "per_job"}, date(2025, 7, 1), "invalid_value"),  # not a term
+        ({"colour": "green"}, date(2025, 7, 1), "invalid_value"),  # not a term
+        ({"pricing": "per_job"}, date(2025, 7, 1), "pricing"),  # hour or job
+        ({"voucher_cents": -100}, date(2025, 7, 1), "voucher_cents"),
     ],
 )
 def test_an_amendment_that_breaks_a_rule_is_refused_naming_it(changes, on, rule):
@@ -586,3 +588,173 @@ def test_a_contract_past_its_last_day_has_expired():
     assert contract.status_on(date(2025, 12, 31)) == ContractStatus.ACTIVE
     assert contract.status_on(date(2026, 1, 1)) == ContractStatus.EXPIRED
     assert propose().status_on(date(2026, 1, 1)) == ContractStatus.PROPOSED
+
+
+# --- pricing per job, service vouchers, budget alerts, reversals -----------------------------
+
+
+def charges_of(events) -> list[tuple]:
+    return [
+        (e.request_id, e.amount_cents, e.city_cents, e.resident_cents)
+        for e in events
+        if type(e).__name__ == "Charged"
+    ]
+
+
+def test_a_contract_priced_per_job_charges_its_unit_price_once_whatever_the_hours():
+    contract = active(pricing="job", unit_price_cents=4500, budget_cents=100_000)
+    contract.charge("short", 15)
+    contract.charge("long", 600)
+    assert charges_of(contract.collect_events()) == [
+        ("short", 4500, 4500, 0),
+        ("long", 4500, 4500, 0),
+    ]
+    assert contract.charged_cents == 9000 and contract.versions[0]["pricing"] == "job"
+
+
+def test_a_contract_is_priced_per_hour_unless_it_says_per_job():
+    contract = active(unit_price_cents=4000)
+    assert contract.pricing == "hour" and contract.voucher_cents is None
+    assert contract.charge("r", 90).amount == Money(6000)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "amount", "city", "resident"),
+    [
+        (30, 2000, 2000, 0),  # below the voucher: the city pays it all
+        (75, 5000, 5000, 0),  # the voucher exactly
+        (120, 8000, 5000, 3000),  # above it: the resident pays the rest
+    ],
+)
+def test_a_voucher_caps_the_citys_share_and_only_that_counts_against_the_budget(
+    minutes, amount, city, resident
+):
+    contract = active(unit_price_cents=4000, voucher_cents=5000, budget_cents=100_000)
+    outcome = contract.charge("r", minutes)
+    assert (outcome.amount, outcome.city, outcome.resident) == (
+        Money(amount),
+        Money(city),
+        Money(resident),
+    )
+    assert charges_of(contract.collect_events()) == [("r", amount, city, resident)]
+    assert contract.remaining == Money(100_000 - city)
+
+
+def test_a_charge_whose_citys_share_fits_the_budget_is_accepted_though_the_amount_does_not():
+    contract = active(unit_price_cents=4000, voucher_cents=3000, budget_cents=3000)
+    assert contract.charge("r", 120).accepted  # 80.00 €, of which the city pays 30.00 €
+    assert contract.remaining == Money(0)
+    refused = contract.charge("s", 60)
+    assert not refused.accepted and "city's share" in refused.reason
+
+
+def alerts_of(events) -> list[tuple]:
+    return [
+        (e.threshold, e.charged_cents, e.budget_cents, e.version)
+        for e in events
+        if type(e).__name__ == "BudgetAlert"
+    ]
+
+
+def test_budget_alerts_at_80_and_100_per_cent_are_recorded_once_each():
+    contract = active(unit_price_cents=1000, budget_cents=10_000)
+    contract.charge("a", 420)  # 70.00 €: 70 %
+    assert alerts_of(contract.collect_events()) == []
+    contract.charge("b", 60)  # 80.00 €: 80 %
+    contract.charge("c", 60)  # 90 %: no second alert at 80
+    assert alerts_of(contract.collect_events()) == [(80, 8000, 10_000, 1)]
+    contract.charge("d", 60)  # 100 %
+    contract.charge("e", 60)  # refused: nothing left
+    events = contract.collect_events()
+    assert alerts_of(events) == [(100, 10_000, 10_000, 1)]
+    assert [type(e).__name__ for e in events] == ["Charged", "BudgetAlert", "ChargeRefused"]
+
+
+def test_one_charge_that_passes_both_thresholds_records_both_alerts():
+    contract = active(unit_price_cents=1000, budget_cents=10_000)
+    contract.charge("all", 600)
+    assert [a[0] for a in alerts_of(contract.collect_events())] == [80, 100]
+
+
+def test_an_amendment_raising_the_budget_arms_the_alerts_again():
+    contract = active(unit_price_cents=1000, budget_cents=10_000)
+    contract.charge("a", 510, worked_on=date(2025, 2, 1))  # 85.00 €
+    amended(contract, {"budget_cents": 12_000}, date(2025, 6, 1))
+    contract.charge("b", 60, worked_on=date(2025, 6, 2))  # 95.00 € of 120.00 €: 79 %
+    assert alerts_of(contract.collect_events()) == [(80, 8500, 10_000, 1)]
+    contract.charge("c", 60, worked_on=date(2025, 6, 3))  # 105.00 €: 87.5 %
+    assert alerts_of(contract.collect_events()) == [(80, 10_500, 12_000, 2)]
+    amended(contract, {"unit_price_cents": 1200}, date(2025, 7, 1))  # the budget stays
+    contract.charge("d", 30, worked_on=date(2025, 7, 2))
+    assert alerts_of(contract.collect_events()) == []
+
+
+def test_alerts_count_the_citys_share_only():
+    contract = active(unit_price_cents=1000, voucher_cents=500, budget_cents=1000)
+    contract.charge("a", 600)  # 100.00 €, the city pays 5.00 €: 50 %
+    assert alerts_of(contract.collect_events()) == []
+    contract.charge("b", 600)
+    assert [a[0] for a in alerts_of(contract.collect_events())] == [80, 100]
+
+
+def test_a_reversal_gives_the_citys_share_back_once_and_the_request_is_not_charged_again():
+    contract = active(unit_price_cents=4000, voucher_cents=5000, budget_cents=10_000)
+    contract.charge("r", 120)  # 80.00 €: the city 50.00 €, the resident 30.00 €
+    contract.collect_events()
+    assert contract.reverse("r", "the dispute was voided") == Money(5000)
+    (reversed_,) = contract.collect_events()
+    assert type(reversed_).__name__ == "ChargeReversed"
+    assert (reversed_.city_cents, reversed_.resident_cents, reversed_.remaining_cents) == (
+        5000,
+        3000,
+        10_000,
+    )
+    assert contract.remaining == Money(10_000) and contract.charged_cents == 0
+    with pytest.raises(WrongState) as twice:
+        contract.reverse("r", "again")
+    assert twice.value.rule == "reversed_already"
+    with pytest.raises(WrongState, match="already been charged"):
+        contract.charge("r", 60)
+    with pytest.raises(WrongState) as never:
+        contract.reverse("never-charged", "voided")
+    assert never.value.rule == "not_charged"
+    assert contract.collect_events() == []
+
+
+def test_a_contract_with_vouchers_alerts_and_reversals_replays_to_the_same_state():
+    contract = propose(pricing="job", unit_price_cents=6000, voucher_cents=4000, budget_cents=9000)
+    contract.sign("partner", PARTNER, OFFICER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    contract.charge("a", 60, worked_on=date(2025, 2, 1))
+    contract.charge("b", 60, worked_on=date(2025, 2, 2))  # 80.00 € of 90.00 €: alert at 80
+    contract.reverse("a", "voided")
+    amended(contract, {"pricing": "hour", "voucher_cents": 0}, date(2025, 6, 1))
+    events = contract.collect_events()
+    copy = replay(events)
+    assert vars(copy) == vars(contract)
+    assert copy.voucher_cents is None and copy.pricing == "hour"
+    assert [v["pricing"] for v in copy.versions] == ["job", "hour"]
+    assert copy.alerts == [
+        {"threshold": 80, "charged_cents": 8000, "budget_cents": 9000, "version": 1}
+    ]
+
+
+def test_a_contract_stored_before_pricing_and_vouchers_replays_per_hour_without_a_voucher():
+    current = active(unit_price_cents=4000, budget_cents=100_000)
+    contract = propose(unit_price_cents=4000, budget_cents=100_000)
+    contract.sign("partner", PARTNER, OFFICER)
+    contract.sign("provider", PROVIDER, MEMBER)
+    contract.charge("r", 60)
+    amended(contract, {"unit_price_cents": 5000}, date(2025, 6, 1))
+    events = contract.collect_events()
+    for e in events:  # as stored before the terms and the shares were
+        for name in ("pricing", "voucher_cents", "city_cents", "resident_cents"):
+            e.__dict__.pop(name, None)
+    copy = replay(events)
+    assert [(v["pricing"], v["voucher_cents"]) for v in copy.versions] == [
+        ("hour", None),
+        ("hour", None),
+    ]
+    assert copy.charged_requests == {"r": 4000} and copy.remaining == Money(96_000)
+    assert copy.charge("s", 60, worked_on=date(2025, 6, 2)).city == Money(5000)
+    assert current.pricing == copy.pricing

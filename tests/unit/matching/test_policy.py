@@ -454,3 +454,24 @@ def test_when_nobody_does_the_work_in_the_area_the_reason_says_so():
     assert decision.candidates == ()
     assert decision.unrelated == 1
     assert decision.reason == "no provider does this category or works in this region"
+
+
+@pytest.mark.parametrize(
+    ("pricing", "voucher", "minutes", "estimate"),
+    [
+        ("hour", None, 90, 4500),
+        ("job", None, 90, 3000),  # the unit price once, whatever the hours
+        ("job", None, 600, 3000),
+        ("hour", 4000, 120, 4000),  # 60.00 €: the city's share is the voucher
+        ("hour", 4000, 60, 3000),  # below the voucher: all of it
+        ("job", 2000, 600, 2000),
+    ],
+)
+def test_the_estimate_follows_the_versions_pricing_and_counts_the_citys_share_only(
+    pricing, voucher, minutes, estimate
+):
+    contract = budget("c1", "p1", pricing=pricing, voucher_cents=voucher, remaining_cents=estimate)
+    assert contract.estimated_cost(job(estimated_minutes=minutes)) == estimate
+    assert choose_provider(job(estimated_minutes=minutes), [slot("p1")], [contract]).match
+    short = replace(contract, remaining_cents=estimate - 1)
+    assert choose_provider(job(estimated_minutes=minutes), [slot("p1")], [short]).match is None

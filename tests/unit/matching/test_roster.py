@@ -524,3 +524,45 @@ def test_a_suspended_contract_gets_no_work_until_resumed_and_a_terminated_one_no
     assert budget.valid_until == date(2025, 2, 28)
     assert roster.decide(job(on=date(2025, 2, 28))).match is not None
     assert roster.decide(job(on=date(2025, 3, 1))).match is None
+
+
+def test_the_roster_keeps_each_versions_pricing_and_voucher_and_a_reversal_gives_budget_back():
+    roster = Roster()
+    roster.enrol_provider("p1", ["snow"], ["north"], 2)
+    roster.add_contract(
+        "c1",
+        "p1",
+        ["snow"],
+        ["north"],
+        40_000,
+        "2025-01-01",
+        "2025-12-31",
+        5000,
+        "lahti-city",
+        "job",
+        3000,
+    )
+    roster.amend_contract(
+        "c1",
+        2,
+        "2025-06-01",
+        ["snow"],
+        ["north"],
+        4000,
+        "2025-01-01",
+        "2025-12-31",
+        40_000,
+        "hour",
+        None,
+    )
+    before, after = roster.contract_budgets()
+    assert (before.pricing, before.voucher_cents, after.pricing, after.voucher_cents) == (
+        "job",
+        3000,
+        "hour",
+        None,
+    )
+    roster.update_budget("c1", 37_000)  # charged
+    roster.update_budget("c1", 40_000)  # reversed
+    assert {b.remaining_cents for b in roster.contract_budgets()} == {40_000}
+    assert vars(replay(roster.collect_events())) == vars(roster)
