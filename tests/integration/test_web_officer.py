@@ -174,6 +174,28 @@ def test_proposing_a_contract_through_the_page_creates_it(web, talkoot: Talkoot,
     assert contract["status"] == "proposed" and not contract["partner_signed"]
 
 
+def test_a_voucher_contract_priced_by_the_job_is_proposed_through_the_page(
+    web, talkoot: Talkoot, scope
+):
+    category, region = scope
+    city = a_partner()
+    provider_id = talkoot.register_provider(category, region)
+    typed = proposal(provider_id, category, region, pricing="job", unit_price="45", voucher="30")
+    page = officer_of(web, city).post("/officer/contracts", typed)
+    assert page.status_code == 200, page.text
+    (contract,) = contracts_of(talkoot, city)
+    assert (contract["pricing"], contract["unit_price_cents"], contract["voucher_cents"]) == (
+        "job",
+        4500,
+        3000,
+    )
+    refused = officer_of(web, city).post(
+        "/officer/contracts", proposal(provider_id, category, region, voucher="-5")
+    )
+    assert refused.status_code == 400 and 'id="f-voucher-error"' in refused.text, refused.text
+    assert len(contracts_of(talkoot, city)) == 1
+
+
 BAD_PROPOSALS = {
     "no service": (
         {"categories": []},

@@ -30,12 +30,15 @@ CONTRACT_FIELDS = (
     "budget",
     "valid_from",
     "valid_until",
+    "pricing",
+    "voucher",
 )
 # The service's names of the form's fields: the cents are typed in euros, and an unknown
 # category or region is a choice of the lists.
 CONTRACT_ALIASES = {
     "unit_price_cents": "unit_price",
     "budget_cents": "budget",
+    "voucher_cents": "voucher",
     "category": "categories",
     "region": "regions",
 }
@@ -148,7 +151,10 @@ class OfficerPages(Controller):
             "budget_cents": cents(form.get("budget")),
             "valid_from": form.get("valid_from") or None,
             "valid_until": form.get("valid_until") or None,
+            "pricing": form.get("pricing") or "hour",
         }
+        if form.get("voucher"):
+            body["voucher_cents"] = cents(form.get("voucher"))
         receipt = await sent(
             form,
             state.services.post("partnerships", "/contracts/", body, person.token, key=form.key),
