@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from contracts.events import OfferExplanation
+from domain.calendar import local_today
 from domain.matching.job import Job
 from domain.matching.offer import Offer
 from projections import offers as offers_model
@@ -272,7 +273,10 @@ class ChoicesController(Controller):
         application: MatchingApplication,
         category: Annotated[str, Parameter(pattern=ID_PATTERN, description="a category code")],
         region: Annotated[str, Parameter(pattern=ID_PATTERN, description="a region code")],
-        day: Annotated[date, Parameter(description="the day of the work (Lahti's day)")],
+        day: Annotated[
+            date | None,
+            Parameter(description="the day of the work (Lahti's day); today when left out"),
+        ] = None,
     ) -> list[ChoiceView]:
         """Freedom of choice: the providers eligible for a request of ``category`` in
         ``region`` on ``day`` under a service voucher contract (one with ``voucher_cents``),
@@ -281,7 +285,7 @@ class ChoicesController(Controller):
         ``chosen_provider_id`` with the new request. A category not in the catalogue is 400
         naming ``category``. Current at once: matching's own record of providers, contracts and
         the budget held. A resident."""
-        choices, names, _ = application.choices(category, region, day)
+        choices, names, _ = application.choices(category, region, day or local_today())
         return [
             ChoiceView(
                 provider_id=c.provider_id,
