@@ -40,6 +40,9 @@ class ServiceRequestedV1(IntegrationEvent, frozen=True, kw_only=True):
     series_id: str | None = None
     preferred_provider_id: str | None = None
     media_url: str = ""  # a photo or document of what is to be done (Open311's media_url)
+    # Added in place: the provider the resident chose under a service voucher (freedom of
+    # choice); matching offers it the job first if it may, and says so in the explanation.
+    chosen_provider_id: str | None = None
     # Added in place: the resident's personal data (PERSONAL below) travels sealed here, and
     # those fields above are published empty; events published before it carry them in clear.
     sealed: Sealed | None = None
@@ -71,6 +74,14 @@ class OfferExplanation(msgspec.Struct, frozen=True, kw_only=True):
     rating: float | None = None  # its residents' average stars; None: not rated yet
     neutral_rating: float = 3.0  # what a provider not rated yet counts as
     distance_km: float | None = None  # from the job, as the crow flies; None: not known
+    # Added in place: the resident's choice of provider under a service voucher. ``choice``
+    # is what became of it ("" when none: offered, declined, lapsed, not_allowed), with the
+    # chosen provider's name and, when not allowed, the rule that kept it out (a rule code
+    # above, "voucher": no voucher contract covers it, "unknown": no such provider).
+    chosen: bool = False  # this provider is the one the resident chose
+    choice: str = ""
+    chosen_name: str = ""
+    choice_rule: str = ""
 
 
 class RequestOfferedV1(IntegrationEvent, frozen=True, kw_only=True):

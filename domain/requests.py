@@ -98,8 +98,12 @@ class ServiceRequest(Aggregate):
         series_id: str | None = None,
         preferred_provider_id: str | None = None,
         media_url: str = "",
+        chosen_provider_id: str | None = None,
     ) -> None:
         self.resident_id = resident_id
+        # the provider the resident chose under a service voucher; matching decides whether
+        # the choice may stand and records what became of it in the offer's explanation
+        self.chosen_provider_id = chosen_provider_id
         self.category = category
         self.region = region
         self.description = description
@@ -139,6 +143,7 @@ class ServiceRequest(Aggregate):
         series_id: str | None = None,
         preferred_provider_id: str | None = None,
         media_url: str = "",
+        chosen_provider_id: str | None = None,
         now: datetime | None = None,
     ) -> ServiceRequest:
         if not resident_id.strip():
@@ -161,6 +166,7 @@ class ServiceRequest(Aggregate):
             series_id=series_id,
             preferred_provider_id=preferred_provider_id,
             media_url=media_url.strip(),
+            chosen_provider_id=chosen_provider_id,
         )
 
     # --- matching ------------------------------------------------------------------------

@@ -19,15 +19,18 @@ from domain.matching.policy import (
     EARTH_RADIUS_KM,
     NEUTRAL_RATING,
     Candidate,
+    Choice,
     ContractBudget,
     Decision,
     JobToMatch,
     Match,
     ProviderSlot,
     Rule,
+    VoucherChoice,
     choose_provider,
     distance_km,
     ranking_key,
+    voucher_choices,
 )
 from domain.matching.roster import ROSTER_ID, HeldBudget, Roster, stamp
 
@@ -36,6 +39,7 @@ __all__ = [
     "NEUTRAL_RATING",
     "ROSTER_ID",
     "Candidate",
+    "Choice",
     "ContractBudget",
     "Decision",
     "HeldBudget",
@@ -48,8 +52,10 @@ __all__ = [
     "ProviderSlot",
     "Roster",
     "Rule",
+    "VoucherChoice",
     "choose_provider",
     "distance_km",
     "ranking_key",
     "stamp",
+    "voucher_choices",
 ]

@@ -39,8 +39,10 @@ class Job(Aggregate):
         long: float | None = None,
         preferred_provider_id: str | None = None,
         resident_id: str = "",  # whose request; jobs opened before it was kept have ""
+        chosen_provider_id: str | None = None,  # the resident's choice under a voucher
     ) -> None:
         self.resident_id = resident_id
+        self.chosen_provider_id = chosen_provider_id
         self.category = category
         self.region = region
         self.on = on
@@ -69,6 +71,7 @@ class Job(Aggregate):
             lat=self.lat,
             long=self.long,
             preferred_provider_id=self.preferred_provider_id,
+            chosen_provider_id=self.chosen_provider_id,
         )
 
     def check_current(self, offer_id: str) -> None:

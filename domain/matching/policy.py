@@ -44,6 +44,8 @@ class JobToMatch:
     lat: float | None = None
     long: float | None = None
     preferred_provider_id: str | None = None
+    # the provider the resident chose under a service voucher (freedom of choice)
+    chosen_provider_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,33 @@ class Match:
     estimated_cents: int = field(default=0, compare=False)
 
 
+class Choice(StrEnum):
+    """What became of the resident's choice of provider in a decision."""
+
+    OFFERED = "offered"  # the chosen provider is offered the job first
+    DECLINED = "declined"  # it declined: the others are ranked fairly
+    LAPSED = "lapsed"  # it let the offer lapse: the others are ranked fairly
+    NOT_ALLOWED = "not_allowed"  # it may not be offered the job under a voucher: ignored
+
+
+@dataclass(frozen=True)
+class VoucherChoice:
+    """A provider a resident may choose for a job: eligible for it under a service voucher
+    contract, with the contract's price terms and the resident's own share of the price of
+    the category's estimated time."""
+
+    provider_id: str
+    contract_id: str
+    pricing: str
+    unit_price_cents: int
+    voucher_cents: int
+    estimated_minutes: int
+    price_cents: int
+    city_cents: int
+    resident_cents: int
+    rating: float | None = None
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One provider as the policy saw it: excluded by a rule, or eligible with a score."""
@@ -115,6 +144,7 @@ class Candidate:
     reason: str = ""  # the sentence that goes with the rule
     rank: int = 0  # 1 for the best eligible provider; 0 when excluded
     preferred: bool = False
+    chosen: bool = False  # the resident chose it under a service voucher
     recent_offers: int = 0
     rating: float | None = None
     distance_km: float | None = None
@@ -131,6 +161,7 @@ class Candidate:
             "provider_id": self.provider_id,
             "rank": self.rank,
             "preferred": self.preferred,
+            "chosen": self.chosen,
             "recent_offers": self.recent_offers,
             "rating": self.rating,
             "distance_km": self.distance_km,
@@ -146,6 +177,10 @@ class Decision:
     candidates: tuple[Candidate, ...] = ()
     # Providers that neither do the category nor work in the region: counted, not listed.
     unrelated: int = 0
+    # What became of the resident's choice of provider ("" when there was none), and, when it
+    # was not allowed, the rule that kept it out ("voucher": no voucher contract covers it).
+    choice: str = ""
+    choice_rule: str = ""
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -201,6 +236,61 @@ def _exclusion(
     return Rule.BUDGET, f"has no contract budget left for the estimated cost of {cost}"
 
 
+def _voucher_contracts(contracts: list[ContractBudget]) -> list[ContractBudget]:
+    return [c for c in contracts if c.voucher_cents is not None]
+
+
+def _choice_outcome(
+    job: JobToMatch, providers: list[ProviderSlot], contracts: list[ContractBudget]
+) -> tuple[str, str, ContractBudget | None]:
+    """What becomes of the resident's choice: offered first under a voucher contract (with
+    it), declined or lapsed earlier, or not allowed (with the rule)."""
+    pid = job.chosen_provider_id
+    if pid in job.declined:
+        return Choice.DECLINED, "", None
+    if pid in job.let_expire:
+        return Choice.LAPSED, "", None
+    provider = next((p for p in providers if p.provider_id == pid), None)
+    if provider is None:
+        return Choice.NOT_ALLOWED, "unknown", None
+    outcome = _exclusion(job, provider, _voucher_contracts(contracts))
+    if isinstance(outcome, ContractBudget):
+        return Choice.OFFERED, "", outcome
+    rule, _ = outcome
+    return Choice.NOT_ALLOWED, "voucher" if rule == Rule.CONTRACT else rule.value, None
+
+
+def voucher_choices(
+    job: JobToMatch, providers: list[ProviderSlot], contracts: list[ContractBudget]
+) -> list[VoucherChoice]:
+    """The providers a resident may choose for ``job``: those eligible for it under a service
+    voucher contract (every rule of ``choose_provider``, with only the voucher contracts), by
+    provider id. Each comes with its terms and the resident's share of the estimated price."""
+    vouchers = _voucher_contracts(contracts)
+    found = []
+    for provider in sorted(providers, key=lambda p: p.provider_id):
+        contract = _exclusion(job, provider, vouchers)
+        if not isinstance(contract, ContractBudget):
+            continue
+        price = price_for(contract.pricing, Money(contract.unit_price_cents), job.estimated_minutes)
+        shares = shares_of(price, contract.voucher_cents)
+        found.append(
+            VoucherChoice(
+                provider_id=provider.provider_id,
+                contract_id=contract.contract_id,
+                pricing=contract.pricing,
+                unit_price_cents=contract.unit_price_cents,
+                voucher_cents=contract.voucher_cents or 0,
+                estimated_minutes=job.estimated_minutes,
+                price_cents=price.cents,
+                city_cents=shares.city.cents,
+                resident_cents=shares.resident.cents,
+                rating=None if provider.rating is None else round(provider.rating, 2),
+            )
+        )
+    return found
+
+
 def _score(job: JobToMatch, provider: ProviderSlot) -> Candidate:
     distance = None
     if None not in (job.lat, job.long, provider.lat, provider.long):
@@ -215,10 +305,12 @@ def _score(job: JobToMatch, provider: ProviderSlot) -> Candidate:
 
 
 def ranking_key(candidate: Candidate) -> tuple:
-    """Preferred provider of the series first, then least recent work, then the better rating
+    """The provider the resident chose under a voucher first, then the preferred provider of
+    the series, then least recent work, then the better rating
     (unrated counts as NEUTRAL_RATING), then the nearer (unknown distance last), then id."""
     rating = NEUTRAL_RATING if candidate.rating is None else candidate.rating
     return (
+        not candidate.chosen,
         not candidate.preferred,
         candidate.recent_offers,
         -rating,
@@ -234,17 +326,28 @@ def choose_provider(
     """Every provider is checked against the eligibility rules in order (declined, category,
     region, suspended, paused, capacity, contract, budget); the eligible ones are ranked and the
     first is chosen. The decision lists every provider considered, excluded or ranked; those
-    that neither do the category nor work in the region are only counted."""
+    that neither do the category nor work in the region are only counted.
+
+    A provider the resident chose (``job.chosen_provider_id``) ranks first when it is eligible
+    under a service voucher contract (and is offered under that contract); once it declined or
+    let the offer lapse, or when it is not allowed, the others are ranked as ever and the
+    decision says what became of the choice (``choice``, ``choice_rule``)."""
     excluded: list[Candidate] = []
     eligible: list[tuple[Candidate, ContractBudget]] = []
     unrelated = 0
+    choice, choice_rule, chosen_contract = "", "", None
+    if job.chosen_provider_id:
+        choice, choice_rule, chosen_contract = _choice_outcome(job, providers, contracts)
     for provider in sorted(providers, key=lambda p: p.provider_id):
         if job.category not in provider.categories and job.region not in provider.regions:
             unrelated += 1
             continue
         outcome = _exclusion(job, provider, contracts)
         if isinstance(outcome, ContractBudget):
-            eligible.append((_score(job, provider), outcome))
+            candidate = _score(job, provider)
+            if chosen_contract is not None and provider.provider_id == job.chosen_provider_id:
+                candidate, outcome = replace(candidate, chosen=True), chosen_contract
+            eligible.append((candidate, outcome))
         else:
             rule, reason = outcome
             excluded.append(Candidate(provider.provider_id, rule=rule.value, reason=reason))
@@ -262,6 +365,8 @@ def choose_provider(
             ),
             candidates=candidates,
             unrelated=unrelated,
+            choice=choice,
+            choice_rule=choice_rule,
         )
     if not providers:
         reason = "no provider is registered"
@@ -269,4 +374,11 @@ def choose_provider(
         reason = "no provider does this category or works in this region"
     else:
         reason = "no eligible provider: " + "; ".join(sorted({c.reason for c in excluded}))
-    return Decision(None, reason=reason, candidates=candidates, unrelated=unrelated)
+    return Decision(
+        None,
+        reason=reason,
+        candidates=candidates,
+        unrelated=unrelated,
+        choice=choice,
+        choice_rule=choice_rule,
+    )

@@ -16,7 +16,9 @@ from domain.matching.policy import (
     Decision,
     JobToMatch,
     ProviderSlot,
+    VoucherChoice,
     choose_provider,
+    voucher_choices,
 )
 
 ROSTER_ID: UUID = uuid5(NAMESPACE_URL, "talkoot:matching:roster")
@@ -490,6 +492,12 @@ class Roster(Aggregate):
 
     def decide(self, job: JobToMatch, since: datetime | None = None) -> Decision:
         return choose_provider(
+            job, self.provider_slots(since), self.contract_budgets(job.request_id)
+        )
+
+    def choices(self, job: JobToMatch, since: datetime | None = None) -> list[VoucherChoice]:
+        """The providers a resident may choose for ``job`` under a service voucher."""
+        return voucher_choices(
             job, self.provider_slots(since), self.contract_budgets(job.request_id)
         )
 

@@ -4,7 +4,12 @@ the sweep that lets unanswered offers lapse)."""
 from anyio import to_thread
 
 from services import registry
-from services.matching.api import BudgetsController, JobsController, OffersController
+from services.matching.api import (
+    BudgetsController,
+    ChoicesController,
+    JobsController,
+    OffersController,
+)
 from services.matching.application import MatchingApplication
 from services.matching.inbound import subscriptions
 from services.matching.outbound import to_integration_event
@@ -30,7 +35,7 @@ SPEC = ServiceSpec(
     "lets unanswered offers lapse; providers answer here.",
     make_application=MatchingApplication,
     outbound=to_integration_event,
-    route_handlers=[OffersController, JobsController, BudgetsController],
+    route_handlers=[OffersController, JobsController, BudgetsController, ChoicesController],
     subscriptions=subscriptions,
     sweeps=[expire_offers],
     check_settings=check_settings,

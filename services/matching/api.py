@@ -4,7 +4,7 @@ matching's whole record of a request, and what matching holds of their contracts
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -14,6 +14,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_404_NOT_FOUND
 
 from contracts.events import OfferExplanation
+from domain.calendar import local_today
 from domain.matching.job import Job
 from domain.matching.offer import Offer
 from projections import offers as offers_model
@@ -26,6 +27,7 @@ from services.matching.explanation import (
     is_eligible,
 )
 from services.platform.http import (
+    ID_PATTERN,
     Limit,
     Offset,
     PathId,
@@ -34,7 +36,7 @@ from services.platform.http import (
     Reads,
     caught_up,
 )
-from services.platform.identity import OFFICER, PROVIDER, SIGNED_IN, Caller
+from services.platform.identity import OFFICER, PROVIDER, RESIDENT, SIGNED_IN, Caller
 from services.platform.openapi import ErrorBody
 from services.platform.store import Receipt
 
@@ -50,6 +52,7 @@ class CandidateView(msgspec.Struct):
     rule: str | None = None
     rank: int | None = None
     preferred: bool | None = None
+    chosen: bool | None = None  # the provider the resident chose under a service voucher
     recent_offers: int | None = None
     rating: float | None = None
     distance_km: float | None = None
@@ -145,6 +148,7 @@ def candidate_view(
         explanation=explanation,
         rank=entry["rank"],
         preferred=entry["preferred"],
+        chosen=bool(entry.get("chosen")),
         recent_offers=entry["recent_offers"],
         rating=entry["rating"],
         distance_km=entry["distance_km"],
@@ -234,6 +238,70 @@ class BudgetView(msgspec.Struct):
     provider_id: str
     held_cents: int
     jobs: int
+
+
+class ChoiceView(msgspec.Struct):
+    """A provider the resident may choose for a request under a service voucher: its terms
+    under the voucher contract, and the price of the category's estimated time split into
+    what the city pays (at most the voucher) and the resident's own share."""
+
+    provider_id: str
+    name: str  # the provider's registered name ("" when matching has not heard it)
+    rating: float | None  # its residents' average stars; null: not rated yet
+    contract_id: str
+    pricing: str  # hour | job
+    unit_price_cents: int
+    voucher_cents: int
+    estimated_minutes: int
+    price_cents: int
+    city_cents: int
+    resident_cents: int
+
+
+class ChoicesController(Controller):
+    path = "/choices"
+    tags = ["choices"]
+
+    @get(
+        "/",
+        guards=[RESIDENT],
+        sync_to_thread=True,
+        summary="The providers a resident may choose under a service voucher",
+    )
+    def list_choices(
+        self,
+        application: MatchingApplication,
+        category: Annotated[str, Parameter(pattern=ID_PATTERN, description="a category code")],
+        region: Annotated[str, Parameter(pattern=ID_PATTERN, description="a region code")],
+        day: Annotated[
+            date | None,
+            Parameter(description="the day of the work (Lahti's day); today when left out"),
+        ] = None,
+    ) -> list[ChoiceView]:
+        """Freedom of choice: the providers eligible for a request of ``category`` in
+        ``region`` on ``day`` under a service voucher contract (one with ``voucher_cents``),
+        by provider id, with their name, rating, price terms and the resident's own share of
+        the price of the category's estimated time. Only these may be chosen: send one's id as
+        ``chosen_provider_id`` with the new request. A category not in the catalogue is 400
+        naming ``category``. Current at once: matching's own record of providers, contracts and
+        the budget held. A resident."""
+        choices, names, _ = application.choices(category, region, day or local_today())
+        return [
+            ChoiceView(
+                provider_id=c.provider_id,
+                name=names.get(c.provider_id, ""),
+                rating=c.rating,
+                contract_id=c.contract_id,
+                pricing=c.pricing,
+                unit_price_cents=c.unit_price_cents,
+                voucher_cents=c.voucher_cents,
+                estimated_minutes=c.estimated_minutes,
+                price_cents=c.price_cents,
+                city_cents=c.city_cents,
+                resident_cents=c.resident_cents,
+            )
+            for c in choices
+        ]
 
 
 class BudgetsController(Controller):

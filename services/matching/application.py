@@ -27,11 +27,12 @@ from contracts.events import ContractAmendedV1
 from domain.errors import DomainError, InvalidValue
 from domain.matching.job import Job, JobStatus
 from domain.matching.offer import Offer, OfferStatus
+from domain.matching.policy import JobToMatch, VoucherChoice
 from domain.matching.roster import ROSTER_ID, HeldBudget, Roster
 from services.matching.commands import Answer, Decline
 from services.matching.explanation import explain_offer, explanation_of, explanation_values
 from services.platform.catalogue import load_catalogue
-from services.platform.errors import NotFound
+from services.platform.errors import InvalidField, NotFound
 from services.platform.identity import Caller, check_sees
 from services.platform.personal import Personal
 from services.platform.settings import Settings
@@ -247,6 +248,7 @@ class MatchingApplication(ServiceApplication):
         long: float | None = None,
         preferred_provider_id: str | None = None,
         resident_id: str = "",
+        chosen_provider_id: str | None = None,
     ) -> None:
         job = Job(
             id=UUID(request_id),
@@ -257,6 +259,7 @@ class MatchingApplication(ServiceApplication):
             long=long,
             preferred_provider_id=preferred_provider_id,
             resident_id=resident_id,
+            chosen_provider_id=chosen_provider_id,
         )
         changes.add(job, self._offer_next(job, changes.roster))
 
@@ -416,6 +419,21 @@ class MatchingApplication(ServiceApplication):
         )
         return job, offers
 
+    def choices(
+        self, category: str, region: str, on: date, request_id: str = ""
+    ) -> tuple[list[VoucherChoice], dict[str, str], int]:
+        """The providers a resident may choose for a request of ``category`` in ``region`` on
+        ``on`` (see ``voucher_choices``), the providers' names, and the category's estimated
+        minutes. Current at once: the roster is matching's own record."""
+        catalogue = load_catalogue().categories
+        if category not in catalogue:
+            raise InvalidField(f"{category!r} is not a category of the catalogue", rule="category")
+        minutes = catalogue[category].estimated_minutes
+        job = JobToMatch(request_id, category, region, on, estimated_minutes=minutes)
+        since = datetime.now(UTC) - self.settings.fairness_window
+        with self.roster() as roster:
+            return roster.choices(job, since), roster.provider_names(), minutes
+
     # --- the decision --------------------------------------------------------------------
 
     def _offer_next(self, job: Job, roster: Roster, now: datetime | None = None) -> Offer | None:
@@ -438,6 +456,7 @@ class MatchingApplication(ServiceApplication):
             decision.unrelated,
             self.settings.fairness_window,
             roster.provider_names(),
+            (job.chosen_provider_id or "", decision.choice, decision.choice_rule),
         )
         offer = Offer(
             request_id=str(job.id),

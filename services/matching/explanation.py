@@ -40,6 +40,8 @@ def explain_candidate(entry: dict[str, Any], eligible_count: int, window: timede
     if not is_eligible(entry):
         return f"not eligible: {entry['reason']}"
     parts = [f"ranked {entry['rank']} of {eligible_count} eligible"]
+    if entry.get("chosen"):  # decisions recorded before the choice existed lack it
+        parts.append("the provider the resident chose under a service voucher")
     if entry["preferred"]:
         parts.append("the provider the resident's series prefers")
     offers = entry["recent_offers"]
@@ -57,12 +59,46 @@ def explain_candidate(entry: dict[str, Any], eligible_count: int, window: timede
     return "; ".join(parts)
 
 
+# Why a choice was not allowed, by the rule that kept the chosen provider out.
+CHOICE_RULES = {
+    "voucher": "no service voucher contract covers it for this request",
+    "unknown": "it is not a registered provider",
+    Rule.CATEGORY.value: "it does not do this category",
+    Rule.REGION.value: "it does not work in this region",
+    Rule.SUSPENDED.value: "it is suspended",
+    Rule.PAUSED.value: "it has paused taking work",
+    Rule.CAPACITY.value: "it has no free capacity",
+    Rule.BUDGET.value: "its voucher contract has no budget left",
+}
+
+
+def explain_choice(choice: tuple[str, str, str], names: dict[str, str]) -> str:
+    """What became of the resident's choice ``(provider id, outcome, rule)``, in a clause
+    ("" when the resident chose nobody)."""
+    chosen_id, outcome, rule = choice
+    name = names.get(chosen_id) or chosen_id
+    if outcome == "offered":
+        return "the resident chose this provider under their service voucher"
+    if outcome == "declined":
+        return f"{name}, whom the resident chose, declined, so the fair ranking decided"
+    if outcome == "lapsed":
+        return f"{name}, whom the resident chose, let the offer lapse, so the fair ranking decided"
+    if outcome == "not_allowed":
+        because = CHOICE_RULES.get(rule, rule)
+        return f"the resident's choice of {name} was ignored: {because}"
+    return ""
+
+
+NO_CHOICE = ("", "", "")
+
+
 def explain_offer(
     provider_id: str,
     candidates: list[dict[str, Any]],
     unrelated: int,
     window: timedelta,
     names: dict[str, str],
+    choice: tuple[str, str, str] = NO_CHOICE,
 ) -> str:
     """Why the job went to ``provider_id``: "Offered to Laune Talkoot ry, the first of 2
     eligible providers (ranked 1 of 2 eligible; ...); 1 other provider was not eligible."
@@ -84,6 +120,9 @@ def explain_offer(
         if unrelated:
             why += "; " + plural(unrelated, "more was", "more were")
             why += " not considered (neither this category nor this region)"
+    chose = explain_choice(choice, names)
+    if chose:
+        why += "; " + chose
     return why + "."
 
 
@@ -96,6 +135,7 @@ def explanation_of(
     unrelated: int,
     window: timedelta,
     names: dict[str, str],
+    choice: tuple[str, str, str] = NO_CHOICE,
 ) -> OfferExplanation | None:
     """The facts ``explain_offer`` words, as values: None when the decision does not list
     ``provider_id`` as eligible (an offer recorded without its decision)."""
@@ -118,6 +158,10 @@ def explanation_of(
         rating=chosen["rating"],
         neutral_rating=NEUTRAL_RATING,
         distance_km=chosen["distance_km"],
+        chosen=bool(chosen.get("chosen")),
+        choice=choice[1],
+        chosen_name=(names.get(choice[0]) or choice[0]) if choice[1] else "",
+        choice_rule=choice[2],
     )
 
 

@@ -50,6 +50,7 @@ def subscriptions(app: MatchingApplication) -> list[Subscription]:
             long=point["long"],
             preferred_provider_id=event.preferred_provider_id,
             resident_id=event.resident_id,
+            chosen_provider_id=event.chosen_provider_id,
         )
 
     def request_rescheduled(event: RequestRescheduledV1, changes: RosterChanges) -> None:

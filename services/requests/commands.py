@@ -14,6 +14,7 @@ from services.platform.http import (
     Body,
     Code,
     Hours,
+    Id,
     Integer,
     Lat,
     Long,
@@ -51,6 +52,8 @@ class NewRequest(Body):
     lat: Lat | None = None
     long: Long | None = None
     media_url: MediaUrl = ""
+    # the provider the resident chose under a service voucher (GET /choices in matching)
+    chosen_provider_id: Id | None = None
 
 
 class CompletionReport(Body):

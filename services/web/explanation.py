@@ -21,6 +21,42 @@ RULES: dict[str, str] = {
     "budget": N_("too little budget left under their contracts"),
 }
 
+# Why the resident's choice of provider could not stand, beyond the rules above.
+CHOICE_RULES: dict[str, str] = {
+    "voucher": N_("no service voucher contract covers this work"),
+    "unknown": N_("not a registered provider"),
+}
+
+
+def choice_words(facts: dict[str, Any]) -> str:
+    """What became of the resident's choice of provider under a service voucher, in a
+    sentence; "" when the resident chose nobody (or the offer predates the choice)."""
+    choice = facts.get("choice") or ""
+    name = facts.get("chosen_name") or ""
+    if choice == "offered":
+        return i18n.gettext(
+            "The resident chose this provider under their service voucher, so it was offered "
+            "the job first."
+        )
+    if choice == "declined":
+        return i18n.gettext(
+            "%(name)s, whom the resident chose, declined, so matching's own fair ranking decided."
+        ) % {"name": name}
+    if choice == "lapsed":
+        return i18n.gettext(
+            "%(name)s, whom the resident chose, let the offer lapse, so matching's own fair "
+            "ranking decided."
+        ) % {"name": name}
+    if choice == "not_allowed":
+        rule = facts.get("choice_rule") or ""
+        known = CHOICE_RULES.get(rule) or RULES.get(rule)
+        why = i18n.gettext(known) if known else rule
+        return i18n.gettext(
+            "The resident's choice of %(name)s was ignored (%(why)s), so matching's own fair "
+            "ranking decided."
+        ) % {"name": name, "why": why}
+    return ""
+
 
 def window_words(hours: float) -> str:
     """The fairness window, as "the last 30 days" (or hours, or minutes) go in a sentence."""
@@ -95,6 +131,9 @@ def sentences(facts: dict[str, Any]) -> list[str]:
             )
             % {"num": unrelated}
         )
+    chose = choice_words(facts)
+    if chose:
+        said.append(chose)
     if facts.get("preferred"):
         said.append(i18n.gettext("The resident's recurring request prefers this provider."))
     offers = int(facts.get("recent_offers") or 0)
@@ -158,6 +197,8 @@ def candidate(view: dict[str, Any]) -> str:
             "why": i18n.gettext(RULES[rule]) if rule in RULES else rule
         }
     said = [i18n.gettext("number %(rank)s of the eligible") % {"rank": view.get("rank") or 1}]
+    if view.get("chosen"):
+        said.append(i18n.gettext("chosen by the resident under a service voucher"))
     if view.get("preferred"):
         said.append(i18n.gettext("preferred by the resident's recurring request"))
     offers = int(view.get("recent_offers") or 0)

@@ -24,6 +24,7 @@ from contracts.events import (
     OfferExplanation,
     OfferMadeV1,
     RequestOfferedV1,
+    ServiceRequestedV1,
     decode,
     encode,
 )
@@ -517,3 +518,56 @@ def test_a_charge_stored_before_shares_publishes_the_city_paying_it_all():
         del charged.__dict__[name]  # as stored before vouchers
     published = partnerships_out(charged)
     assert (published.city_cents, published.resident_cents, published.city) == (None, 0, 6000)
+
+
+# --- freedom of choice ----------------------------------------------------------------------
+
+CHOICE = msgspec.structs.replace(
+    FACTS, chosen=False, choice="declined", chosen_name="Kärkölän Kyläpalvelu"
+)
+
+
+def test_the_residents_choice_travels_on_the_request_and_old_requests_decode_without_it():
+    start = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    chose = ServiceRequest.submit(
+        resident_id="resident-1",
+        category="yard-work",
+        region="hollola",
+        description="",
+        window_start=start,
+        window_end=start + timedelta(hours=4),
+        chosen_provider_id="provider-2",
+        now=start - timedelta(days=1),
+    )
+    (submitted,) = chose.collect_events()
+    published = requests_out(submitted)
+    assert isinstance(published, ServiceRequestedV1)
+    assert published.chosen_provider_id == "provider-2"
+    assert decode("requests", encode(published)) == published
+
+    payload = msgspec.json.decode(encode(published))
+    del payload["chosen_provider_id"]  # as published before the field existed
+    assert decode("requests", msgspec.json.encode(payload)).chosen_provider_id is None
+
+    (old,) = a_request("resident-1").collect_events()
+    del old.__dict__["chosen_provider_id"]  # as stored before the field existed
+    assert requests_out(old).chosen_provider_id is None
+
+
+@pytest.mark.parametrize("kind", [OfferMadeV1, RequestOfferedV1])
+def test_an_offers_facts_sent_before_the_choice_decode_with_no_choice(kind):
+    service = "matching" if kind is OfferMadeV1 else "requests"
+    ids = {"offer_id": "offer-1", "request_id": "request-1", "provider_id": "p-1"}
+    extra = {"contract_id": "c-1"} if kind is OfferMadeV1 else {}
+    event = kind(
+        occurred_at=datetime(2026, 12, 1, 8, tzinfo=UTC), **ids, **extra, explanation=CHOICE
+    )
+    assert decode(service, encode(event)) == event
+
+    payload = msgspec.json.decode(encode(event))
+    for name in ("chosen", "choice", "chosen_name", "choice_rule"):
+        del payload["explanation"][name]  # as published before the fields existed
+    decoded = decode(service, msgspec.json.encode(payload))
+
+    assert decoded.explanation == FACTS
+    assert (decoded.explanation.chosen, decoded.explanation.choice) == (False, "")

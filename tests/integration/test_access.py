@@ -156,6 +156,8 @@ PINNED = {
     ("requests", "GET", "/residents/me/data"): "resident",
     # settlement statements: an officer's of their own partner, an admin's of every one
     ("partnerships", "GET", "/settlements"): "officer",
+    # freedom of choice: the providers a resident may choose under a service voucher
+    ("matching", "GET", "/choices"): "resident",
 }
 
 
@@ -228,6 +230,8 @@ CONCERNED = {
 PUBLIC_ANSWERS = {"/open311/v2/{document}": 404, "/schema/{path}": 404}
 # Query parameters an admin must give (others' are their token's).
 ADMIN_QUERIES = {("GET", "/offers"): {"provider_id": "provider_id"}}
+# Reads that need a query to answer 200, for every caller: the world's values it names.
+READ_QUERIES = {("GET", "/choices"): {"category": "category", "region": "region"}}
 # A body no command takes: a command that answers 400 to it got past its access rule.
 PROBE = {"probe-field-no-command-has": 1}
 
@@ -488,7 +492,8 @@ def valid_body(route: Route, world: World) -> Any:
 def call(world: World, route: Route, name: str, body: Any) -> httpx.Response:
     t = world.talkoot
     headers = t.headers(world.tokens[name])
-    params = {}
+    queries = READ_QUERIES.get((route.method, route.path), {})
+    params = {key: world.value(param) for key, param in queries.items()}
     if name == "admin" and (route.method, route.path) in ADMIN_QUERIES:
         queries = ADMIN_QUERIES[route.method, route.path]
         params = {key: world.value(param) for key, param in queries.items()}

@@ -32,6 +32,9 @@ FACTS = {
     "neutral_rating": 3.0,
     "distance_km": None,
 }
+# The facts as the history reads them back: those added since (the resident's choice of
+# provider) with their defaults.
+READ_FACTS = {**FACTS, "chosen": False, "choice": "", "chosen_name": "", "choice_rule": ""}
 
 
 def a_life() -> tuple[ServiceRequest, list]:
@@ -117,7 +120,7 @@ def test_the_resident_reads_every_event_in_order_with_its_facts():
             "offer_id": "offer-2",
             "provider_id": "provider-2",
             "why": "Offered to Kakkonen ry.",
-            "explanation": FACTS,
+            "explanation": READ_FACTS,
         },
         {"provider_id": "provider-2", "contract_id": "contract-2"},
         {"hours": 2.0},
@@ -147,7 +150,7 @@ def test_an_offer_to_another_provider_is_told_without_who_or_why(caller):
         {"at", "what", "version", "offer_id", "provider_id", "why", "explanation"},
     ]
     assert offers[1]["why"] == "Offered to Kakkonen ry."
-    assert offers[1]["explanation"] == FACTS
+    assert offers[1]["explanation"] == READ_FACTS
 
 
 def test_the_entry_passes_the_explanations_facts_on_as_the_contract_types_them():

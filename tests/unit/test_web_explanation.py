@@ -191,3 +191,72 @@ def test_each_provider_considered_is_said_in_a_line_in_either_language(view, eng
         assert candidate(view) == english
     with i18n.speaking("fi"):
         assert candidate(view).startswith(finnish)
+
+
+# --- freedom of choice: what became of the provider the resident chose ----------------------
+
+NOT_ALLOWED = {"choice": "not_allowed", "chosen_name": "Kärkölän Kyläpalvelu"}
+
+
+@pytest.mark.parametrize(
+    ("facts", "english", "finnish"),
+    [
+        (
+            {"chosen": True, "choice": "offered", "chosen_name": "Laune Talkoot ry"},
+            "The resident chose this provider under their service voucher, so it was offered "
+            "the job first.",
+            "Asukas valitsi tämän palveluntuottajan palvelusetelillään, joten työ tarjottiin "
+            "sille ensimmäisenä.",
+        ),
+        (
+            {"choice": "declined", "chosen_name": "Kärkölän Kyläpalvelu"},
+            "Kärkölän Kyläpalvelu, whom the resident chose, declined, so matching's own fair "
+            "ranking decided.",
+            "Asukkaan valitsema Kärkölän Kyläpalvelu kieltäytyi, joten työ tarjottiin "
+            "tavallisen tasapuolisen järjestyksen mukaan.",
+        ),
+        (
+            {"choice": "lapsed", "chosen_name": "Kärkölän Kyläpalvelu"},
+            "Kärkölän Kyläpalvelu, whom the resident chose, let the offer lapse, so matching's "
+            "own fair ranking decided.",
+            "Asukkaan valitsema Kärkölän Kyläpalvelu ei vastannut tarjoukseen ajoissa, joten "
+            "työ tarjottiin tavallisen tasapuolisen järjestyksen mukaan.",
+        ),
+        (
+            {**NOT_ALLOWED, "choice_rule": "voucher"},
+            "The resident's choice of Kärkölän Kyläpalvelu was ignored (no service voucher "
+            "contract covers this work), so matching's own fair ranking decided.",
+            "Asukkaan valintaa (Kärkölän Kyläpalvelu) ei voitu noudattaa (mikään "
+            "palvelusetelisopimus ei kata tätä työtä), joten työ tarjottiin tavallisen "
+            "tasapuolisen järjestyksen mukaan.",
+        ),
+        (
+            {**NOT_ALLOWED, "choice_rule": "capacity"},
+            "The resident's choice of Kärkölän Kyläpalvelu was ignored (no free capacity), so "
+            "matching's own fair ranking decided.",
+            "Asukkaan valintaa (Kärkölän Kyläpalvelu) ei voitu noudattaa (ei vapaata "
+            "kapasiteettia), joten työ tarjottiin tavallisen tasapuolisen järjestyksen mukaan.",
+        ),
+    ],
+    ids=["offered", "declined", "lapsed", "no voucher", "not eligible"],
+)
+def test_the_residents_choice_is_worded_after_who_was_left_out(facts, english, finnish):
+    for lang, sentence in (("en", english), ("fi", finnish)):
+        said = words(lang, {**ALONE, **facts})
+        assert sentence in said
+        # after the offer's first sentence, before the figures it was ranked by
+        first = words(lang, ALONE).split(". ")[0]
+        assert said.startswith(first + ". " + sentence)
+
+
+def test_an_offer_without_a_choice_says_nothing_of_one():
+    assert "chose" not in words("en", ALONE)
+    assert "valit" not in words("fi", ALONE)
+
+
+def test_the_chosen_candidate_is_marked_in_both_languages():
+    view = {"eligible": True, "rank": 1, "chosen": True, "recent_offers": 0}
+    with i18n.speaking("en"):
+        assert "chosen by the resident under a service voucher" in candidate(view)
+    with i18n.speaking("fi"):
+        assert "asukkaan palvelusetelillä valitsema" in candidate(view)

@@ -81,3 +81,59 @@ def test_the_english_sentence_stays_as_the_audit_keeps_it():
         "3 other providers were not eligible; 3 more were not considered (neither this "
         "category nor this region)."
     )
+
+
+# --- freedom of choice ----------------------------------------------------------------------
+
+
+def test_the_chosen_provider_offered_first_is_said_and_in_the_facts():
+    chosen = {**CHOSEN, "chosen": True}
+    names = {"p1": "Laune Talkoot ry"}
+    choice = ("p1", "offered", "")
+
+    why = explain_offer("p1", [chosen, SECOND], 0, WINDOW, names, choice)
+    facts = explanation_of("p1", [chosen, SECOND], 0, WINDOW, names, choice)
+
+    assert "the provider the resident chose under a service voucher" in why
+    assert why.endswith("; the resident chose this provider under their service voucher.")
+    assert (facts.chosen, facts.choice, facts.chosen_name) == (True, "offered", "Laune Talkoot ry")
+
+
+def test_a_fallback_after_the_chosen_provider_declined_names_it():
+    names = {"p1": "Laune Talkoot ry", "p2": "Kärkölän Kyläpalvelu"}
+    declined = {"provider_id": "p2", "rule": "declined", "reason": "declined this request"}
+    choice = ("p2", "declined", "")
+
+    why = explain_offer("p1", [CHOSEN, declined], 0, WINDOW, names, choice)
+    facts = explanation_of("p1", [CHOSEN, declined], 0, WINDOW, names, choice)
+
+    assert why.endswith(
+        "; Kärkölän Kyläpalvelu, whom the resident chose, declined, so the fair ranking decided."
+    )
+    assert (facts.chosen, facts.choice, facts.chosen_name) == (
+        False,
+        "declined",
+        "Kärkölän Kyläpalvelu",
+    )
+
+
+def test_a_choice_not_allowed_is_recorded_with_its_rule():
+    choice = ("p2", "not_allowed", "voucher")
+    why = explain_offer("p1", [CHOSEN, SECOND], 0, WINDOW, {}, choice)
+    facts = explanation_of("p1", [CHOSEN, SECOND], 0, WINDOW, {}, choice)
+
+    assert why.endswith(
+        "; the resident's choice of p2 was ignored: no service voucher contract covers it for "
+        "this request."
+    )
+    assert (facts.choice, facts.choice_rule, facts.chosen_name) == ("not_allowed", "voucher", "p2")
+
+
+def test_without_a_choice_the_facts_have_none():
+    facts = explanation_of("p1", DECISION, 0, WINDOW, {})
+    assert (facts.chosen, facts.choice, facts.chosen_name, facts.choice_rule) == (
+        False,
+        "",
+        "",
+        "",
+    )

@@ -308,6 +308,7 @@ def test_every_provider_considered_is_in_the_decision_with_its_rule_or_rank():
             "provider_id": "p2",
             "rank": 1,
             "preferred": False,
+            "chosen": False,
             "recent_offers": 0,
             "rating": None,
             "distance_km": None,
