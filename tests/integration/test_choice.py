@@ -104,3 +104,38 @@ def test_the_resident_chooses_a_provider_who_declines_and_the_fair_ranking_decid
     assert f"{names[chosen]}, whom the resident chose, declined" in fallback["why"]
     talkoot.ok(talkoot.accept(again["offer_id"], first))
     assert talkoot.wait_for_status(request_id, "assigned")["provider_id"] == first
+
+
+def test_the_request_form_shows_the_choices_with_the_residents_share_and_sends_the_choice(
+    web, talkoot: Talkoot, scope
+):
+    from tests.web import text_of
+
+    category, region = scope
+    terms = {"unit_price_cents": 5000, "pricing": "job", "voucher_cents": 3500}
+    provider_id = talkoot.register_provider(category, region, name="Choice Osuuskunta")
+    talkoot.contract(provider_id, category, region, **terms)
+    talkoot.wait_until_quiet()
+    resident = web.signed_in("resident", f"web-chooser-{uuid.uuid4().hex[:6]}", lang="fi")
+    typed = {
+        "category": category,
+        "region": region,
+        "window_start": "",
+        "window_end": "",
+        "description": "Portaat",
+    }
+    start = talkoot.request_body(category, region)["window_start"][:16]
+    end = talkoot.request_body(category, region)["window_end"][:16]
+    typed |= {"window_start": start, "window_end": end}
+
+    shown = resident.post("/ask", typed | {"see_choices": "1"})
+    assert shown.status_code == 200, shown.text
+    words = text_of(shown.text)
+    assert "Choice Osuuskunta" in words and "omavastuusi 15,00" in words
+    assert ">Portaat<" in shown.text  # nothing typed is lost
+
+    sent = resident.post("/ask", typed | {"chosen_provider_id": provider_id})
+    assert sent.status_code == 200 and "/my/requests/" in str(sent.url), sent.text
+    request_id = str(sent.url).split("/my/requests/")[1].split("?")[0]
+    offered = talkoot.wait_for_status(request_id, "offered")
+    assert offered["provider_id"] == provider_id

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from domain.calendar import LOCAL_TIME
 from services.web import i18n
-from services.web.client import Refusal
+from services.web.client import Refusal, Unreachable
 from services.web.forms import FORM, N_, Form, form_of, number_or_text, sent
 from services.web.geo import region_maps
 from services.web.pages import back_to, catalogue, render
@@ -64,10 +64,36 @@ def new_request(form: Form) -> dict[str, Any]:
     }
     if form.get("region"):
         body["region"] = form.get("region")
+    if form.get("chosen_provider_id"):
+        body["chosen_provider_id"] = form.get("chosen_provider_id")
     for name in ("lat", "long"):
         if (value := number_or_text(form.get(name))) is not None:
             body[name] = value
     return body
+
+
+async def choices(state: State, person: Person, form: Form) -> list[dict] | None:
+    """The providers the resident may choose for the request as typed (under a service
+    voucher, with their price and the resident's share); None until its service and area are
+    chosen, or where matching cannot say."""
+    if not (form.get("category") and form.get("region")):
+        return None
+    try:
+        start = datetime.fromisoformat(moment(form.get("window_start")) or "")
+        day = start.astimezone(LOCAL_TIME).date()
+    except ValueError:
+        day = None  # matching takes today
+    try:
+        return await state.services.get(
+            "matching",
+            "/choices/",
+            person.token,
+            category=form.get("category"),
+            region=form.get("region"),
+            day=day.isoformat() if day else None,
+        )
+    except (Refusal, Unreachable):
+        return None
 
 
 def default_window() -> dict[str, str]:
@@ -143,7 +169,12 @@ class ResidentPages(Controller):
         return await self._ask_page(request, state, form)
 
     async def _ask_page(
-        self, request: Request, state: State, form: Form, status_code: int = 200
+        self,
+        request: Request,
+        state: State,
+        form: Form,
+        status_code: int = 200,
+        person: Person | None = None,
     ) -> Template:
         found = await catalogue(state)
         return render(
@@ -163,11 +194,14 @@ class ResidentPages(Controller):
                 closer=i18n.gettext("The smaller areas, closer"),
             ),
             attribution=state.settings.map_attribution,
+            choices=await choices(state, person, form) if person else None,
         )
 
     @post("/ask", summary="Send a request")
     async def send(self, request: Request, state: State, person: Person) -> Template | Redirect:
         form = await form_of(request)
+        if form.get("see_choices"):  # not sent yet: the providers the resident may choose
+            return await self._ask_page(request, state, form, person=person)
         receipt = await sent(
             form,
             state.services.post(
@@ -177,7 +211,9 @@ class ResidentPages(Controller):
             WINDOW,
         )
         if form.refused:
-            return await self._ask_page(request, state, form, status_code=form.refused)
+            return await self._ask_page(
+                request, state, form, status_code=form.refused, person=person
+            )
         return back_to(
             request,
             f"/my/requests/{receipt['id']}?position={receipt['position']}",
