@@ -59,12 +59,7 @@ class PartnershipsApplication(ServiceApplication):
         many officers sign."""
         partner_id = caller.acting_partner
         check_scope(self.catalogue, command.categories, command.regions)
-        partner = self.partner_or_none(partner_id)
-        if partner is not None and not partner.is_officer(caller.subject):
-            raise NotAllowed(
-                f"{caller.subject} is no officer of {partner_id} in the partner registry",
-                rule="officer",
-            )
+        partner = self.proposers_partner(caller, partner_id)
         needed = partner.signatures_needed(command.budget_cents) if partner else 1
         contract = PartnershipContract.propose(
             partner_id=partner_id,
@@ -91,8 +86,7 @@ class PartnershipsApplication(ServiceApplication):
         may_sign = True
         if command.party == Party.PARTNER:
             acting_for = caller.partner_id if caller.holds(Role.OFFICER) else None
-            partner = self.partner_or_none(contract.partner_id)
-            may_sign = partner.may_sign(caller.subject) if partner else caller.may_sign
+            may_sign = self.may_sign(caller, contract.partner_id)
         else:
             acting_for = caller.provider_id if caller.holds(Role.PROVIDER) else None
         contract.sign(command.party, acting_for, caller.subject, may_sign=may_sign)
@@ -157,12 +151,7 @@ class PartnershipsApplication(ServiceApplication):
         """An officer of the contract's partner proposes its next version; both parties sign
         it again (the partner as its rule says for the new budget)."""
         contract = self.partners_contract(caller, contract_id)
-        partner = self.partner_or_none(contract.partner_id)
-        if partner is not None and not partner.is_officer(caller.subject):
-            raise NotAllowed(
-                f"{caller.subject} is no officer of {partner.partner_id} in the partner registry",
-                rule="officer",
-            )
+        partner = self.proposers_partner(caller, contract.partner_id)
         changes = {
             name: getattr(command, name) for name in TERMS if getattr(command, name) is not None
         }
@@ -196,6 +185,23 @@ class PartnershipsApplication(ServiceApplication):
         contract.terminate(command.reason, caller.subject, command.on or local_today())
         return Receipt(str(contract.id), self.commit(contract))
 
+    def proposers_partner(self, caller: Caller, partner_id: str) -> MunicipalPartner | None:
+        """The registry's partner for a proposal (None where it is not registered): the
+        caller, who proposes, must be one of its officers."""
+        partner = self.partner_or_none(partner_id)
+        if partner is not None and not partner.is_officer(caller.subject):
+            raise NotAllowed(
+                f"{caller.subject} is no officer of {partner_id} in the partner registry",
+                rule="officer",
+            )
+        return partner
+
+    def may_sign(self, caller: Caller, partner_id: str) -> bool:
+        """Whether the caller signs for the partner: the registry's word where the partner
+        is registered, their token's (``may_sign``) where it is not."""
+        partner = self.partner_or_none(partner_id)
+        return partner.may_sign(caller.subject) if partner else caller.may_sign
+
     def partners_contract(self, caller: Caller, contract_id: str) -> PartnershipContract:
         """The contract, for an officer of its partner; for anyone else there is none."""
         contract = self.get_contract(contract_id)
@@ -206,8 +212,7 @@ class PartnershipsApplication(ServiceApplication):
         """The contract, for an officer of its partner who may sign for it (the registry's
         word where the partner is registered, the token's where not)."""
         contract = self.partners_contract(caller, contract_id)
-        partner = self.partner_or_none(contract.partner_id)
-        if not (partner.may_sign(caller.subject) if partner else caller.may_sign):
+        if not self.may_sign(caller, contract.partner_id):
             raise NotAllowed(
                 "suspending, resuming or terminating a contract needs the right to sign",
                 rule="may_sign",

@@ -12,10 +12,12 @@ import math
 import uuid
 from collections.abc import Awaitable, Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from litestar import Request
 
+from domain.calendar import LOCAL_TIME
 from services.web import i18n
 from services.web.client import Refusal
 
@@ -119,6 +121,18 @@ def number_or_text(value: Any) -> float | str | None:
     except ValueError:
         return value
     return number if math.isfinite(number) else value
+
+
+def typed_moment(value: Any) -> datetime | None:
+    """A moment as a ``datetime-local`` field sends it (Lahti's time, unless it says its
+    zone); None for nothing typed or what is no moment."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=LOCAL_TIME)
 
 
 def say(field_name: str, message: str) -> str:

@@ -12,8 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Template
 
-from services.web.client import Refusal
-from services.web.forms import FORM, Form, say
+from services.web.forms import Form, sent
 from services.web.pages import catalogue, render
 from services.web.people import Person, needs
 
@@ -41,22 +40,15 @@ class AuditPages(Controller):
 
     async def _read(self, state: State, person: Person, path: str, form: Form, csv: bool) -> Any:
         """The read, or None with the service's refusal on ``form`` beside its filter."""
-        try:
-            if csv:
-                return await state.services.text(
-                    "partnerships", path, person.token, format="csv", **form.values
-                )
-            return await state.services.get("partnerships", path, person.token, **form.values)
-        except Refusal as refusal:
-            if refusal.status in (401, 404):
-                raise
-            for name, message in (refusal.fields or {FORM: refusal.detail}).items():
-                shown = name.rstrip("_")
-                form.errors.setdefault(
-                    shown if shown in form.values or shown in PERIOD else FORM, say(name, message)
-                )
-            form.refused = refusal.status
-            return None
+        services, query = state.services, form.values
+        return await sent(
+            form,
+            services.text("partnerships", path, person.token, format="csv", **query)
+            if csv
+            else services.get("partnerships", path, person.token, **query),
+            (*ARRANGEMENT_FILTERS, *PERIOD),
+            {"from_": "from"},
+        )
 
     @get("/officer/arrangements", summary="The partner's arrangements")
     async def arrangements(

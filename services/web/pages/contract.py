@@ -6,7 +6,6 @@ signature holds."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -16,10 +15,9 @@ from litestar.response import Redirect, Template
 
 from domain.audit.checkpoint import open_checkpoint
 from domain.audit.note import NoteError, Verifier
-from domain.calendar import LOCAL_TIME
 from services import registry
 from services.web.client import Refusal, Unreachable
-from services.web.forms import N_, Form, form_of, sent
+from services.web.forms import N_, Form, form_of, sent, typed_moment
 from services.web.pages import back_to, catalogue, render
 from services.web.pages.officer import CONTRACTS, cents, listed, provider_record
 from services.web.people import Person, needs
@@ -43,17 +41,6 @@ DECISIONS = {
 }
 
 
-def moment(value: str | None) -> datetime | None:
-    """A moment as a datetime-local field sends it, in Lahti's time."""
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=LOCAL_TIME)
-
-
 class ContractPages(Controller):
     dependencies = {"person": Provide(needs("officer"))}
 
@@ -67,7 +54,7 @@ class ContractPages(Controller):
         as_of: str | None = None,
         status_code: int = 200,
     ) -> Template:
-        at = moment(as_of)
+        at = typed_moment(as_of)
         history, found = await asyncio.gather(
             state.services.get(
                 "partnerships",

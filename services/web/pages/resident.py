@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from domain.calendar import LOCAL_TIME
 from services.web import i18n
 from services.web.client import Refusal, Unreachable
-from services.web.forms import FORM, N_, Form, form_of, number_or_text, sent
+from services.web.forms import FORM, N_, Form, form_of, number_or_text, sent, typed_moment
 from services.web.geo import region_maps
 from services.web.pages import back_to, catalogue, render
 from services.web.people import Person, needs
@@ -36,16 +36,12 @@ WINDOW = {"window": "window_start"}
 
 
 def moment(value: str) -> str | None:
-    """A ``datetime-local`` field (Lahti's time) as an ISO timestamp with its offset."""
+    """A ``datetime-local`` field (Lahti's time) as an ISO timestamp with its offset; what
+    is no moment goes as typed, for the service to name."""
     if not value:
         return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # the service names it
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=LOCAL_TIME)
-    return at.isoformat()
+    at = typed_moment(value)
+    return at.isoformat() if at else value
 
 
 def field_moment(value: str | None) -> str:
@@ -78,11 +74,8 @@ async def choices(state: State, person: Person, form: Form) -> list[dict] | None
     chosen, or where matching cannot say."""
     if not (form.get("category") and form.get("region")):
         return None
-    try:
-        start = datetime.fromisoformat(moment(form.get("window_start")) or "")
-        day = start.astimezone(LOCAL_TIME).date()
-    except ValueError:
-        day = None  # matching takes today
+    start = typed_moment(form.get("window_start"))
+    day = start.astimezone(LOCAL_TIME).date() if start else None  # None: matching's today
     try:
         return await state.services.get(
             "matching",
