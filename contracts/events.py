@@ -600,11 +600,314 @@ PartnershipsEvent = (
     | ContractChargeReversedV1
 )
 
+# --- tables --------------------------------------------------------------------------------
+# The regional partnership tables: their members, meetings and fees, events, initiatives and
+# participatory budgeting. Dates (``on``) are the day a thing happened in Lahti; ``occurred_at``
+# is when it was recorded.
+
+
+class TableFoundedV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    name: str
+    regions: list[str]  # the catalogue's regions the table serves
+    coordinator: str  # the coordinating city employee (their subject)
+    coordinator_share_percent: int  # of their working time given to the table
+    coordinator_yearly_cost_cents: int  # a full-time coordinator's yearly cost to the city
+    yearly_budget_cents: int
+    meeting_fee_cents: int
+    meetings_per_year: int
+    support_threshold: int  # residents' supports that put an initiative on the agenda
+    answer_days: int  # days the city has to answer a forwarded initiative
+    founded_on: date
+
+
+class TableCoordinatorAppointedV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    coordinator: str
+    share_percent: int
+
+
+class TableMemberJoinedV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    member_id: str
+    name: str
+    kind: str  # resident | association | business | official
+    on: date
+
+
+class TableMemberLeftV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    member_id: str
+    on: date
+    reason: str
+
+
+class TableBudgetSetV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    year: int
+    budget_cents: int
+
+
+class MeetingPlannedV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    meeting_id: str
+    on: date
+    agenda: str
+
+
+class MeetingHeldV1(IntegrationEvent, frozen=True, kw_only=True):
+    """Each attendee earned ``fee_cents`` (accrued, paid with the period's payout)."""
+
+    table_id: str
+    meeting_id: str
+    on: date
+    attendees: list[str]  # member ids
+    decisions: list[str]
+    discussed: list[str]  # initiative ids
+    cost_cents: int  # the meeting's own cost, from the table's budget (not the fees)
+    fee_cents: int
+
+
+class FeeLine(msgspec.Struct, frozen=True, kw_only=True):
+    member_id: str
+    name: str
+    meetings: int
+    cents: int
+
+
+class MeetingFeesPaidV1(IntegrationEvent, frozen=True, kw_only=True):
+    """The fees accrued after ``period_from`` (from the start when None) up to ``until``."""
+
+    table_id: str
+    period_from: date | None
+    until: date
+    lines: list[FeeLine]
+    total_cents: int
+    paid_by: str
+
+
+class TableEventPlannedV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    event_id: str
+    kind: str  # event | speak_out
+    title: str
+    on: date
+
+
+class TableEventHeldV1(IntegrationEvent, frozen=True, kw_only=True):
+    table_id: str
+    event_id: str
+    kind: str
+    on: date
+    attendance: int
+    topics: list[str]
+    cost_cents: int
+
+
+class TableFundsEarmarkedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """Set aside from the table's budget of ``on``'s year for a round or a programme."""
+
+    table_id: str
+    kind: str  # round | programme
+    ref: str  # the round's or the programme's id
+    cents: int
+    on: date
+    note: str
+
+
+class TableFundsReleasedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """Given back to the year it was set aside from: what a round did not allocate."""
+
+    table_id: str
+    kind: str
+    ref: str
+    cents: int
+    on: date
+    note: str
+
+
+class InitiativeRaisedV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    title: str
+    description: str
+    origin: str  # resident | member | city
+    raised_by: str
+    raised_on: date
+    from_event: str | None = None
+    topic: str = ""
+
+
+class InitiativeSupportedV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    resident_id: str
+
+
+class InitiativeDiscussedV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    meeting_id: str
+    on: date
+
+
+class InitiativeForwardedV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    statement: str
+    by: str
+    on: date
+
+
+class InitiativeAnsweredV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    answer: str  # accepted | rejected | in_progress
+    reasons: str
+    by: str
+    on: date
+
+
+class InitiativeImplementedV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    outcome: str
+    on: date
+
+
+class InitiativeClosedV1(IntegrationEvent, frozen=True, kw_only=True):
+    initiative_id: str
+    table_id: str
+    reason: str
+    on: date
+
+
+class ProgrammeFundedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A table funds an initiative as a service programme: residents' services of the
+    categories in the regions, delivered by the provider under a contract with the table
+    (partner ``table-<table_id>``, the table's decision its signature), charged to the
+    budget it set aside."""
+
+    initiative_id: str
+    table_id: str
+    programme_id: str  # also the contract's id
+    title: str
+    provider_id: str
+    categories: list[str]
+    regions: list[str]
+    unit_price_cents: int
+    pricing: str  # hour | job
+    budget_cents: int
+    valid_from: date
+    valid_until: date
+    decided_by: str  # the coordinator who recorded the table's decision
+
+
+class RoundOpenedV1(IntegrationEvent, frozen=True, kw_only=True):
+    round_id: str
+    table_id: str
+    title: str
+    year: int
+    budget_cents: int
+    rule: str  # share | at_least | between
+    threshold_percent: int
+    minimum: int
+    maximum: int
+    selection_threshold: int
+    opened_by: str
+    opened_on: date
+
+
+class RoundAdvancedV1(IntegrationEvent, frozen=True, kw_only=True):
+    round_id: str
+    table_id: str
+    phase: str
+    ballot: list[str]  # the proposals on the ballot, once the costs are published
+
+
+class ProposalMadeV1(IntegrationEvent, frozen=True, kw_only=True):
+    round_id: str
+    table_id: str
+    proposal_id: str
+    title: str
+    description: str
+    cost_cents: int
+    by: str
+
+
+class ProposalReviewedV1(IntegrationEvent, frozen=True, kw_only=True):
+    round_id: str
+    table_id: str
+    proposal_id: str
+    feasible: bool
+    reason: str
+    cost_cents: int
+
+
+class ProposalSelectedV1(IntegrationEvent, frozen=True, kw_only=True):
+    round_id: str
+    table_id: str
+    proposal_id: str
+    resident_id: str
+
+
+class BallotCastV1(IntegrationEvent, frozen=True, kw_only=True):
+    """A ballot was cast: secret, so neither the voter nor the choice travels; ``replaces``
+    says it replaced the same voter's earlier one (so voters are the ones that do not)."""
+
+    round_id: str
+    table_id: str
+    channel: str  # online | paper
+    replaces: bool
+
+
+class RoundTalliedV1(IntegrationEvent, frozen=True, kw_only=True):
+    round_id: str
+    table_id: str
+    ballots: int
+    votes: dict[str, int]
+    funded: list[str]
+    not_fitting: list[str]
+    funded_cents: int
+    left_cents: int
+
+
+TablesEvent = (
+    TableFoundedV1
+    | TableCoordinatorAppointedV1
+    | TableMemberJoinedV1
+    | TableMemberLeftV1
+    | TableBudgetSetV1
+    | MeetingPlannedV1
+    | MeetingHeldV1
+    | MeetingFeesPaidV1
+    | TableEventPlannedV1
+    | TableEventHeldV1
+    | TableFundsEarmarkedV1
+    | TableFundsReleasedV1
+    | InitiativeRaisedV1
+    | InitiativeSupportedV1
+    | InitiativeDiscussedV1
+    | InitiativeForwardedV1
+    | InitiativeAnsweredV1
+    | InitiativeImplementedV1
+    | InitiativeClosedV1
+    | ProgrammeFundedV1
+    | RoundOpenedV1
+    | RoundAdvancedV1
+    | ProposalMadeV1
+    | ProposalReviewedV1
+    | ProposalSelectedV1
+    | BallotCastV1
+    | RoundTalliedV1
+)
+
 EVENTS_BY_SERVICE: dict[str, object] = {
     "requests": RequestsEvent,
     "providers": ProvidersEvent,
     "matching": MatchingEvent,
     "partnerships": PartnershipsEvent,
+    "tables": TablesEvent,
 }
 
 _encoder = msgspec.json.Encoder()

@@ -458,6 +458,7 @@ def token(args: argparse.Namespace) -> int:
         partner=args.partner,
         may_sign=args.may_sign,
         table=args.table,
+        region=args.region,
     )
     tell(sign(body, lifetime=args.expires))
     return 0
@@ -610,6 +611,9 @@ def parser() -> argparse.ArgumentParser:
         "--may-sign", action="store_true", help="the officer may sign contracts for the partner"
     )
     p.add_argument("--table", help="the partnership table a coordinator runs")
+    p.add_argument(
+        "--region", help="the region a resident lives in (whose table's rounds they vote in)"
+    )
     p.add_argument(
         "--expires",
         type=_lifetime,

@@ -8,7 +8,7 @@ expiry and subject are checked; nothing runs with a built-in secret.
 
 The claims name the person and what they may act as (one person may hold several roles)::
 
-    {"sub": "resident-aino", "roles": ["resident"]}
+    {"sub": "resident-aino", "roles": ["resident"], "region": "nastola"}
     {"sub": "member-7", "roles": ["provider"], "provider": "<provider id>"}
     {"sub": "officer-3", "roles": ["officer"], "partner": "lahti-city", "may_sign": true}
     {"sub": "coord-1", "roles": ["coordinator"], "table": "<table id>"}
@@ -65,6 +65,9 @@ class Caller(msgspec.Struct, frozen=True):
     partner_id: str | None = None
     may_sign: bool = False
     table_id: str | None = None
+    # The region the resident lives in, as the city's identity provider says (claim
+    # 'region'): whose table's budgeting round they vote in.
+    region: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -89,6 +92,11 @@ class Caller(msgspec.Struct, frozen=True):
     def is_officer_of(self, partner_id: str | None) -> bool:
         return self.is_admin or (
             partner_id is not None and self.holds(Role.OFFICER) and self.partner_id == partner_id
+        )
+
+    def is_coordinator_of(self, table_id: str | None) -> bool:
+        return self.is_admin or (
+            table_id is not None and self.holds(Role.COORDINATOR) and self.table_id == table_id
         )
 
     @property
@@ -119,6 +127,7 @@ class _Claims(msgspec.Struct, forbid_unknown_fields=False):
     partner: str | None = None
     may_sign: bool = False
     table: str | None = None
+    region: str | None = None
 
 
 def caller_of(token: Token) -> Caller:
@@ -135,6 +144,7 @@ def caller_of(token: Token) -> Caller:
         partner_id=claims.partner,
         may_sign=claims.may_sign,
         table_id=claims.table,
+        region=claims.region,
     )
 
 
@@ -444,9 +454,11 @@ def claims(
     partner: str | None = None,
     may_sign: bool = False,
     table: str | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"sub": subject, "roles": [Role(r).value for r in roles]}
-    for name, value in (("provider", provider), ("partner", partner), ("table", table)):
+    named = (("provider", provider), ("partner", partner), ("table", table), ("region", region))
+    for name, value in named:
         if value is not None:
             body[name] = value
     if may_sign:

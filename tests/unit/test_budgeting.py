@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.budgeting import Allocation, BallotRule, Rule, tally
 from domain.errors import InvalidValue
+from domain.tables.budgeting import Allocation, BallotRule, Rule, tally
 
 COSTS = {"playground": 12_000_00, "benches": 3_000_00, "lights": 6_000_00, "mural": 2_500_00}
 BUDGET = 20_000_00
