@@ -90,6 +90,14 @@ PARTNERSHIPS = Process(
     read_models=("ledger", "directory", "arrangements"),
 )
 
+TABLES = Process(
+    name="tables",
+    title="Talkoot tables",
+    module="services.tables",
+    port=8105,
+    stream="tables",
+)
+
 # The projector may not import services, so it keeps its own list of read models
 # (projections/__main__.py: the modules, their durable consumers and upstreams); this entry
 # names them, and the streams they follow, for the stack, the CLI and the checks, and
@@ -112,7 +120,7 @@ WEB = Process(
 )
 
 # The services, in the order they are listed and started.
-SERVICES: tuple[Process, ...] = (REQUESTS, PROVIDERS, MATCHING, PARTNERSHIPS)
+SERVICES: tuple[Process, ...] = (REQUESTS, PROVIDERS, MATCHING, PARTNERSHIPS, TABLES)
 
 # Every process of a running Talkoot, in start order: the front last, once what it calls is up.
 PROCESSES: tuple[Process, ...] = (*SERVICES, PROJECTOR, WEB)

@@ -23,8 +23,9 @@ import msgspec
 from contracts.events import PERSONAL, IntegrationEvent
 from services.platform.personal import Keyring, seal_event
 
-# domain event class -> (integration event class, the field that carries the aggregate's id)
-Published = dict[type, tuple[type[IntegrationEvent], str]]
+# domain event class -> (integration event class, the field that carries the aggregate's id,
+# or None where the event names its aggregate by a code of its own, as a table's do)
+Published = dict[type, tuple[type[IntegrationEvent], str | None]]
 
 # What the relay calls for each stored event, with the service's keyring (if it has one).
 Outbound = Callable[[Any, Keyring | None], IntegrationEvent | None]
@@ -57,7 +58,9 @@ def translation(published: Published) -> Outbound:
             kind, id_field = published[type(event)]
         except KeyError:
             return None
-        values = {"occurred_at": event.timestamp, id_field: str(event.originator_id)}
+        values = {"occurred_at": event.timestamp}
+        if id_field is not None:
+            values[id_field] = str(event.originator_id)
         for name, required in fields[kind]:
             if name in values:
                 continue

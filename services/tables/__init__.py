@@ -1,0 +1,2 @@
+"""The tables service: regional partnership tables, their initiatives, participatory budgeting
+and the impact report."""
