@@ -12,7 +12,6 @@ from litestar import Controller, Response, get, post, put
 from litestar.params import Parameter
 
 from domain.calendar import local_day, local_today
-from domain.tables.initiative import InitiativeStatus
 from domain.tables.table import payout
 from services.platform.errors import NotFound
 from services.platform.http import PathId, check_query_day
@@ -78,7 +77,7 @@ from services.tables.views import (
 CSV = "text/csv"
 PAYOUT_FILE = re.compile(r"^([1-9][0-9]{0,8})\.csv$")
 Year = Annotated[int, Parameter(ge=2000, le=2100, description="a year, 2000 to 2100")]
-Status = Literal[tuple(InitiativeStatus)]  # type: ignore[valid-type]
+Status = Literal["proposed", "discussed", "forwarded", "answered", "implemented", "closed"]
 
 
 class TablesController(Controller):
@@ -549,7 +548,7 @@ class InitiativesController(Controller):
     def close(
         self, initiative_id: PathId, data: Closure, application: TablesApplication, caller: Caller
     ) -> Receipt:
-        return application.close(caller, initiative_id, data)
+        return application.close_initiative(caller, initiative_id, data)
 
     @post(
         "/{initiative_id:str}/programme",

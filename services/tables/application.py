@@ -289,16 +289,16 @@ class TablesApplication(ServiceApplication):
         if caller.is_coordinator_of(table.table_id):
             origin = command.origin or Origin.MEMBER
             raised_by = command.raised_by or ("" if origin == Origin.MEMBER else caller.subject)
-            if origin == Origin.MEMBER and not table.is_member_on(raised_by, today):
+            if origin == Origin.MEMBER and not table.is_member_on(raised_by, command.on or today):
                 raise InvalidValue(
                     "a member's initiative names a member of the table (raised_by)",
                     rule="raised_by",
                 )
         elif caller.holds(Role.OFFICER) or caller.holds(Role.RESIDENT):
-            if command.origin is not None or command.raised_by is not None:
+            if command.origin is not None or command.raised_by is not None or command.on:
                 raise NotAllowed(
-                    "who raised an initiative is the caller; the coordinator alone records "
-                    "one raised by somebody else",
+                    "who raised an initiative, and when, is the caller, now; the coordinator "
+                    "alone records one raised by somebody else or earlier",
                     rule="origin",
                 )
             if caller.holds(Role.OFFICER):
@@ -314,13 +314,20 @@ class TablesApplication(ServiceApplication):
             topic = table.topic(command.from_event, command.topic or 0)
         elif command.topic is not None:
             raise InvalidValue("a topic is one of an event's: name the event", rule="from_event")
+        raised_on = command.on or today
+        if not table.founded_on <= raised_on <= today:
+            raise InvalidValue(
+                f"an initiative is raised between the table's founding ({table.founded_on}) "
+                "and today",
+                rule="on",
+            )
         initiative = Initiative.raise_(
             table_id=table.table_id,
             title=command.title,
             description=command.description,
             origin=origin,
             raised_by=raised_by,
-            raised_on=today,
+            raised_on=raised_on,
             from_event=command.from_event,
             topic=topic,
         )
@@ -369,7 +376,7 @@ class TablesApplication(ServiceApplication):
         initiative.implement(command.outcome, caller.subject, command.on or today, today)
         return Receipt(initiative_id, self.commit(initiative))
 
-    def close(self, caller: Caller, initiative_id: str, command: Closure) -> Receipt:
+    def close_initiative(self, caller: Caller, initiative_id: str, command: Closure) -> Receipt:
         _, initiative = self.coordinated_initiative(caller, initiative_id)
         today = local_today()
         initiative.close(command.reason, caller.subject, command.on or today, today)

@@ -118,7 +118,8 @@ class NewInitiative(Body):
     """An initiative of the table. A resident raises one as a resident, an officer as the
     city; the coordinator records one raised by a member (``raised_by`` their member id), by
     the city or by a resident, and may say which topic of a held event it came from
-    (``from_event`` and the topic's index, from 0)."""
+    (``from_event`` and the topic's index, from 0), and the day it was raised, for one
+    raised before it was recorded here (``on``)."""
 
     title: Title
     description: Text = ""
@@ -126,6 +127,7 @@ class NewInitiative(Body):
     topic: Annotated[int, Meta(ge=0, le=MAX_ITEMS)] | None = None
     origin: Literal["resident", "member", "city"] | None = None
     raised_by: Id | None = None
+    on: date | None = None  # the coordinator's, for one raised earlier; today when not given
 
 
 class Forwarding(Body):
