@@ -239,7 +239,10 @@ class TablesApplication(ServiceApplication):
             raise InvalidValue(
                 f"not initiatives of the table: {', '.join(strangers)}", rule="discussed"
             )
-        due = [str(i.id) for i in self.due(table)]
+        # residents put on its agenda what they had raised by its day (an initiative raised
+        # after a meeting was held cannot have been on it)
+        held_on = table.meetings[meeting_id]["on"]
+        due = [str(i.id) for i in self.due(table) if i.raised_on <= held_on]
         table.hold_meeting(
             meeting_id,
             command.attendees,

@@ -123,11 +123,10 @@ def test_an_initiative_on_the_agenda_is_discussed_at_the_next_meeting_or_nothing
     refused = command(talkoot, f"/initiatives/{quiet}/support", {}, elsewhere)
     assert why(refused) == (403, "region"), refused.text
 
-    held_on = days_ago(1)
-    meeting_id = meeting(talkoot, table_id, held_on)
+    meeting_id = meeting(talkoot, table_id, days_ago(0))
     table = read(talkoot, f"/tables/{table_id}")
     assert table["agenda"] == [supported]
-    assert table["next_meeting"] is None  # planned yesterday: it is not ahead
+    assert table["next_meeting"]["meeting_id"] == meeting_id
     before = stored_events(talkoot.stack, "tables")
     skipped = hold(talkoot, table_id, meeting_id, attendees=["aino"], discussed=[quiet])
     assert why(skipped) == (409, "agenda"), skipped.text
@@ -137,6 +136,10 @@ def test_an_initiative_on_the_agenda_is_discussed_at_the_next_meeting_or_nothing
     assert read(talkoot, f"/initiatives/{quiet}")["status"] == "proposed"
     assert read(talkoot, f"/tables/{table_id}/fees", who=coord)["lines"] == []
 
+    # yesterday's meeting came before the initiative was raised: it was not on its agenda
+    earlier = meeting(talkoot, table_id, days_ago(1))
+    talkoot.ok(hold(talkoot, table_id, earlier, attendees=["aino"]))
+    assert read(talkoot, f"/initiatives/{supported}")["status"] == "proposed"
     talkoot.ok(
         hold(talkoot, table_id, meeting_id, attendees=["aino"], discussed=[supported, quiet])
     )

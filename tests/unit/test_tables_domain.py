@@ -106,3 +106,12 @@ def test_a_voter_is_stored_as_a_pseudonym_of_their_own_for_each_round():
     assert first != voter_pseudonym(secret, "round-2", "resident-aino")
     assert first != voter_pseudonym("t" * 40, "round-1", "resident-aino")
     assert "aino" not in first and len(first) == 64
+
+
+def test_the_apis_status_filter_names_every_status_of_an_initiative():
+    from typing import get_args
+
+    from domain.tables.initiative import InitiativeStatus
+    from services.tables.api import Status
+
+    assert set(get_args(Status)) == {s.value for s in InitiativeStatus}
