@@ -19,7 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidValue, NotAllowed, WrongState
+from domain.errors import InvalidValue, WrongState
 
 TABLES = uuid5(NAMESPACE_URL, "https://talkoot.lahti.fi/partnership-tables")
 TABLE_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}[a-z0-9]$")
@@ -136,6 +136,10 @@ class PartnershipTable(Aggregate):
         self.spendings: list[dict] = []
         self.fees: list[dict] = []  # each accrued fee: {member_id, meeting_id, on, cents}
         self.paid_until: date | None = None  # fees accrued up to this day are paid
+        # each payout: {number, period_from, until, lines, total_cents, paid_by, at}
+        self.payouts: list[dict] = []
+        # the table's initiatives, in the order they were raised: initiative id -> origin
+        self.initiatives: dict[str, str] = {}
 
     @classmethod
     def found(
@@ -209,6 +213,16 @@ class PartnershipTable(Aggregate):
             and member["joined_on"] <= day
             and (member["left_on"] is None or day < member["left_on"])
         )
+
+    def earmarked_for(self, kind: str) -> list[str]:
+        """What funds were set aside for, of ``kind`` (the rounds' or the programmes' ids),
+        in the order they were set aside."""
+        refs = [s["ref"] for s in self.spendings if s["kind"] == kind and s["cents"] > 0]
+        return list(dict.fromkeys(refs))
+
+    def spent_on(self, year: int, kind: str) -> int:
+        """What the year's budget spent or set aside on ``kind`` (less what came back)."""
+        return sum(s["cents"] for s in self.spendings if s["on"].year == year and s["kind"] == kind)
 
     def unpaid_fees(self, until: date) -> list[dict]:
         """The fees accrued up to ``until`` and not paid yet."""
@@ -370,7 +384,7 @@ class PartnershipTable(Aggregate):
             )
         missing = [i for i in due if i not in discussed]
         if missing:
-            raise NotAllowed(
+            raise WrongState(
                 "residents have put these initiatives on the agenda: the meeting takes them up: "
                 + ", ".join(missing),
                 rule="agenda",
@@ -425,7 +439,8 @@ class PartnershipTable(Aggregate):
         lines = payout(self.unpaid_fees(until), self.members)
         if not lines:
             raise WrongState("no fees are accrued and unpaid in the period", rule="until")
-        self._fees_paid(
+        self.trigger_event(
+            self.FeesPaid,
             table_id=self.table_id,
             period_from=self.paid_until,
             until=until,
@@ -435,17 +450,59 @@ class PartnershipTable(Aggregate):
         )
         return lines
 
-    @event("FeesPaid")
-    def _fees_paid(
-        self,
-        table_id: str,
-        period_from: date | None,
-        until: date,
-        lines: list[dict],
-        total_cents: int,
-        paid_by: str,
-    ) -> None:
-        self.paid_until = until
+    class FeesPaid(Aggregate.Event):
+        """The fees accrued up to ``until`` and not paid before were paid: the payout list.
+        Its number (the table's payouts counted from 1) and the moment it was paid are kept
+        with the list, so that the payout can be read back and exported later."""
+
+        table_id: str
+        period_from: date | None
+        until: date
+        lines: list[dict]
+        total_cents: int
+        paid_by: str
+
+        def apply(self, aggregate: PartnershipTable) -> None:
+            aggregate.paid_until = self.until
+            aggregate.payouts.append(
+                {
+                    "number": len(aggregate.payouts) + 1,
+                    "period_from": self.period_from,
+                    "until": self.until,
+                    "lines": self.lines,
+                    "total_cents": self.total_cents,
+                    "paid_by": self.paid_by,
+                    "at": self.timestamp,
+                }
+            )
+
+    # --- the table's initiatives ------------------------------------------------------------
+
+    def file_initiative(self, initiative_id: str, origin: str) -> None:
+        """Keep a newly raised initiative on the table's list, with who raised it (resident,
+        member or city): the table finds its initiatives, and counts their origins, without
+        reading anybody else's."""
+        if initiative_id in self.initiatives:
+            raise WrongState(f"the initiative {initiative_id} is the table's already")
+        self._initiative_filed(table_id=self.table_id, initiative_id=initiative_id, origin=origin)
+
+    @event("InitiativeFiled")
+    def _initiative_filed(self, table_id: str, initiative_id: str, origin: str) -> None:
+        self.initiatives[initiative_id] = origin
+
+    def origins(self) -> dict[str, int]:
+        """How many of the table's initiatives each origin raised."""
+        counted = {"resident": 0, "member": 0, "city": 0}
+        for origin in self.initiatives.values():
+            counted[origin] = counted.get(origin, 0) + 1
+        return counted
+
+    def city_share_percent(self) -> int:
+        """The city's share of the table's topics: initiatives the city raised, of all, in
+        whole per cent (0 when there are none)."""
+        if not self.initiatives:
+            return 0
+        return round(100 * self.origins()["city"] / len(self.initiatives))
 
     # --- events and "Speak out" sessions ----------------------------------------------------
 

@@ -197,6 +197,15 @@ OFFICER = access("officer", Role.OFFICER)
 SIGNER = access("officer who may sign", Role.OFFICER, may_sign=True)
 ADMIN = access("admin", Role.ADMIN)
 PARTY = access("party to a contract", Role.OFFICER, Role.PROVIDER)
+# the partnership tables: a table's coordinator runs it; its initiatives are raised by
+# residents, the city's officers and the coordinator, and rounds' proposals made by residents
+# and the coordinator
+COORDINATOR = access("coordinator", Role.COORDINATOR)
+INITIATOR = access(
+    "resident, officer or coordinator", Role.RESIDENT, Role.OFFICER, Role.COORDINATOR
+)
+PROPOSER = access("resident or coordinator", Role.RESIDENT, Role.COORDINATOR)
+CITY_OR_COORDINATOR = access("officer or coordinator", Role.OFFICER, Role.COORDINATOR)
 
 
 def rule_of(handler: BaseRouteHandler) -> Access | None:

@@ -5,8 +5,8 @@ declares only which domain event becomes which integration event and under which
 aggregate's id goes; the fields are copied by name. A required field the domain event lacks
 fails loudly (the contract tests run every published type through this); an optional one takes
 its default, so events stored before a field was added still publish. A field whose type is a
-Struct of the contract (an offer's explanation) is stored in the domain event as its plain
-values, and converted here.
+Struct of the contract (an offer's explanation), or a list of them (a payout's lines), is
+stored in the domain event as plain values, and converted here.
 
 A resident's personal data (the fields ``contracts.events.PERSONAL`` names) is published
 empty and sealed for the resident into the event's ``sealed`` field, with the keyring the relay
@@ -67,7 +67,7 @@ def translation(published: Published) -> Outbound:
             if required or hasattr(event, name):
                 values[name] = getattr(event, name)
         for name, struct in nested[kind].items():
-            if isinstance(values.get(name), dict):
+            if isinstance(values.get(name), dict | list):  # plain values of Structs
                 values[name] = msgspec.convert(values[name], struct)
         if kind in PERSONAL:
             personal = {name: values.pop(name) for name in PERSONAL[kind] if name in values}

@@ -2,8 +2,8 @@
 
 from services import registry
 from services.platform.runtime import ServiceSpec, serve
-from services.tables.api import TablesController
-from services.tables.application import TablesApplication
+from services.tables.api import InitiativesController, RoundsController, TablesController
+from services.tables.application import TablesApplication, check_pseudonym_secret
 from services.tables.outbound import to_integration_event
 
 SPEC = ServiceSpec(
@@ -15,7 +15,8 @@ SPEC = ServiceSpec(
     ),
     make_application=TablesApplication,
     outbound=to_integration_event,
-    route_handlers=[TablesController],
+    route_handlers=[TablesController, InitiativesController, RoundsController],
+    check_settings=check_pseudonym_secret,
 )
 
 if __name__ == "__main__":

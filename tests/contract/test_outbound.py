@@ -36,11 +36,15 @@ from domain.providers import Provider
 from domain.requests import ServiceRequest
 from domain.residents import ResidentRecord
 from domain.series import RequestSeries, SnowfallDay
+from domain.tables.initiative import Initiative
+from domain.tables.round import BudgetingRound
+from domain.tables.table import PartnershipTable, Spending
 from services.matching.explanation import explanation_values
 from services.matching.outbound import to_integration_event as matching_out
 from services.partnerships.outbound import to_integration_event as partnerships_out
 from services.providers.outbound import to_integration_event as providers_out
 from services.requests.outbound import to_integration_event as requests_out
+from services.tables.outbound import to_integration_event as tables_out
 
 FACTS = OfferExplanation(
     provider_name="Laune Talkoot ry",
@@ -269,11 +273,102 @@ def an_erasure_life() -> list:
     return record.collect_events()
 
 
+def a_tables_life() -> list:
+    """A table's year: members, a meeting and its fees, an event, an initiative from raising
+    to a programme, and a budgeting round from opening to its tally."""
+    today = date(2026, 12, 1)
+    table = PartnershipTable.found(
+        table_id="lahti-east",
+        name="Idän alueraati",
+        regions=["nastola"],
+        coordinator="coord-1",
+        founded_on=date(2026, 1, 1),
+    )
+    table.appoint_coordinator("coord-2", 40)
+    table.set_budget(2026, 3_000_000)
+    table.join("aino", "Aino", "resident", date(2026, 2, 1), today)
+    table.join("eero", "Eero", "association", date(2026, 2, 1), today)
+    table.leave("eero", date(2026, 6, 1), today, "moved")
+    table.plan_meeting("m1", date(2026, 3, 1), "lighting")
+    table.plan_gathering("e1", "speak_out", "Sano sanasi", date(2026, 3, 2))
+    table.hold_gathering("e1", 40, ["Uimaranta"], 20_000, today)
+    initiative = Initiative.raise_(
+        table_id="lahti-east",
+        title="Uimaranta",
+        description="",
+        origin="resident",
+        raised_by="resident-1",
+        raised_on=date(2026, 3, 2),
+        from_event="e1",
+        topic="Uimaranta",
+    )
+    table.file_initiative(str(initiative.id), "resident")
+    initiative.support("resident-2")
+    table.hold_meeting("m1", ["aino"], ["yes"], [str(initiative.id)], 4_500, today)
+    initiative.discuss("m1", date(2026, 3, 1))
+    table.pay_fees(date(2026, 4, 1), today, "coord-2")
+    initiative.forward("We support it", "coord-2", date(2026, 4, 1), today)
+    initiative.answer_with("accepted", "", "officer-1", date(2026, 5, 1), today)
+    programme = uuid4()
+    initiative.fund_programme(
+        programme_id=programme,
+        provider_id="p-1",
+        categories=["yard-work"],
+        regions=["nastola"],
+        unit_price_cents=3_000,
+        pricing="hour",
+        budget_cents=500_000,
+        valid_from=date(2026, 6, 1),
+        valid_until=date(2026, 12, 31),
+        decided_by="coord-2",
+        table_regions=["nastola"],
+    )
+    table.earmark(Spending.PROGRAMME, str(programme), 500_000, date(2026, 6, 1), "Uimaranta")
+    initiative.implement("Opened", "officer-1", date(2026, 7, 1), today)
+    closed = Initiative.raise_(
+        table_id="lahti-east",
+        title="Silta",
+        description="",
+        origin="city",
+        raised_by="officer-1",
+        raised_on=date(2026, 3, 2),
+    )
+    closed.close("Not needed", "coord-2", date(2026, 4, 1), today)
+    budgeting = BudgetingRound.open(
+        table_id="lahti-east",
+        title="Lähiraha",
+        year=2026,
+        budget_cents=100_000,
+        rule="at_least",
+        minimum=1,
+        opened_by="coord-2",
+        opened_on=date(2026, 8, 1),
+    )
+    table.earmark(Spending.ROUND, str(budgeting.id), 100_000, date(2026, 8, 1), "Lähiraha")
+    budgeting.propose("p1", "Penkit", "", 60_000, "resident-1")
+    budgeting.advance("reviewing")
+    budgeting.review("p1", True, "")
+    budgeting.advance("selecting")
+    budgeting.select("p1", "resident-2")
+    budgeting.advance("publishing_costs")
+    budgeting.advance("balloting")
+    budgeting.cast("voter-pseudonym", ["p1"], "online", "voter-pseudonym")
+    result = budgeting.finish()
+    table.release(str(budgeting.id), result.left_cents, "not allocated")
+    return (
+        table.collect_events()
+        + initiative.collect_events()
+        + closed.collect_events()
+        + budgeting.collect_events()
+    )
+
+
 LIVES = {
     "requests": (requests_out, lambda: a_request_life() + a_series_life() + an_erasure_life()),
     "providers": (providers_out, a_provider_life),
     "matching": (matching_out, a_matching_life),
     "partnerships": (partnerships_out, lambda: a_contract_life() + a_voucher_contract_life()),
+    "tables": (tables_out, a_tables_life),
 }
 
 
@@ -424,6 +519,15 @@ def test_matching_keeps_its_roster_and_budget_commitments_to_itself():
     roster.release_commitment("request-1")
 
     assert [matching_out(e) for e in roster.collect_events()] == [None] * 7
+
+
+def test_a_ballot_is_published_without_its_voter_or_choice_and_a_table_keeps_its_list():
+    events = a_tables_life()
+    cast = next(e for e in events if isinstance(e, BudgetingRound.BallotCast))
+    published = encode(tables_out(cast))
+    assert b"voter-pseudonym" not in published and b"p1" not in published
+    filed = [e for e in events if isinstance(e, PartnershipTable.InitiativeFiled)]
+    assert filed and [tables_out(e) for e in filed] == [None]
 
 
 def test_a_residents_personal_data_is_never_published_in_clear():

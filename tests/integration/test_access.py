@@ -296,6 +296,8 @@ class World:
             return f"{self.value('request_id')}.json"
         if param in ("document", "path"):
             return "nothing-here.json"
+        if param == "year":
+            return str(local_today().year)
         if param in ("category", "region"):
             return getattr(self, param)
         if param == "resident_id":
@@ -367,8 +369,50 @@ def world(talkoot: Talkoot) -> World:
     post(world, "subject", "partnerships", f"/partners/{partner_id}/officers", appointment, admin)
     if "subject" in world.ids:
         world.ids["subject"] = "matrix-officer"  # the receipt names the partner
+    partnership_table(world, admin)
     talkoot.wait_until_quiet()
     return world
+
+
+def partnership_table(world: World, admin: str) -> None:
+    """A table of the world's region, founded a month ago, with a member, a meeting held and
+    its fees paid (payout 1), an event, an initiative, and a round with a proposal: all made
+    by an admin, who may do what a coordinator does."""
+    table_id = f"matrix-{uuid.uuid4().hex[:8]}"
+    month_ago = (local_today() - timedelta(days=30)).isoformat()
+    founding = {
+        "table_id": table_id,
+        "name": "Matriisin alueraati",
+        "regions": [world.region],
+        "coordinator": "matrix-coordinator",
+        "founded_on": month_ago,
+    }
+    post(world, "table_id", "tables", "/tables", founding, admin)
+    tables = f"/tables/{table_id}"
+    joining = {"member_id": "matrix-table-member", "name": "Jäsen", "on": month_ago}
+    post(world, "table_member", "tables", f"{tables}/members", joining, admin)
+    post(world, "meeting_id", "tables", f"{tables}/meetings", {"on": month_ago}, admin)
+    record = {"attendees": ["matrix-table-member"]}
+    meeting = world.ids.get("meeting_id", "no-meeting")
+    post(world, "held", "tables", f"{tables}/meetings/{meeting}/record", record, admin)
+    post(world, "payout", "tables", f"{tables}/payouts", {"until": month_ago}, admin)
+    if "payout" in world.ids:
+        world.ids["payout_file"] = f"{world.ids['payout']}.csv"
+    gathering = {"title": "Sano sanasi", "on": month_ago, "kind": "speak_out"}
+    post(world, "event_id", "tables", f"{tables}/events", gathering, admin)
+    raised = {"title": "Matriisin aloite", "origin": "city"}
+    post(world, "initiative_id", "tables", f"{tables}/initiatives", raised, admin)
+    opening = {
+        "title": "Matriisin kierros",
+        "year": local_today().year,
+        "budget_cents": 10_000,
+        "rule": "at_least",
+        "minimum": 1,
+    }
+    post(world, "round_id", "tables", f"{tables}/rounds", opening, admin)
+    proposal = {"title": "Penkki", "cost_cents": 1000}
+    round_id = world.ids.get("round_id", "no-round")
+    post(world, "proposal_id", "tables", f"/rounds/{round_id}/proposals", proposal, admin)
 
 
 def provider_body(world: World) -> dict[str, Any]:
@@ -460,6 +504,23 @@ def field_values(world: World) -> dict[str, Any]:
         "subject": "matrix-officer-new",
         "second_signature_above_cents": 1_000_000,
         "effective_from": (today + timedelta(days=10)).isoformat(),
+        # the partnership tables'
+        "table_id": f"matrix-{uuid.uuid4().hex[:8]}",
+        "coordinator": "matrix-coordinator",
+        "member_id": "matrix-member-new",
+        "on": today.isoformat(),
+        "until": today.isoformat(),
+        "attendees": [],
+        "attendance": 10,
+        "title": "Matriisin otsikko",
+        "statement": "Matriisin lausunto",
+        "answer": "accepted",
+        "year": today.year,
+        "cost_cents": 1000,
+        "phase": "reviewing",
+        "feasible": True,
+        "proposals": [],
+        "voter": "resident-owner",
     }
 
 

@@ -43,8 +43,16 @@ def own(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Talk
 
 @pytest.fixture(scope="module")
 def request_id(own: Talkoot) -> str:
-    """A request carried through the main flow: events of it in every service's log."""
+    """A request carried through the main flow, and a partnership table founded beside it:
+    events in every service's log."""
     category, region = unused_scope()
+    table = {
+        "table_id": "audit-table",
+        "name": "Alueraati",
+        "regions": [region],
+        "coordinator": "coord-audit",
+    }
+    own.ok(own.post("tables", "/tables", table, who=own.admin()))
     provider_id, _ = own.ready_provider(category, region)
     request = own.completed_request(category, region, provider_id)
     own.ok(own.on_request(request, "confirmation", {}, who=own.resident()))
