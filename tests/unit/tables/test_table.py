@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from domain.errors import InvalidValue, NotAllowed, WrongState
+from domain.errors import InvalidValue, WrongState
 from domain.tables.table import PartnershipTable, Spending, payout
 
 TODAY = date(2026, 12, 2)
@@ -118,7 +118,7 @@ def test_a_meeting_is_held_once_by_members_of_its_day_and_not_ahead_of_its_day()
 def test_a_meeting_takes_up_every_initiative_residents_put_on_its_agenda():
     table = with_members("aino")
     table.plan_meeting("m1", date(2026, 3, 1), "")
-    with pytest.raises(NotAllowed) as refused:
+    with pytest.raises(WrongState) as refused:
         table.hold_meeting("m1", ["aino"], [], ["other"], 0, TODAY, due=["benches"])
     assert refused.value.rule == "agenda"
     assert not table.meetings["m1"]["held"] and not table.fees
