@@ -33,11 +33,25 @@ def refused(field: str, message: str) -> ValidationException:
     )
 
 
-def period_of(since: date | None, until: date | None) -> impact.Period:
+def query_day(field: str, text: str | None) -> date | None:
+    """The day ``text`` says (YYYY-MM-DD), within the years the edge takes; else a 400 naming
+    ``field`` (parsed here, so that the answer names the parameter as the client wrote it)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise refused(field, f"{field} is not a day (YYYY-MM-DD): {text!r}") from None
+    if len(text) != 10:  # fromisoformat takes 20260301 too; one way of writing it is enough
+        raise refused(field, f"{field} is not a day (YYYY-MM-DD): {text!r}")
+    check_query_day(field, day)
+    return day
+
+
+def period_of(since_text: str | None, until_text: str | None) -> impact.Period:
     """The days asked for, both included: the year of the one given when only one is, this
     year in Lahti when neither."""
-    check_query_day("from", since)
-    check_query_day("until", until)
+    since, until = query_day("from", since_text), query_day("until", until_text)
     if since is None and until is None:
         return impact.year_of(local_today())
     if since is None:
@@ -50,7 +64,7 @@ def period_of(since: date | None, until: date | None) -> impact.Period:
 
 
 async def scoped(
-    reads: Reads, since: date | None, until: date | None, region: str | None, table: str | None
+    reads: Reads, since: str | None, until: str | None, region: str | None, table: str | None
 ) -> tuple[impact.Scope, list[str], list[str] | None]:
     """The report's scope, the regions its coverage lists, and the regions its requests are
     read from (None: every one)."""
@@ -73,8 +87,8 @@ async def scoped(
 async def report_for(
     reads: Reads,
     application: TablesApplication,
-    since: date | None,
-    until: date | None,
+    since: str | None,
+    until: str | None,
     region: str | None,
     table: str | None,
 ) -> dict[str, Any]:
@@ -97,8 +111,10 @@ def as_csv(report: dict) -> str:
     return out.getvalue()
 
 
-Since = Annotated[date | None, Parameter(query="from", description="the first day (Lahti's)")]
-Until = Annotated[date | None, Parameter(description="the last day, included")]
+Since = Annotated[
+    str | None, Parameter(query="from", description="the first day (Lahti's), YYYY-MM-DD")
+]
+Until = Annotated[str | None, Parameter(description="the last day, included, YYYY-MM-DD")]
 Region = Annotated[QueryCode, Parameter(description="a region of the catalogue")]
 Table = Annotated[QueryId, Parameter(description="a partnership table")]
 ChartFile = Annotated[
