@@ -4,7 +4,8 @@ It follows each read model's upstream stream (``READ_MODELS``: the requests stre
 request board and the recurring series, the partnerships stream into the contract ledger, the
 providers stream into the provider directory, the matching stream into the providers' offers;
 the requests, matching and partnerships streams into the partners' audit trail of
-arrangements), each with its own durable consumer, until SIGINT or SIGTERM.
+arrangements; the tables stream into the partnership tables'), each with its own durable
+consumer, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import asyncpg
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
-from projections import arrangements, board, directory, ledger, offers, series
+from projections import arrangements, board, directory, ledger, offers, series, tables
 from projections.schema import ensure_read_models, read_schema
 
 log = logging.getLogger("talkoot.projections")
@@ -34,7 +35,7 @@ log = logging.getLogger("talkoot.projections")
 # they follow) for the stack and the CLI, and tests/unit/test_registry.py keeps both the same.
 # A read model follows one stream (``UPSTREAM``), or several (``UPSTREAMS``, with a handler
 # for each from ``read_models``).
-READ_MODELS = (board, ledger, directory, series, offers, arrangements)
+READ_MODELS = (board, ledger, directory, series, offers, arrangements, tables)
 
 
 def upstreams_of(model: ModuleType) -> tuple[str, ...]:

@@ -250,12 +250,20 @@ CREATE INDEX IF NOT EXISTS arrangement_timeline_request
 """
 
 
+def tables_ddl() -> str:
+    # the partnership tables' read model keeps its DDL beside its handlers
+    from projections.tables import DDL as TABLES_DDL
+
+    return TABLES_DDL
+
+
 async def ensure_read_models(pool: asyncpg.Pool, namespace: str) -> None:
     """Create the tables if missing. Serialised by an advisory lock: every process calls this."""
     schema = read_schema(namespace)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
         await conn.execute(DDL.format(s=schema))
+        await conn.execute(tables_ddl().format(s=schema))
 
 
 async def position_of(

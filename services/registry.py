@@ -96,6 +96,9 @@ TABLES = Process(
     module="services.tables",
     port=8105,
     stream="tables",
+    # the impact report: the tables', the requests', the offers', the charges', the providers'
+    # and the arrangements' read models
+    read_models=("tables", "board", "offers", "ledger", "directory", "arrangements"),
 )
 
 # The projector may not import services, so it keeps its own list of read models
@@ -106,8 +109,8 @@ PROJECTOR = Process(
     name="projections",
     title="Talkoot projector",
     module="projections",
-    consumes=("requests", "providers", "matching", "partnerships"),
-    read_models=("board", "ledger", "directory", "series", "offers", "arrangements"),
+    consumes=("requests", "providers", "matching", "partnerships", "tables"),
+    read_models=("board", "ledger", "directory", "series", "offers", "arrangements", "tables"),
 )
 
 # The web front: pages for residents, providers, officers and admins, calling the services'

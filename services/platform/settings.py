@@ -78,6 +78,10 @@ class Settings:
     audit_key: str | None = None
     audit_origin: str | None = None
     checkpoint_seconds: float = 300.0
+    # The city's yearly budget for the partnership tables besides each table's own: the
+    # personnel and meeting fees, and the common expenses (the impact report plans with them).
+    tables_personnel_and_fees_cents: int = 8_300_000
+    tables_common_expenses_cents: int = 1_700_000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -115,6 +119,12 @@ class Settings:
             rate_limit=rate_limit(os.environ.get("TALKOOT_RATE_LIMIT", "120/minute")),
             audit_key=os.environ.get("TALKOOT_AUDIT_KEY") or None,
             audit_origin=os.environ.get("TALKOOT_AUDIT_ORIGIN") or None,
+            tables_personnel_and_fees_cents=int(
+                os.environ.get("TALKOOT_TABLES_PERSONNEL_AND_FEES_CENTS", "8300000")
+            ),
+            tables_common_expenses_cents=int(
+                os.environ.get("TALKOOT_TABLES_COMMON_EXPENSES_CENTS", "1700000")
+            ),
             checkpoint_seconds=_env_seconds("TALKOOT_CHECKPOINT_SECONDS", "300"),
         )
 

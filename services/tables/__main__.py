@@ -4,6 +4,7 @@ from services import registry
 from services.platform.runtime import ServiceSpec, serve
 from services.tables.api import InitiativesController, RoundsController, TablesController
 from services.tables.application import TablesApplication, check_pseudonym_secret
+from services.tables.impact_api import ImpactController
 from services.tables.outbound import to_integration_event
 
 SPEC = ServiceSpec(
@@ -15,7 +16,7 @@ SPEC = ServiceSpec(
     ),
     make_application=TablesApplication,
     outbound=to_integration_event,
-    route_handlers=[TablesController, InitiativesController, RoundsController],
+    route_handlers=[TablesController, InitiativesController, RoundsController, ImpactController],
     check_settings=check_pseudonym_secret,
 )
 

@@ -298,6 +298,8 @@ class World:
             return "nothing-here.json"
         if param == "year":
             return str(local_today().year)
+        if param == "chart":  # the impact report's charts
+            return "budget.svg"
         if param in ("category", "region"):
             return getattr(self, param)
         if param == "resident_id":
