@@ -16,6 +16,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 import requests
@@ -30,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from domain.calendar import local_today
 from services import registry
 from tests.client import Talkoot
 from tests.conftest import another_talkoot
@@ -135,6 +137,7 @@ def things_that_exist(talkoot: Talkoot) -> dict[str, str]:
         )
     )
     return {
+        **a_partnership_table(talkoot, region),
         "request_id": request_id,
         "provider_id": provider_id,
         "contract_id": contract_id,
@@ -145,6 +148,53 @@ def things_that_exist(talkoot: Talkoot) -> dict[str, str]:
         "service_file": f"{category}.json",
         "request_file": f"{request_id}.json",
         "token_file": f"{request_id}.json",
+    }
+
+
+def a_partnership_table(talkoot: Talkoot, region: str) -> dict[str, str]:
+    """A table of ``region`` founded a month ago, with a member, a meeting held and paid, an
+    event, an initiative and a round with a proposal, all made by an admin."""
+    admin = talkoot.admin()
+    month_ago = (local_today() - timedelta(days=30)).isoformat()
+
+    def made(path: str, body: dict) -> str:
+        return talkoot.ok(talkoot.post("tables", path, body, who=admin))["id"]
+
+    founding = {
+        "table_id": "fuzz-table",
+        "name": "Alueraati",
+        "regions": [region],
+        "coordinator": "coord-fuzz",
+        "founded_on": month_ago,
+    }
+    table_id = made("/tables", founding)
+    tables = f"/tables/{table_id}"
+    member_id = made(
+        f"{tables}/members", {"member_id": "fuzz-member", "name": "Jäsen", "on": month_ago}
+    )
+    meeting_id = made(f"{tables}/meetings", {"on": month_ago})
+    made(f"{tables}/meetings/{meeting_id}/record", {"attendees": [member_id]})
+    payout = made(f"{tables}/payouts", {"until": month_ago})
+    event_id = made(f"{tables}/events", {"title": "Sano sanasi", "on": month_ago})
+    initiative_id = made(f"{tables}/initiatives", {"title": "Aloite", "origin": "city"})
+    opening = {
+        "title": "Kierros",
+        "year": local_today().year,
+        "budget_cents": 10_000,
+        "rule": "at_least",
+        "minimum": 1,
+    }
+    round_id = made(f"{tables}/rounds", opening)
+    proposal_id = made(f"/rounds/{round_id}/proposals", {"title": "Penkki", "cost_cents": 100})
+    return {
+        "table_id": table_id,
+        "meeting_id": meeting_id,
+        "event_id": event_id,
+        "initiative_id": initiative_id,
+        "round_id": round_id,
+        "proposal_id": proposal_id,
+        "payout_file": f"{payout}.csv",
+        "year": str(local_today().year),
     }
 
 
