@@ -1,5 +1,6 @@
 """Demo data from the Lahti region: providers, signed contracts, a few requests in flight, a
-rated job, recurring requests and a planned holiday.
+rated job, recurring requests and a planned holiday; and Lahti's four partnership tables with a
+year of their history (deploy/demo_tables.py).
 
 Loaded over the public HTTP APIs, exactly as partners, providers and residents would: each step
 by the person whose step it is, with a token of theirs signed by the stack's secret. The same
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from deploy import demo_tables
 from deploy.stack import wait_for_quiet, write_private
 from domain.calendar import local_today
 from services.platform.identity import claims
@@ -139,11 +141,12 @@ ADMIN = "demo-admin"
 
 @dataclass(frozen=True)
 class Person:
-    """Someone the demo acts as: ``acts_for`` is the provider a member acts for, or the
+    """Someone the demo acts as: ``acts_for`` is the provider a member acts for, the
     municipal partner an officer works for (who signs its contracts unless ``may_sign`` is
-    off); ``about`` names it in words."""
+    off), or the table a coordinator runs; ``about`` names it in words. A resident lives in
+    ``region`` (whose table's initiatives and rounds are theirs)."""
 
-    role: str  # resident, provider, officer or admin
+    role: str  # resident, provider, officer, coordinator or admin
     subject: str
     acts_for: str | None = None
     about: str = ""
@@ -151,6 +154,7 @@ class Person:
     # sign-in page to name in its own language
     asked: tuple[dict[str, str], ...] = field(default=(), compare=False)
     may_sign: bool = True
+    region: str | None = None
 
     @property
     def claims(self) -> dict[str, Any]:
@@ -158,6 +162,10 @@ class Person:
             return claims(self.subject, ["provider"], provider=self.acts_for)
         if self.role == "officer":
             return claims(self.subject, ["officer"], partner=self.acts_for, may_sign=self.may_sign)
+        if self.role == "coordinator":
+            return claims(self.subject, ["coordinator"], table=self.acts_for)
+        if self.role == "resident" and self.region:
+            return claims(self.subject, ["resident"], region=self.region)
         return claims(self.subject, [self.role])
 
 
@@ -187,8 +195,17 @@ def residents() -> list[Person]:
             return f"recurring {what['category']} ({what['rule']})"
         return f"{what['category']} in {what['region']}"
 
+    lives = {}  # each resident lives where they first asked for a service
+    for subject, _, region, _ in REQUESTS:
+        lives.setdefault(subject, region)
     return [
-        Person("resident", subject, about="; ".join(map(said, what)), asked=tuple(what))
+        Person(
+            "resident",
+            subject,
+            about="; ".join(map(said, what)),
+            asked=tuple(what),
+            region=lives.get(subject),
+        )
         for subject, what in asked.items()
     ]
 
@@ -203,14 +220,31 @@ def officers() -> list[Person]:
     ]
 
 
+def coordinators() -> list[Person]:
+    """The coordinator of each partnership table."""
+    return [
+        Person(
+            "coordinator", demo_tables.coordinator_subject(t["table_id"]), t["table_id"], t["name"]
+        )
+        for t in demo_tables.TABLES
+    ]
+
+
 def people(provider_ids: dict[str, str]) -> list[Person]:
     """Everyone of the demo: its residents, a member of each provider (by name, whose ids
-    are ``provider_ids``), two officers of each partner and an admin."""
+    are ``provider_ids``), two officers of each partner, each table's coordinator and an
+    admin."""
     members = [
         Person("provider", founder(name).subject, provider_id, name)
         for name, provider_id in provider_ids.items()
     ]
-    return [*residents(), *members, *officers(), Person("admin", ADMIN, about="operations")]
+    return [
+        *residents(),
+        *members,
+        *officers(),
+        *coordinators(),
+        Person("admin", ADMIN, about="operations"),
+    ]
 
 
 def people_loaded(urls: dict[str, str]) -> list[Person]:
@@ -270,11 +304,16 @@ def load(
 
     with httpx.Client(timeout=10) as http:
 
-        def post(service: str, path: str, body: dict, who: Person) -> dict:
+        def post(service: str, path: str, body: dict, who: Person, method: str = "POST") -> dict:
             # a retry would send the same key
             headers = {"Idempotency-Key": uuid.uuid4().hex, **as_(who)}
-            response = http.post(f"{urls[service]}{path}", json=body, headers=headers)
-            response.raise_for_status()
+            url = f"{urls[service]}{path}"
+            response = http.request(method, url, json=body, headers=headers)
+            if response.is_error:
+                raise RuntimeError(
+                    f"{method} {service}{path} as {who.subject}: "
+                    f"{response.status_code} {response.text}"
+                )
             return response.json()
 
         def read(path: str, who: Person) -> dict:
@@ -396,4 +435,25 @@ def load(
         )
         asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
         say("two recurring requests set up; one provider's summer holiday planned")
+
+        by_region: dict[str, list[Person]] = {}
+        for person in residents():
+            if person.region:
+                by_region.setdefault(person.region, []).append(person)
+        programme_by = demo_tables.PROGRAMME["provider"]
+        cast = demo_tables.Cast(
+            admin=admin,
+            coordinators={p.acts_for: p for p in coordinators()},
+            officer=Person("officer", f"officer-{demo_tables.CITY}", demo_tables.CITY),
+            residents=by_region,
+            provider_member=members[provider_ids[programme_by]],
+            provider_id=provider_ids[programme_by],
+        )
+        programme = demo_tables.load(post, cast, today, say)
+        # Partnerships makes the programme a contract with the table; its provider signs it.
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
+        signature = f"/contracts/{programme}/signatures"
+        post("partnerships", signature, {"party": "provider"}, cast.provider_member)
+        asyncio.run(wait_for_quiet(nats_url, namespace, urls, **(nats_options or {})))
+        say(f"a service programme of {programme_by} funded by a table, its contract signed")
     return people(provider_ids)

@@ -140,6 +140,25 @@ def _check_threshold(cents: int | None) -> None:
 
 # --- contracts ------------------------------------------------------------------------------
 
+TABLE_PARTNER_PREFIX = "table-"
+
+
+def table_partner(table_id: str) -> str:
+    """The partner a partnership table's service programmes are contracted under."""
+    return f"{TABLE_PARTNER_PREFIX}{table_id}"
+
+
+def table_of_partner(partner_id: str) -> str | None:
+    """The table whose programmes ``partner_id`` contracts (None: a municipal partner)."""
+    if partner_id.startswith(TABLE_PARTNER_PREFIX):
+        return partner_id.removeprefix(TABLE_PARTNER_PREFIX) or None
+    return None
+
+
+def table_signer(table_id: str) -> str:
+    """Who signs a programme's contract for the table: the table's own decision."""
+    return f"table:{table_id}"
+
 
 def partner_side_signed(signers: list[str], needed: int, proposed_by: str) -> bool:
     """Whether a contract's partner has signed: as many of its officers as needed, and one
@@ -322,6 +341,110 @@ class PartnershipContract(Aggregate):
             pricing=pricing,
             voucher_cents=voucher_cents,
         )
+
+    @classmethod
+    def for_programme(
+        cls,
+        *,
+        programme_id: UUID,
+        table_id: str,
+        initiative_id: str,
+        title: str,
+        provider_id: str,
+        categories: list[str],
+        regions: list[str],
+        unit_price_cents: int,
+        pricing: str,
+        budget_cents: int,
+        valid_from: date,
+        valid_until: date,
+        decided_by: str,
+        provider_registered: bool,
+        on: date,
+    ) -> PartnershipContract:
+        """The contract of a table's service programme (its id the programme's): the table
+        (partner ``table-<table_id>``) funds it from its budget and its decision, recorded by
+        the coordinator ``decided_by``, is the partner's signature; it is active once the
+        provider signs. A provider the directory does not know (``provider_registered``)
+        cannot sign it: the contract is recorded, and ended on ``on`` with that reason, so
+        that the table sees why its programme does not start."""
+        if not table_id.strip():
+            raise InvalidValue("a programme's contract needs its table", rule="table_id")
+        if not provider_id.strip():
+            raise InvalidValue("a programme needs the provider who delivers it", rule="provider_id")
+        if not decided_by.strip():
+            raise InvalidValue(
+                "a programme's contract names who recorded the table's decision",
+                rule="decided_by",
+            )
+        check_terms(
+            {
+                "categories": categories,
+                "regions": regions,
+                "unit_price_cents": unit_price_cents,
+                "budget_cents": budget_cents,
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+                "pricing": pricing,
+                "voucher_cents": None,
+            }
+        )
+        contract = cls._create(
+            cls.Proposed,
+            id=programme_id,
+            partner_id=table_partner(table_id),
+            provider_id=provider_id,
+            categories=sorted(set(categories)),
+            regions=sorted(set(regions)),
+            unit_price_cents=unit_price_cents,
+            budget_cents=budget_cents,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            proposed_by=decided_by,
+            partner_signatures_needed=1,
+            pricing=pricing,
+            voucher_cents=None,
+        )
+        contract._signed_by_table(
+            party=Party.PARTNER,
+            signed_by=table_signer(table_id),
+            table_id=table_id,
+            initiative_id=initiative_id,
+            title=title,
+            decided_by=decided_by,
+        )
+        if not provider_registered:
+            contract._programme_refused(
+                reason=(
+                    f"no provider {provider_id} is registered in the provider directory: "
+                    "nobody can sign the programme's contract for the provider, so it does "
+                    "not start"
+                ),
+                by=table_signer(table_id),
+                on=on,
+            )
+        return contract
+
+    @event("SignedByTable")
+    def _signed_by_table(
+        self,
+        party: str,
+        signed_by: str,
+        table_id: str,
+        initiative_id: str,
+        title: str,
+        decided_by: str,
+    ) -> None:
+        # The table's decision on its initiative, recorded by its coordinator, is the
+        # partner's signature: it reads as a signature wherever signatures are read.
+        self.partner_signers.append(signed_by)
+        self.signed_by[party] = ", ".join(self.partner_signers)
+
+    @event("ProgrammeRefused")
+    def _programme_refused(self, reason: str, by: str, on: date) -> None:
+        self.status = ContractStatus.TERMINATED
+        self.terminated_on = on
+        self.reason = reason
 
     @property
     def remaining(self) -> Money:
@@ -653,6 +776,8 @@ class PartnershipContract(Aggregate):
         (and a ``BudgetAlert`` for each threshold it reaches first) or ``ChargeRefused``."""
         if self.status == ContractStatus.PROPOSED:
             raise WrongState("the contract is not active: both parties must sign it first")
+        if not self.versions:  # a programme's contract ended before its provider signed
+            raise WrongState(f"the contract was never in force: {self.reason}")
         if request_id in self.charged_requests or request_id in self.reversed_requests:
             raise WrongState(f"request {request_id} has already been charged to this contract")
         version = self.version_on(worked_on) if worked_on is not None else self.versions[-1]

@@ -144,8 +144,8 @@ def _load_demo(stack: Stack, directory: Path) -> None:
     tokens = directory / DEMO_TOKENS
     count = demo.write_tokens(tokens, people, stack.token)
     say(
-        f"tokens of the demo's {count} people (residents, provider members, officers, an admin; "
-        f"valid {demo.WALK_THROUGH.days} days) in {tokens}"
+        f"tokens of the demo's {count} people (residents, provider members, officers, table "
+        f"coordinators, an admin; valid {demo.WALK_THROUGH.days} days) in {tokens}"
     )
 
 

@@ -85,7 +85,7 @@ PARTNERSHIPS = Process(
     module="services.partnerships",
     port=8104,
     stream="partnerships",
-    consumes=("requests",),
+    consumes=("requests", "tables"),  # tables: the service programmes tables fund
     # the directory: whether a provider is registered; the arrangements: the partners' audit
     read_models=("ledger", "directory", "arrangements"),
 )

@@ -21,7 +21,12 @@ from domain.partnership import (
 )
 from domain.settlement import Period, statement
 from projections import directory, ledger
-from services.partnerships.application import PartnershipsApplication, is_party
+from services.partnerships.application import (
+    PartnershipsApplication,
+    is_reader,
+    readers_partner,
+    reads_for,
+)
 from services.partnerships.commands import (
     Amendment,
     Appointment,
@@ -48,6 +53,7 @@ from services.platform.http import (
 from services.platform.identity import (
     ADMIN,
     OFFICER,
+    PARTNER_READER,
     PARTY,
     SIGNED_IN,
     SIGNER,
@@ -149,12 +155,13 @@ def as_ledger(row: dict) -> ContractLedger:
 
 
 def seen_by(caller: Caller) -> ledger.Seen:
-    """Whose contracts the caller sees on the ledger: an officer their partner's, a provider
-    member their provider's (a person who is both, both), an admin every one."""
+    """Whose contracts the caller sees on the ledger: an officer their partner's, a table's
+    coordinator their table's programmes', a provider member their provider's (a person who
+    is both, both), an admin every one."""
     if caller.is_admin:
         return ledger.Seen(everything=True)
     return ledger.Seen(
-        partner_id=caller.partner_id if caller.holds(Role.OFFICER) else None,
+        partner_id=readers_partner(caller),
         provider_id=caller.provider_id if caller.holds(Role.PROVIDER) else None,
     )
 
@@ -233,12 +240,13 @@ class ContractsController(Controller):
     ) -> ContractLedger:
         """Budget, charged and remaining, with every charge and refusal.
 
-        An officer of the contract's partner or a member of its provider; for anyone else
-        there is no such contract (404)."""
+        An officer of the contract's partner, a member of its provider, or (a programme's
+        contract) the coordinator of its table; for anyone else there is no such contract
+        (404)."""
         await caught_up(reads, ledger.PROJECTION, ledger.UPSTREAM, position)
         row = await ledger.get_contract(reads.pool, reads.schema, contract_id)
         check_sees(
-            row is not None and is_party(caller, row["partner_id"], row["provider_id"]),
+            row is not None and is_reader(caller, row["partner_id"], row["provider_id"]),
             "partnership contract",
             contract_id,
         )
@@ -422,9 +430,10 @@ class ContractChangesController(Controller):
         signatures, its status and budget; with ``as_of`` (a moment with its time zone), as
         it stood then, rebuilt from its events.
 
-        An officer of the contract's partner or a member of its provider; for anyone else
-        there is no such contract (404)."""
-        contract = application.visible_contract(caller, contract_id)
+        An officer of the contract's partner, a member of its provider, or (a programme's
+        contract) the coordinator of its table; for anyone else there is no such contract
+        (404)."""
+        contract = application.readable_contract(caller, contract_id)
         if as_of is not None:
             contract = application.as_of(contract.id, as_of, "partnership contract", contract_id)
         return contract_history(contract, as_of)
@@ -446,7 +455,8 @@ class LedgerController(Controller):
         position: Position = None,
     ) -> list[ContractLedger]:
         """Every contract the caller is a party to, with its budget, charged and remaining
-        amounts: an officer's partner's, a provider member's own, every one for an admin.
+        amounts: an officer's partner's, a provider member's own, a table coordinator's
+        table's service programmes' (partner ``table-<table_id>``), every one for an admin.
         ``partner_id`` and ``provider_id`` narrow it further."""
         await caught_up(reads, ledger.PROJECTION, ledger.UPSTREAM, position)
         rows = await ledger.list_contracts(
@@ -494,7 +504,7 @@ class SettlementsController(Controller):
 
     @get(
         "/",
-        guards=[OFFICER],
+        guards=[PARTNER_READER],
         summary="Settlement statement of a period",
         operation_class=CsvOperation,
         responses=errors(403, 404),
@@ -521,13 +531,14 @@ class SettlementsController(Controller):
         then a total row per contract, per partner and for the whole statement.
 
         An officer sees their own partner's (``partner_id`` of another partner is refused,
-        403); an admin every partner's. A ``contract_id`` the caller may not see is not there
+        403), a table's coordinator their table's programmes' (partner ``table-<table_id>``);
+        an admin every partner's. A ``contract_id`` the caller may not see is not there
         (404)."""
         first, last = query_day("from", from_), query_day("until", until)
         if first and last and first > last:
             raise bad_query("from", f"from ({first}) is after until ({last})")
         if not caller.is_admin:
-            own = caller.acting_partner
+            own = readers_partner(caller) or caller.acting_partner
             if partner_id is not None and partner_id != own:
                 raise NotAllowed(
                     f"an officer of {own} sees the settlements of {own} only", rule="partner_id"
@@ -537,7 +548,7 @@ class SettlementsController(Controller):
         if contract_id is not None:
             row = await ledger.get_contract(reads.pool, reads.schema, contract_id)
             check_sees(
-                row is not None and caller.is_officer_of(row["partner_id"]),
+                row is not None and reads_for(caller, row["partner_id"]),
                 "partnership contract",
                 contract_id,
             )

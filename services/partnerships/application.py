@@ -3,13 +3,16 @@ a caller: a contract the caller is no party to answers as one that is not there.
 
 from __future__ import annotations
 
+import time
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from contracts.events import ProgrammeFundedV1
 from domain.calendar import local_today
 from domain.catalogue import Catalogue
-from domain.errors import NotAllowed, WrongState
+from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.partnership import (
     TERMS,
     BudgetExceeded,
@@ -17,7 +20,10 @@ from domain.partnership import (
     PartnershipContract,
     Party,
     partner_key,
+    table_of_partner,
+    table_partner,
 )
+from projections.schema import read_schema
 from services.partnerships.commands import (
     Amendment,
     Appointment,
@@ -91,6 +97,65 @@ class PartnershipsApplication(ServiceApplication):
             acting_for = caller.provider_id if caller.holds(Role.PROVIDER) else None
         contract.sign(command.party, acting_for, caller.subject, may_sign=may_sign)
         return Receipt(str(contract.id), self.commit(contract))
+
+    # --- a table's service programme --------------------------------------------------------
+
+    def contract_programme(self, changes: Changes, event: ProgrammeFundedV1) -> None:
+        """A table funded a service programme: its contract, under the programme's id, with
+        the table's decision as the partner's signature, waiting for the provider's. Once
+        there, a second delivery of the programme changes nothing; a provider the directory
+        does not know ends it at once, with the reason for the table to read."""
+        try:
+            programme_id = UUID(event.programme_id)
+        except ValueError:
+            raise InvalidValue(
+                f"a programme's id is a UUID, got {event.programme_id!r}", rule="programme_id"
+            ) from None
+        if programme_id in changes.aggregates or self.contract_or_none(programme_id):
+            return
+        check_scope(self.catalogue, event.categories, event.regions)
+        changes.add(
+            PartnershipContract.for_programme(
+                programme_id=programme_id,
+                table_id=event.table_id,
+                initiative_id=event.initiative_id,
+                title=event.title,
+                provider_id=event.provider_id,
+                categories=event.categories,
+                regions=event.regions,
+                unit_price_cents=event.unit_price_cents,
+                pricing=event.pricing,
+                budget_cents=event.budget_cents,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until,
+                decided_by=event.decided_by,
+                provider_registered=self.provider_registered(event.provider_id),
+                on=local_today(),
+            )
+        )
+
+    def provider_registered(self, provider_id: str) -> bool:
+        """Whether the provider directory lists ``provider_id``: now, or within the read
+        wait (one registered a moment ago may not have reached it yet)."""
+        query = (
+            f"SELECT EXISTS (SELECT 1 FROM {read_schema(self.settings.namespace)}.directory "
+            "WHERE provider_id = %s) AS registered"
+        )
+        deadline = time.monotonic() + self.settings.read_wait_seconds
+        while True:
+            with self.factory.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (provider_id,))
+                if curs.fetchone()["registered"]:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+
+    def contract_or_none(self, contract_id: UUID) -> PartnershipContract | None:
+        try:
+            return self.get(contract_id, "partnership contract")
+        except NotFound:
+            return None
 
     # --- the registry of municipal partners -----------------------------------------------
 
@@ -266,8 +331,43 @@ class PartnershipsApplication(ServiceApplication):
         )
         return contract
 
+    def readable_contract(self, caller: Caller, contract_id: str) -> PartnershipContract:
+        """The contract, for a party to it, an admin, or the coordinator of the table whose
+        programme it is; else not found."""
+        contract = self.get_contract(contract_id)
+        check_sees(
+            is_reader(caller, contract.partner_id, contract.provider_id),
+            "partnership contract",
+            contract_id,
+        )
+        return contract
+
 
 def is_party(caller: Caller, partner_id: str, provider_id: str) -> bool:
     """Whether the caller sees a contract: an officer of its partner, a member of its
     provider, or an admin."""
     return caller.is_officer_of(partner_id) or caller.is_member_of(provider_id)
+
+
+def reads_for(caller: Caller, partner_id: str) -> bool:
+    """Whether the caller reads what a partner's contracts hold: an officer of the partner,
+    the coordinator of the table whose programmes it contracts, or an admin."""
+    return caller.is_officer_of(partner_id) or caller.is_coordinator_of(
+        table_of_partner(partner_id)
+    )
+
+
+def is_reader(caller: Caller, partner_id: str, provider_id: str) -> bool:
+    """Whether the caller reads a contract: a party to it, or the coordinator of the table
+    whose programme it is (who reads it, but neither signs nor amends it)."""
+    return reads_for(caller, partner_id) or caller.is_member_of(provider_id)
+
+
+def readers_partner(caller: Caller) -> str | None:
+    """The partner whose contracts the caller reads as partner: an officer's own, else a
+    coordinator's table's (None: neither)."""
+    if caller.holds(Role.OFFICER) and caller.partner_id:
+        return caller.partner_id
+    if caller.holds(Role.COORDINATOR) and caller.table_id:
+        return table_partner(caller.table_id)
+    return None

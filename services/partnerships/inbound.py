@@ -1,9 +1,10 @@
 """What partnerships takes from the requests service: confirmed work, to be charged; and a
-dispute voided after the work was charged, whose charge is reversed."""
+dispute voided after the work was charged, whose charge is reversed. From the tables service:
+a service programme a table funded, which becomes a contract with the table."""
 
 from __future__ import annotations
 
-from contracts.events import DisputeResolvedV1, RequestConfirmedV1
+from contracts.events import DisputeResolvedV1, ProgrammeFundedV1, RequestConfirmedV1
 from contracts.jetstream import Subscription
 from services.partnerships.application import PartnershipsApplication
 from services.platform.inbound import tracked
@@ -20,6 +21,9 @@ def subscriptions(app: PartnershipsApplication) -> list[Subscription]:
         if event.outcome == "voided":
             app.reverse_voided_charge(changes, event.contract_id, event.request_id, event.note)
 
+    def programme_funded(event: ProgrammeFundedV1, changes: Changes) -> None:
+        app.contract_programme(changes, event)
+
     return [
         Subscription(
             "requests",
@@ -29,5 +33,10 @@ def subscriptions(app: PartnershipsApplication) -> list[Subscription]:
                 "requests",
                 {RequestConfirmedV1: request_confirmed, DisputeResolvedV1: dispute_resolved},
             ),
-        )
+        ),
+        Subscription(
+            "tables",
+            "partnerships",
+            tracked(app, "tables", {ProgrammeFundedV1: programme_funded}),
+        ),
     ]

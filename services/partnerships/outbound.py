@@ -24,6 +24,10 @@ to_integration_event = translation(
     {
         PartnershipContract.Proposed: (ContractProposedV1, "contract_id"),
         PartnershipContract.Signed: (ContractSignedV1, "contract_id"),
+        # a table's decision is its programme contract's signature for the partner; a
+        # programme whose provider is unknown ends before it starts, with the reason
+        PartnershipContract.SignedByTable: (ContractSignedV1, "contract_id"),
+        PartnershipContract.ProgrammeRefused: (ContractTerminatedV1, "contract_id"),
         PartnershipContract.Activated: (ContractActivatedV1, "contract_id"),
         PartnershipContract.Charged: (ContractChargedV1, "contract_id"),
         PartnershipContract.ChargeRefused: (ChargeRefusedV1, "contract_id"),

@@ -197,6 +197,9 @@ OFFICER = access("officer", Role.OFFICER)
 SIGNER = access("officer who may sign", Role.OFFICER, may_sign=True)
 ADMIN = access("admin", Role.ADMIN)
 PARTY = access("party to a contract", Role.OFFICER, Role.PROVIDER)
+# reads what a partner's contracts hold: an officer of the partner, or the coordinator of the
+# table whose service programmes the partner's contracts are
+PARTNER_READER = access("officer or coordinator", Role.OFFICER, Role.COORDINATOR)
 # the partnership tables: a table's coordinator runs it; its initiatives are raised by
 # residents, the city's officers and the coordinator, and rounds' proposals made by residents
 # and the coordinator

@@ -159,6 +159,34 @@ def a_contract_life() -> list:
     return contract.collect_events()
 
 
+def a_programme_life() -> list:
+    """A table's programme as a contract: signed by the table's decision, then the provider's;
+    and one whose provider is not registered, ended at once."""
+    lives = []
+    for registered in (True, False):
+        contract = PartnershipContract.for_programme(
+            programme_id=uuid4(),
+            table_id="nastola",
+            initiative_id=str(uuid4()),
+            title="Lumityöt",
+            provider_id="provider-1",
+            categories=["snow-clearing"],
+            regions=["nastola"],
+            unit_price_cents=3500,
+            pricing="hour",
+            budget_cents=7000,
+            valid_from=date(2026, 1, 1),
+            valid_until=date(2026, 12, 31),
+            decided_by="coordinator-of-nastola",
+            provider_registered=registered,
+            on=date(2026, 1, 2),
+        )
+        if registered:
+            contract.sign("provider", "provider-1", "member-of-provider-1")
+        lives += contract.collect_events()
+    return lives
+
+
 def a_voucher_contract_life() -> list:
     """A contract priced per job with a service voucher: shares, both budget alerts, a
     reversal, and an amendment of its price terms."""
@@ -367,7 +395,10 @@ LIVES = {
     "requests": (requests_out, lambda: a_request_life() + a_series_life() + an_erasure_life()),
     "providers": (providers_out, a_provider_life),
     "matching": (matching_out, a_matching_life),
-    "partnerships": (partnerships_out, lambda: a_contract_life() + a_voucher_contract_life()),
+    "partnerships": (
+        partnerships_out,
+        lambda: a_contract_life() + a_voucher_contract_life() + a_programme_life(),
+    ),
     "tables": (tables_out, a_tables_life),
 }
 

@@ -154,8 +154,9 @@ PINNED = {
     ("requests", "POST", "/residents/{resident_id}/erasure"): "admin",
     ("requests", "GET", "/residents/{resident_id}/data"): "admin",
     ("requests", "GET", "/residents/me/data"): "resident",
-    # settlement statements: an officer's of their own partner, an admin's of every one
-    ("partnerships", "GET", "/settlements"): "officer",
+    # settlement statements: an officer's of their own partner, a table coordinator's of
+    # their table's programmes, an admin's of every one
+    ("partnerships", "GET", "/settlements"): "officer or coordinator",
     # freedom of choice: the providers a resident may choose under a service voucher
     ("matching", "GET", "/choices"): "resident",
 }

@@ -10,13 +10,15 @@ from pathlib import Path
 import jwt
 from litestar.security.jwt import Token
 
-from deploy import demo
+from deploy import demo, demo_tables
+from domain.tables.table import ANSWER_DAYS
+from services.platform.catalogue import load_catalogue
 from services.platform.identity import AUDIENCE, ISSUER, Role, caller_of, issue, new_secret
 
 PROVIDER_IDS = {entry["name"]: f"provider-{n}" for n, entry in enumerate(demo.PROVIDERS)}
 
 
-def test_the_demo_is_its_residents_a_member_per_provider_two_officers_per_partner_and_an_admin():
+def test_the_demo_is_its_residents_members_officers_a_coordinator_per_table_and_an_admin():
     people = demo.people(PROVIDER_IDS)
     by_role = {role: [p for p in people if p.role == role] for role in {p.role for p in people}}
     assert {p.subject for p in by_role["resident"]} == {r for r, *_ in demo.REQUESTS} | {
@@ -26,6 +28,9 @@ def test_the_demo_is_its_residents_a_member_per_provider_two_officers_per_partne
     assert {p.acts_for for p in by_role["officer"]} == {e["partner"] for e in demo.PROVIDERS}
     assert len(by_role["officer"]) == 2 * len(demo.PARTNERS)
     assert [p.subject for p in by_role["admin"]] == [demo.ADMIN]
+    assert {p.acts_for for p in by_role["coordinator"]} == {
+        t["table_id"] for t in demo_tables.TABLES
+    }
     assert len({p.subject for p in people}) == len(people)
 
 
@@ -64,3 +69,39 @@ def test_the_tokens_file_is_the_owners_only_and_names_each_person_with_a_token_o
             assert caller.provider_id == entry["acts_for"]
         if entry["role"] == "officer":
             assert caller.partner_id == entry["acts_for"] and caller.may_sign
+        if entry["role"] == "coordinator":
+            assert caller.table_id == entry["acts_for"]
+            assert caller.is_coordinator_of(entry["acts_for"])
+        if entry["role"] == "resident":
+            first = next(r for r, *_ in demo.REQUESTS if r == entry["subject"])
+            assert caller.region == next(g for r, _, g, _ in demo.REQUESTS if r == first)
+
+
+def test_every_region_of_the_catalogue_belongs_to_one_table():
+    lahti = load_catalogue(str(Path(demo.__file__).with_name("catalogue.toml")))
+    regions = [r for t in demo_tables.TABLES for r in t["regions"]]
+    assert sorted(regions) == sorted(lahti.regions)
+
+
+def test_each_initiatives_story_keeps_the_order_of_its_days():
+    """Raised before the meeting that discusses it, forwarded after that meeting, answered
+    after it was forwarded; the overdue one forwarded longer ago than the city's answer
+    days."""
+    meetings = [days for days, _ in demo_tables.MEETINGS]
+    assert len(meetings) == 6 and meetings == sorted(meetings, reverse=True)
+    for story in [*demo_tables.STORIES, demo_tables.PROGRAMME_STORY]:
+        met = demo_tables.discussed_at(story)
+        assert met in meetings and met <= story.raised < 365
+        if story.to == "overdue":
+            assert met - 5 > ANSWER_DAYS
+    states = {s.to for s in demo_tables.STORIES} | {demo_tables.PROGRAMME_STORY.to}
+    assert states >= {"overdue", "answered", "rejected", "implemented", "programme"}
+    assert {s.by for s in demo_tables.STORIES} == {"resident", "member", "city"}
+
+
+def test_the_programme_is_delivered_by_a_provider_of_its_tables_regions():
+    programme = demo_tables.PROGRAMME
+    [provider] = [p for p in demo.PROVIDERS if p["name"] == programme["provider"]]
+    [table] = [t for t in demo_tables.TABLES if t["table_id"] == programme["table_id"]]
+    assert set(programme["regions"]) <= set(provider["regions"]) & set(table["regions"])
+    assert set(programme["categories"]) <= set(provider["categories"])
