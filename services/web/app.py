@@ -36,10 +36,13 @@ from services.web.pages.admin import ADMIN_PAGES
 from services.web.pages.audit import AUDIT_PAGES
 from services.web.pages.contract import CONTRACT_PAGES
 from services.web.pages.home import HOME_PAGES
+from services.web.pages.impact import IMPACT_PAGES
 from services.web.pages.officer import OFFICER_PAGES
 from services.web.pages.provider import PROVIDER_PAGES
 from services.web.pages.resident import RESIDENT_PAGES
+from services.web.pages.rounds import ROUND_PAGES
 from services.web.pages.signin import SIGNIN_PAGES
+from services.web.pages.tables import TABLE_PAGES
 from services.web.people import NotForYou, SignInNeeded, sign_out
 from services.web.settings import WebSettings
 
@@ -225,6 +228,9 @@ def build_app(settings: WebSettings) -> Litestar:
             *CONTRACT_PAGES,
             *AUDIT_PAGES,
             *ADMIN_PAGES,
+            *TABLE_PAGES,
+            *ROUND_PAGES,
+            *IMPACT_PAGES,
         ],
         lifespan=[lifespan],
         template_config=templates,

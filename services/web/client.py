@@ -109,6 +109,13 @@ class Services:
         headers = {"Idempotency-Key": key or uuid.uuid4().hex}
         return await self._send("POST", service, path, token, json=body, headers=headers)
 
+    async def put(
+        self, service: str, path: str, body: Any, token: str | None, key: str | None = None
+    ) -> Any:
+        """A command that replaces what the caller has there (a ballot, a year's budget)."""
+        headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+        return await self._send("PUT", service, path, token, json=body, headers=headers)
+
     async def catalogue(self) -> Any:
         """The service catalogue (public reference data the requests service reads at its
         start): fetched at most once a minute, not on every page and every poll."""

@@ -39,6 +39,8 @@ class Person:
     provider: str | None = None
     partner: str | None = None
     may_sign: bool = False
+    table: str | None = None  # the partnership table a coordinator runs
+    region: str | None = None  # where a resident lives: whose table is theirs
     expires_at: float = 0.0
     # How the front names them: the identity provider's name claim, or the demo's words.
     name: str = ""
@@ -59,6 +61,8 @@ class Person:
             provider=claims.get("provider"),
             partner=claims.get("partner"),
             may_sign=bool(claims.get("may_sign")),
+            table=claims.get("table"),
+            region=claims.get("region"),
             expires_at=float(claims.get("exp") or 0),
             name=more.pop("name", None) or str(claims.get("name") or ""),
             **more,
