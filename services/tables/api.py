@@ -40,6 +40,7 @@ from services.tables.commands import (
     Implementation,
     Joining,
     MeetingRecord,
+    NewCommonExpense,
     NewGathering,
     NewInitiative,
     NewMeeting,
@@ -54,6 +55,7 @@ from services.tables.commands import (
     YearBudget,
 )
 from services.tables.views import (
+    CommonExpensesView,
     FeeLine,
     Fees,
     InitiativeView,
@@ -65,6 +67,7 @@ from services.tables.views import (
     RoundView,
     TableSummary,
     TableView,
+    common_expenses_view,
     initiative_view,
     my_ballot_view,
     payout_csv,
@@ -77,6 +80,10 @@ from services.tables.views import (
 CSV = "text/csv"
 PAYOUT_FILE = re.compile(r"^([1-9][0-9]{0,8})\.csv$")
 Year = Annotated[int, Parameter(ge=2000, le=2100, description="a year, 2000 to 2100")]
+QueryYear = Annotated[
+    int | None,
+    Parameter(ge=2000, le=2100, description="a year, 2000 to 2100; this year if not given"),
+]
 Status = Literal["proposed", "discussed", "forwarded", "answered", "implemented", "closed"]
 
 
@@ -720,3 +727,33 @@ class RoundsController(Controller):
         """The tally again from the ballots stored as events, beside the published result
         (null before the tally) and whether they match: for officers and admins, who audit."""
         return msgspec.convert(application.recount(round_id), Recount)
+
+
+class CommonExpensesController(Controller):
+    path = "/common-expenses"
+    tags = ["common expenses"]
+
+    @post(
+        "/",
+        guards=[ADMIN],
+        sync_to_thread=True,
+        summary="Record a common expense of the tables",
+        responses=errors(422),
+    )
+    def record(
+        self, data: NewCommonExpense, application: TablesApplication, caller: Caller
+    ) -> Receipt:
+        """An admin records an expense the city made for all its tables together
+        (``marketing``, ``joint_events`` or ``other``): ``amount_cents``, ``on`` (today when
+        not given; never in the future: 422, rule ``on``) and a ``note``. The impact report's
+        spent common expenses are these; the receipt's ``id`` is the expense's."""
+        return application.record_common_expense(caller, data)
+
+    @get("/", guards=[PUBLIC], sync_to_thread=True, summary="The tables' common expenses")
+    def expenses(
+        self, application: TablesApplication, year: QueryYear = None
+    ) -> CommonExpensesView:
+        """The common expenses recorded for ``year`` (this year in Lahti when not given),
+        their total and the total per purpose."""
+        year = year or local_today().year
+        return common_expenses_view(year, application.common_expenses(year))
