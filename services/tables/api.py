@@ -465,18 +465,31 @@ class InitiativesController(Controller):
         guards=[PUBLIC],
         sync_to_thread=True,
         summary="An initiative",
-        responses=errors(404),
+        responses=errors(404, 422),
     )
     def initiative(
-        self, initiative_id: PathId, application: TablesApplication, maybe_caller: Caller | None
+        self,
+        initiative_id: PathId,
+        application: TablesApplication,
+        maybe_caller: Caller | None,
+        as_of: datetime | None = None,
     ) -> InitiativeView:
         """Its origin, supports, the meetings that discussed it, the table's statement, the
         city's answers, by when the city answers and whether it is overdue, and what came of
         it. Who raised a resident's initiative is shown to them, the coordinator and an admin
-        only."""
+        only.
+
+        With ``as_of`` (a moment with its time zone; 422, rule ``as_of``, without one) the
+        initiative as it stood then, rebuilt from its events (overdue as of that day); before
+        it was raised there is none (404)."""
         initiative = application.get_initiative(initiative_id)
-        table = application.get_table(initiative.table_id)
-        return initiative_view(initiative, table, maybe_caller, local_today())
+        if as_of is None:
+            table = application.get_table(initiative.table_id)
+            return initiative_view(initiative, table, maybe_caller, local_today())
+        then = application.as_of(initiative_id, as_of, "initiative")
+        table = application.table_as_of(then.table_id, as_of)
+        day = min(local_day(as_of), local_today())
+        return initiative_view(then, table, maybe_caller, day)
 
     @post(
         "/{initiative_id:str}/support",
@@ -587,14 +600,25 @@ class RoundsController(Controller):
         guards=[PUBLIC],
         sync_to_thread=True,
         summary="A participatory budgeting round",
-        responses=errors(404),
+        responses=errors(404, 422),
     )
     def round(
-        self, round_id: PathId, application: TablesApplication, maybe_caller: Caller | None
+        self,
+        round_id: PathId,
+        application: TablesApplication,
+        maybe_caller: Caller | None,
+        as_of: datetime | None = None,
     ) -> RoundView:
         """Its phase, proposals, ballot and result; the caller's own ballot for a resident
-        (never anybody else's)."""
+        (never anybody else's).
+
+        With ``as_of`` (a moment with its time zone; 422, rule ``as_of``, without one) the
+        round as it stood then, rebuilt from its events: the ballots cast by then are a count
+        there too, and a resident sees their own ballot of then only; before it was opened
+        there is none (404)."""
         budgeting = application.get_round(round_id)
+        if as_of is not None:
+            budgeting = application.as_of(round_id, as_of, "budgeting round")
         mine = application.my_ballot(maybe_caller, budgeting) if maybe_caller else None
         return round_view(budgeting, mine)
 
