@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from domain.calendar import local_today
-from tests.client import Talkoot, eventually
+from tests.client import Talkoot
 from tests.integration.store import stored_events
 from tests.integration.tables import coordinator, found, read, resident, why
 
@@ -61,15 +61,10 @@ def test_an_admin_records_common_expenses_and_the_report_spends_them(talkoot: Ta
 
     period = {"from": f"{LAST_YEAR}-01-01", "until": f"{LAST_YEAR}-12-31"}
 
-    def spent() -> dict:
-        return talkoot.get("tables", "/impact", who=None, **period).json()["tables"]["all"]
-
-    report = eventually(
-        spent,
-        lambda a: a["budget"]["actual"]["common_expenses_cents"] == 570_050,
-        20,
-        "the recorded common expenses in the report",
-    )
+    # the receipt's position: the report waits until the read model has it, and holds it
+    answer = talkoot.get("tables", "/impact", who=None, position=second["position"], **period)
+    report = answer.json()["tables"]["all"]
+    assert report["budget"]["actual"]["common_expenses_cents"] == 570_050
     assert report["budget"]["planned"]["common_expenses_cents"] == 1_700_000
     assert report["common_expenses"] == {
         "marketing": 450_000,
@@ -126,3 +121,28 @@ def test_a_year_out_of_bounds_is_a_400_naming_it(talkoot: Talkoot):
     for year in ("1999", "2101", "last"):
         answer = talkoot.get("tables", "/common-expenses", who=None, year=year)
         assert why(answer) == (400, "year"), answer.text
+
+
+def test_the_report_reads_its_own_write_as_json_csv_and_chart(talkoot: Talkoot):
+    day = f"{LAST_YEAR}-06-30"
+    receipt = talkoot.ok(
+        record(talkoot, {"amount_cents": 7_777, "on": day, "purpose": "other", "note": "Kahvit"})
+    )
+    period = {"from": day, "until": day, "position": receipt["position"]}
+    report = talkoot.get("tables", "/impact", who=None, **period).json()
+    assert report["tables"]["all"]["common_expenses"]["other"] == 7_777
+    csv_text = talkoot.get("tables", "/impact.csv", who=None, **period).text
+    assert "tables,common_expenses_cents,purpose:other,7777" in csv_text
+    chart = talkoot.get("tables", "/impact/charts/budget.svg", who=None, **period)
+    assert chart.status_code == 200 and "77.77" in chart.text
+
+
+def test_a_position_the_read_model_has_not_reached_is_a_503_and_a_bad_one_a_400(
+    talkoot: Talkoot,
+):
+    for path in ("/impact", "/impact.csv", "/impact/charts/budget.svg"):
+        waited = talkoot.get("tables", path, who=None, position=10**15)
+        assert waited.status_code == 503, waited.text
+        for bad in (-1, 2**63, "last"):
+            answer = talkoot.get("tables", path, who=None, position=bad)
+            assert why(answer) == (400, "position"), answer.text
