@@ -480,7 +480,9 @@ def personnel_cents(
     ordered = sorted(shares, key=lambda s: s["from_day"])
     exact = Fraction(0)
     for n, part in enumerate(ordered):
-        since = max(part["from_day"], founded_on, period.since)
+        # the first share known holds from the founding (a read model kept from before the
+        # shares were may know only a later one)
+        since = max(founded_on if n == 0 else part["from_day"], founded_on, period.since)
         until = period.until
         if n + 1 < len(ordered):
             until = min(until, ordered[n + 1]["from_day"] - timedelta(days=1))

@@ -367,3 +367,10 @@ def test_the_csv_holds_the_common_expenses_by_purpose():
     rows = list(impact.rows_of(a_report(common_expenses=common)))
     assert ("tables", "common_expenses_cents", "purpose:other", 1234) in rows
     assert ("tables", "budget_actual_common_expenses_cents", "city", 1234) in rows
+
+
+def test_the_first_share_known_holds_from_the_founding():
+    january = Period(date(2026, 1, 1), date(2026, 1, 31))
+    only_later = [{"from_day": date(2026, 1, 21), "share_percent": 10}]
+    # 36,500 € x 10 % a year = 10 € a day, for the 31 days since the founding
+    assert impact.personnel_cents(3_650_000, only_later, january, date(2025, 6, 1)) == 31_000
