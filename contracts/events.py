@@ -872,6 +872,18 @@ class RoundTalliedV1(IntegrationEvent, frozen=True, kw_only=True):
     left_cents: int
 
 
+class CommonExpenseRecordedV1(IntegrationEvent, frozen=True, kw_only=True):
+    """An expense the city made for all its tables together, beside their own budgets."""
+
+    year: int
+    expense_id: str
+    amount_cents: int
+    on: date
+    purpose: str  # marketing | joint_events | other
+    note: str
+    recorded_by: str  # the admin who recorded it
+
+
 TablesEvent = (
     TableFoundedV1
     | TableCoordinatorAppointedV1
@@ -900,6 +912,7 @@ TablesEvent = (
     | ProposalSelectedV1
     | BallotCastV1
     | RoundTalliedV1
+    | CommonExpenseRecordedV1
 )
 
 EVENTS_BY_SERVICE: dict[str, object] = {

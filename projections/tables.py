@@ -17,6 +17,7 @@ import asyncpg
 
 from contracts.events import (
     BallotCastV1,
+    CommonExpenseRecordedV1,
     InitiativeAnsweredV1,
     InitiativeClosedV1,
     InitiativeDiscussedV1,
@@ -64,7 +65,10 @@ TABLES = (
     "table_rounds",
     "table_proposals",
     "table_ballots",
+    "table_coordinator_shares",
 )
+# The city's tables of all tables together (no table_id): emptied for a rebuild too.
+CITY_WIDE = ("table_common_expenses",)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {s}.partnership_tables (
@@ -226,6 +230,28 @@ CREATE TABLE IF NOT EXISTS {s}.table_ballots (
     replaces boolean NOT NULL,
     at timestamptz NOT NULL
 );
+-- The share of their time the table's coordinator gives it, from a day on: from the founding,
+-- then from the Lahti day of each appointment (a later one on the same day replaces it).
+CREATE TABLE IF NOT EXISTS {s}.table_coordinator_shares (
+    table_id text NOT NULL,
+    from_day date NOT NULL,
+    share_percent integer NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (table_id, from_day)
+);
+-- The common expenses of all the tables together (marketing, joint events, other).
+CREATE TABLE IF NOT EXISTS {s}.table_common_expenses (
+    expense_id text PRIMARY KEY,
+    year integer NOT NULL,
+    amount_cents bigint NOT NULL,
+    on_day date NOT NULL,
+    purpose text NOT NULL,
+    note text NOT NULL,
+    recorded_by text NOT NULL,
+    at timestamptz NOT NULL,
+    position bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS table_common_expenses_day ON {s}.table_common_expenses (on_day);
 """
 
 
@@ -260,6 +286,9 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 at,
                 position,
             )
+            await _share_from(
+                conn, s, event.table_id, event.founded_on, event.coordinator_share_percent, position
+            )
         case TableCoordinatorAppointedV1():
             await conn.execute(
                 f"""UPDATE {s}.partnership_tables SET coordinator = $2,
@@ -271,6 +300,11 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 at,
                 position,
             )
+            # from the day it was recorded, in Lahti
+            day = await conn.fetchval(
+                "SELECT ($1::timestamptz AT TIME ZONE 'Europe/Helsinki')::date", at
+            )
+            await _share_from(conn, s, event.table_id, day, event.share_percent, position)
         case TableBudgetSetV1():
             await conn.execute(
                 f"""INSERT INTO {s}.table_budgets (table_id, year, budget_cents, position)
@@ -510,6 +544,22 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.replaces,
                 at,
             )
+        case CommonExpenseRecordedV1():
+            await conn.execute(
+                f"""INSERT INTO {s}.table_common_expenses (expense_id, year, amount_cents,
+                    on_day, purpose, note, recorded_by, at, position)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    ON CONFLICT (expense_id) DO NOTHING""",
+                event.expense_id,
+                event.year,
+                event.amount_cents,
+                event.on,
+                event.purpose,
+                event.note,
+                event.recorded_by,
+                at,
+                position,
+            )
         case RoundTalliedV1():
             await conn.execute(
                 f"""UPDATE {s}.table_rounds SET phase = 'tallied', ballots = $2, funded = $3,
@@ -523,6 +573,22 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 at,
                 position,
             )
+
+
+async def _share_from(
+    conn: asyncpg.Connection, s: str, table_id: str, day: Any, share: int, position: int
+) -> None:
+    """The coordinator's share from ``day`` on; a redelivered older event changes nothing."""
+    await conn.execute(
+        f"""INSERT INTO {s}.table_coordinator_shares (table_id, from_day, share_percent,
+            position) VALUES ($1, $2, $3, $4) ON CONFLICT (table_id, from_day)
+            DO UPDATE SET share_percent = $3, position = $4
+            WHERE {s}.table_coordinator_shares.position < $4""",
+        table_id,
+        day,
+        share,
+        position,
+    )
 
 
 async def _meeting_held(
@@ -572,7 +638,7 @@ async def _initiative(
 async def forget(conn: asyncpg.Connection, schema: str) -> None:
     """Empty the read model and its tracking row, for a rebuild by replay from the start."""
     async with conn.transaction():
-        for table in TABLES:
+        for table in TABLES + CITY_WIDE:
             await conn.execute(f"DELETE FROM {schema}.{table}")
         await conn.execute(
             f"DELETE FROM {schema}.tracking WHERE projection = $1 AND upstream = $2",

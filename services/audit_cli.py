@@ -628,6 +628,68 @@ def _check_event(event: dict, checkpoint: Checkpoint) -> None:
     check_inclusion(event["leaf_index"], checkpoint.size, hashed, proof, checkpoint.root_hash)
 
 
+# --- recount -----------------------------------------------------------------------------
+
+
+def _allocation(result: dict, print_line: Callable[[str], None]) -> None:
+    """One result of a round: its ballots, each proposal's votes and whether it was funded."""
+    from domain.settlement import euros
+
+    funded, not_fitting = set(result["funded"]), set(result["not_fitting"])
+    print_line(f"  ballots {result['ballots']}")
+    for proposal, votes in sorted(result["votes"].items(), key=lambda kv: (-kv[1], kv[0])):
+        what = "funded" if proposal in funded else "not fitting" if proposal in not_fitting else ""
+        print_line(f"    {proposal}  {votes} votes  {what}".rstrip())
+    print_line(
+        f"  funded {', '.join(result['funded']) or 'nothing'}: "
+        f"{euros(result['funded_cents'])} €, left {euros(result['left_cents'])} €"
+    )
+
+
+def recount(args: argparse.Namespace) -> int:
+    """Ask the tables service (as an admin) to recount a round from its stored ballots, and
+    print the allocation it published beside the recounted one."""
+    from services.cli import _signer, data_dir
+    from services.platform.identity import Role, claims
+
+    sign = _signer(data_dir(args))
+    if sign is None:
+        raise Failed(
+            "no secret to sign an admin's token with: the data folder's secrets.json (made by "
+            "`talkoot up`) or TALKOOT_JWT_SECRET"
+        )
+    token = sign(claims("talkoot-audit", [Role.ADMIN]), lifetime=timedelta(minutes=5))
+    url = _urls(args)["tables"]
+    try:
+        answer = httpx.get(
+            f"{url}/rounds/{args.round_id}/recount",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120,
+        )
+    except httpx.HTTPError as error:
+        raise Failed(f"tables at {url} did not answer: {error} (is it running?)") from None
+    if answer.status_code == 404:
+        raise Failed(f"no budgeting round {args.round_id} at {url}")
+    if answer.status_code != 200:
+        raise Failed(f"tables answered {answer.status_code}: {answer.text[:300]}")
+    found = answer.json()
+    print(f"Round {args.round_id}: recounted from its {found['ballots']} stored ballots")
+    if found["published"] is None:
+        print("Published: nothing yet (the round is not tallied)")
+        print("Recounted:")
+        _allocation(found["recounted"], print)
+        raise Failed("the round has published no result to compare with yet")
+    print("Published:")
+    _allocation(found["published"], print)
+    print("Recounted:")
+    _allocation(found["recounted"], print)
+    if not found["matches"]:
+        print("DIFFERS: the published allocation is not what the stored ballots give.")
+        return 1
+    print("The published allocation is what the stored ballots give.")
+    return 0
+
+
 # --- the parser --------------------------------------------------------------------------
 
 
@@ -635,7 +697,7 @@ def add_parser(commands: argparse._SubParsersAction, wrap: Callable) -> None:
     p = commands.add_parser(
         "audit",
         help="proof that history was not rewritten: checkpoints, verify, inclusion proofs; "
-        "reconcile the charges",
+        "reconcile the charges; recount a budgeting round",
         description="Every service's stored events, in notification order, are the leaves of "
         "an append-only Merkle tree (RFC 9162); each service signs its tree head every "
         "TALKOOT_CHECKPOINT_SECONDS as a checkpoint (C2SP tlog-checkpoint in a signed note, "
@@ -744,6 +806,19 @@ def add_parser(commands: argparse._SubParsersAction, wrap: Callable) -> None:
         "(default), or with the ledger read model in PostgreSQL",
     )
     q.set_defaults(run=wrap(reconcile))
+
+    q = actions.add_parser(
+        "recount",
+        help="recount a budgeting round from its stored ballots and compare with its result",
+        description="Ask the running tables service (GET /rounds/ROUND_ID/recount, as an "
+        "admin with a token signed with the stack's secret) to tally the round again from "
+        "the ballots stored as events, and print the allocation the round published (each "
+        "proposal's votes, what was funded, the money funded and left) beside the recounted "
+        "one. Exits 0 when they are the same, 1 when they differ, 2 when it cannot run (no "
+        "such round, not tallied yet, the service not answering).",
+    )
+    q.add_argument("round_id", help="the budgeting round's id")
+    q.set_defaults(run=wrap(recount))
 
     q = actions.add_parser(
         "check-proof",

@@ -2,7 +2,12 @@
 
 from services import registry
 from services.platform.runtime import ServiceSpec, serve
-from services.tables.api import InitiativesController, RoundsController, TablesController
+from services.tables.api import (
+    CommonExpensesController,
+    InitiativesController,
+    RoundsController,
+    TablesController,
+)
 from services.tables.application import TablesApplication, check_pseudonym_secret
 from services.tables.impact_api import ImpactController
 from services.tables.outbound import to_integration_event
@@ -16,7 +21,13 @@ SPEC = ServiceSpec(
     ),
     make_application=TablesApplication,
     outbound=to_integration_event,
-    route_handlers=[TablesController, InitiativesController, RoundsController, ImpactController],
+    route_handlers=[
+        TablesController,
+        InitiativesController,
+        RoundsController,
+        CommonExpensesController,
+        ImpactController,
+    ],
     check_settings=check_pseudonym_secret,
 )
 

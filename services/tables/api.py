@@ -40,6 +40,7 @@ from services.tables.commands import (
     Implementation,
     Joining,
     MeetingRecord,
+    NewCommonExpense,
     NewGathering,
     NewInitiative,
     NewMeeting,
@@ -54,6 +55,7 @@ from services.tables.commands import (
     YearBudget,
 )
 from services.tables.views import (
+    CommonExpensesView,
     FeeLine,
     Fees,
     InitiativeView,
@@ -65,6 +67,7 @@ from services.tables.views import (
     RoundView,
     TableSummary,
     TableView,
+    common_expenses_view,
     initiative_view,
     my_ballot_view,
     payout_csv,
@@ -77,6 +80,10 @@ from services.tables.views import (
 CSV = "text/csv"
 PAYOUT_FILE = re.compile(r"^([1-9][0-9]{0,8})\.csv$")
 Year = Annotated[int, Parameter(ge=2000, le=2100, description="a year, 2000 to 2100")]
+QueryYear = Annotated[
+    int | None,
+    Parameter(ge=2000, le=2100, description="a year, 2000 to 2100; this year if not given"),
+]
 Status = Literal["proposed", "discussed", "forwarded", "answered", "implemented", "closed"]
 
 
@@ -458,18 +465,31 @@ class InitiativesController(Controller):
         guards=[PUBLIC],
         sync_to_thread=True,
         summary="An initiative",
-        responses=errors(404),
+        responses=errors(404, 422),
     )
     def initiative(
-        self, initiative_id: PathId, application: TablesApplication, maybe_caller: Caller | None
+        self,
+        initiative_id: PathId,
+        application: TablesApplication,
+        maybe_caller: Caller | None,
+        as_of: datetime | None = None,
     ) -> InitiativeView:
         """Its origin, supports, the meetings that discussed it, the table's statement, the
         city's answers, by when the city answers and whether it is overdue, and what came of
         it. Who raised a resident's initiative is shown to them, the coordinator and an admin
-        only."""
+        only.
+
+        With ``as_of`` (a moment with its time zone; 422, rule ``as_of``, without one) the
+        initiative as it stood then, rebuilt from its events (overdue as of that day); before
+        it was raised there is none (404)."""
         initiative = application.get_initiative(initiative_id)
-        table = application.get_table(initiative.table_id)
-        return initiative_view(initiative, table, maybe_caller, local_today())
+        if as_of is None:
+            table = application.get_table(initiative.table_id)
+            return initiative_view(initiative, table, maybe_caller, local_today())
+        then = application.as_of(initiative_id, as_of, "initiative")
+        table = application.table_as_of(then.table_id, as_of)
+        day = min(local_day(as_of), local_today())
+        return initiative_view(then, table, maybe_caller, day)
 
     @post(
         "/{initiative_id:str}/support",
@@ -580,14 +600,25 @@ class RoundsController(Controller):
         guards=[PUBLIC],
         sync_to_thread=True,
         summary="A participatory budgeting round",
-        responses=errors(404),
+        responses=errors(404, 422),
     )
     def round(
-        self, round_id: PathId, application: TablesApplication, maybe_caller: Caller | None
+        self,
+        round_id: PathId,
+        application: TablesApplication,
+        maybe_caller: Caller | None,
+        as_of: datetime | None = None,
     ) -> RoundView:
         """Its phase, proposals, ballot and result; the caller's own ballot for a resident
-        (never anybody else's)."""
+        (never anybody else's).
+
+        With ``as_of`` (a moment with its time zone; 422, rule ``as_of``, without one) the
+        round as it stood then, rebuilt from its events: the ballots cast by then are a count
+        there too, and a resident sees their own ballot of then only; before it was opened
+        there is none (404)."""
         budgeting = application.get_round(round_id)
+        if as_of is not None:
+            budgeting = application.as_of(round_id, as_of, "budgeting round")
         mine = application.my_ballot(maybe_caller, budgeting) if maybe_caller else None
         return round_view(budgeting, mine)
 
@@ -720,3 +751,33 @@ class RoundsController(Controller):
         """The tally again from the ballots stored as events, beside the published result
         (null before the tally) and whether they match: for officers and admins, who audit."""
         return msgspec.convert(application.recount(round_id), Recount)
+
+
+class CommonExpensesController(Controller):
+    path = "/common-expenses"
+    tags = ["common expenses"]
+
+    @post(
+        "/",
+        guards=[ADMIN],
+        sync_to_thread=True,
+        summary="Record a common expense of the tables",
+        responses=errors(422),
+    )
+    def record(
+        self, data: NewCommonExpense, application: TablesApplication, caller: Caller
+    ) -> Receipt:
+        """An admin records an expense the city made for all its tables together
+        (``marketing``, ``joint_events`` or ``other``): ``amount_cents``, ``on`` (today when
+        not given; never in the future: 422, rule ``on``) and a ``note``. The impact report's
+        spent common expenses are these; the receipt's ``id`` is the expense's."""
+        return application.record_common_expense(caller, data)
+
+    @get("/", guards=[PUBLIC], sync_to_thread=True, summary="The tables' common expenses")
+    def expenses(
+        self, application: TablesApplication, year: QueryYear = None
+    ) -> CommonExpensesView:
+        """The common expenses recorded for ``year`` (this year in Lahti when not given),
+        their total and the total per purpose."""
+        year = year or local_today().year
+        return common_expenses_view(year, application.common_expenses(year))

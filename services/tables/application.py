@@ -25,6 +25,7 @@ from domain.calendar import local_today
 from domain.catalogue import Catalogue
 from domain.errors import InvalidValue, NotAllowed, WrongState
 from domain.tables.budgeting import tally
+from domain.tables.expenses import CommonExpenses, expenses_key
 from domain.tables.initiative import Initiative, Origin
 from domain.tables.round import BudgetingRound, Channel, Phase
 from domain.tables.table import PartnershipTable, Spending, table_key
@@ -44,6 +45,7 @@ from services.tables.commands import (
     Implementation,
     Joining,
     MeetingRecord,
+    NewCommonExpense,
     NewGathering,
     NewInitiative,
     NewMeeting,
@@ -171,6 +173,33 @@ class TablesApplication(ServiceApplication):
             for notification in page:
                 found.append(self.mapper.to_domain_event(notification).table_id)
             start = page[-1].id + 1
+
+    # --- the tables' common expenses --------------------------------------------------------
+
+    def record_common_expense(self, caller: Caller, command: NewCommonExpense) -> Receipt:
+        """An admin records an expense the city made for all its tables together, in the
+        expenses of its day's year (opened with the year's first one)."""
+        today = local_today()
+        on = command.on or today
+        expenses = self.common_expenses(on.year) or CommonExpenses.open(on.year)
+        expense_id = str(uuid4())
+        expenses.record(
+            expense_id,
+            command.amount_cents,
+            on,
+            command.purpose,
+            command.note,
+            caller.subject,
+            today,
+        )
+        return Receipt(expense_id, self.commit(expenses))
+
+    def common_expenses(self, year: int) -> CommonExpenses | None:
+        """The year's common expenses; None before the first is recorded."""
+        try:
+            return self.get(expenses_key(year), "common expenses")
+        except NotFound:
+            return None
 
     # --- members ----------------------------------------------------------------------------
 

@@ -221,3 +221,16 @@ class PaperBallot(Body):
 
     voter: Id
     proposals: Ids
+
+
+# --- the tables' common expenses -------------------------------------------------------------
+
+
+class NewCommonExpense(Body):
+    """An expense the city made for all its tables together: ``amount_cents``, on ``on``
+    (today when not given), for ``purpose``, with a note."""
+
+    amount_cents: Positive
+    purpose: Literal["marketing", "joint_events", "other"]
+    on: date | None = None
+    note: Text = ""

@@ -32,6 +32,7 @@ PERSONNEL_AND_FEES_CENTS = 8_300_000
 COMMON_EXPENSES_CENTS = 1_700_000
 TABLE_PARTNER_PREFIX = "table-"  # a programme is a contract of partner "table-<table_id>"
 ORIGINS = ("resident", "member", "city")
+PURPOSES = ("marketing", "joint_events", "other")  # what a common expense was for
 # How an offer that was answered or ran out ended; open and withdrawn ones are left out.
 ANSWERED_OFFERS = ("accepted", "declined", "expired")
 UNMATCHED = ("unmatched",)
@@ -332,6 +333,8 @@ def tables(
     founded: int,
     period: Period,
     plan: Plan,
+    shares: Sequence[dict] = (),
+    common: Sequence[dict] = (),
 ) -> dict:
     """Per table and over the tables in scope: events held and attendees, initiatives and
     statements, and the budget planned and spent, in the shape of the city's yearly budget.
@@ -339,8 +342,13 @@ def tables(
     ``founded`` is how many tables the city has (in scope or not): the personnel and fees and
     the common expenses are planned city-wide, and each table's share of them is an equal
     one. A table's personnel cost is its coordinator's yearly cost times their share of time,
-    for the period's days since it was founded; its meeting fees those its meetings accrued."""
+    for the period's days since it was founded, each part of the period at the share in force
+    then (``shares``: from which day each share holds); its meeting fees those its meetings
+    accrued. The common expenses spent are those recorded in the period (``common``), each
+    table's an equal share of them, as planned."""
     years = year_fraction(period)
+    spent_common = [c for c in common if period.holds(c["on_day"])]
+    recorded = sum(c["amount_cents"] for c in spent_common)
     listed = []
     for t in table_rows:
         tid = t["table_id"]
@@ -352,9 +360,12 @@ def tables(
         own_events = [e for e in events if e["table_id"] == tid]
         own_funds = [f for f in funds if f["table_id"] == tid]
         own_initiatives = [i for i in initiatives if i["table_id"] == tid]
-        personnel = prorated(
-            Fraction(t["coordinator_yearly_cost_cents"] * t["coordinator_share_percent"], 100),
-            year_fraction(period, t["founded_on"]),
+        personnel = personnel_cents(
+            t["coordinator_yearly_cost_cents"],
+            [s for s in shares if s["table_id"] == tid]
+            or [{"from_day": t["founded_on"], "share_percent": t["coordinator_share_percent"]}],
+            period,
+            t["founded_on"],
         )
         fees = sum(m["fees_cents"] for m in own_meetings)
         rounds = sum(
@@ -412,7 +423,7 @@ def tables(
         planned = t["budget"]["planned"]
         planned["personnel_and_fees_cents"] = prorated(plan.personnel_and_fees_cents * share, years)
         planned["common_expenses_cents"] = prorated(plan.common_expenses_cents * share, years)
-        t["budget"]["actual"]["common_expenses_cents"] = planned["common_expenses_cents"]
+        t["budget"]["actual"]["common_expenses_cents"] = prorated(recorded * share, Fraction(1))
         finish(t["budget"])
     in_scope = Fraction(len(listed)) * share
     total_planned = {
@@ -429,7 +440,7 @@ def tables(
         if listed
         else {key: 0 for key in ACTUAL_KEYS}
     )
-    total_actual["common_expenses_cents"] = total_planned["common_expenses_cents"]
+    total_actual["common_expenses_cents"] = prorated(recorded * in_scope, Fraction(1))
     overall = {"planned": total_planned, "actual": total_actual}
     finish(overall)
     summed = (
@@ -441,14 +452,45 @@ def tables(
         "statements",
         "programmes_earmarked_cents",
     )
+    by_purpose = {purpose: 0 for purpose in PURPOSES}
+    for c in spent_common:
+        by_purpose[c["purpose"]] = by_purpose.get(c["purpose"], 0) + c["amount_cents"]
     return {
         "tables": listed,
         "all": {
             "tables": len(listed),
             **{key: sum(t[key] for t in listed) for key in summed},
             "budget": overall,
+            # the tables' share in scope of the common expenses recorded, by what they were for
+            "common_expenses": {
+                purpose: prorated(cents * in_scope, Fraction(1))
+                for purpose, cents in by_purpose.items()
+            },
         },
     }
+
+
+def personnel_cents(
+    yearly_cost_cents: int, shares: Sequence[dict], period: Period, founded_on: date
+) -> int:
+    """The coordinator's cost to the table in the period: their yearly cost times the share
+    of their time in force on each day (``shares``: ``from_day`` and ``share_percent``, the
+    founding's and each appointment's), for the period's days since the table was founded,
+    each day 1/365 or 1/366 of its year; rounded half up once, at the end."""
+    ordered = sorted(shares, key=lambda s: s["from_day"])
+    exact = Fraction(0)
+    for n, part in enumerate(ordered):
+        # the first share known holds from the founding (a read model kept from before the
+        # shares were may know only a later one)
+        since = max(founded_on if n == 0 else part["from_day"], founded_on, period.since)
+        until = period.until
+        if n + 1 < len(ordered):
+            until = min(until, ordered[n + 1]["from_day"] - timedelta(days=1))
+        if since > until:
+            continue
+        yearly = Fraction(yearly_cost_cents * part["share_percent"], 100)
+        exact += yearly * year_fraction(Period(since, until))
+    return divide_half_up(exact.numerator, exact.denominator)
 
 
 ACTUAL_KEYS = (
@@ -528,6 +570,8 @@ def report(data: dict[str, list[dict]], scope: Scope, regions: Sequence[str], pl
             data["founded"][0]["count"],
             period,
             plan,
+            shares=data.get("shares", ()),
+            common=data.get("common_expenses", ()),
         ),
     }
 
@@ -654,6 +698,17 @@ async def fetch(
                 FROM {s}.table_initiatives WHERE table_id = ANY($1)""",
             ids,
         ),
+        "shares": await rows(
+            f"""SELECT table_id, from_day, share_percent FROM {s}.table_coordinator_shares
+                WHERE table_id = ANY($1) ORDER BY table_id, from_day""",
+            ids,
+        ),
+        "common_expenses": await rows(
+            f"""SELECT expense_id, amount_cents, on_day, purpose FROM {s}.table_common_expenses
+                WHERE on_day BETWEEN $1 AND $2""",
+            p.since,
+            p.until,
+        ),
         "ballots": await rows(
             f"""SELECT table_id, round_id, channel, replaces, at FROM {s}.table_ballots
                 WHERE table_id = ANY($1) AND at >= $2 AND at < $3""",
@@ -718,3 +773,5 @@ def rows_of(report_: dict) -> Iterable[tuple[str, str, str, Any]]:
             for key, value in t["budget"][side].items():
                 yield "tables", f"budget_{side}_{key}", where, value
         yield "tables", "budget_left_cents", where, t["budget"]["left_cents"]
+    for purpose, value in report_["tables"]["all"]["common_expenses"].items():
+        yield "tables", "common_expenses_cents", f"purpose:{purpose}", value

@@ -13,9 +13,10 @@ from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
 from domain.calendar import local_today
+from projections import tables as tables_model
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
-from services.platform.http import QueryCode, QueryId, Reads, check_query_day
+from services.platform.http import Position, QueryCode, QueryId, Reads, caught_up, check_query_day
 from services.platform.identity import PUBLIC
 from services.platform.openapi import CsvOperation, errors
 from services.tables import charts, impact
@@ -91,8 +92,13 @@ async def report_for(
     until: str | None,
     region: str | None,
     table: str | None,
+    position: int | None = None,
 ) -> dict[str, Any]:
+    """The report of the query; with ``position`` (a receipt's, from the tables service),
+    once the tables' read model has applied it (bounded: 503 if it has not in time), so
+    that a client reads its own write."""
     scope, listed, regions = await scoped(reads, since, until, region, table)
+    await caught_up(reads, tables_model.PROJECTION, tables_model.UPSTREAM, position)
     data = await impact.fetch(reads.pool, reads.schema, scope, regions)
     settings = application.settings
     plan = impact.Plan(
@@ -140,6 +146,7 @@ class ImpactController(Controller):
         until: Until = None,
         region: Region = None,
         table: Table = None,
+        position: Position = None,
     ) -> dict[str, Any]:
         """The partnership model's impact from each stakeholder's view, for the days
         ``from`` to ``until`` (this year by default), city-wide or for a ``region`` or a
@@ -149,8 +156,10 @@ class ImpactController(Controller):
         and completion, per provider and per category), the community (requests fulfilled,
         ratings, taking part in the tables, initiatives and the city's share of them) and the
         tables (events, attendees, initiatives, statements, the budget planned and spent).
-        services/tables/IMPACT.md says how each figure is worked out."""
-        return await report_for(reads, application, since, until, region, table)
+        services/tables/IMPACT.md says how each figure is worked out. With ``position`` (a
+        receipt's from the tables service) it waits, a bounded time, until the tables' read
+        model has applied it (503 if not)."""
+        return await report_for(reads, application, since, until, region, table, position)
 
     @get(
         "/impact.csv",
@@ -167,12 +176,13 @@ class ImpactController(Controller):
         until: Until = None,
         region: Region = None,
         table: Table = None,
+        position: Position = None,
     ) -> Response[str]:
         """The figures of ``GET /impact`` for the same query, one a row:
         ``section,figure,scope,value`` (scope: ``city``, ``region:<code>``,
         ``category:<code>``, ``provider:<id>``, ``origin:<origin>`` or ``table:<id>``); money
         in cents, an empty value where there is nothing to divide."""
-        found = await report_for(reads, application, since, until, region, table)
+        found = await report_for(reads, application, since, until, region, table, position)
         return Response(
             as_csv(found),
             media_type="text/csv",
@@ -194,6 +204,7 @@ class ImpactController(Controller):
         until: Until = None,
         region: Region = None,
         table: Table = None,
+        position: Position = None,
     ) -> Response[str]:
         """One chart of the report for the same query, as an SVG image with a title and a
         description, drawn on the server, with no script: ``spending``, ``cost-per-service``,
@@ -202,5 +213,5 @@ class ImpactController(Controller):
         draw = charts.CHARTS.get(chart.removesuffix(".svg"))
         if draw is None:
             raise NotFound.of("chart", chart)
-        found = await report_for(reads, application, since, until, region, table)
+        found = await report_for(reads, application, since, until, region, table, position)
         return Response(draw(found), media_type=SVG)

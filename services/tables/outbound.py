@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts import events as e
+from domain.tables.expenses import CommonExpenses
 from domain.tables.initiative import Initiative
 from domain.tables.round import BudgetingRound
 from domain.tables.table import PartnershipTable
@@ -37,5 +38,6 @@ to_integration_event = translation(
         BudgetingRound.ProposalSelected: (e.ProposalSelectedV1, "round_id"),
         BudgetingRound.BallotCast: (e.BallotCastV1, "round_id"),
         BudgetingRound.Tallied: (e.RoundTalliedV1, "round_id"),
+        CommonExpenses.Recorded: (e.CommonExpenseRecordedV1, None),
     }
 )

@@ -13,6 +13,7 @@ import msgspec
 
 from domain.errors import DomainError
 from domain.settlement import euros
+from domain.tables.expenses import CommonExpenses
 from domain.tables.initiative import Initiative, Origin
 from domain.tables.round import BudgetingRound, Phase
 from domain.tables.table import PartnershipTable, Spending
@@ -458,3 +459,38 @@ class Recount(msgspec.Struct):
     recounted: Result
     matches: bool
     ballots: int
+
+
+class CommonExpense(msgspec.Struct):
+    expense_id: str
+    amount_cents: int
+    on: date
+    purpose: str
+    note: str
+    recorded_by: str
+
+
+class CommonExpensesView(msgspec.Struct):
+    """A year's common expenses of the tables: each, their total and the total per
+    purpose."""
+
+    year: int
+    expenses: list[CommonExpense]
+    total_cents: int
+    by_purpose: dict[str, int]
+
+
+def common_expenses_view(year: int, expenses: CommonExpenses | None) -> CommonExpensesView:
+    if expenses is None:
+        return CommonExpensesView(
+            year=year,
+            expenses=[],
+            total_cents=0,
+            by_purpose=CommonExpenses.open(year).by_purpose(),
+        )
+    return CommonExpensesView(
+        year=year,
+        expenses=[CommonExpense(**e) for e in expenses.expenses],
+        total_cents=expenses.total_cents,
+        by_purpose=expenses.by_purpose(),
+    )

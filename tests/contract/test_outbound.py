@@ -36,6 +36,7 @@ from domain.providers import Provider
 from domain.requests import ServiceRequest
 from domain.residents import ResidentRecord
 from domain.series import RequestSeries, SnowfallDay
+from domain.tables.expenses import CommonExpenses
 from domain.tables.initiative import Initiative
 from domain.tables.round import BudgetingRound
 from domain.tables.table import PartnershipTable, Spending
@@ -383,11 +384,14 @@ def a_tables_life() -> list:
     budgeting.cast("voter-pseudonym", ["p1"], "online", "voter-pseudonym")
     result = budgeting.finish()
     table.release(str(budgeting.id), result.left_cents, "not allocated")
+    common = CommonExpenses.open(2026)
+    common.record("x-1", 250_000, date(2026, 9, 1), "marketing", "Esitteet", "admin-1", today)
     return (
         table.collect_events()
         + initiative.collect_events()
         + closed.collect_events()
         + budgeting.collect_events()
+        + common.collect_events()
     )
 
 
@@ -429,6 +433,20 @@ def test_every_event_of_a_service_read_by_position_is_published(service):
     event of these services must go out (or a read-your-write would wait in vain)."""
     outbound, life = LIVES[service]
     assert all(outbound(event) is not None for event in life())
+
+
+def test_a_common_expense_travels_with_its_year_amount_day_purpose_and_note():
+    (recorded,) = [e for e in a_tables_life() if isinstance(e, CommonExpenses.Recorded)]
+    published = decode("tables", encode(tables_out(recorded)))
+    assert (published.year, published.expense_id, published.amount_cents) == (2026, "x-1", 250_000)
+    assert (published.on, published.purpose, published.note) == (
+        date(2026, 9, 1),
+        "marketing",
+        "Esitteet",
+    )
+    assert published.recorded_by == "admin-1"
+    opened = [e for e in a_tables_life() if isinstance(e, CommonExpenses.Opened)]
+    assert opened and tables_out(opened[0]) is None  # the year's opening stays inside
 
 
 def test_another_services_event_does_not_decode_on_this_stream():

@@ -520,6 +520,8 @@ def field_values(world: World) -> dict[str, Any]:
         "answer": "accepted",
         "year": today.year,
         "cost_cents": 1000,
+        "amount_cents": 1000,
+        "purpose": "other",
         "phase": "reviewing",
         "feasible": True,
         "proposals": [],

@@ -33,13 +33,15 @@ from tests.integration.tables import (
     initiative,
     join,
     meeting,
+    put,
     resident,
 )
 
 pytestmark = pytest.mark.slow
 
 FEE = 12_000
-YEARLY_COST, SHARE = 3_650_000, 20
+YEARLY_COST, SHARE, LATER_SHARE = 3_650_000, 20, 40
+ROUND_BUDGET, PARK, BENCHES = 300_000, 200_000, 50_000
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Scene:
     provider: str
     programme_provider: str
     founded_on: date
+    round_id: str
 
 
 def region_of_its_own() -> list[tuple[str, str]]:
@@ -123,10 +126,59 @@ def scene(talkoot: Talkoot) -> Scene:
     talkoot.ok(command(talkoot, f"/initiatives/{raised}/forward", {"statement": "Tuemme"}, coord))
     answer = {"answer": "accepted", "reasons": "Toteutetaan keväällä"}
     talkoot.ok(command(talkoot, f"/initiatives/{raised}/answer", answer, talkoot.officer()))
+    # the coordinator reappointed today for a larger share of their time
+    reappointed = put(
+        talkoot,
+        f"/tables/{table_id}/coordinator",
+        {"coordinator": f"coordinator-of-{table_id}", "share_percent": LATER_SHARE},
+        talkoot.admin(),
+    )
+    talkoot.ok(reappointed, 200)
+
+    # a budgeting round: two residents vote, one of them twice (the later ballot replaces
+    # the earlier), and the tally funds both proposals; what is left goes back
+    round_id = finished_round(talkoot, table_id, region)
     talkoot.wait_until_quiet()
     return Scene(
-        table_id, region, category, programme_category, provider, programme_provider, founded_on
+        table_id,
+        region,
+        category,
+        programme_category,
+        provider,
+        programme_provider,
+        founded_on,
+        round_id,
     )
+
+
+def finished_round(talkoot: Talkoot, table_id: str, region: str) -> str:
+    coord = coordinator(talkoot, table_id)
+    body = {
+        "title": "Lähiraha",
+        "year": local_today().year,
+        "budget_cents": ROUND_BUDGET,
+        "rule": "at_least",
+        "minimum": 1,
+    }
+    round_id = talkoot.ok(command(talkoot, f"/tables/{table_id}/rounds", body, coord))["id"]
+    proposals = f"/rounds/{round_id}/proposals"
+    park, benches = (
+        talkoot.ok(command(talkoot, proposals, {"title": title, "cost_cents": cost}, coord))["id"]
+        for title, cost in (("Puisto", PARK), ("Penkit", BENCHES))
+    )
+    talkoot.ok(command(talkoot, f"/rounds/{round_id}/phase", {"phase": "reviewing"}, coord))
+    for proposal in (park, benches):
+        review = f"/rounds/{round_id}/proposals/{proposal}/review"
+        talkoot.ok(command(talkoot, review, {"feasible": True}, coord))
+    for phase in ("selecting", "publishing_costs", "balloting"):
+        talkoot.ok(command(talkoot, f"/rounds/{round_id}/phase", {"phase": phase}, coord))
+    first = resident(talkoot, f"voter-1-{table_id}", region)
+    second = resident(talkoot, f"voter-2-{table_id}", region)
+    ballot = f"/rounds/{round_id}/ballot"
+    for who, choice in ((first, [park]), (second, [benches]), (first, [park, benches])):
+        talkoot.ok(put(talkoot, ballot, {"proposals": choice}, who), 200)
+    talkoot.ok(command(talkoot, f"/rounds/{round_id}/tally", {}, coord))
+    return round_id
 
 
 def impact(talkoot: Talkoot, path: str = "/impact", **params):
@@ -137,13 +189,15 @@ def since_founding(scene: Scene) -> dict:
     return {"from": scene.founded_on.isoformat(), "until": local_today().isoformat()}
 
 
-def personnel(since: date, until: date) -> int:
-    """The coordinator's share of their yearly cost, day by day of its own year."""
+def personnel(since: date, until: date, reappointed_on: date) -> int:
+    """The coordinator's share of their yearly cost, day by day of its own year: the share
+    of the founding until the reappointment, the later one from its day."""
     exact = Fraction(0)
     day = since
     while day <= until:
         in_year = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
-        exact += Fraction(YEARLY_COST * SHARE, 100 * in_year)
+        share = SHARE if day < reappointed_on else LATER_SHARE
+        exact += Fraction(YEARLY_COST * share, 100 * in_year)
         day += timedelta(days=1)
     return divide_half_up(exact.numerator, exact.denominator)
 
@@ -202,11 +256,55 @@ def test_the_report_of_a_table_gives_the_figures_of_what_happened_in_its_region(
     assert (table["initiatives"], table["statements"]) == (2, 1)
     actual = table["budget"]["actual"]
     assert actual["meeting_fees_cents"] == 2 * FEE
-    assert actual["personnel_cents"] == personnel(scene.founded_on, local_today())
+    today = local_today()
+    assert actual["personnel_cents"] == personnel(scene.founded_on, today, today)
+    assert actual["personnel_cents"] != personnel(scene.founded_on, today, today + timedelta(1))
     assert (actual["meetings_cents"], actual["activities_cents"]) == (4_500, 10_000)
     assert actual["programmes_cents"] == 4_000
-    assert actual["table_budget_cents"] == 4_500 + 10_000 + 4_000
+    # the round set aside its budget and gave back what its tally did not fund
+    assert actual["rounds_cents"] == PARK + BENCHES
+    assert actual["table_budget_cents"] == 4_500 + 10_000 + 4_000 + PARK + BENCHES
     assert report["tables"]["all"]["budget"]["actual"]["programmes_cents"] == 4_000
+    assert report["tables"]["all"]["budget"]["actual"]["rounds_cents"] == PARK + BENCHES
+
+
+def test_the_community_counts_the_rounds_ballots_and_voters_and_the_tables_their_money(
+    talkoot: Talkoot, scene: Scene
+):
+    report = impact(talkoot, table=scene.table_id, **since_founding(scene)).json()
+    participation = report["community"]["participation"]
+    # three ballots cast, by two residents: the third replaced the first one's earlier ballot
+    assert (participation["ballots"], participation["voters"]) == (3, 2)
+    assert (participation["meeting_people"], participation["events_held"]) == (2, 1)
+    (table,) = report["tables"]["tables"]
+    budget = table["budget"]
+    assert budget["actual"]["rounds_cents"] == PARK + BENCHES
+    round_ = talkoot.get("tables", f"/rounds/{scene.round_id}", who=None).json()
+    assert (round_["result"]["funded_cents"], round_["result"]["left_cents"]) == (
+        PARK + BENCHES,
+        ROUND_BUDGET - PARK - BENCHES,
+    )
+    assert sorted(round_["result"]["votes"].values()) == [1, 2]
+    # the round's money within the table's own budget, and what is left of the plan
+    assert budget["actual"]["table_budget_cents"] == sum(
+        budget["actual"][k]
+        for k in ("meetings_cents", "activities_cents", "rounds_cents", "programmes_cents")
+    )
+    assert (
+        budget["left_cents"] == budget["planned"]["total_cents"] - budget["actual"]["total_cents"]
+    )
+    # a period before the round: none of its ballots
+    before = impact(
+        talkoot,
+        table=scene.table_id,
+        **{"from": scene.founded_on.isoformat(), "until": scene.founded_on.isoformat()},
+    ).json()
+    assert before["community"]["participation"]["ballots"] == 0
+    assert before["tables"]["tables"][0]["budget"]["actual"]["rounds_cents"] == 0
+    # the participation chart draws the voters
+    params = {"table": scene.table_id, **since_founding(scene)}
+    chart = impact(talkoot, "/impact/charts/participation.svg", **params).text
+    assert "<title>Voters, people: 2</title>" in chart
 
 
 def test_a_whole_year_city_wide_plans_the_city_s_yearly_budget_for_the_tables(

@@ -307,3 +307,70 @@ def test_a_chart_escapes_what_the_read_models_hold():
     svg = charts.providers(a_report())
     assert "A &amp; &lt;B&gt;" in svg
     ET.fromstring(svg)
+
+
+def test_a_reappointment_with_another_share_prorates_each_part_of_the_period():
+    # 60,000 € a year: 25 % for January 1-10 (10 days), 50 % from January 11 to 31 (21 days)
+    january = Period(date(2026, 1, 1), date(2026, 1, 31))
+    shares = [
+        {"table_id": "t1", "from_day": date(2025, 1, 1), "share_percent": 25},
+        {"table_id": "t1", "from_day": date(2026, 1, 11), "share_percent": 50},
+        {"table_id": "other", "from_day": date(2026, 1, 2), "share_percent": 100},
+    ]
+    found = impact.tables([table_row()], [], [], [], [], [], [], 1, january, Plan(), shares=shares)
+    exact = impact.Fraction(6_000_000 * 25 * 10 + 6_000_000 * 50 * 21, 100 * 365)
+    assert found["tables"][0]["budget"]["actual"]["personnel_cents"] == round(exact) == 213_699
+    # a share from after the period does not count in it; one from before counts whole
+    later = [*shares, {"table_id": "t1", "from_day": date(2026, 2, 1), "share_percent": 100}]
+    again = impact.tables([table_row()], [], [], [], [], [], [], 1, january, Plan(), shares=later)
+    assert again["tables"][0]["budget"]["actual"]["personnel_cents"] == 213_699
+
+
+def test_personnel_counts_no_day_before_the_founding_whatever_the_shares_say():
+    shares = [
+        {"from_day": date(2026, 1, 1), "share_percent": 100},
+        {"from_day": date(2026, 1, 20), "share_percent": 10},
+    ]
+    january = Period(date(2026, 1, 1), date(2026, 1, 31))
+    # founded on the 25th: 7 days at 10 %
+    assert impact.personnel_cents(3_650_000, shares, january, date(2026, 1, 25)) == 7_000
+    # two appointments on days of their own, the second the period's last day
+    shares.append({"from_day": date(2026, 1, 31), "share_percent": 50})
+    assert impact.personnel_cents(3_650_000, shares, january, date(2026, 1, 25)) == 6_000 + 5_000
+
+
+def test_the_common_expenses_spent_are_those_recorded_in_the_period_shared_by_the_tables():
+    common = [
+        {"amount_cents": 400_000, "on_day": date(2026, 3, 1), "purpose": "marketing"},
+        {"amount_cents": 200_001, "on_day": date(2026, 6, 1), "purpose": "joint_events"},
+        {"amount_cents": 999_999, "on_day": date(2025, 12, 31), "purpose": "other"},
+    ]
+    tables = [table_row("t1"), table_row("t2")]
+    found = impact.tables(tables, [], [], [], [], [], [], 4, YEAR, Plan(), common=common)
+    # two tables of the city's four: half of 600,001 cents, a quarter each, rounded half up
+    assert found["all"]["budget"]["actual"]["common_expenses_cents"] == 300_001
+    assert found["tables"][0]["budget"]["actual"]["common_expenses_cents"] == 150_000
+    assert found["all"]["budget"]["planned"]["common_expenses_cents"] == 850_000
+    assert found["all"]["common_expenses"] == {
+        "marketing": 200_000,
+        "joint_events": 100_001,
+        "other": 0,
+    }
+    # nothing recorded: nothing spent, whatever was planned
+    none = impact.tables(tables, [], [], [], [], [], [], 4, YEAR, Plan())
+    assert none["all"]["budget"]["actual"]["common_expenses_cents"] == 0
+    assert none["all"]["budget"]["planned"]["common_expenses_cents"] == 850_000
+
+
+def test_the_csv_holds_the_common_expenses_by_purpose():
+    common = [{"amount_cents": 1234, "on_day": date(2026, 5, 1), "purpose": "other"}]
+    rows = list(impact.rows_of(a_report(common_expenses=common)))
+    assert ("tables", "common_expenses_cents", "purpose:other", 1234) in rows
+    assert ("tables", "budget_actual_common_expenses_cents", "city", 1234) in rows
+
+
+def test_the_first_share_known_holds_from_the_founding():
+    january = Period(date(2026, 1, 1), date(2026, 1, 31))
+    only_later = [{"from_day": date(2026, 1, 21), "share_percent": 10}]
+    # 36,500 € x 10 % a year = 10 € a day, for the 31 days since the founding
+    assert impact.personnel_cents(3_650_000, only_later, january, date(2025, 6, 1)) == 31_000
