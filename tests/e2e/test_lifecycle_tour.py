@@ -1,9 +1,11 @@
 """The whole lifecycle across the service processes, over HTTP: providers pause, get suspended
 and reinstated; requests are declined into unmatched, rescheduled, cancelled, disputed, ruled on
-and rated; a resident sets up recurring requests; a city system posts through Open311. Each step
-is taken by the person whose step it is, with their own token. Then every message on the four
-real streams decodes as its contract type, names who acted, and every type a stream can carry
-has been published, except those that only the passing of time produces."""
+and rated; a resident sets up recurring requests; a city system posts through Open311; a
+partnership table has its year (meetings and fees, initiatives to the city's answer and a
+programme, a budgeting round). Each step is taken by the person whose step it is, with their
+own token. Then every message on the real streams decodes as its contract type, names who
+acted, and every type a stream can carry has been published, except those that only the
+passing of time produces."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from contracts.events import EVENTS_BY_SERVICE
 from domain.calendar import local_today
 from services.registry import STREAMS
 from tests.client import Talkoot, eventually, published
+from tests.integration import tables
 from tests.support.places import point_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.dates]
@@ -301,6 +304,14 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
     ended = on_contract("termination", {"reason": "the cooperative closes down"}, head)
     assert talkoot.ledger(first_contract, ended["position"])["status"] == "terminated"
 
+    # A partnership table of the region has its year: a coordinator reappointed and a budget
+    # set by the admin, members joining and one leaving, a Speak out session, a resident's
+    # initiative supported, discussed at a meeting whose attendee earns the fee (paid out),
+    # forwarded, answered by the city, funded as a programme with the second provider and
+    # implemented; the city's own one closed; a budgeting round from a proposal to its
+    # tally; and a common expense of all the tables.
+    tour_table(talkoot, category, region, officer, second, today)
+
     # Everything published decodes, no position twice, and every type has been seen; the
     # events name who acted, from their tokens.
     talkoot.wait_until_quiet()
@@ -319,3 +330,81 @@ def test_a_tour_of_the_whole_lifecycle(talkoot: Talkoot, scope):
             assert submitted.resident_id == "resident-7"
     every = {kind.__name__ for union in EVENTS_BY_SERVICE.values() for kind in union.__args__}
     assert every - seen <= TIMED, sorted(every - seen - TIMED)
+
+
+def tour_table(talkoot: Talkoot, category: str, region: str, officer: str, provider: str, today):
+    admin = talkoot.admin()
+    table_id = tables.found(talkoot, regions=[region])
+    coord = tables.coordinator(talkoot, table_id)
+    resident = tables.resident(talkoot, "resident-tour-table", region)
+
+    def act(path: str, body: dict, who: str = coord) -> dict:
+        return talkoot.ok(tables.command(talkoot, path, body, who))
+
+    at = f"/tables/{table_id}"
+    appointed = {"coordinator": f"coordinator-of-{table_id}", "share_percent": 30}
+    talkoot.ok(tables.put(talkoot, f"{at}/coordinator", appointed, admin), 200)
+    talkoot.ok(
+        tables.put(talkoot, f"{at}/budgets/{today.year}", {"budget_cents": 25_000_00}, admin), 200
+    )
+    for member_id in ("tour-member-1", "tour-member-2"):
+        tables.join(talkoot, table_id, member_id, tables.days_ago(30))
+    act(f"{at}/members/tour-member-2/departure", {"reason": "moved to Hollola"})
+    gathering = act(
+        f"{at}/events", {"kind": "speak_out", "title": "Sano sanasi", "on": tables.days_ago(3)}
+    )["id"]
+    act(f"{at}/events/{gathering}/record", {"attendance": 14, "topics": ["Bus shelter"]})
+
+    theirs = tables.initiative(talkoot, table_id, resident)
+    act(f"/initiatives/{theirs}/support", {}, resident)
+    citys = tables.initiative(talkoot, table_id, officer, title="Kirjaston aukioloajat")
+    meeting = tables.meeting(talkoot, table_id, tables.days_ago(1))
+    record = {
+        "attendees": ["tour-member-1"],
+        "decisions": ["Forward it"],
+        "discussed": [theirs, citys],
+    }
+    talkoot.ok(tables.hold(talkoot, table_id, meeting, **record))
+    act(f"{at}/payouts", {"until": today.isoformat()})
+    act(f"/initiatives/{theirs}/forward", {"statement": "The table supports it."})
+    act(f"/initiatives/{theirs}/answer", {"answer": "accepted", "reasons": "Next spring."}, officer)
+    programme = {
+        "provider_id": provider,
+        "categories": [category],
+        "regions": [region],
+        "unit_price_cents": 3500,
+        "pricing": "hour",
+        "budget_cents": 1_000_00,
+        "valid_from": today.isoformat(),
+        "valid_until": (today + timedelta(days=90)).isoformat(),
+    }
+    act(f"/initiatives/{theirs}/programme", programme)
+    act(f"/initiatives/{theirs}/implemented", {"outcome": "The shelter is up."})
+    act(f"/initiatives/{citys}/closure", {"reason": "The library decided it itself."})
+
+    opening = {
+        "title": "Lähiraha",
+        "year": today.year,
+        "budget_cents": 3_000_00,
+        "rule": "at_least",
+        "minimum": 1,
+    }
+    round_id = act(f"{at}/rounds", opening)["id"]
+    proposal = act(
+        f"/rounds/{round_id}/proposals", {"title": "Penkit", "cost_cents": 1_000_00}, resident
+    )["id"]
+    act(f"/rounds/{round_id}/phase", {"phase": "reviewing"})
+    act(f"/rounds/{round_id}/proposals/{proposal}/review", {"feasible": True})
+    act(f"/rounds/{round_id}/phase", {"phase": "selecting"})
+    act(f"/rounds/{round_id}/proposals/{proposal}/selection", {}, resident)
+    for phase in ("publishing_costs", "balloting"):
+        act(f"/rounds/{round_id}/phase", {"phase": phase})
+    talkoot.ok(
+        tables.put(talkoot, f"/rounds/{round_id}/ballot", {"proposals": [proposal]}, resident), 200
+    )
+    act(f"/rounds/{round_id}/tally", {})
+    act(
+        "/common-expenses",
+        {"amount_cents": 500_00, "purpose": "marketing", "note": "flyers"},
+        admin,
+    )
