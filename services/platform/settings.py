@@ -37,6 +37,15 @@ def _env_duration(key: str, default: str) -> timedelta:
     return duration(os.environ.get(key, default), key)
 
 
+def _env_cents(key: str, default: int) -> int:
+    """A yearly amount in whole cents (``1700000`` for 17 000 €); anything else stops the
+    process, saying so."""
+    text = os.environ.get(key, str(default)).strip()
+    if not text.isdigit():
+        raise SystemExit(f"{key}: {text!r} is not an amount in whole cents, such as {default}")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -119,11 +128,11 @@ class Settings:
             rate_limit=rate_limit(os.environ.get("TALKOOT_RATE_LIMIT", "120/minute")),
             audit_key=os.environ.get("TALKOOT_AUDIT_KEY") or None,
             audit_origin=os.environ.get("TALKOOT_AUDIT_ORIGIN") or None,
-            tables_personnel_and_fees_cents=int(
-                os.environ.get("TALKOOT_TABLES_PERSONNEL_AND_FEES_CENTS", "8300000")
+            tables_personnel_and_fees_cents=_env_cents(
+                "TALKOOT_TABLES_PERSONNEL_AND_FEES_CENTS", 8_300_000
             ),
-            tables_common_expenses_cents=int(
-                os.environ.get("TALKOOT_TABLES_COMMON_EXPENSES_CENTS", "1700000")
+            tables_common_expenses_cents=_env_cents(
+                "TALKOOT_TABLES_COMMON_EXPENSES_CENTS", 1_700_000
             ),
             checkpoint_seconds=_env_seconds("TALKOOT_CHECKPOINT_SECONDS", "300"),
         )

@@ -23,6 +23,7 @@ import asyncpg
 
 from domain.calendar import local_moment
 from domain.money import divide_half_up
+from domain.partnership import table_of_partner, table_partner
 from projections import arrangements, board, directory, ledger, offers
 from projections import tables as tables_model
 
@@ -30,7 +31,6 @@ from projections import tables as tables_model
 # shape it is planned: personnel and meeting fees, each table's own budget, common expenses.
 PERSONNEL_AND_FEES_CENTS = 8_300_000
 COMMON_EXPENSES_CENTS = 1_700_000
-TABLE_PARTNER_PREFIX = "table-"  # a programme is a contract of partner "table-<table_id>"
 ORIGINS = ("resident", "member", "city")
 PURPOSES = ("marketing", "joint_events", "other")  # what a common expense was for
 # How an offer that was answered or ran out ended; open and withdrawn ones are left out.
@@ -114,7 +114,7 @@ def median(values: Sequence[float]) -> float | None:
 
 
 def is_table_partner(partner_id: str | None) -> bool:
-    return (partner_id or "").startswith(TABLE_PARTNER_PREFIX)
+    return table_of_partner(partner_id or "") is not None
 
 
 def signed(entry: dict, key: str) -> int:
@@ -379,9 +379,7 @@ def tables(
             if f["kind"] == "programme"
         )
         programmes = sum(
-            signed(c, "city_cents")
-            for c in charges
-            if c["partner_id"] == TABLE_PARTNER_PREFIX + tid
+            signed(c, "city_cents") for c in charges if c["partner_id"] == table_partner(tid)
         )
         actual = {
             "personnel_cents": personnel,

@@ -29,6 +29,18 @@ def test_a_sweep_interval_of_nothing_is_refused(monkeypatch):
     assert "TALKOOT_SWEEP_SECONDS" in str(stopped.value)
 
 
+@pytest.mark.parametrize("text", ["17000 €", "-5", "1.5", "lots"])
+def test_a_tables_yearly_figure_that_is_not_whole_cents_stops_the_service(monkeypatch, text):
+    monkeypatch.setenv("TALKOOT_DATABASE_URL", "postgresql://localhost/x")
+    monkeypatch.setenv("TALKOOT_NATS_URL", "nats://localhost:4222")
+    monkeypatch.setenv("TALKOOT_TABLES_COMMON_EXPENSES_CENTS", text)
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env()
+    assert "TALKOOT_TABLES_COMMON_EXPENSES_CENTS" in str(stopped.value)
+    monkeypatch.setenv("TALKOOT_TABLES_COMMON_EXPENSES_CENTS", "1500000")
+    assert Settings.from_env().tables_common_expenses_cents == 1_500_000
+
+
 def test_the_audit_key_is_the_base64_of_a_32_byte_seed_and_nothing_else():
     import base64
 
