@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from domain.calendar import LOCAL_TIME, local_today
+from services.registry import SERVICES
 from tests.client import Talkoot, eventually
 from tests.web import text_of
 
@@ -96,13 +97,14 @@ def test_suspending_resuming_and_terminating_through_the_page_each_with_a_reason
 
 
 def test_the_audit_page_shows_each_logs_latest_checkpoint_and_whether_it_holds(web, talkoot):
-    for service in ("requests", "providers", "matching", "partnerships"):
-        made = talkoot.post(service, "/audit/checkpoints", {}, who=talkoot.admin())
+    for service in SERVICES:
+        made = talkoot.post(service.name, "/audit/checkpoints", {}, who=talkoot.admin())
         assert made.status_code in (200, 201), made.text
     page = officer(web, "aino").get("/officer/audit")
     assert page.status_code == 200, page.text
     words = text_of(page.text)
-    assert words.count("holds with the key the service publishes") == 4
-    assert page.text.count("\u2014 talkoot.") == 4  # each log's signed note, its signature line
+    assert words.count("holds with the key the service publishes") == len(SERVICES)
+    # each log's signed note, its signature line
+    assert page.text.count("\u2014 talkoot.") == len(SERVICES)
     resident = web.signed_in("resident", "web-resident-audit").get("/officer/audit")
     assert resident.status_code == 403
