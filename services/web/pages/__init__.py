@@ -33,6 +33,10 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("/officer/audit", N_("Audit"), "officer"),
     ("/admin/snowfall", N_("Snowfall days"), "admin"),
     ("/admin/catalogue", N_("Catalogue"), "admin"),
+    ("/your-table", N_("Your table"), "resident"),
+    ("/our-table", N_("Our table"), "coordinator"),
+    ("/tables", N_("Partnership tables"), "coordinator"),
+    ("/officer/initiatives", N_("Initiatives to answer"), "officer"),
 )
 
 
