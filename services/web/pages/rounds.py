@@ -165,30 +165,29 @@ def running_total(budgeting: dict, picked: list[str]) -> dict[str, Any]:
 def what_it_needs(
     rule: str, budgeting: dict, spent: int, count: int, costs: dict, picked: list[str]
 ) -> str:
-    words = i18n.gettext
     budget = budgeting["budget_cents"]
     if rule == "proposals":
         if any(p not in costs for p in picked) or len(set(picked)) != len(picked):
-            return words("Pick only proposals on the ballot, each once.")
-        return words("That costs %(over)s more than the budget: take something away.") % {
+            return i18n.gettext("Pick only proposals on the ballot, each once.")
+        return i18n.gettext("That costs %(over)s more than the budget: take something away.") % {
             "over": i18n.money(spent - budget)
         }
     if rule == "threshold_percent":
-        return words("Spend at least %(percent)s %% of the budget: %(more)s more.") % {
+        return i18n.gettext("Spend at least %(percent)s %% of the budget: %(more)s more.") % {
             "percent": budgeting["threshold_percent"],
             "more": i18n.money(least_spent(budgeting) - spent),
         }
     if rule == "minimum":
-        return words("Pick at least %(n)s proposals: %(more)s more.") % {
+        return i18n.gettext("Pick at least %(n)s proposals: %(more)s more.") % {
             "n": budgeting["minimum"],
             "more": budgeting["minimum"] - count,
         }
     if rule == "maximum":
-        return words("Pick at most %(n)s proposals: %(fewer)s fewer.") % {
+        return i18n.gettext("Pick at most %(n)s proposals: %(fewer)s fewer.") % {
             "n": budgeting["maximum"],
             "fewer": count - budgeting["maximum"],
         }
-    return words("The ballot does not keep the round's rule.")
+    return i18n.gettext("The ballot does not keep the round's rule.")
 
 
 def lives_at(someone: Person | None, table: dict) -> bool:
