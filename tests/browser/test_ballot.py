@@ -13,6 +13,7 @@ from deploy.demo import Person, write_tokens
 from deploy.stack import DEMO_PEOPLE
 from domain.calendar import local_today
 from services.web import i18n
+from tests.browser.support import check_accessibility
 from tests.browser.test_journey import accessible
 from tests.client import Talkoot
 from tests.integration.tables import REGION, command, coordinator, found, read
@@ -97,3 +98,24 @@ def test_a_resident_sees_the_running_total_change_as_they_tick(
     assert page.get_by_label(re.compile("^Penkit")).is_checked()
     accessible(page)
     context.close()
+
+
+def test_the_round_and_impact_pages_pass_the_accessibility_check(browser: Browser, web, talkoot):
+    round_id = balloting_round(talkoot)
+    for locale in ("fi-FI", "en-GB"):
+        context = browser.new_context(locale=locale, timezone_id="Europe/Helsinki")
+        page = context.new_page()
+        page.goto(f"{web.url}/language/{locale[:2]}?next=/")
+        for path in (f"/rounds/{round_id}", "/rounds", "/impact", "/impact?from=2026-02-30"):
+            page.goto(f"{web.url}{path}")
+            check_accessibility(page)
+        images = page.evaluate("[...document.images].map(i => i.naturalWidth)")
+        assert images == [], "a refused query shows no charts"
+        page.goto(f"{web.url}/impact")
+        page.locator(".charts img").last.scroll_into_view_if_needed()
+        expect(page.locator(".charts img").last).to_have_js_property("complete", True)
+        widths = page.evaluate(
+            "[...document.querySelectorAll('.charts img')].map(i => i.naturalWidth)"
+        )
+        assert len(widths) == 8 and all(w > 0 for w in widths), widths
+        context.close()

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 
+from domain.calendar import local_today
 from domain.errors import DomainError
 from domain.tables.budgeting import BallotRule, Rule
 from services.web import i18n
@@ -419,7 +420,8 @@ class CoordinatorRoundPages(Controller):
 
     @get(COORDINATOR_ROUNDS, summary="The coordinator's table's rounds")
     async def mine(self, request: Request, state: State, person: Person) -> Template:
-        return await rounds_page(request, state, person.table or "", Form())
+        fresh = Form(values={"year": str(local_today().year), "selection_threshold": "0"})
+        return await rounds_page(request, state, person.table or "", fresh)
 
     @post(COORDINATOR_ROUNDS, summary="Open a round")
     async def open_round(
