@@ -16,6 +16,7 @@ from services.web import i18n
 from services.web.forms import N_
 from services.web.people import Person, signed_in
 
+EVERYONE = "*"  # an entry for every role
 # The navigation: (path, label, role); a person sees the entries of the roles they hold.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("/ask", N_("Ask for a service"), "resident"),
@@ -35,15 +36,21 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("/admin/catalogue", N_("Catalogue"), "admin"),
     ("/your-table", N_("Your table"), "resident"),
     ("/our-table", N_("Our table"), "coordinator"),
-    ("/tables", N_("Partnership tables"), "coordinator"),
+    ("/tables", N_("Partnership tables"), EVERYONE),
     ("/officer/initiatives", N_("Initiatives to answer"), "officer"),
+    ("/coordinator/rounds", N_("Budgeting rounds"), "coordinator"),
+    ("/impact", N_("Impact report"), EVERYONE),
 )
 
 
 def navigation(person: Person | None) -> list[tuple[str, str]]:
     if person is None:
         return []
-    return [(path, i18n.gettext(label)) for path, label, role in NAVIGATION if person.holds(role)]
+    return [
+        (path, i18n.gettext(label))
+        for path, label, role in NAVIGATION
+        if role == EVERYONE or person.holds(role)
+    ]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
