@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 import msgspec
 from anyio import to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
 from domain.calendar import local_day, local_today
@@ -47,8 +46,9 @@ from services.platform.http import (
     Position,
     QueryId,
     Reads,
+    bad_query,
     caught_up,
-    check_query_day,
+    query_day,
 )
 from services.platform.identity import (
     ADMIN,
@@ -473,29 +473,6 @@ class LedgerController(Controller):
 
 DAY = "a day in Lahti, YYYY-MM-DD; both ends of the period are included"
 CSV = "text/csv"
-
-
-def bad_query(field: str, message: str) -> ValidationException:
-    """A 400 naming the query parameter, as Litestar's own checks give it."""
-    return ValidationException(
-        detail=f"Validation failed: {message}",
-        extra=[{"message": message, "key": field, "source": "query"}],
-    )
-
-
-def query_day(field: str, text: str | None) -> date | None:
-    """The day ``text`` says (YYYY-MM-DD), within the years the edge takes; else a 400 naming
-    ``field`` (parsed here, so that the answer names the parameter as the client wrote it)."""
-    if text is None:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}") from None
-    if len(text) != 10:  # fromisoformat takes 20260301 too; one way of writing it is enough
-        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}")
-    check_query_day(field, day)
-    return day
 
 
 class SettlementsController(Controller):

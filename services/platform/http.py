@@ -211,6 +211,14 @@ def check_when(field: str, value: date, today: date | None = None) -> None:
     )
 
 
+def bad_query(field: str, message: str) -> ValidationException:
+    """A 400 naming the query parameter, as Litestar's own checks give it."""
+    return ValidationException(
+        detail=f"Validation failed: {message}",
+        extra=[{"message": message, "key": field, "source": "query"}],
+    )
+
+
 def check_query_day(field: str, value: date | None) -> None:
     """``check_when`` for a query parameter: a 400 naming it, as Litestar's own checks give."""
     if value is None:
@@ -218,10 +226,22 @@ def check_query_day(field: str, value: date | None) -> None:
     try:
         check_when(field, value)
     except ValueError as error:
-        raise ValidationException(
-            detail=f"Validation failed: {error}",
-            extra=[{"message": str(error), "key": field, "source": "query"}],
-        ) from None
+        raise bad_query(field, str(error)) from None
+
+
+def query_day(field: str, text: str | None) -> date | None:
+    """The day ``text`` says (YYYY-MM-DD), within the years the edge takes; else a 400 naming
+    ``field`` (parsed here, so that the answer names the parameter as the client wrote it)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}") from None
+    if len(text) != 10:  # fromisoformat takes 20260301 too; one way of writing it is enough
+        raise bad_query(field, f"{field} is not a day (YYYY-MM-DD): {text!r}")
+    check_query_day(field, day)
+    return day
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True):

@@ -9,14 +9,21 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 
 from domain.calendar import local_today
 from projections import tables as tables_model
 from services.platform.catalogue import load_catalogue
 from services.platform.errors import NotFound
-from services.platform.http import Position, QueryCode, QueryId, Reads, caught_up, check_query_day
+from services.platform.http import (
+    Position,
+    QueryCode,
+    QueryId,
+    Reads,
+    bad_query,
+    caught_up,
+    query_day,
+)
 from services.platform.identity import PUBLIC
 from services.platform.openapi import CsvOperation, errors
 from services.tables import charts, impact
@@ -24,29 +31,6 @@ from services.tables.application import TablesApplication
 
 SVG = "image/svg+xml"
 CSV_FIELDS = ("section", "figure", "scope", "value")
-
-
-def refused(field: str, message: str) -> ValidationException:
-    """A 400 naming the query parameter, as Litestar's own checks give it."""
-    return ValidationException(
-        detail=f"Validation failed: {message}",
-        extra=[{"message": message, "key": field, "source": "query"}],
-    )
-
-
-def query_day(field: str, text: str | None) -> date | None:
-    """The day ``text`` says (YYYY-MM-DD), within the years the edge takes; else a 400 naming
-    ``field`` (parsed here, so that the answer names the parameter as the client wrote it)."""
-    if text is None:
-        return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise refused(field, f"{field} is not a day (YYYY-MM-DD): {text!r}") from None
-    if len(text) != 10:  # fromisoformat takes 20260301 too; one way of writing it is enough
-        raise refused(field, f"{field} is not a day (YYYY-MM-DD): {text!r}")
-    check_query_day(field, day)
-    return day
 
 
 def period_of(since_text: str | None, until_text: str | None) -> impact.Period:
@@ -60,7 +44,7 @@ def period_of(since_text: str | None, until_text: str | None) -> impact.Period:
     if until is None:
         until = date(since.year, 12, 31)
     if until < since:
-        raise refused("until", f"until ({until}) is before from ({since})")
+        raise bad_query("until", f"until ({until}) is before from ({since})")
     return impact.Period(since, until)
 
 
@@ -72,13 +56,13 @@ async def scoped(
     period = period_of(since, until)
     known = list(load_catalogue().regions)
     if region is not None and region not in known:
-        raise refused("region", f"no region {region!r} in the catalogue")
+        raise bad_query("region", f"no region {region!r} in the catalogue")
     if table is not None:
         of_table = await impact.table_regions(reads.pool, reads.schema, table)
         if of_table is None:
-            raise refused("table", f"no partnership table {table!r}")
+            raise bad_query("table", f"no partnership table {table!r}")
         if region is not None and region not in of_table:
-            raise refused("region", f"the table {table} does not serve the region {region}")
+            raise bad_query("region", f"the table {table} does not serve the region {region}")
         regions = [region] if region else of_table
     else:
         regions = [region] if region else None
