@@ -10,8 +10,10 @@ request meets besides (request ids, media types, body size, unhandled errors) is
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -209,6 +211,15 @@ def check_when(field: str, value: date, today: date | None = None) -> None:
         f"{field} must fall between {first} and {last} (within {YEARS} years of today in "
         f"Lahti), got {value.isoformat()}"
     )
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as CSV (RFC 4180: comma-separated, CRLF line ends) under their header."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def bad_query(field: str, message: str) -> ValidationException:

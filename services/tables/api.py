@@ -142,14 +142,7 @@ class TablesController(Controller):
             agenda = [str(i.id) for i in application.due(table)]
             return table_view(table, maybe_caller, local_today(), agenda)
         then = application.table_as_of(table_id, as_of)
-        agenda = []
-        for initiative_id in then.initiatives:
-            try:
-                initiative = application.as_of(initiative_id, as_of, "initiative")
-            except NotFound:
-                continue
-            if initiative.is_due_at_meeting(then.support_threshold):
-                agenda.append(initiative_id)
+        agenda = [str(i.id) for i in application.due(then, as_of)]
         return table_view(then, maybe_caller, local_day(as_of), agenda, as_of)
 
     @put(

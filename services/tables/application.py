@@ -245,13 +245,28 @@ class TablesApplication(ServiceApplication):
         table.plan_meeting(meeting_id, command.on, command.agenda)
         return Receipt(meeting_id, self.commit(table))
 
-    def initiatives_of(self, table: PartnershipTable) -> list[Initiative]:
-        return [self.get(i, "initiative") for i in table.initiatives]
+    def initiatives_of(
+        self, table: PartnershipTable, as_of: datetime | None = None
+    ) -> list[Initiative]:
+        """The table's initiatives; with ``as_of``, as they stood then (those raised by then:
+        ``table`` is then the table as of that moment too)."""
+        if as_of is None:
+            return [self.get(i, "initiative") for i in table.initiatives]
+        found = []
+        for initiative_id in table.initiatives:
+            try:
+                found.append(self.as_of(initiative_id, as_of, "initiative"))
+            except NotFound:
+                continue
+        return found
 
-    def due(self, table: PartnershipTable) -> list[Initiative]:
-        """The table's initiatives residents have put on the next meeting's agenda."""
+    def due(self, table: PartnershipTable, as_of: datetime | None = None) -> list[Initiative]:
+        """The table's initiatives residents have put on the next meeting's agenda (as it
+        stood at ``as_of``, when given)."""
         return [
-            i for i in self.initiatives_of(table) if i.is_due_at_meeting(table.support_threshold)
+            i
+            for i in self.initiatives_of(table, as_of)
+            if i.is_due_at_meeting(table.support_threshold)
         ]
 
     def record_meeting(

@@ -3,8 +3,6 @@ charts, for a period (this year by default), city-wide, for a region or for a ta
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,6 +20,7 @@ from services.platform.http import (
     Reads,
     bad_query,
     caught_up,
+    csv_text,
     query_day,
 )
 from services.platform.identity import PUBLIC
@@ -93,12 +92,13 @@ async def report_for(
 
 
 def as_csv(report: dict) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
-    for section, figure, where, value in impact.rows_of(report):
-        writer.writerow((section, figure, where, "" if value is None else value))
-    return out.getvalue()
+    return csv_text(
+        CSV_FIELDS,
+        (
+            (section, figure, where, "" if value is None else value)
+            for section, figure, where, value in impact.rows_of(report)
+        ),
+    )
 
 
 Since = Annotated[

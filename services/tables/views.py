@@ -5,8 +5,6 @@ resident only)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
 import msgspec
@@ -17,6 +15,7 @@ from domain.tables.expenses import CommonExpenses
 from domain.tables.initiative import Initiative, Origin
 from domain.tables.round import BudgetingRound, Phase
 from domain.tables.table import PartnershipTable, Spending
+from services.platform.http import csv_text
 from services.platform.identity import Caller
 
 
@@ -237,12 +236,13 @@ PAYOUT_COLUMNS = ("member_id", "name", "meetings", "amount_eur")
 def payout_csv(payout: dict) -> str:
     """A payout list as CSV (RFC 4180, CRLF line ends), one row per member: their meetings
     in the period and the sum in euros with a decimal point, exact to the cent."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(PAYOUT_COLUMNS)
-    for line in payout["lines"]:
-        writer.writerow([line["member_id"], line["name"], line["meetings"], euros(line["cents"])])
-    return out.getvalue()
+    return csv_text(
+        PAYOUT_COLUMNS,
+        (
+            [line["member_id"], line["name"], line["meetings"], euros(line["cents"])]
+            for line in payout["lines"]
+        ),
+    )
 
 
 # --- initiatives ---------------------------------------------------------------------------

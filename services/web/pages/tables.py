@@ -18,6 +18,7 @@ from domain.calendar import local_today
 from services.web.client import Refusal
 from services.web.forms import N_, SENTENCES, Form, form_of, number_or_text, sent
 from services.web.pages import back_to, catalogue, render
+from services.web.pages.officer import cents, listed
 from services.web.people import Person, needs, person, signed_in
 
 # What the tables service's rules mean, said in the page's language. Their keys are the
@@ -59,21 +60,9 @@ KINDS = ("resident", "association", "business", "official")
 ANSWERS = ("accepted", "rejected", "in_progress")
 
 
-def cents(value: Any) -> Any:
-    """Euros as typed (``32,50``) in cents; what is no number goes as typed, to be named."""
-    number = number_or_text(value)
-    return round(number * 100) if isinstance(number, float) else number
-
-
 def lines(value: Any) -> list[str]:
     """A textarea's lines, one item each, without the empty ones."""
     return [line.strip() for line in str(value or "").splitlines() if line.strip()]
-
-
-def listed(value: Any) -> list[str]:
-    if value in (None, ""):
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def optional(value: Any) -> Any:
