@@ -6,10 +6,12 @@ the upstream position it processed in the same transaction as its effects.
 
 A consumer hands the events of each fetch to its handler as one run, in stream order, and acks
 them only after the handler has committed their effects. Whenever it starts (and after any
-failure, when it starts again) it moves its durable consumer back to the first message not
-acknowledged, so that messages a crashed or failed run held in flight come again before any
-later one: events are applied in order, and a redelivered one is recognised by its position and
-changes nothing.
+failure, when it starts again) it resets its durable consumer to the first message not
+acknowledged (JetStream's consumer reset), so that messages a crashed or failed run held in
+flight come again before any later one: events are applied in order, and a redelivered one is
+recognised by its position and changes nothing. The durable consumer itself is never deleted:
+its state stays on the server, and a handler that names the event kinds it handles
+(``kinds``) is sent only those (the consumer's filter subjects).
 
 A failure is either transient or permanent (``contracts.failures`` decides, and says why):
 
@@ -146,11 +148,20 @@ class Subscription:
     handle: Handler
     skip: Skip | None = None
     replay: Replay | None = None
+    # The event kinds (``ServiceRequestedV1``) the handler does anything with; the consumer is
+    # sent only those. None: every event of the stream.
+    kinds: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("skip", "replay"):
+        for name in ("skip", "replay", "kinds"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, getattr(self.handle, name, None))
+
+    def subjects(self, namespace: str) -> list[str]:
+        """The subjects its durable consumer filters on."""
+        if self.kinds is None:
+            return [f"{subject_prefix(self.upstream, namespace)}.>"]
+        return sorted(subject(self.upstream, kind, namespace) for kind in self.kinds)
 
     @property
     def name(self) -> str:
@@ -317,16 +328,17 @@ class Consumer:
                     await replies.unsubscribe()
 
     async def _consume(self, stop: asyncio.Event) -> None:
-        upstream, durable = self.subscription.upstream, self.subscription.durable
-        stream = stream_name(upstream, self.namespace)
-        sub = await self.js.pull_subscribe(
-            f"{subject_prefix(upstream, self.namespace)}.>",
-            durable=durable,
-            stream=stream,
-            config=await _rewound(
-                self.js, stream, durable, self.policy.batch, self.policy.ack_wait
-            ),
+        durable = self.subscription.durable
+        stream = stream_name(self.subscription.upstream, self.namespace)
+        await _bind(
+            self.js,
+            stream,
+            durable,
+            self.subscription.subjects(self.namespace),
+            self.policy.batch,
+            self.policy.ack_wait,
         )
+        sub = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
         try:
             while not stop.is_set():
                 try:
@@ -549,29 +561,48 @@ async def dead_letters(js: JetStreamContext, namespace: str, limit: int = 1000) 
     return found
 
 
-async def _rewound(
-    js: JetStreamContext, stream: str, durable: str, batch: int, ack_wait: float
-) -> ConsumerConfig:
-    """The durable consumer's configuration, starting after its last acknowledged message.
-
-    JetStream cannot move a durable consumer back, so it is deleted and made again there;
-    its messages stay in the stream.
-    """
-    start = 0
+async def _bind(
+    js: JetStreamContext,
+    stream: str,
+    durable: str,
+    subjects: list[str],
+    batch: int,
+    ack_wait: float,
+) -> None:
+    """Make the durable consumer if it is not there (from the stream's first message), bring
+    its filter subjects and limits up to date if they changed, and reset it to the first
+    message not acknowledged: what it had delivered and not had acknowledged comes again."""
+    wanted = {
+        "filter_subject": subjects[0] if len(subjects) == 1 else None,
+        "filter_subjects": subjects if len(subjects) > 1 else None,
+        "ack_wait": ack_wait,
+        "max_ack_pending": batch * 2,
+    }
     try:
         info = await js.consumer_info(stream, durable)
-        start = info.ack_floor.stream_seq + 1 if info.ack_floor else 0
-        await js.delete_consumer(stream, durable)
     except NotFoundError:
-        pass
-    return ConsumerConfig(
-        durable_name=durable,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start > 1 else DeliverPolicy.ALL,
-        opt_start_seq=start if start > 1 else None,
-        ack_wait=ack_wait,
-        max_ack_pending=batch * 2,
-    )
+        config = ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            **wanted,
+        )
+        await js.add_consumer(stream, config)
+        return
+    current = info.config
+    if any(_differs(getattr(current, key), value) for key, value in wanted.items()):
+        # an update keeps where the consumer starts and how far it got
+        await js.add_consumer(stream, current.evolve(name=durable, **wanted))
+    await js.reset_consumer(stream, durable)
+
+
+def _differs(have: Any, want: Any) -> bool:
+    """Whether a consumer's setting differs from the one wanted (an empty list of filter
+    subjects is none, and the server answers the ack wait in whole nanoseconds)."""
+    if isinstance(want, float):
+        return have is None or abs(float(have) - want) > 1e-6
+    return (have or None) != (want or None)
 
 
 def _read(name: str, upstream: str, message) -> tuple[int, IntegrationEvent] | None:

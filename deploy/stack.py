@@ -160,7 +160,7 @@ JETSTREAM_API = (
     "$JS.API.CONSUMER.CREATE.*.>",  # a named one, with or without its filter subject
     "$JS.API.CONSUMER.DURABLE.CREATE.*.*",  # a durable one (the legacy subject)
     "$JS.API.CONSUMER.INFO.*.*",
-    "$JS.API.CONSUMER.DELETE.*.*",
+    "$JS.API.CONSUMER.RESET.*.*",  # back to the first message not acknowledged, at a start
     "$JS.API.CONSUMER.MSG.NEXT.*.*",  # fetch
     "$JS.API.CONSUMER.LIST.*",
     "$JS.API.CONSUMER.NAMES.*",

@@ -3,8 +3,9 @@
 The consumer hands over the events it fetched as one run. The use cases for them change
 aggregates through one ``Changes`` unit of work, which is stored in one transaction with the
 position of the last event (its tracking record): effects and position commit together, and a
-redelivered event is recognised by its position and skipped. Events no use case wants are
-acknowledged without touching the store.
+redelivered event is recognised by its position and skipped. The consumer is sent only the
+event kinds that have a use case; one that comes all the same is acknowledged without touching
+the store.
 
 An event the consumer sets aside as a dead letter is *skipped*: its position alone is stored
 (a tracking record with no events). Replaying it later runs its use case once, stored with a
@@ -114,12 +115,14 @@ class Inbound:
 
 class Tracked:
     """An async consumer handler that applies ``handlers`` once each, in a worker thread,
-    with the ``skip`` and ``replay`` the consumer runner uses for dead letters."""
+    with the ``skip`` and ``replay`` the consumer runner uses for dead letters, and the
+    event kinds it handles (the only ones its consumer is sent)."""
 
     def __init__(
         self, application: ServiceApplication, upstream: str, handlers: dict[type, UseCase]
     ) -> None:
         self.inbound = Inbound(application, upstream, handlers)
+        self.kinds = frozenset(kind.__name__ for kind in handlers)
 
     async def __call__(self, run: list[tuple[int, IntegrationEvent]]) -> None:
         await to_thread.run_sync(self.inbound.apply, run)

@@ -1,5 +1,6 @@
-"""The event transport on a real NATS: a re-publish is dropped by its Nats-Msg-Id, and a
-consumer whose handler fails rewinds, so every event is applied once and in order.
+"""The event transport on a real NATS: a re-publish is dropped by its Nats-Msg-Id, a consumer
+whose handler fails rewinds, so every event is applied once and in order, and a consumer is
+sent only the kinds its handler names, on a durable that is bound again, never made again.
 
 They publish as the providers service would (its NATS identity), and the operator cleans up.
 """
@@ -8,8 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
+
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.connection import connect
+from contracts.events import ProviderSuspendedV1
 from contracts.jetstream import Subscription, ensure_streams, follow, publish
 from contracts.streams import stream_name
 from deploy.stack import Stack
@@ -90,3 +95,118 @@ def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: S
     run(scenario())
     assert failed
     assert applied == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+class Collecting:
+    """A handler of ``kinds`` only, as a service's tracked inbound is."""
+
+    def __init__(self, kinds: frozenset[str]) -> None:
+        self.kinds = kinds
+        self.seen: list[tuple[int, str]] = []
+
+    async def __call__(self, events) -> None:
+        self.seen += [(position, type(event).__name__) for position, event in events]
+
+
+def suspended(n: int) -> ProviderSuspendedV1:
+    return ProviderSuspendedV1(
+        occurred_at=datetime.now(UTC), provider_id=f"p-{n}", partner_id="city", reason="test"
+    )
+
+
+async def until(condition, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.05)
+
+
+def test_a_consumer_is_sent_only_the_kinds_its_handler_names_and_keeps_its_durable(stack: Stack):
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    handler = Collecting(frozenset({"ProviderRegisteredV1"}))
+    stream = stream_name("providers", namespace)
+
+    async def follow_until(js, count: int) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(
+            follow(js, Subscription("providers", "test", handler), namespace, stop)
+        )
+        await until(lambda: len(handler.seen) >= count)
+        await asyncio.sleep(0.3)  # anything more would come now
+        stop.set()
+        await task
+
+    async def scenario():
+        nc = await as_providers(stack)
+        js = nc.jetstream()
+        try:
+            await ensure_streams(js, namespace, STREAMS)
+            for position in range(1, 7):
+                event = registered(position) if position % 2 else suspended(position)
+                await (await publish(js, "providers", position, event, namespace))
+            await follow_until(js, 3)
+            first = await js.consumer_info(stream, "test")
+            for position in range(7, 9):
+                await (await publish(js, "providers", position, registered(position), namespace))
+            await follow_until(js, 5)
+            again = await js.consumer_info(stream, "test")
+            return first, again
+        finally:
+            await nc.close()
+            await drop_streams(stack, namespace)
+
+    first, again = run(scenario())
+    assert handler.seen == [(p, "ProviderRegisteredV1") for p in (1, 3, 5, 7, 8)]
+    assert again.created == first.created  # bound again, not made again
+    assert again.config.filter_subject == f"{namespace}.providers.ProviderRegisteredV1"
+
+
+def test_a_durable_made_by_an_earlier_version_keeps_its_start_and_gets_the_new_filter(
+    stack: Stack,
+):
+    """Durables used to be made again at each start, from the first message not acknowledged,
+    on every subject of the stream: bound now, such a one is updated in place."""
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    handler = Collecting(frozenset({"ProviderRegisteredV1", "ProviderSuspendedV1"}))
+    stream = stream_name("providers", namespace)
+
+    async def scenario():
+        nc = await as_providers(stack)
+        js = nc.jetstream()
+        stop = asyncio.Event()
+        try:
+            await ensure_streams(js, namespace, STREAMS)
+            for position in range(1, 7):
+                event = registered(position) if position % 2 else suspended(position)
+                await (await publish(js, "providers", position, event, namespace))
+            await js.add_consumer(
+                stream,
+                ConsumerConfig(
+                    name="test",
+                    durable_name="test",
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=4,
+                    filter_subject=f"{namespace}.providers.>",
+                    ack_wait=30,
+                    max_ack_pending=200,
+                ),
+            )
+            task = asyncio.create_task(
+                follow(js, Subscription("providers", "test", handler), namespace, stop)
+            )
+            await until(lambda: len(handler.seen) >= 3)
+            stop.set()
+            await task
+            return await js.consumer_info(stream, "test")
+        finally:
+            await nc.close()
+            await drop_streams(stack, namespace)
+
+    info = run(scenario())
+    assert [position for position, _ in handler.seen] == [4, 5, 6]
+    assert info.config.opt_start_seq == 4
+    assert sorted(info.config.filter_subjects) == [
+        f"{namespace}.providers.ProviderRegisteredV1",
+        f"{namespace}.providers.ProviderSuspendedV1",
+    ]

@@ -165,7 +165,7 @@ def test_each_process_runs_as_its_own_nats_user(secured: Stack):
 
 
 def test_a_service_identity_can_do_all_the_transport_does(secured: Stack):
-    """Streams, a durable consumer fetched and acked, its info, list and deletion, publishing
+    """Streams, a durable consumer fetched and acked, its info, list and reset, publishing
     with a PubAck, dead letters: stored, read (also directly) and deleted."""
     namespace = f"perm{uuid.uuid4().hex[:8]}"
     dead = stream_name("deadletters", namespace)
@@ -200,8 +200,7 @@ def test_a_service_identity_can_do_all_the_transport_does(secured: Stack):
             assert info.ack_floor.stream_seq == 3 and info.num_ack_pending == 0
             listed = await js.consumers_info(stream_name("providers", namespace))
             assert [c.name for c in listed] == ["perm-test"]
-            await consume(js, sub, namespace, stop)  # rewinding deletes and makes it again
-            assert await js.delete_consumer(stream_name("providers", namespace), "perm-test")
+            await consume(js, sub, namespace, stop)  # binding again resets it
 
             assert (await js.stream_info(dead)).config.name == dead  # ensure_streams made it
             await js.update_stream(
@@ -230,7 +229,7 @@ def test_a_service_identity_can_do_all_the_transport_does(secured: Stack):
     assert dead_letters == 0
 
 
-def test_a_service_may_neither_delete_nor_purge_a_stream(secured: Stack):
+def test_a_service_may_neither_delete_nor_purge_a_stream_nor_delete_a_consumer(secured: Stack):
     namespace = f"perm{uuid.uuid4().hex[:8]}"
 
     async def scenario():
@@ -238,18 +237,31 @@ def test_a_service_may_neither_delete_nor_purge_a_stream(secured: Stack):
         try:
             js = nc.jetstream()
             await ensure_streams(js, namespace, STREAMS)
+            stream = stream_name("requests", namespace)
+            stop = asyncio.Event()
+            stop.set()
+            await consume(js, Subscription("requests", "perm-test", _nothing), namespace, stop)
             refused = []
-            for action in (js.delete_stream, js.purge_stream):
+            actions = {
+                "delete_stream": lambda: js.delete_stream(stream),
+                "purge_stream": lambda: js.purge_stream(stream),
+                "delete_consumer": lambda: js.delete_consumer(stream, "perm-test"),
+            }
+            for name, action in actions.items():
                 try:
-                    await action(stream_name("requests", namespace))
+                    await action()
                 except nats.errors.TimeoutError:
-                    refused.append(action.__name__)
+                    refused.append(name)
             return refused
         finally:
             await nc.close()
             await drop_streams(secured, namespace)
 
-    assert run(scenario()) == ["delete_stream", "purge_stream"]
+    assert run(scenario()) == ["delete_stream", "purge_stream", "delete_consumer"]
+
+
+async def _nothing(run) -> None:
+    pass
 
 
 def test_the_operator_reaches_a_service_on_its_replay_subject(secured: Stack):
