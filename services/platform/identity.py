@@ -23,8 +23,9 @@ and someone else's resource answers 404, as if it did not exist, so that ids can
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -249,6 +250,7 @@ REQUIRED = ("exp", "iat", "sub", "iss", "aud")  # the claims every token must ha
 # how far the clocks of the identity provider and a service may differ: a token issued a moment
 # "in the future" by a clock slightly ahead is not refused, nor one that expired a moment ago
 CLOCK_SKEW = timedelta(seconds=60)
+VERIFIED_KEPT = 10_000  # tokens known again without checking their signature (about 10 MB)
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,10 @@ class Keys:
     public: tuple[tuple[str | None, Any, str], ...] = ()  # (kid, key, algorithm)
     issuer: str = ISSUER
     audience: str = AUDIENCE
+    # the tokens verified lately, by their text: claims
+    _verified: dict[str, dict[str, Any]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def load(cls, secret: str | None, keys_file: str | None, issuer: str, audience: str) -> Keys:
@@ -278,7 +284,25 @@ class Keys:
 
     def verify(self, encoded: str) -> dict[str, Any]:
         """The claims of ``encoded`` when one of the keys signed it, with that key's algorithm,
-        for this issuer and audience, unexpired and naming its subject; else a 401."""
+        for this issuer and audience, unexpired and naming its subject; else a 401.
+
+        A caller sends the same token with each of its calls: a token verified here once is
+        known again by its text until it expires (its signature, issuer and audience cannot
+        have changed), so only its times are checked again."""
+        known = self._verified.get(encoded)
+        if known is not None:
+            now = time.time()
+            skew = CLOCK_SKEW.total_seconds()
+            if now < known["exp"] + skew and now >= known.get("nbf", now) - skew:
+                return dict(known)
+            self._verified.pop(encoded, None)  # past its time: refused below, with why
+        claims = self._verify(encoded)
+        if len(self._verified) >= VERIFIED_KEPT:
+            self._verified.pop(next(iter(self._verified)))  # the oldest
+        self._verified[encoded] = claims
+        return dict(claims)
+
+    def _verify(self, encoded: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(encoded)
         except jwt.InvalidTokenError as error:

@@ -179,24 +179,26 @@ class Keyring:
         cache = _batch.get()
         if cache is not None and ("live", resident_id) in cache:
             return cache["live", resident_id]
-        for _ in range(3):  # a concurrent erasure between the two statements: once more
-            key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
+        live = f"""SELECT key_id, wrapped FROM {self.table}
+                   WHERE resident_id = %s AND erased_at IS NULL"""
+        for _ in range(3):  # a concurrent erasure between the statements: once more
             with self._transaction() as curs:
-                curs.execute(
-                    f"""INSERT INTO {self.table} (key_id, resident_id, wrapped)
-                        VALUES (%s, %s, %s)
-                        ON CONFLICT (resident_id) WHERE erased_at IS NULL DO NOTHING""",
-                    (key_id, resident_id, self.master.wrap(key_id, resident_id, key)),
-                )
-                if curs.rowcount == 0:
+                # Most residents have their key already: looked up first, it costs a read,
+                # not an insert that a conflict undoes (a write, and its commit, all the same).
+                row = curs.execute(live, (resident_id,)).fetchone()
+                if row is None:
+                    key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
                     curs.execute(
-                        f"""SELECT key_id, wrapped FROM {self.table}
-                            WHERE resident_id = %s AND erased_at IS NULL""",
-                        (resident_id,),
+                        f"""INSERT INTO {self.table} (key_id, resident_id, wrapped)
+                            VALUES (%s, %s, %s)
+                            ON CONFLICT (resident_id) WHERE erased_at IS NULL DO NOTHING""",
+                        (key_id, resident_id, self.master.wrap(key_id, resident_id, key)),
                     )
-                    row = curs.fetchone()
-                    if row is None:
-                        continue
+                    if curs.rowcount == 0:  # made meanwhile by another
+                        row = curs.execute(live, (resident_id,)).fetchone()
+                        if row is None:
+                            continue
+                if row is not None:
                     key_id = row["key_id"]
                     key = self.master.unwrap(key_id, resident_id, bytes(row["wrapped"]))
             found = ResidentKey(key_id, resident_id, key)

@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
@@ -200,6 +201,22 @@ def test_a_token_names_every_role_its_person_holds(scheme):
 def test_an_expired_token_is_refused(scheme):
     now = int(datetime.now(UTC).timestamp())
     assert "expired" in refused(scheme.keys, scheme.sign(claims(iat=now - 7200, exp=now - 600)))
+
+
+def test_a_token_known_from_an_earlier_call_is_refused_once_it_expires(scheme):
+    now = int(datetime.now(UTC).timestamp())
+    encoded = scheme.sign(claims(iat=now - 3600, exp=now + 30))
+    assert caller_from(scheme.keys, encoded).subject == "resident-aino"
+    with time_machine.travel(datetime.fromtimestamp(now + 30 + 61, UTC), tick=False):
+        assert "expired" in refused(scheme.keys, encoded)
+    assert caller_from(scheme.keys, encoded).subject == "resident-aino"  # its time again
+
+
+def test_a_token_known_from_an_earlier_call_is_not_valid_for_other_keys(scheme, tmp_path):
+    encoded = scheme.sign(claims())
+    assert caller_from(scheme.keys, encoded).subject == "resident-aino"
+    other = Keys(secret="another secret of at least 32 characters!")
+    assert refused(other, encoded)
 
 
 def test_a_token_from_a_clock_a_little_ahead_or_behind_is_accepted(scheme):
