@@ -40,9 +40,16 @@ def identity(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     return {}
 
 
+def servers(url: str) -> list[str]:
+    """The servers ``url`` names: one, or several separated by commas (the nodes of a
+    cluster, any of which will do; the client learns of the others from the first)."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 async def connect(url: str, name: str, **options) -> Client:
-    """Connect to ``url`` as this process's identity; ``options`` override the defaults
-    (and an identity given in them replaces the environment's)."""
+    """Connect to ``url`` (one server or a comma-separated list of a cluster's) as this
+    process's identity; ``options`` override the defaults (and an identity given in them
+    replaces the environment's)."""
     settings = {
         "name": name,
         # Reconnect for ever: NATS restarting must not end a service.
@@ -57,6 +64,6 @@ async def connect(url: str, name: str, **options) -> Client:
     # ever, here): so the first connection does not reconnect, and an error such as
     # 'Authorization Violation' is raised at once; an absent server is still waited for.
     reconnect = settings.pop("allow_reconnect", True)
-    client = await nats.connect(url, allow_reconnect=False, **settings)
+    client = await nats.connect(servers(url), allow_reconnect=False, **settings)
     client.options["allow_reconnect"] = reconnect
     return client

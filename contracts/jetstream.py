@@ -84,33 +84,55 @@ Skip = Callable[[int], Awaitable[None]]
 Replay = Callable[[int, IntegrationEvent, int], Awaitable[bool]]
 
 
-def stream_config(service: str, namespace: str) -> StreamConfig:
+REPLICAS_VARIABLE = "TALKOOT_STREAM_REPLICAS"
+
+
+def stream_replicas(environ: Mapping[str, str] = os.environ) -> int:
+    """How many copies of each stream a NATS cluster keeps: ``TALKOOT_STREAM_REPLICAS``, 1
+    (a single server) unless set; 3 on a three-node cluster survives the loss of one node."""
+    text = environ.get(REPLICAS_VARIABLE, "1").strip() or "1"
+    if not text.isdigit() or not 1 <= int(text) <= 5:
+        raise SystemExit(f"{REPLICAS_VARIABLE}: {text!r} is not a whole number from 1 to 5")
+    return int(text)
+
+
+def stream_config(service: str, namespace: str, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=stream_name(service, namespace),
         subjects=[f"{subject_prefix(service, namespace)}.>"],
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
 
 
-def dead_letter_stream_config(namespace: str) -> StreamConfig:
+def dead_letter_stream_config(namespace: str, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=stream_name(DEAD_LETTERS, namespace),
         subjects=[f"{namespace}.{DEAD_LETTERS}.>"],
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
 
 
-async def ensure_streams(js: JetStreamContext, namespace: str, streams: Iterable[str]) -> None:
+async def ensure_streams(
+    js: JetStreamContext, namespace: str, streams: Iterable[str], replicas: int | None = None
+) -> None:
     """Create each of ``streams`` that does not exist yet (every service's, so that a consumer
-    can bind to a stream whose producer has not started), and the dead letters'."""
-    configs = [stream_config(stream, namespace) for stream in streams]
-    for config in [*configs, dead_letter_stream_config(namespace)]:
+    can bind to a stream whose producer has not started), and the dead letters', with
+    ``replicas`` copies (``stream_replicas()`` unless given); a stream kept in fewer copies is
+    given more (a cluster that grew)."""
+    replicas = stream_replicas() if replicas is None else replicas
+    configs = [stream_config(stream, namespace, replicas) for stream in streams]
+    for config in [*configs, dead_letter_stream_config(namespace, replicas)]:
         try:
-            await js.stream_info(config.name)
+            info = await js.stream_info(config.name)
         except NotFoundError:
             await js.add_stream(config)
+            continue
+        if (info.config.num_replicas or 1) < replicas:
+            await js.update_stream(info.config.evolve(num_replicas=replicas))
 
 
 async def publish(

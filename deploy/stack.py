@@ -268,23 +268,45 @@ def operator_options(data_dir: Path) -> dict[str, str]:
     return {"user": OPERATOR, "password": json.loads(path.read_text())[OPERATOR]}
 
 
+@dataclass(frozen=True)
+class ClusterNode:
+    """What a nats-server needs to be one node of a cluster on loopback: its name, the port
+    its peers reach it on, and theirs."""
+
+    name: str
+    port: int
+    peers: tuple[int, ...]
+    cluster: str = "talkoot"
+
+
 class EmbeddedNats:
     """A nats-server with JetStream, its store under ``dir``, listening on 127.0.0.1, with one
-    user per Talkoot process and no anonymous access."""
+    user per Talkoot process and no anonymous access; alone, or one ``node`` of a cluster."""
 
-    def __init__(self, directory: Path, port: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int,
+        node: ClusterNode | None = None,
+        passwords: dict[str, str] | None = None,
+    ) -> None:
         self.directory = directory
         self.port = port
+        self.node = node
         self.process: subprocess.Popen | None = None
-        self.passwords = nats_passwords(directory)
+        self.passwords = passwords or nats_passwords(directory)
 
     @property
     def config_path(self) -> Path:
         return self.directory / "nats-server.conf"
 
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
     def write_config(self) -> None:
         # JSON is a valid nats-server configuration; no `no_auth_user`, so anonymous is refused.
-        config = {
+        config: dict = {
             "listen": f"127.0.0.1:{self.port}",
             "jetstream": {"store_dir": str(self.directory / "jetstream")},
             "authorization": {
@@ -294,6 +316,13 @@ class EmbeddedNats:
                 ]
             },
         }
+        if self.node is not None:
+            config["server_name"] = self.node.name
+            config["cluster"] = {
+                "name": self.node.cluster,
+                "listen": f"127.0.0.1:{self.node.port}",
+                "routes": [f"nats-route://127.0.0.1:{peer}" for peer in self.node.peers],
+            }
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(config, f, indent=2)
@@ -316,10 +345,16 @@ class EmbeddedNats:
                 f"nats-server exited with {self.process.returncode}; see "
                 f"{self.directory / 'nats-server.log'}"
             )
-        return f"nats://127.0.0.1:{self.port}"
+        return self.url
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the node is lost as a machine is, with no goodbye to its peers."""
+        if self.running():
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -330,6 +365,43 @@ class EmbeddedNats:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+class EmbeddedNatsCluster:
+    """``size`` nats-servers clustered on loopback, JetStream on each, one set of users: a
+    cluster as production runs one, for the tests that lose a node under load."""
+
+    def __init__(self, directory: Path, ports: list[int], cluster_ports: list[int]) -> None:
+        passwords = nats_passwords(directory)
+        self.nodes = [
+            EmbeddedNats(
+                directory / f"n{i + 1}",
+                port,
+                ClusterNode(
+                    f"n{i + 1}", cluster_port, tuple(p for p in cluster_ports if p != cluster_port)
+                ),
+                passwords,
+            )
+            for i, (port, cluster_port) in enumerate(zip(ports, cluster_ports, strict=True))
+        ]
+        self.passwords = passwords
+
+    @property
+    def url(self) -> str:
+        """Every node, as TALKOOT_NATS_URL names a cluster."""
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self) -> str:
+        for node in self.nodes:
+            node.start()
+        return self.url
+
+    def node(self, name: str) -> EmbeddedNats:
+        return next(node for node in self.nodes if node.node and node.node.name == name)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 # --- the service processes ---------------------------------------------------------------

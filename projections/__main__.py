@@ -22,7 +22,7 @@ from types import ModuleType
 import asyncpg
 
 from contracts import connection
-from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
+from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams, stream_replicas
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import arrangements, board, directory, ledger, offers, series, tables
 from projections.schema import ensure_read_models, read_schema
@@ -89,6 +89,7 @@ async def run() -> None:
         sys.exit("TALKOOT_PSEUDONYM_SECRET must be set: it keys the residents' pseudonyms")
     namespace = os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE)
     schema = read_schema(namespace)
+    replicas = stream_replicas()
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -99,7 +100,7 @@ async def run() -> None:
     await ensure_read_models(pool, namespace)
     nc = await connection.connect(nats_url, "talkoot-projections")
     js = nc.jetstream()
-    await ensure_streams(js, namespace, upstreams())
+    await ensure_streams(js, namespace, upstreams(), replicas)
 
     policy = Policy.from_env()
     consumers = [

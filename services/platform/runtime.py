@@ -138,7 +138,7 @@ class Runtime:
         await to_thread.run_sync(self.audit.create)
         self.nc = await connect_nats(settings, spec.name)
         js = self.nc.jetstream()
-        await ensure_streams(js, settings.namespace, STREAMS)
+        await ensure_streams(js, settings.namespace, STREAMS, settings.stream_replicas)
         self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
         self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{spec.name} relay"))
         for sub in spec.subscriptions(self.application):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from litestar.middleware.rate_limit import DurationUnit
 
+from contracts.jetstream import stream_replicas
 from contracts.streams import DEFAULT_NAMESPACE
 from services.platform.identity import AUDIENCE, ISSUER, Keys
 from services.registry import PORTS
@@ -91,6 +92,8 @@ class Settings:
     # personnel and meeting fees, and the common expenses (the impact report plans with them).
     tables_personnel_and_fees_cents: int = 8_300_000
     tables_common_expenses_cents: int = 1_700_000
+    # How many copies of each stream a NATS cluster keeps (TALKOOT_STREAM_REPLICAS).
+    stream_replicas: int = 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -135,6 +138,7 @@ class Settings:
                 "TALKOOT_TABLES_COMMON_EXPENSES_CENTS", 1_700_000
             ),
             checkpoint_seconds=_env_seconds("TALKOOT_CHECKPOINT_SECONDS", "300"),
+            stream_replicas=stream_replicas(),
         )
 
     def keys(self) -> Keys:
