@@ -26,8 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import asyncpg
-import httpx
 import psutil
 import psycopg
 from eventsourcing.application import Application
@@ -38,6 +38,8 @@ from nats.js.api import StorageType, StreamConfig
 from psycopg import sql
 
 from contracts.connection import connect
+from contracts.events import NoProviderFoundV1, OfferMadeV1, decode
+from contracts.streams import subject
 from deploy.stack import wait_for_quiet
 from domain.calendar import local_today
 from services.platform.identity import claims
@@ -55,8 +57,6 @@ PARTNER_ID = "bench-city-environment"
 
 BOARD_POLL_SECONDS = 0.05
 OFFERED_PAGE = 1000
-# Unmatched rows from earlier runs pile up; a small first page keeps each poll cheap.
-UNMATCHED_PAGE = 100
 OFFER_TIMEOUT_SECONDS = 60.0
 ASSIGN_TIMEOUT_SECONDS = 120.0
 PROGRESS_SECONDS = 2.0
@@ -259,12 +259,19 @@ def _postmaster_pid(database_url: str) -> int | None:
 
 # --- HTTP --------------------------------------------------------------------------------
 
-
-Clients = dict[str, httpx.AsyncClient]
-
+# One aiohttp session per service: an async client light enough (a tenth of httpx's CPU per
+# call) that the bench takes little of the cores it shares with the stack.
+Clients = dict[str, aiohttp.ClientSession]
 
 # Signs claims (``services.platform.identity.claims``) with the stack's secret.
 Signer = Callable[[dict], str]
+
+
+class Refused(Exception):
+    """A service answered a call with an error status."""
+
+
+HTTP_ERRORS = (aiohttp.ClientError, Refused, TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -298,21 +305,23 @@ class People:
 
 @contextlib.asynccontextmanager
 async def clients(
-    urls: dict[str, str], concurrency: int, operator: dict[str, str]
+    urls: dict[str, str], connections: int, operator: dict[str, str]
 ) -> AsyncIterator[Clients]:
-    """A client per service, and one for polling the board as ``operator``. httpcore looks at
-    every pooled connection on each request, so small pools spend less of the CPU the bench
-    shares with the stack."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    """A session per service, and one for reading the board as ``operator``."""
+    timeout = aiohttp.ClientTimeout(total=30)
     async with contextlib.AsyncExitStack() as stack:
         made = {
             name: await stack.enter_async_context(
-                httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+                aiohttp.ClientSession(
+                    base_url=url,
+                    timeout=timeout,
+                    connector=aiohttp.TCPConnector(limit=connections),
+                )
             )
             for name, url in urls.items()
         }
         made["board"] = await stack.enter_async_context(
-            httpx.AsyncClient(base_url=urls["requests"], timeout=30, headers=operator)
+            aiohttp.ClientSession(base_url=urls["requests"], timeout=timeout, headers=operator)
         )
         yield made
 
@@ -322,12 +331,20 @@ async def clients(
 IDEMPOTENCY_KEYS = True
 
 
-async def post(http: httpx.AsyncClient, path: str, body: dict, who: dict[str, str]) -> dict:
+async def post(http: aiohttp.ClientSession, path: str, body: dict, who: dict[str, str]) -> dict:
     """A command sent by ``who`` (their Authorization header)."""
     headers = {"Idempotency-Key": uuid.uuid4().hex} if IDEMPOTENCY_KEYS else {}
-    response = await http.post(path, json=body, headers={**headers, **who})
-    response.raise_for_status()
-    return response.json()
+    async with http.post(path, json=body, headers={**headers, **who}) as response:
+        if response.status >= 400:
+            raise Refused(f"{response.status} on {path}: {(await response.text())[:200]}")
+        return await response.json()
+
+
+async def get(http: aiohttp.ClientSession, path: str, params: dict) -> list | dict:
+    async with http.get(path, params=params) as response:
+        if response.status >= 400:
+            raise Refused(f"{response.status} on {path}: {(await response.text())[:200]}")
+        return await response.json()
 
 
 # --- set-up: providers and signed contracts -----------------------------------------------
@@ -380,58 +397,40 @@ async def set_up(http: Clients, state: dict, people: People) -> None:
     say("matching has consumed the providers and contracts")
 
 
-# --- the drive: submit, see the offer on the board, accept, see it assigned ----------------
+# --- the drive: submit, see the offer, accept, see it assigned -----------------------------
 
 
 @dataclass(frozen=True)
 class Sighting:
-    """A request as first seen on the board with an offer, or as unmatched."""
+    """A request's offer, or its being unmatched, as matching published it."""
 
-    at: float  # monotonic time the listing that showed it came back
-    status: str
+    at: float  # monotonic time the event reached the bench
+    status: str  # "offered" or "unmatched"
     offer_id: str | None
     provider_id: str | None
     reason: str | None
 
 
-class Board:
-    """The request board as the bench sees it: whole listings polled every
-    ``BOARD_POLL_SECONDS``, never one request at a time."""
+class Sightings:
+    """The offers, refusals and assignments of the run as they happen: the bench listens to
+    the events matching and the requests service publish (a plain NATS subscription, as the
+    operator), so that it need not poll the board while it drives."""
 
-    def __init__(self, http: httpx.AsyncClient, since: datetime) -> None:
-        self.http = http
-        self.since = since
-        self.polls = 0
-        self.errors: list[str] = []
+    def __init__(self) -> None:
         self.first_seen: dict[str, Sighting] = {}
+        self.assigned: dict[str, float] = {}
         self._waiting: dict[str, asyncio.Future[Sighting]] = {}
 
-    async def listing(self, status: str, page: int) -> list[dict]:
-        rows: list[dict] = []
-        offset = 0
-        while True:
-            response = await self.http.get(
-                "/requests/",
-                params={
-                    "status": status,
-                    "category": CATEGORY,
-                    "region": REGION,
-                    "limit": page,
-                    "offset": offset,
-                },
-            )
-            response.raise_for_status()
-            batch = response.json()
-            self.polls += 1
-            rows.extend(batch)
-            # The board lists newest first: a page that reaches back before this run is the
-            # last one worth reading.
-            if len(batch) < page or _parse_time(batch[-1]["submitted_at"]) < self.since:
-                return rows
-            offset += page
+    async def listen(self, nc, namespace: str) -> None:
+        for service, kind, callback in (
+            ("matching", "OfferMadeV1", self._offered),
+            ("matching", "NoProviderFoundV1", self._unmatched),
+            ("requests", "RequestAssignedV1", self._assigned),
+        ):
+            await nc.subscribe(subject(service, kind, namespace), cb=callback)
 
     def sighting(self, request_id: str) -> asyncio.Future[Sighting]:
-        """Resolves when ``request_id`` first shows on the board with an offer or unmatched."""
+        """Resolves when ``request_id`` is first offered or found unmatched."""
         future = asyncio.get_running_loop().create_future()
         if request_id in self.first_seen:
             future.set_result(self.first_seen[request_id])
@@ -439,31 +438,60 @@ class Board:
             self._waiting[request_id] = future
         return future
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            began = time.monotonic()
-            try:
-                offered, unmatched = await asyncio.gather(
-                    self.listing("offered", OFFERED_PAGE),
-                    self.listing("unmatched", UNMATCHED_PAGE),
-                )
-            except httpx.HTTPError as error:
-                self.errors.append(f"board: {error!r}")
-            else:
-                at = time.monotonic()
-                for row in (*offered, *unmatched):
-                    if row["status"] == "unmatched" or row["offer_id"]:
-                        self._saw(row, at)
-            await _sleep_until(stop, began + BOARD_POLL_SECONDS)
+    async def _offered(self, msg) -> None:
+        event = decode("matching", msg.data)
+        if isinstance(event, OfferMadeV1):
+            self._saw(event.request_id, "offered", event.offer_id, event.provider_id, None)
 
-    def _saw(self, row: dict, at: float) -> None:
-        request_id = row["request_id"]
+    async def _unmatched(self, msg) -> None:
+        event = decode("matching", msg.data)
+        if isinstance(event, NoProviderFoundV1):
+            self._saw(event.request_id, "unmatched", None, None, event.reason)
+
+    async def _assigned(self, msg) -> None:
+        self.assigned.setdefault(decode("requests", msg.data).request_id, time.monotonic())
+
+    def _saw(self, request_id: str, status: str, offer, provider, reason) -> None:
         if request_id in self.first_seen:
             return
-        seen = Sighting(at, row["status"], row["offer_id"], row["provider_id"], row["reason"])
+        seen = Sighting(time.monotonic(), status, offer, provider, reason)
         self.first_seen[request_id] = seen
         if (future := self._waiting.pop(request_id, None)) and not future.done():
             future.set_result(seen)
+
+
+class Board:
+    """The request board as residents and officers read it, checked once the drive is done:
+    every accepted request must show there as assigned."""
+
+    def __init__(self, http: aiohttp.ClientSession, since: datetime) -> None:
+        self.http = http
+        self.since = since
+        self.polls = 0
+        self.errors: list[str] = []
+
+    async def listing(self, status: str, page: int) -> list[dict]:
+        rows: list[dict] = []
+        offset = 0
+        while True:
+            batch = await get(
+                self.http,
+                "/requests/",
+                {
+                    "status": status,
+                    "category": CATEGORY,
+                    "region": REGION,
+                    "limit": page,
+                    "offset": offset,
+                },
+            )
+            self.polls += 1
+            rows.extend(batch)
+            # The board lists newest first: a page that reaches back before this run is the
+            # last one worth reading.
+            if len(batch) < page or _parse_time(batch[-1]["submitted_at"]) < self.since:
+                return rows
+            offset += page
 
     async def until_assigned(self, request_ids: set[str], timeout: float) -> float | None:
         """When every one of ``request_ids`` (all accepted) shows as assigned; None on timeout.
@@ -483,7 +511,7 @@ class Board:
                     pending -= {row["request_id"] for row in assigned}
                     if not pending:
                         return at
-            except httpx.HTTPError as error:
+            except HTTP_ERRORS as error:
                 self.errors.append(f"board: {error!r}")
             await asyncio.sleep(max(0.0, began + BOARD_POLL_SECONDS - time.monotonic()))
         return None
@@ -504,9 +532,12 @@ async def _sleep_until(stop: asyncio.Event, when: float) -> None:
 class Drive:
     """What happened to the N requests, and how long each step took."""
 
+    rate: float | None = None  # requests started per second (open loop), or None
     submit_ms: list[float] = field(default_factory=list)
     offer_ms: list[float] = field(default_factory=list)
     accept_ms: list[float] = field(default_factory=list)
+    assigned_ms: list[float] = field(default_factory=list)  # accept answered to assigned
+    late_ms: list[float] = field(default_factory=list)  # open loop: sent after its time
     accepted: set[str] = field(default_factory=set)
     unmatched: dict[str, str] = field(default_factory=dict)
     no_offer: int = 0
@@ -514,7 +545,10 @@ class Drive:
     submitted: int = 0
     board_polls: int = 0
     started: float = 0.0
+    submitted_by: float = 0.0  # when the last submit was answered
     finished: float | None = None
+    commits: int = 0  # PostgreSQL transactions committed during the drive
+    rows_written: int = 0
 
 
 def request_body(window_start: datetime) -> dict:
@@ -529,21 +563,32 @@ def request_body(window_start: datetime) -> dict:
 
 
 async def carry_one(
-    http: Clients, board: Board, drive: Drive, body: dict, n: int, people: People
+    http: Clients,
+    sightings: Sightings,
+    drive: Drive,
+    body: dict,
+    n: int,
+    people: People,
+    due: float | None = None,
 ) -> None:
-    """Request ``n`` through submit by its resident, offer (seen on the board) and accept by
-    a member of the provider offered it. Tokens are signed before the clock starts."""
+    """Request ``n`` through submit by its resident, offer and accept by a member of the
+    provider offered it. Tokens are signed before the clock starts; an open-loop request's
+    clock starts at the moment it was ``due``, so that a client falling behind shows."""
     resident = people.resident(n)
     sent = time.monotonic()
+    if due is not None:
+        drive.late_ms.append(1000 * max(0.0, sent - due))
+        sent = due
     try:
         request_id = (await post(http["requests"], "/requests", body, resident))["id"]
-    except httpx.HTTPError as error:
+    except HTTP_ERRORS as error:
         drive.errors.append(f"submit: {error!r}")
         return
     drive.submit_ms.append(1000 * (time.monotonic() - sent))
     drive.submitted += 1
+    drive.submitted_by = time.monotonic()
     try:
-        seen = await asyncio.wait_for(board.sighting(request_id), OFFER_TIMEOUT_SECONDS)
+        seen = await asyncio.wait_for(sightings.sighting(request_id), OFFER_TIMEOUT_SECONDS)
     except TimeoutError:
         drive.no_offer += 1
         return
@@ -555,37 +600,60 @@ async def carry_one(
     accepting = time.monotonic()
     try:
         await post(http["matching"], f"/offers/{seen.offer_id}/acceptance", {}, member)
-    except httpx.HTTPError as error:
+    except HTTP_ERRORS as error:
         drive.errors.append(f"accept: {error!r}")
         return
-    drive.accept_ms.append(1000 * (time.monotonic() - accepting))
+    answered = time.monotonic()
+    drive.accept_ms.append(1000 * (answered - accepting))
     drive.accepted.add(request_id)
+    # The assignment may have been published before the acceptance's answer came back.
+    while request_id not in sightings.assigned and time.monotonic() < answered + 30:
+        await asyncio.sleep(0.01)
+    if request_id in sightings.assigned:
+        drive.assigned_ms.append(1000 * max(0.0, sightings.assigned[request_id] - answered))
 
 
-async def drive_requests(http: Clients, requests: int, concurrency: int, people: People) -> Drive:
-    drive = Drive()
+async def drive_requests(
+    http: Clients,
+    sightings: Sightings,
+    requests: int,
+    concurrency: int,
+    people: People,
+    rate: float | None = None,
+) -> Drive:
+    """Closed loop: ``concurrency`` workers, each carrying one request at a time. Open loop
+    (``rate``): a request started every 1/rate seconds whatever the others are doing."""
+    drive = Drive(rate=rate)
     # A second's slack: the board's submitted_at comes from the service's clock, not ours.
     board = Board(http["board"], since=datetime.now(UTC) - timedelta(seconds=1))
     window_start = (datetime.now(UTC) + timedelta(days=1)).replace(
         minute=0, second=0, microsecond=0
     )
-    numbers = iter(range(1, requests + 1))
-
-    async def worker() -> None:
-        # Each worker carries one request at a time: ``concurrency`` requests in flight.
-        for n in numbers:  # one shared iterator: each request is taken by one worker
-            await carry_one(http, board, drive, request_body(window_start), n, people)
-
+    body = request_body(window_start)
     stop = asyncio.Event()
     drive.started = time.monotonic()
-    watcher = asyncio.create_task(board.watch(stop))
     progress = asyncio.create_task(_report_progress(drive, stop))
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    if rate is None:
+        numbers = iter(range(1, requests + 1))
+
+        async def worker() -> None:
+            for n in numbers:  # one shared iterator: each request is taken by one worker
+                await carry_one(http, sightings, drive, body, n, people)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    else:
+        carried = []
+        for n in range(1, requests + 1):
+            due = drive.started + (n - 1) / rate
+            await _sleep_until(stop, due)
+            carried.append(
+                asyncio.create_task(carry_one(http, sightings, drive, body, n, people, due))
+            )
+        await asyncio.gather(*carried)
     stop.set()
-    await watcher
     say(
         f"all submitted and answered after {time.monotonic() - drive.started:.1f} s; "
-        f"waiting for {len(drive.accepted)} to show as assigned"
+        f"waiting for {len(drive.accepted)} to show as assigned on the board"
     )
     await progress
     assigned_at = (
@@ -594,7 +662,7 @@ async def drive_requests(http: Clients, requests: int, concurrency: int, people:
         else drive.started
     )
     if assigned_at is not None:
-        unmatched_at = [board.first_seen[r].at for r in drive.unmatched]
+        unmatched_at = [sightings.first_seen[r].at for r in drive.unmatched]
         drive.finished = max([assigned_at, *unmatched_at])
         elapsed = assigned_at - drive.started
         say(f"all {len(drive.accepted)} assigned on the board after {elapsed:.1f} s")
@@ -608,9 +676,22 @@ async def _report_progress(drive: Drive, stop: asyncio.Event) -> None:
         await _sleep_until(stop, time.monotonic() + PROGRESS_SECONDS)
         say(
             f"{time.monotonic() - drive.started:6.1f} s  submitted {drive.submitted:>6}  "
-            f"offer seen {len(drive.offer_ms):>6}  accepted {len(drive.accepted):>6}  "
+            f"offered {len(drive.offer_ms):>6}  accepted {len(drive.accepted):>6}  "
             f"unmatched {len(drive.unmatched):>4}  errors {len(drive.errors):>3}"
         )
+
+
+async def database_activity(database_url: str) -> tuple[int, int]:
+    """Transactions committed and rows written in the stack's database so far."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted AS written "
+            "FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return row["xact_commit"], row["written"]
+    finally:
+        await conn.close()
 
 
 # --- raw ceilings: PostgreSQL, JetStream, eventsourcing ------------------------------------
@@ -781,29 +862,54 @@ class Figures:
     eventsourcing: dict[str, float] = field(default_factory=dict)
 
 
-async def measure(state: dict, requests: int, concurrency: int, people: People) -> Figures:
-    async with clients(state["urls"], concurrency, people.operator()) as http:
-        print("\nSet-up (not timed)", flush=True)
-        await set_up(http, state, people)
-        print(
-            f"\nDriving {requests} requests through submit, offer and accept, "
-            f"{concurrency} in flight",
-            flush=True,
-        )
-        drive = await drive_requests(http, requests, concurrency, people)
+async def measure(
+    state: dict, requests: int, concurrency: int, people: People, rate: float | None
+) -> Figures:
+    options = state.get("nats_options") or {}
+    # Open loop, the requests in flight are as many as the rate and the latency make them.
+    connections = concurrency if rate is None else max(concurrency, 256)
+    nc = await connect(state["nats_url"], "talkoot-bench", **options)
+    try:
+        sightings = Sightings()
+        await sightings.listen(nc, state["namespace"])
+        async with clients(state["urls"], connections, people.operator()) as http:
+            print("\nSet-up (not timed)", flush=True)
+            await set_up(http, state, people)
+            how = f"{concurrency} in flight" if rate is None else f"{rate:g} started per second"
+            print(
+                f"\nDriving {requests} requests through submit, offer and accept, {how}",
+                flush=True,
+            )
+            commits, written = await database_activity(state["database_url"])
+            drive = await drive_requests(http, sightings, requests, concurrency, people, rate)
+            after = await database_activity(state["database_url"])
+            drive.commits, drive.rows_written = after[0] - commits, after[1] - written
+    finally:
+        await nc.close()
     print("\nRaw ceilings of this machine", flush=True)
     postgres = await postgres_ceiling(state["database_url"])
-    jetstream = await jetstream_ceiling(state["nats_url"], **(state.get("nats_options") or {}))
+    jetstream = await jetstream_ceiling(state["nats_url"], **options)
     return Figures(drive, postgres, jetstream)
 
 
-def run(state: dict, *, requests: int, concurrency: int, sign: Signer, keys: bool = True) -> int:
+def run(
+    state: dict,
+    *,
+    requests: int,
+    concurrency: int,
+    sign: Signer,
+    keys: bool = True,
+    rate: float | None = None,
+) -> int:
     """Run the bench against the stack ``state`` describes, calling with tokens ``sign``
     makes; 0 if every request got through."""
     global IDEMPOTENCY_KEYS
     IDEMPOTENCY_KEYS = keys
     if requests < 1 or concurrency < 1:
         print("--requests and --concurrency must be at least 1")
+        return 2
+    if rate is not None and not 0 < rate <= 10_000:
+        print("--rate must be more than 0 and at most 10000 requests per second")
         return 2
     print(
         f"Talkoot bench against {state['urls']['requests']} and the rest "
@@ -813,7 +919,7 @@ def run(state: dict, *, requests: int, concurrency: int, sign: Signer, keys: boo
     sampler = Sampler(process_groups(state))
     sampler.start()
     try:
-        figures = asyncio.run(measure(state, requests, concurrency, People(sign)))
+        figures = asyncio.run(measure(state, requests, concurrency, People(sign), rate))
         figures.eventsourcing = eventsourcing_ceiling(state["database_url"], state["nats_url"])
     finally:
         sampler.stop()
@@ -827,18 +933,31 @@ def report(figures: Figures, sampler: Sampler, requests: int) -> None:
     print("\nFigures", flush=True)
     report_drive(figures.drive, requests)
     end = figures.drive.finished or time.monotonic()
-    report_processes(sampler, figures.drive.started, end)
+    report_processes(sampler, figures.drive.started, end, requests)
     report_ceilings(figures)
 
 
-def report_drive(drive: Drive, requests: int) -> None:
+def end_to_end(drive: Drive, requests: int) -> float:
+    """Requests per second, first submit to last assigned on the board; NaN if not all were."""
     wall = (drive.finished or 0.0) - drive.started
+    return requests / wall if drive.finished is not None and wall > 0 else math.nan
+
+
+def report_drive(drive: Drive, requests: int) -> None:
+    rate = end_to_end(drive, requests)
     if drive.finished is None:
         print(f"  end to end       not all assigned within {ASSIGN_TIMEOUT_SECONDS:g} s")
-    elif wall > 0:
+    elif not math.isnan(rate):
+        wall = drive.finished - drive.started
         print(
-            f"  end to end       {requests / wall:9.1f} requests/s  "
+            f"  end to end       {rate:9.1f} requests/s  "
             f"({requests} in {wall:.2f} s, first submit to last assigned on the board)"
+        )
+    if drive.rate is not None:
+        offered = requests / max(1e-9, drive.submitted_by - drive.started)
+        print(
+            f"  open loop        {drive.rate:g} requests/s offered, submits answered at "
+            f"{offered:.1f}/s; sent late {spread(drive.late_ms)}"
         )
     print(
         f"  outcome          {len(drive.accepted)} accepted and assigned, "
@@ -850,24 +969,34 @@ def report_drive(drive: Drive, requests: int) -> None:
     for error in drive.errors[:5]:
         print(f"                   error: {error}")
     print(f"  submit           {spread(drive.submit_ms)}")
-    print(
-        f"  submit to offer  {spread(drive.offer_ms)}   "
-        f"(board polled every {1000 * BOARD_POLL_SECONDS:.0f} ms, {drive.board_polls} listings)"
-    )
+    print(f"  submit to offer  {spread(drive.offer_ms)}   (the offer as matching published it)")
     print(f"  accept           {spread(drive.accept_ms)}")
+    print(f"  accept answered to assigned  {spread(drive.assigned_ms)}")
+    if drive.commits:
+        print(
+            f"  PostgreSQL       {drive.commits / requests:.1f} commits and "
+            f"{drive.rows_written / requests:.1f} rows written per request "
+            f"(pg_stat_database, the whole database)"
+        )
 
 
-def report_processes(sampler: Sampler, start: float, end: float) -> None:
+def report_processes(sampler: Sampler, start: float, end: float, requests: int) -> None:
     """Peak memory over the whole bench; CPU over the drive, busiest first."""
     cores = os.cpu_count() or 1
     print(
-        "\n  process          peak RSS MB  (unshared)   CPU % mean over the drive  busiest second"
+        "\n  process          peak RSS MB  (unshared)   CPU % over the drive  "
+        "CPU ms per request  busiest second"
     )
     groups = sorted(sampler.groups, key=lambda g: -_nan0(g.cpu_between(start, end)))
+
+    def per_request(percent: float) -> float:
+        return percent / 100 * (end - start) * 1000 / requests
+
     for group in groups:
+        cpu = group.cpu_between(start, end)
         print(
             f"  {group.name:<15} {group.peak_rss / 2**20:12.0f}  {group.peak_private / 2**20:10.0f}"
-            f"   {group.cpu_between(start, end):25.0f}  {group.peak_cpu(start, end):14.0f}"
+            f"   {cpu:20.0f}  {per_request(cpu):18.1f}  {group.peak_cpu(start, end):14.0f}"
         )
     total = sum(_nan0(g.cpu_between(start, end)) for g in groups)
     machine = sampler.machine.cpu_between(start, end)
@@ -878,7 +1007,7 @@ def report_processes(sampler: Sampler, start: float, end: float) -> None:
         ("anything else", machine - total),
         ("stolen by host", stolen),
     ):
-        print(f"  {label:<15} {'':12}  {'':10}   {value:25.0f}")
+        print(f"  {label:<15} {'':12}  {'':10}   {value:20.0f}  {per_request(value):18.1f}")
     print(
         f"  (100% CPU = one core, of {cores} here; postgres is the postmaster with all "
         "its\n  backends, whose RSS counts the shared buffers once per backend, hence the "
@@ -888,17 +1017,35 @@ def report_processes(sampler: Sampler, start: float, end: float) -> None:
 
 def report_ceilings(figures: Figures) -> None:
     pg, js, es = figures.postgres, figures.jetstream, figures.eventsourcing
+    rate = end_to_end(figures.drive, len(figures.drive.submit_ms) or 1)
+
+    def share(ceiling: float) -> str:
+        return f"   end to end is {100 * rate / ceiling:5.2f} % of it" if rate == rate else ""
+
     print("\n  raw ceilings")
     print(
         f"  PostgreSQL INSERT, autocommit, 1 connection   {per_second(pg['sequential'])}"
-        f"   (fsync {pg['fsync']}, synchronous_commit {pg['synchronous_commit']})"
+        f"{share(pg['sequential'])}"
+        f"\n      (fsync {pg['fsync']}, synchronous_commit {pg['synchronous_commit']})"
     )
     many = f"{PG_CONNECTIONS} connections"
-    print(f"  PostgreSQL INSERT, autocommit, {many:<14}  {per_second(pg['concurrent'])}")
-    print(f"  JetStream publish, each ack awaited           {per_second(js['sequential'])}")
-    print(f"  JetStream publish_async, batches of {NATS_BATCH}       {per_second(js['batched'])}")
+    print(
+        f"  PostgreSQL INSERT, autocommit, {many:<14}  {per_second(pg['concurrent'])}"
+        f"{share(pg['concurrent'])}"
+    )
+    print(
+        f"  JetStream publish, each ack awaited           {per_second(js['sequential'])}"
+        f"{share(js['sequential'])}"
+    )
+    print(
+        f"  JetStream publish_async, batches of {NATS_BATCH}       {per_second(js['batched'])}"
+        f"{share(js['batched'])}"
+    )
     for label, saves_per_second in es.items():
-        print(f"  eventsourcing save, {label:<25} {per_second(saves_per_second)}")
+        print(
+            f"  eventsourcing save, {label:<25} {per_second(saves_per_second)}"
+            f"{share(saves_per_second)}"
+        )
     print(
         "  note: the services cannot use POSTGRES_ENABLE_DB_FUNCTIONS: that insert path ignores "
         "the\n  tracking record a consumer commits with its effects (exactly-once handling), and "

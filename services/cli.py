@@ -383,7 +383,11 @@ def test(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from deploy import bench as benchmark
+    try:
+        from deploy import bench as benchmark
+    except ImportError as missing:  # its HTTP client is in the dev extra
+        print(f"The bench needs {missing.name}: pip install -e '.[dev]'", file=sys.stderr)
+        return 1
 
     state_file = data_dir(args) / "stack.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
@@ -405,6 +409,7 @@ def bench(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         sign=sign,
         keys=not args.without_keys,
+        rate=args.rate,
     )
 
 
@@ -580,7 +585,19 @@ def parser() -> argparse.ArgumentParser:
         "off.",
     )
     p.add_argument("--requests", type=int, default=2000, help="how many requests (default 2000)")
-    p.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        help="requests in flight, each worker starting the next when its last is done "
+        "(a closed loop; default 32)",
+    )
+    p.add_argument(
+        "--rate",
+        type=float,
+        help="instead, start this many requests per second whatever the answers (an open "
+        "loop, as a snowfall morning arrives): latency counts from when each was due",
+    )
     p.add_argument(
         "--without-keys",
         action="store_true",
