@@ -605,6 +605,26 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def replica(self, name: str, port: int | None = None) -> ServiceProcess:
+        """Another replica of process ``name`` beside the stack's own (not started): the same
+        settings and identity, its HTTP on ``port``, its log beside the first one's. Every
+        replica serves HTTP; the one holding the process's lease does its background work."""
+        entry = next(p for p in registry.PROCESSES if p.name == name)
+        env = self.environment(name)
+        if entry.port is not None:
+            if port is None:
+                raise ValueError(f"a replica of {name} needs a port of its own")
+            env[f"TALKOOT_{name.upper()}_PORT"] = str(port)
+        suffix = f"-{port}" if entry.port is not None else "-replica"
+        return ServiceProcess(
+            name=entry.name,
+            module=entry.module,
+            port=port if entry.port is not None else None,
+            env=env,
+            log_path=self.data_dir / "logs" / f"{name}{suffix}.log",
+            launcher=self.launcher,
+        )
+
     def supervise(self, progress: Callable[[str], None] = lambda _: None) -> list[str]:
         """Start again, on the same port, socket and data, whatever of the stack has died:
         the embedded PostgreSQL, the embedded nats-server, a service process. Says so through

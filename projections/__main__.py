@@ -23,6 +23,7 @@ import asyncpg
 
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams, stream_replicas
+from contracts.lease import Lease, lead
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import arrangements, board, directory, ledger, offers, series, tables
 from projections.schema import ensure_read_models, read_schema
@@ -103,15 +104,19 @@ async def run() -> None:
     await ensure_streams(js, namespace, upstreams(), replicas)
 
     policy = Policy.from_env()
-    consumers = [
-        Consumer(js, sub, namespace, policy)
-        for sub in subscriptions(pool, schema, pseudonym_secret)
-    ]
-    log.info("projecting into schema %s", schema)
-    tasks = [asyncio.create_task(consumer.run(stop)) for consumer in consumers]
-    tasks.append(asyncio.create_task(watch(consumers, policy, stop)))
-    await stop.wait()
-    await asyncio.wait(tasks, timeout=5)
+
+    def work(term: asyncio.Event) -> list[asyncio.Task]:
+        """Projecting, while this replica holds the projector's lease."""
+        consumers = [
+            Consumer(js, sub, namespace, policy)
+            for sub in subscriptions(pool, schema, pseudonym_secret)
+        ]
+        log.info("projecting into schema %s", schema)
+        tasks = [asyncio.create_task(consumer.run(term)) for consumer in consumers]
+        return [*tasks, asyncio.create_task(watch(consumers, policy, term))]
+
+    # Several replicas may run: the one holding the lease projects, the others stand by.
+    await lead(Lease(database_url, f"{namespace}.projections"), work, stop)
     # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py
     await nc.close()
     await pool.close()

@@ -13,14 +13,15 @@ race each other; after any failure the in-memory copy is dropped and read again 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from litestar.exceptions import ValidationException
 
 from contracts.events import ContractAmendedV1
@@ -32,7 +33,7 @@ from domain.matching.roster import ROSTER_ID, HeldBudget, Roster
 from services.matching.commands import Answer, Decline
 from services.matching.explanation import explain_offer, explanation_of, explanation_values
 from services.platform.catalogue import load_catalogue
-from services.platform.errors import InvalidField, NotFound
+from services.platform.errors import Conflict, InvalidField, NotFound
 from services.platform.identity import Caller, check_sees
 from services.platform.personal import Personal
 from services.platform.settings import Settings
@@ -81,6 +82,23 @@ class RosterChanges(Changes):
         self.add(roster)
 
 
+def retried_on_conflict(command: Callable[..., Receipt]) -> Callable[..., Receipt]:
+    """An answer to an offer is tried again (with the roster read afresh) when another
+    replica changed the roster at the same moment, at most ``CONFLICT_TRIES`` times."""
+
+    @functools.wraps(command)
+    def tried(*args, **kwargs) -> Receipt:
+        for _ in range(CONFLICT_TRIES - 1):
+            with suppress(Conflict):
+                return command(*args, **kwargs)
+        return command(*args, **kwargs)
+
+    return tried
+
+
+CONFLICT_TRIES = 3
+
+
 class MatchingApplication(ServiceApplication):
     service = "matching"
     snapshotting_intervals = {Roster: 500}
@@ -103,6 +121,11 @@ class MatchingApplication(ServiceApplication):
                     self._roster = self.repository.get(ROSTER_ID)
                 except AggregateNotFoundError:
                     self._roster = Roster()
+            else:
+                # Another replica may have changed it since: its new events are applied first
+                # (one read, nothing when there are none).
+                new = self.repository.event_store.get(ROSTER_ID, gt=self._roster.version)
+                self._roster = project_aggregate(self._roster, new)
             try:
                 yield self._roster
             except BaseException:
@@ -318,6 +341,7 @@ class MatchingApplication(ServiceApplication):
         check_sees(caller.is_member_of(offer.provider_id), "offer", offer_id)
         return offer, caller.acting_provider
 
+    @retried_on_conflict
     def accept(self, caller: Caller, offer_id: str, command: Answer) -> Receipt:
         with self.roster() as roster:
             offer, provider_id = self._offered_to_caller(caller, offer_id)
@@ -327,6 +351,7 @@ class MatchingApplication(ServiceApplication):
             roster.settle_offer(str(offer.id))
             return Receipt(str(offer.id), self.commit(offer, job, roster))
 
+    @retried_on_conflict
     def decline(self, caller: Caller, offer_id: str, command: Decline) -> Receipt:
         with self.roster() as roster:
             offer, provider_id = self._offered_to_caller(caller, offer_id)

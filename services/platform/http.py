@@ -355,6 +355,9 @@ class HealthReport(msgspec.Struct):
     pid: int
     postgres: str  # "ok", or why not
     nats: str
+    # Whether this replica holds its lease: it relays, consumes and sweeps; the others serve
+    # HTTP only and report no outbox or consumers.
+    leading: bool = False
     published_position: int | None = None  # how far the relay has published the outbox
     outbox_lag: int | None = None  # stored events not yet published
     consumers: list[ConsumerReport] = []

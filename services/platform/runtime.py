@@ -22,9 +22,11 @@ from anyio import to_thread
 from litestar import Litestar
 from litestar.di import Provide
 from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
 
 from contracts import connection
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
+from contracts.lease import Lease, lead
 from projections.schema import ensure_read_models, read_schema
 from services.platform.audit import AuditLog, Log
 from services.platform.audit_api import AuditController
@@ -115,6 +117,7 @@ class Runtime:
         self.relay: Relay | None = None
         self.idempotency: Keys | None = None
         self.consumers: list[Consumer] = []
+        self.lease: Lease | None = None
         self.policy = Policy.from_env()
         # the service's log for the audit: its stored events, checkpointed and signed
         self.audit = AuditLog(
@@ -140,36 +143,54 @@ class Runtime:
         js = self.nc.jetstream()
         await ensure_streams(js, settings.namespace, STREAMS, settings.stream_replicas)
         self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
-        self.tasks.append(asyncio.create_task(self.relay.run(self.stop), name=f"{spec.name} relay"))
-        for sub in spec.subscriptions(self.application):
-            consumer = Consumer(js, sub, settings.namespace, self.policy)
-            self.consumers.append(consumer)
-            self.tasks.append(
+        # Every replica serves HTTP; the one holding the lease relays, consumes and sweeps.
+        self.lease = Lease(settings.database_url, f"{settings.namespace}.{spec.name}")
+        self.tasks.append(
+            asyncio.create_task(
+                lead(self.lease, lambda term: self.work(js, term), self.stop),
+                name=f"{spec.name} background work",
+            )
+        )
+
+    def work(self, js: JetStreamContext, term: asyncio.Event) -> list[asyncio.Task]:
+        """The background work of this replica's term as the lease's holder, until ``term``:
+        the outbox's relay, the consumers, forgetting old idempotency keys, checkpoints of the
+        log and the timed work."""
+        spec, settings = self.spec, self.settings
+        tasks = [asyncio.create_task(self.relay.run(term), name=f"{spec.name} relay")]
+        self.consumers = [
+            Consumer(js, sub, settings.namespace, self.policy)
+            for sub in spec.subscriptions(self.application)
+        ]
+        for consumer in self.consumers:
+            tasks.append(
                 asyncio.create_task(
-                    consumer.run(self.stop), name=f"{spec.name} consumer of {sub.upstream}"
+                    consumer.run(term),
+                    name=f"{spec.name} consumer of {consumer.subscription.upstream}",
                 )
             )
         ttl = settings.idempotency_ttl
-        self.tasks.append(
+        tasks.append(
             asyncio.create_task(
-                every(PRUNE_SECONDS, lambda: self.idempotency.prune(ttl), self.stop),
+                every(PRUNE_SECONDS, lambda: self.idempotency.prune(ttl), term),
                 name=f"{spec.name} idempotency keys past {ttl}",
             )
         )
         # a checkpoint now, and then whenever the log has grown, every TALKOOT_CHECKPOINT_SECONDS
-        self.tasks.append(
+        tasks.append(
             asyncio.create_task(
-                every(settings.checkpoint_seconds, self.checkpoint, self.stop),
+                every(settings.checkpoint_seconds, self.checkpoint, term),
                 name=f"{spec.name} checkpoints",
             )
         )
         for sweep in spec.sweeps:
-            self.tasks.append(
+            tasks.append(
                 asyncio.create_task(
-                    every(settings.sweep_seconds, lambda sweep=sweep: sweep(self), self.stop),
+                    every(settings.sweep_seconds, lambda sweep=sweep: sweep(self), term),
                     name=f"{spec.name} {sweep.__name__}",
                 )
             )
+        return tasks
 
     async def close(self) -> None:
         self.stop.set()
@@ -220,12 +241,15 @@ class Runtime:
             "postgres": await postgres_ok(self.pool) if self.pool else "not started",
             "nats": await nats_ok(self.nc),
         }
-        if self.relay is not None and report["postgres"] == "ok":
+        # Whether this replica holds the lease, and so relays, consumes and sweeps.
+        # A replica without it has no outbox lag or consumers of its own to report.
+        leading = report["leading"] = self.lease is not None and self.lease.held
+        if self.relay is not None and report["postgres"] == "ok" and leading:
             report["published_position"] = self.relay.published
             report["outbox_lag"] = await self.relay.lag()
         # Each consumer: its position, the dead letters it wrote, and whether it is stalled
         # (not running, or no progress for TALKOOT_STALL_SECONDS while it holds messages).
-        consumers = [c.state.report(self.policy.stall_after) for c in self.consumers]
+        consumers = [c.state.report(self.policy.stall_after) for c in self.consumers if leading]
         report["consumers"] = consumers
         report["stalled"] = {c["name"]: c["stalled"] for c in consumers if c["stalled"]}
         return report
