@@ -21,7 +21,7 @@ from types import ModuleType
 
 import asyncpg
 
-from contracts import connection
+from contracts import connection, database
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import arrangements, board, directory, ledger, offers, series, tables
@@ -87,6 +87,10 @@ async def run() -> None:
     pseudonym_secret = os.environ.get("TALKOOT_PSEUDONYM_SECRET")
     if not pseudonym_secret:
         sys.exit("TALKOOT_PSEUDONYM_SECRET must be set: it keys the residents' pseudonyms")
+    try:
+        dsn = database.asyncpg_dsn(database_url)
+    except database.UnusableDatabaseURL as error:
+        sys.exit(str(error))
     namespace = os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE)
     schema = read_schema(namespace)
 
@@ -95,7 +99,7 @@ async def run() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     await ensure_read_models(pool, namespace)
     nc = await connection.connect(nats_url, "talkoot-projections")
     js = nc.jetstream()

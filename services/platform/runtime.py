@@ -23,7 +23,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from nats.aio.client import Client as NATS
 
-from contracts import connection
+from contracts import connection, database
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from projections.schema import ensure_read_models, read_schema
 from services.platform.audit import AuditLog, Log
@@ -129,7 +129,11 @@ class Runtime:
         self.application = await to_thread.run_sync(spec.make_application, settings)
         # Bounded: while PostgreSQL is away a request fails in seconds instead of hanging.
         self.pool = await asyncpg.create_pool(
-            settings.database_url, min_size=1, max_size=8, timeout=2, command_timeout=10
+            database.asyncpg_dsn(settings.database_url),
+            min_size=1,
+            max_size=8,
+            timeout=2,
+            command_timeout=10,
         )
         await ensure_read_models(self.pool, settings.namespace)
         recorder = self.application.process_recorder
