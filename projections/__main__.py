@@ -21,7 +21,7 @@ from types import ModuleType
 
 import asyncpg
 
-from contracts import connection, database
+from contracts import connection, database, logs
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.streams import DEFAULT_NAMESPACE
 from projections import arrangements, board, directory, ledger, offers, series, tables
@@ -131,10 +131,7 @@ def main() -> None:
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
         f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",
     ).parse_args()
-    logging.basicConfig(
-        level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    logs.configure()
     asyncio.run(run())
 
 

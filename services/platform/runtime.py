@@ -23,7 +23,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from nats.aio.client import Client as NATS
 
-from contracts import connection, database
+from contracts import connection, database, logs
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from projections.schema import ensure_read_models, read_schema
 from services.platform.audit import AuditLog, Log
@@ -127,6 +127,7 @@ class Runtime:
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
         self.application = await to_thread.run_sync(spec.make_application, settings)
+        log.debug("%s: event store in schema %s", spec.name, settings.schema(spec.name))
         # Bounded: while PostgreSQL is away a request fails in seconds instead of hanging.
         self.pool = await asyncpg.create_pool(
             database.asyncpg_dsn(settings.database_url),
@@ -174,6 +175,12 @@ class Runtime:
                     name=f"{spec.name} {sweep.__name__}",
                 )
             )
+        log.info(
+            "%s started: its relay, consumers %d, timed tasks %d",
+            spec.name,
+            len(self.consumers),
+            len(spec.sweeps),
+        )
 
     async def close(self) -> None:
         self.stop.set()
@@ -262,15 +269,6 @@ def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
     )
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
-    # eventsourcing's retries and uvicorn's access log are noise at INFO.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-
-
 def serve(spec: ServiceSpec) -> None:
     argparse.ArgumentParser(
         prog=f"python -m services.{spec.name}",
@@ -294,14 +292,14 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_LOG_LEVEL. "
         f"{connection.HELP} `talkoot up` starts all of them, each as its own NATS user.",
     ).parse_args()
-    configure_logging()
+    logs.configure()
     settings = Settings.from_env()
     app = build_app(spec, settings)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port(spec.name),
-        log_level=os.environ.get("TALKOOT_LOG_LEVEL", "info").lower(),
+        log_config=None,  # configured above, with TALKOOT_LOG_LEVEL
         access_log=False,
         timeout_graceful_shutdown=5,
     )
