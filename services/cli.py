@@ -383,7 +383,17 @@ def test(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from deploy import bench as benchmark
+    try:
+        from deploy import bench as benchmark
+    except ModuleNotFoundError as missing:
+        if missing.name != "psutil":
+            raise
+        print(
+            "The bench samples processes with psutil, which is not installed: install Talkoot "
+            "with its local extra (pip install 'talkoot[local]'; `python3 deploy/talkoot` does).",
+            file=sys.stderr,
+        )
+        return 1
 
     state_file = data_dir(args) / "stack.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
