@@ -19,6 +19,8 @@ from contextlib import suppress
 
 import asyncpg
 
+from contracts.database import asyncpg_dsn
+
 log = logging.getLogger("talkoot.lease")
 
 CHECK_SECONDS = 1.0  # how often the holder makes sure its session is still there
@@ -43,7 +45,7 @@ class Lease:
     """The lease called ``name`` among the replicas connected to ``database_url``."""
 
     def __init__(self, database_url: str, name: str) -> None:
-        self.database_url = database_url
+        self.dsn = asyncpg_dsn(database_url)
         self.name = name
         self.key = lock_key(name)
         self.held = False
@@ -54,9 +56,7 @@ class Lease:
         database cannot be reached."""
         try:
             if self._conn is None or self._conn.is_closed():
-                self._conn = await asyncpg.connect(
-                    self.database_url, timeout=2, server_settings=KEEPALIVE
-                )
+                self._conn = await asyncpg.connect(self.dsn, timeout=2, server_settings=KEEPALIVE)
             self.held = bool(
                 await asyncio.wait_for(
                     self._conn.fetchval("SELECT pg_try_advisory_lock($1)", self.key), 2

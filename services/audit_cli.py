@@ -60,6 +60,12 @@ def _database(args: argparse.Namespace) -> tuple[str, str]:
             "no PostgreSQL to read: start Talkoot with `talkoot up` (its state file names it) or "
             "set TALKOOT_DATABASE_URL (and TALKOOT_NAMESPACE)"
         )
+    from contracts import database
+
+    try:
+        database.parts(url)
+    except database.UnusableDatabaseURL as error:
+        raise Failed(str(error)) from None
     return url, namespace
 
 
@@ -202,6 +208,7 @@ def checkpoint(args: argparse.Namespace) -> int:
 def verify(args: argparse.Namespace) -> int:
     import psycopg
 
+    from contracts import database
     from services.platform.audit import Log, snapshot, verify_log
 
     url, namespace = _database(args)
@@ -210,7 +217,7 @@ def verify(args: argparse.Namespace) -> int:
         if _service_of(cp.origin) is None:
             raise Failed(f"--checkpoint {name}: {cp.origin} is not the log of a service here")
     try:
-        conn = psycopg.connect(url, connect_timeout=5)
+        conn = psycopg.connect(database.conninfo(url), connect_timeout=5)
     except psycopg.OperationalError as error:
         raise Failed(f"PostgreSQL not reachable: {error}") from None
     print(f"Verifying every service's log in PostgreSQL (namespace {namespace}):")
@@ -338,6 +345,7 @@ def _say_given(args, name: str, cp: Checkpoint, note: str, found) -> int:
 def prove(args: argparse.Namespace) -> int:
     import psycopg
 
+    from contracts import database
     from services.platform.audit import Log, prove, snapshot
 
     try:
@@ -354,7 +362,7 @@ def prove(args: argparse.Namespace) -> int:
     seed = _installation_seed(args)
     logs, problems, proved = [], 0, 0
     try:
-        conn = psycopg.connect(url, connect_timeout=5)
+        conn = psycopg.connect(database.conninfo(url), connect_timeout=5)
     except psycopg.OperationalError as error:
         raise Failed(f"PostgreSQL not reachable: {error}") from None
     with conn:
@@ -423,6 +431,7 @@ def _day(text: str):
 def reconcile(args: argparse.Namespace) -> int:
     import psycopg
 
+    from contracts import database
     from domain.errors import InvalidValue
     from domain.settlement import Period
     from services import reconcile as rec
@@ -434,7 +443,7 @@ def reconcile(args: argparse.Namespace) -> int:
     url, namespace = _database(args)
     schema = f"{namespace}_partnerships"
     try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
+        with psycopg.connect(database.conninfo(url), connect_timeout=5) as conn:
             there = conn.execute(
                 "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
                 "AND table_name = 'partnerships_events'",

@@ -385,8 +385,15 @@ def test(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     try:
         from deploy import bench as benchmark
-    except ImportError as missing:  # its HTTP client is in the dev extra
-        print(f"The bench needs {missing.name}: pip install -e '.[dev]'", file=sys.stderr)
+    except ModuleNotFoundError as missing:
+        extra = {"psutil": "local", "aiohttp": "dev"}.get(missing.name or "")
+        if extra is None:
+            raise
+        print(
+            f"The bench needs {missing.name}, which is not installed: install Talkoot with its "
+            f"{extra} extra (pip install 'talkoot[{extra}]'; `python3 deploy/talkoot` does).",
+            file=sys.stderr,
+        )
         return 1
 
     state_file = data_dir(args) / "stack.json"

@@ -79,12 +79,13 @@ def ledger_charges(database_url: str, namespace: str, period: Period, partner: s
     """The charges of the period as the ledger read model holds them (the statements' source)."""
     import asyncpg
 
+    from contracts import database
     from projections import ledger
     from projections.schema import read_schema
     from services.partnerships.settlements import entry_of
 
     async def read() -> list[Entry]:
-        conn = await asyncpg.connect(database_url, timeout=5)
+        conn = await asyncpg.connect(database.asyncpg_dsn(database_url), timeout=5)
         try:
             rows = await ledger.settled_entries(
                 conn,

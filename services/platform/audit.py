@@ -31,6 +31,7 @@ from uuid import UUID
 import psycopg
 from psycopg import sql
 
+from contracts import database
 from domain.audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from domain.audit.leaves import StoredEvent
 from domain.audit.merkle import (
@@ -282,7 +283,7 @@ class AuditLog:
         return self.signer.verifier.key()
 
     def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.database_url, connect_timeout=2)
+        return psycopg.connect(database.conninfo(self.database_url), connect_timeout=2)
 
     def create(self) -> None:
         with self._connect() as conn:

@@ -431,7 +431,7 @@ def create_app(
         before_send=[send_request_id],
         request_max_body_size=MAX_BODY_BYTES,
         # Litestar would replace the root logger's handlers with its own; the process's
-        # logging is configured once, in services.platform.runtime.configure_logging.
+        # logging is configured once, as the process starts (contracts/logs.py).
         logging_config=None,
         request_class=JsonRequest,
         openapi_config=OpenAPIConfig(

@@ -24,7 +24,7 @@ from litestar.di import Provide
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from contracts import connection
+from contracts import connection, database, logs
 from contracts.jetstream import Consumer, Policy, Subscription, ensure_streams
 from contracts.lease import Lease, lead
 from projections.schema import ensure_read_models, read_schema
@@ -130,9 +130,14 @@ class Runtime:
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
         self.application = await to_thread.run_sync(spec.make_application, settings)
+        log.debug("%s: event store in schema %s", spec.name, settings.schema(spec.name))
         # Bounded: while PostgreSQL is away a request fails in seconds instead of hanging.
         self.pool = await asyncpg.create_pool(
-            settings.database_url, min_size=1, max_size=8, timeout=2, command_timeout=10
+            database.asyncpg_dsn(settings.database_url),
+            min_size=1,
+            max_size=8,
+            timeout=2,
+            command_timeout=10,
         )
         await ensure_read_models(self.pool, settings.namespace)
         recorder = self.application.process_recorder
@@ -190,6 +195,12 @@ class Runtime:
                     name=f"{spec.name} {sweep.__name__}",
                 )
             )
+        log.info(
+            "%s leads: its relay, consumers %d, timed tasks %d",
+            spec.name,
+            len(self.consumers),
+            len(spec.sweeps),
+        )
         return tasks
 
     async def close(self) -> None:
@@ -282,15 +293,6 @@ def build_app(spec: ServiceSpec, settings: Settings) -> Litestar:
     )
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("TALKOOT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
-    # eventsourcing's retries and uvicorn's access log are noise at INFO.
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
-
-
 def serve(spec: ServiceSpec) -> None:
     argparse.ArgumentParser(
         prog=f"python -m services.{spec.name}",
@@ -314,14 +316,14 @@ def serve(spec: ServiceSpec) -> None:
         "TALKOOT_LOG_LEVEL. "
         f"{connection.HELP} `talkoot up` starts all of them, each as its own NATS user.",
     ).parse_args()
-    configure_logging()
+    logs.configure()
     settings = Settings.from_env()
     app = build_app(spec, settings)
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port(spec.name),
-        log_level=os.environ.get("TALKOOT_LOG_LEVEL", "info").lower(),
+        log_config=None,  # configured above, with TALKOOT_LOG_LEVEL
         access_log=False,
         timeout_graceful_shutdown=5,
     )

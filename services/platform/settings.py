@@ -6,10 +6,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from litestar.middleware.rate_limit import DurationUnit
 
+from contracts import database
 from contracts.jetstream import stream_replicas
 from contracts.streams import DEFAULT_NAMESPACE
 from services.platform.identity import AUDIENCE, ISSUER, Keys
@@ -104,6 +104,10 @@ class Settings:
                 "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL must be set "
                 "(`talkoot up` sets them for the services it starts)"
             )
+        try:
+            database.parts(database_url)
+        except database.UnusableDatabaseURL as error:
+            raise SystemExit(str(error)) from None
         return cls(
             database_url=database_url,
             nats_url=nats_url,
@@ -192,16 +196,13 @@ def audit_seed(text: str | None) -> bytes:
 
 
 def postgres_parts(url: str) -> dict[str, str]:
-    """Split a ``postgresql://`` URL into the parts eventsourcing's settings name.
-
-    A Unix socket is given as ``?host=/path/to/dir`` (as libpq allows).
-    """
-    parts = urlsplit(url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    """The parts of TALKOOT_DATABASE_URL that eventsourcing's settings name (the rest of it
+    reaches the event store through ``POSTGRES_CONNINFO``: see services/platform/store.py)."""
+    found = database.parts(url)
     return {
-        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
-        "POSTGRES_HOST": query.get("host") or parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(query.get("port") or parts.port or 5432),
-        "POSTGRES_USER": unquote(parts.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_DBNAME": found["dbname"],
+        "POSTGRES_HOST": found["host"],
+        "POSTGRES_PORT": found.get("port", "5432"),
+        "POSTGRES_USER": found["user"],
+        "POSTGRES_PASSWORD": found.get("password", ""),
     }

@@ -29,10 +29,13 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
+    PostgresFactory,
     PostgresProcessRecorder,
 )
+from eventsourcing.utils import Environment
 from psycopg import sql
 
+from contracts import database
 from domain.errors import InvalidValue
 from services.platform import idempotency
 from services.platform.errors import AlreadyApplied, Conflict, NotFound
@@ -70,15 +73,20 @@ class DateAsISO(Transcoding):
 
 def ensure_schema(settings: Settings, schema: str) -> None:
     """eventsourcing creates its tables but not the schema they live in."""
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    with psycopg.connect(database.conninfo(settings.database_url), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+# Ours, beside eventsourcing's POSTGRES_* settings: read by ``Persistence``.
+CONNINFO = "POSTGRES_CONNINFO"
 
 
 def store_env(settings: Settings, service: str) -> dict[str, str]:
     """eventsourcing settings for one service. ``<SERVICE>_<KEY>`` in the environment wins."""
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": f"{__name__}:Persistence",
         **postgres_parts(settings.database_url),
+        CONNINFO: database.conninfo(settings.database_url),
         "POSTGRES_SCHEMA": settings.schema(service),
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "8",
@@ -99,6 +107,21 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
 # retrying one in the background before starting over with short pauses again.
 CONNECT_TIMEOUT_SECONDS = 2
 RECONNECT_GIVE_UP_SECONDS = 10.0
+
+
+class Persistence(PostgresFactory):
+    """eventsourcing's PostgreSQL persistence, connecting with the whole of
+    TALKOOT_DATABASE_URL as the read models do. Its POSTGRES_* settings name the host, port,
+    database, user and password only; the rest (TLS) comes in POSTGRES_CONNINFO, the URL's libpq
+    connection string, under them (a ``<SERVICE>_POSTGRES_HOST`` in the environment still wins).
+    """
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        pool = self.datastore.pool
+        pool.conninfo = self.env.get(CONNINFO) or ""
+        pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+        pool.reconnect_timeout = RECONNECT_GIVE_UP_SECONDS
 
 
 class FailFastRecorder(PostgresProcessRecorder):
@@ -160,9 +183,6 @@ class ServiceApplication(Application):
                 lambda: self.factory.datastore.transaction(commit=True),
             )
         super().__init__(env={**store_env(settings, self.service), **(env or {})})
-        pool = self.factory.datastore.pool
-        pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-        pool.reconnect_timeout = RECONNECT_GIVE_UP_SECONDS
         if self.keyring is not None:
             self.keyring.create()
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 import uvicorn
 
-from services.platform.runtime import configure_logging
+from contracts import logs
 from services.web.app import build_app
 from services.web.settings import WebSettings
 
@@ -26,14 +25,13 @@ def main() -> None:
         "TALKOOT_DEMO_SIGNIN (a file of demo people to sign in as; off unless set), "
         "TALKOOT_MAP_TILES (a tile server under the request form's map), TALKOOT_LOG_LEVEL.",
     ).parse_args()
-    configure_logging()
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per call to a service
+    logs.configure()  # httpx's line per call to a service only from WARNING up
     settings = WebSettings.from_env()
     uvicorn.run(
         build_app(settings),
         host=settings.host,
         port=settings.port,
-        log_config=None,
+        log_config=None,  # configured above, with TALKOOT_LOG_LEVEL
         access_log=False,
         proxy_headers=True,
     )

@@ -247,6 +247,6 @@ def build_app(settings: WebSettings) -> Litestar:
             Unreachable: unreachable,
             HTTPException: http_error,
         },
-        logging_config=None,
+        logging_config=None,  # configured once, as the process starts (contracts/logs.py)
         openapi_config=None,
     )
