@@ -17,6 +17,8 @@ import logging
 import os
 import signal
 import sys
+import time
+from pathlib import Path
 from types import ModuleType
 
 import asyncpg
@@ -69,15 +71,38 @@ def subscriptions(
     ]
 
 
-async def watch(consumers: list[Consumer], policy: Policy, stop: asyncio.Event) -> None:
-    """Say in the log when a read model makes no progress: the projector has no /health
-    (`talkoot status` sees it from NATS)."""
+# Where the projector says it is alive: the file is touched whenever every read model makes
+# progress (or has nothing to do), and `python -m projections --alive` tells from its age.
+HEARTBEAT_VARIABLE = "TALKOOT_HEARTBEAT_FILE"
+
+
+async def watch(
+    consumers: list[Consumer], policy: Policy, stop: asyncio.Event, heartbeat: Path | None = None
+) -> None:
+    """Say in the log when a read model makes no progress, and touch ``heartbeat`` while none
+    is stalled: the projector has no /health (`talkoot status` sees it from NATS, and a
+    container's probe from the heartbeat's age)."""
     while not stop.is_set():
+        if heartbeat is not None and not any(
+            c.state.stalled(policy.stall_after) for c in consumers
+        ):
+            with contextlib.suppress(OSError):
+                heartbeat.touch()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), policy.stall_after)
         for consumer in consumers:
             if not stop.is_set() and (why := consumer.state.stalled(policy.stall_after)):
                 log.warning("%s is stalled: %s", consumer.name, why)
+
+
+def alive(heartbeat: Path, policy: Policy) -> bool:
+    """Whether the projector touched ``heartbeat`` lately: within two of its rounds (each
+    ``stall_after`` long) and a little more."""
+    try:
+        age = time.time() - heartbeat.stat().st_mtime
+    except OSError:
+        return False
+    return age <= 2 * policy.stall_after + 5
 
 
 async def run() -> None:
@@ -109,25 +134,39 @@ async def run() -> None:
 
     policy = Policy.from_env()
 
+    # The read models' consumers of this replica's term as the lease's holder (none while it
+    # stands by: it is alive all the same, and its heartbeat says so).
+    consumers: list[Consumer] = []
+
     def work(term: asyncio.Event) -> list[asyncio.Task]:
         """Projecting, while this replica holds the projector's lease."""
-        consumers = [
+        consumers[:] = [
             Consumer(js, sub, namespace, policy)
             for sub in subscriptions(pool, schema, pseudonym_secret)
         ]
         log.info("projecting into schema %s", schema)
-        tasks = [asyncio.create_task(consumer.run(term)) for consumer in consumers]
-        return [*tasks, asyncio.create_task(watch(consumers, policy, term))]
 
+        async def standing_by() -> None:  # at the term's end: no consumers to watch
+            await term.wait()
+            consumers.clear()
+
+        tasks = [asyncio.create_task(consumer.run(term)) for consumer in consumers]
+        return [*tasks, asyncio.create_task(standing_by())]
+
+    heartbeat = os.environ.get(HEARTBEAT_VARIABLE)
+    watching = asyncio.create_task(
+        watch(consumers, policy, stop, Path(heartbeat) if heartbeat else None)
+    )
     # Several replicas may run: the one holding the lease projects, the others stand by.
     await lead(Lease(database_url, f"{namespace}.projections"), work, stop)
+    await asyncio.wait([watching], timeout=5)
     # close, not drain: draining pull subscriptions waits out its whole timeout in nats-py
     await nc.close()
     await pool.close()
 
 
 def main() -> None:
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="python -m projections",
         description="Keeps the request board, the contract ledger, the provider directory and "
         "the providers' offers and the partners' audit trail of arrangements in PostgreSQL from "
@@ -135,8 +174,21 @@ def main() -> None:
         "TALKOOT_DATABASE_URL, TALKOOT_NATS_URL and TALKOOT_PSEUDONYM_SECRET (required), "
         "TALKOOT_NAMESPACE, "
         "TALKOOT_DEAD_LETTER_ATTEMPTS (tries of an event that fails before it is set aside as "
-        f"a dead letter, default 3), TALKOOT_LOG_LEVEL. {connection.HELP}",
-    ).parse_args()
+        f"a dead letter, default 3), TALKOOT_STALL_SECONDS (no progress for that long is a "
+        f"stall, default 30), {HEARTBEAT_VARIABLE} (a file touched while no read model is "
+        f"stalled), TALKOOT_LOG_LEVEL. {connection.HELP}",
+    )
+    parser.add_argument(
+        "--alive",
+        action="store_true",
+        help=f"only tell, by its exit status, whether the running projector touched "
+        f"{HEARTBEAT_VARIABLE} lately (a container's liveness probe)",
+    )
+    if parser.parse_args().alive:
+        heartbeat = os.environ.get(HEARTBEAT_VARIABLE)
+        if not heartbeat:
+            sys.exit(f"{HEARTBEAT_VARIABLE} is not set")
+        sys.exit(0 if alive(Path(heartbeat), Policy.from_env()) else 1)
     logs.configure()
     asyncio.run(run())
 
