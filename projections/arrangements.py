@@ -5,7 +5,8 @@ every integration event about a request, from every stream, in ``arrangement_tim
 It follows three streams (``UPSTREAMS``), each with its own tracking row, so an event of one
 may be applied before an earlier event of another: a charge can come before the assignment it
 is for. Each stream fills only its own columns of an arrangement, and the status is worked
-out from the dates it has (``status_of``), never from the order events came in.
+out from the dates it has (``status_of``), never from the order events came in; its
+``updated_at`` is the time of the latest event applied to it, whichever stream came last.
 
 The resident is a keyed pseudonym (``pseudonym``: HMAC-SHA256 under
 ``TALKOOT_PSEUDONYM_SECRET``), never their id; no personal field of an event (``PERSONAL``,
@@ -40,6 +41,8 @@ from projections.schema import ReadModel
 
 PROJECTION = "arrangements"
 UPSTREAMS = ("requests", "matching", "partnerships")
+# The tables of this read model (`talkoot check` compares them with a replay).
+TABLES = ("arrangements", "arrangement_timeline")
 
 COLUMNS = (
     "request_id, resident, category, region, provider_id, contract_id, contract_version, "
@@ -199,7 +202,8 @@ async def _apply(
             f"""INSERT INTO {schema}.arrangements ({", ".join(names)}, updated_at)
                 VALUES ({values}, ${len(names) + 1})
                 ON CONFLICT (request_id)
-                DO UPDATE SET {updates}, updated_at = EXCLUDED.updated_at""",
+                DO UPDATE SET {updates},
+                updated_at = greatest({schema}.arrangements.updated_at, EXCLUDED.updated_at)""",
             request_id,
             *changes.values(),
             event.occurred_at,
@@ -207,7 +211,8 @@ async def _apply(
     else:
         sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(changes, start=3))
         await conn.execute(
-            f"UPDATE {schema}.arrangements SET updated_at = $2, {sets} WHERE request_id = $1",
+            f"""UPDATE {schema}.arrangements SET updated_at = greatest(updated_at, $2), {sets}
+                WHERE request_id = $1""",
             request_id,
             event.occurred_at,
             *changes.values(),

@@ -41,6 +41,8 @@ from projections.schema import ReadModel, update_row
 
 PROJECTION = "board"
 UPSTREAM = "requests"
+# The tables of this read model (`talkoot check` compares them with a replay).
+TABLES = ("board",)
 
 COLUMNS = (
     "request_id, resident_id, category, region, description, window_start, window_end, status, "

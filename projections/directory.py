@@ -32,6 +32,8 @@ from projections.schema import ReadModel
 
 PROJECTION = "directory"
 UPSTREAM = "providers"
+# The tables of this read model (`talkoot check` compares them with a replay).
+TABLES = ("directory",)
 
 COLUMNS = (
     "provider_id, name, kind, categories, regions, capacity, registered_at, position, "

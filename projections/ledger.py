@@ -30,6 +30,8 @@ from projections.schema import ReadModel
 
 PROJECTION = "ledger"
 UPSTREAM = "partnerships"
+# The tables of this read model (`talkoot check` compares them with a replay).
+TABLES = ("ledger", "ledger_entries")
 
 COLUMNS = (
     "contract_id, partner_id, provider_id, categories, regions, unit_price_cents, budget_cents, "

@@ -22,6 +22,8 @@ from projections.schema import ReadModel, update_row
 
 PROJECTION = "offers"
 UPSTREAM = "matching"
+# The tables of this read model (`talkoot check` compares them with a replay).
+TABLES = ("offers",)
 
 # How an offer ends, by the event that says so; a decline or a withdrawal gives its reason.
 ENDINGS = {

@@ -25,6 +25,8 @@ from projections.schema import ReadModel, update_row
 
 PROJECTION = "series"
 UPSTREAM = "requests"
+# The tables of this read model (`talkoot check` compares them with a replay).
+TABLES = ("series", "series_occurrences", "snowfall_days")
 
 COLUMNS = (
     "series_id, resident_id, category, region, rule, description, status, paused_until, "

@@ -23,7 +23,7 @@ from deploy.stack import (
     operator_options,
     stream_report,
 )
-from services import audit_cli, registry
+from services import audit_cli, check, registry
 from services.platform.identity import Role, claims, issue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -647,6 +647,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=token)
 
     audit_cli.add_parser(commands, audit_cli.run)
+    check.add_parser(commands)
     return root
 
 

@@ -18,6 +18,7 @@ from anyio import to_thread
 from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 
+from contracts.events import IntegrationEvent
 from contracts.jetstream import publish
 from services.platform.outbound import Outbound
 from services.platform.store import OUTBOX, ServiceApplication
@@ -129,16 +130,22 @@ class Relay:
         return len(notifications)
 
     def integration_events(self, notifications: list) -> list:
-        """Each notification's integration event (None for one that stays inside), with a
-        resident's personal data sealed for them."""
-        application = self.application
-        with application.personal_batch():
-            return [
-                self.outbound(application.mapper.to_domain_event(n), application.keyring)
-                for n in notifications
-            ]
+        return integration_events(self.application, self.outbound, notifications)
 
     async def lag(self) -> int:
         """How many stored events have not been published yet."""
         newest = await to_thread.run_sync(self.application.process_recorder.max_notification_id)
         return max(0, (newest or 0) - self.published)
+
+
+def integration_events(
+    application: ServiceApplication, outbound: Outbound, notifications: list
+) -> list[IntegrationEvent | None]:
+    """Each notification's integration event (None for one that stays inside), with a
+    resident's personal data sealed for them: what the relay publishes, and what
+    `talkoot check` replays."""
+    with application.personal_batch():
+        return [
+            outbound(application.mapper.to_domain_event(n), application.keyring)
+            for n in notifications
+        ]
