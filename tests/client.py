@@ -15,6 +15,14 @@ from deploy.stack import Stack
 from domain.calendar import local_today
 from services.platform import identity
 
+# What `talkoot check` would otherwise take from the test process's own environment.
+CHECK_ENVIRONMENT = (
+    "TALKOOT_DATABASE_URL",
+    "TALKOOT_NAMESPACE",
+    "TALKOOT_PERSONAL_DATA_KEY",
+    "TALKOOT_PSEUDONYM_SECRET",
+)
+
 
 class Talkoot:
     """Calls as a given person: ``who`` is a token from ``resident``, ``member``, ``officer``
@@ -218,6 +226,41 @@ class Talkoot:
         )
         assert self.board_entry(request_id, done["position"])["status"] == "completed"
         return request_id
+
+    def check(self, *args: str) -> tuple[int, str, str]:
+        """`talkoot check ...` as an operator runs it: exit status, standard output and error.
+        The secrets come from the stack's data folder, as on a machine running `talkoot up`."""
+        import io
+        from contextlib import redirect_stderr, redirect_stdout
+
+        import pytest
+
+        from services import cli
+
+        out, errors = io.StringIO(), io.StringIO()
+        stack = self.stack
+        with pytest.MonkeyPatch.context() as patch:
+            for name in CHECK_ENVIRONMENT:
+                patch.delenv(name, raising=False)
+            with redirect_stdout(out), redirect_stderr(errors):
+                code = cli.main(
+                    [
+                        "--data-dir",
+                        str(stack.data_dir),
+                        "check",
+                        "--database-url",
+                        stack.database_url,
+                        "--namespace",
+                        stack.namespace,
+                        *args,
+                    ]
+                )
+        return code, out.getvalue(), errors.getvalue()
+
+    def assert_read_models_right(self) -> None:
+        """`talkoot check` finds every read model as the event stores make it."""
+        code, out, errors = self.check()
+        assert code == 0, f"talkoot check exited {code}:\n{out}\n{errors[-2000:]}"
 
     def wait_until_quiet(self, timeout: float = 20) -> None:
         import asyncio

@@ -7,26 +7,17 @@ catch up is said to be so (exit 3). Each change is undone afterwards.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 
 import psycopg
 import psycopg.types.json
 import pytest
 
-from services import cli
 from tests.client import Talkoot
 from tests.conftest import unused_scope
-
-ENVIRONMENT = (
-    "TALKOOT_DATABASE_URL",
-    "TALKOOT_NAMESPACE",
-    "TALKOOT_PERSONAL_DATA_KEY",
-    "TALKOOT_PSEUDONYM_SECRET",
-)
 
 
 @pytest.fixture(scope="module")
@@ -43,27 +34,7 @@ def flowed(talkoot: Talkoot) -> dict[str, str]:
 
 
 def check(talkoot: Talkoot, *args: str) -> tuple[int, str, str]:
-    """`talkoot check ...` as an operator runs it: exit status, standard output and error.
-    The secrets come from the stack's data folder, as on a machine running `talkoot up`."""
-    out, errors = io.StringIO(), io.StringIO()
-    stack = talkoot.stack
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ENVIRONMENT:
-            patch.delenv(name, raising=False)
-        with redirect_stdout(out), redirect_stderr(errors):
-            code = cli.main(
-                [
-                    "--data-dir",
-                    str(stack.data_dir),
-                    "check",
-                    "--database-url",
-                    stack.database_url,
-                    "--namespace",
-                    stack.namespace,
-                    *args,
-                ]
-            )
-    return code, out.getvalue(), errors.getvalue()
+    return talkoot.check(*args)
 
 
 @contextmanager

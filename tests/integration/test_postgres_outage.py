@@ -91,3 +91,5 @@ def test_a_command_during_an_outage_fails_fast_and_is_not_applied_later(
         entry = talkoot.board_entry(talkoot.ok(retried)["id"], retried.json()["position"])
         assert entry["resident_id"] == resident
         assert requests_created_for(talkoot.stack, resident) == 1
+        talkoot.wait_until_quiet()
+        talkoot.assert_read_models_right()

@@ -143,3 +143,4 @@ def test_replicas_share_the_work_and_take_over_when_the_leaders_are_killed(talko
     assert all(submitted[r] == 1 for r in ids), submitted
     assert all(offered[r] == 1 for r in ids), offered
     assert all(assigned[r] == 1 for r in ids), assigned
+    talkoot.assert_read_models_right()

@@ -68,6 +68,7 @@ def test_matching_killed_while_offering_offers_each_request_once(talkoot: Talkoo
         e.request_id for _, e in published(talkoot.stack, "matching") if isinstance(e, OfferMadeV1)
     )
     assert all(offers[r] == 1 for r in request_ids), offers
+    talkoot.assert_read_models_right()
 
 
 def test_requests_killed_while_submitting_loses_nothing_acknowledged(talkoot: Talkoot, scope):
@@ -89,6 +90,7 @@ def test_requests_killed_while_submitting_loses_nothing_acknowledged(talkoot: Ta
         if isinstance(e, ServiceRequestedV1)
     )
     assert all(submitted[r] == 1 for r in request_ids + more)
+    talkoot.assert_read_models_right()
 
 
 def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: Talkoot, scope):
@@ -139,3 +141,4 @@ def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: T
         if isinstance(e, ContractChargedV1)
     )
     assert all(charged[r] == 1 for r in request_ids), charged
+    talkoot.assert_read_models_right()
