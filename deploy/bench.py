@@ -331,9 +331,20 @@ IDEMPOTENCY_KEYS = True
 
 
 async def post(http: aiohttp.ClientSession, path: str, body: dict, who: dict[str, str]) -> dict:
-    """A command sent by ``who`` (their Authorization header)."""
-    headers = {"Idempotency-Key": uuid.uuid4().hex} if IDEMPOTENCY_KEYS else {}
-    async with http.post(path, json=body, headers={**headers, **who}) as response:
+    """A command sent by ``who`` (their Authorization header). A connection the server closed
+    as the command went out is tried once more, under the same key, as a careful client does
+    (a keep-alive connection closed by the server at that moment is the usual cause)."""
+    headers = {**who, **({"Idempotency-Key": uuid.uuid4().hex} if IDEMPOTENCY_KEYS else {})}
+    try:
+        return await _send(http, path, body, headers)
+    except aiohttp.ServerDisconnectedError:
+        if "Idempotency-Key" not in headers:
+            raise
+        return await _send(http, path, body, headers)
+
+
+async def _send(http: aiohttp.ClientSession, path: str, body: dict, headers: dict) -> dict:
+    async with http.post(path, json=body, headers=headers) as response:
         if response.status >= 400:
             raise Refused(f"{response.status} on {path}: {(await response.text())[:200]}")
         return await response.json()
@@ -965,7 +976,7 @@ def report_drive(drive: Drive, requests: int) -> None:
     print(f"  accept answered to assigned  {spread(drive.assigned_ms)}")
     if drive.commits:
         print(
-            f"  PostgreSQL       {drive.commits / requests:.1f} commits and "
+            f"  PostgreSQL       {drive.commits / requests:.1f} transactions (reads too) and "
             f"{drive.rows_written / requests:.1f} rows written per request "
             f"(pg_stat_database, the whole database)"
         )
