@@ -190,7 +190,12 @@ def main() -> None:
             sys.exit(f"{HEARTBEAT_VARIABLE} is not set")
         sys.exit(0 if alive(Path(heartbeat), Policy.from_env()) else 1)
     logs.configure()
-    asyncio.run(run())
+    try:
+        import uvloop  # the services' loop too (uvicorn's), where there is one
+    except ImportError:
+        asyncio.run(run())
+    else:
+        uvloop.run(run())
 
 
 if __name__ == "__main__":

@@ -289,15 +289,11 @@ async def apply_in_order(
     last, in one transaction. Events at or below the tracked position (redeliveries) are
     skipped: they changed the tables already."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            f"""INSERT INTO {schema}.tracking (projection, upstream, position)
-                VALUES ($1, $2, 0) ON CONFLICT DO NOTHING""",
-            projection,
-            upstream,
-        )
+        # One statement makes the row if there is none, locks it and reads its position.
         applied = await conn.fetchval(
-            f"""SELECT position FROM {schema}.tracking WHERE projection = $1 AND upstream = $2
-                FOR UPDATE""",
+            f"""INSERT INTO {schema}.tracking AS t (projection, upstream, position)
+                VALUES ($1, $2, 0) ON CONFLICT (projection, upstream)
+                DO UPDATE SET position = t.position RETURNING t.position""",
             projection,
             upstream,
         )
