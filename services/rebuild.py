@@ -52,6 +52,8 @@ REBUILT, CANNOT = 0, 1
 # Catching up before the locks: rounds at most, and a tail small enough to replay locked.
 CATCH_UP_ROUNDS = 5
 SMALL_TAIL = 200
+# Tries at locking and replacing, should one run into another transaction's locks.
+SWITCH_ATTEMPTS = 3
 
 
 @dataclass
@@ -238,11 +240,23 @@ async def rebuild(
             if round and sum(targets[u] - reached[u] for u in upstreams) <= SMALL_TAIL:
                 break
             await catch_up(targets)
-        progress("replacing the live rows, the read models locked")
-        async with pool.acquire() as conn, conn.transaction():
+        for attempt in range(1, SWITCH_ATTEMPTS + 1):
+            progress("replacing the live rows, the read models locked")
+            outcome.rows.clear()
+            outcome.positions.clear()
             locked = time.monotonic()
             try:
-                await switch(conn, live_schema, scratch_schema, models, catch_up, stores, outcome)
+                async with pool.acquire() as conn, conn.transaction():
+                    await switch(
+                        conn, live_schema, scratch_schema, models, catch_up, stores, outcome
+                    )
+                break
+            except asyncpg.TransactionRollbackError as error:
+                # a deadlock with another process's locks (one making the read models' tables
+                # as it starts): rolled back, nothing changed; the scratch tables stay good
+                if attempt == SWITCH_ATTEMPTS:
+                    raise Failed(f"the read models could not be locked: {error}") from None
+                progress(f"the locks ran into another transaction's ({error}): once more")
             finally:
                 outcome.locked = time.monotonic() - locked
         outcome.seconds = time.monotonic() - started
@@ -276,6 +290,8 @@ def report(outcome: Rebuilt, say: Callable[[str], None]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncpg
+
     try:
         settings = check.settings_of(args)
         check.err(
@@ -288,6 +304,9 @@ def run(args: argparse.Namespace) -> int:
         return CANNOT
     except SystemExit as error:  # a missing secret, said by the services' own settings
         check.err(f"talkoot rebuild: {error}")
+        return CANNOT
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        check.err(f"talkoot rebuild: PostgreSQL failed it, nothing was replaced: {error!r}")
         return CANNOT
     report(outcome, print)
     return REBUILT
