@@ -458,9 +458,11 @@ async def replay_store(
     store: Store,
     feeds: list[tuple[Any, int]],
     progress: Callable[[str], None],
+    after: int = 0,
 ) -> tuple[int, int, float]:
-    """Apply ``store``'s published events to each of ``feeds`` (a handler, and the position
-    up to which it is replayed). Events read, events published, seconds taken.
+    """Apply ``store``'s published events after position ``after`` to each of ``feeds`` (a
+    handler, and the position up to which it is replayed). Events read, events published,
+    seconds taken.
 
     Mapping a page costs most (each resident's keys looked up, their personal data opened and
     sealed again), so the next few pages are mapped in threads of their own while the read
@@ -480,10 +482,10 @@ async def replay_store(
             if event is not None
         ]
 
-    read, published, told, after = 0, 0, 0, 0
+    read, published, told = 0, 0, 0
     started = time.monotonic()
     coming: deque = deque()
-    exhausted = not until
+    exhausted = until <= after
     while True:
         while not exhausted and len(coming) < MAPPING_AHEAD:
             page = [n for n in await asyncio.to_thread(store.page, after) if n.id <= until]

@@ -23,7 +23,7 @@ from deploy.stack import (
     operator_options,
     stream_report,
 )
-from services import audit_cli, check, registry
+from services import audit_cli, check, rebuild, registry
 from services.platform.identity import Role, claims, issue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -648,6 +648,7 @@ def parser() -> argparse.ArgumentParser:
 
     audit_cli.add_parser(commands, audit_cli.run)
     check.add_parser(commands)
+    rebuild.add_parser(commands)
     return root
 
 

@@ -230,6 +230,14 @@ class Talkoot:
     def check(self, *args: str) -> tuple[int, str, str]:
         """`talkoot check ...` as an operator runs it: exit status, standard output and error.
         The secrets come from the stack's data folder, as on a machine running `talkoot up`."""
+        return self.command("check", *args)
+
+    def rebuild(self, *args: str) -> tuple[int, str, str]:
+        """`talkoot rebuild MODEL ...`, as ``check`` runs check."""
+        return self.command("rebuild", *args)
+
+    def command(self, command: str, *args: str) -> tuple[int, str, str]:
+        """`talkoot COMMAND ...` against the stack: exit status, standard output and error."""
         import io
         from contextlib import redirect_stderr, redirect_stdout
 
@@ -247,7 +255,7 @@ class Talkoot:
                     [
                         "--data-dir",
                         str(stack.data_dir),
-                        "check",
+                        command,
                         "--database-url",
                         stack.database_url,
                         "--namespace",
