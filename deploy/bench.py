@@ -862,6 +862,43 @@ class Figures:
     postgres: dict
     jetstream: dict[str, float]
     eventsourcing: dict[str, float] = field(default_factory=dict)
+    # `talkoot rebuild board` and `talkoot audit verify` on the stack: (events, seconds)
+    operations: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+def operations(data_dir: Path) -> dict[str, tuple[int, float]]:
+    """How fast the operators' commands go through the stack's history: ``talkoot rebuild
+    board`` (every request's events replayed into the board while the projector runs) and
+    ``talkoot audit verify`` (every service's log), run as a user runs them."""
+    import io
+    import re
+    from contextlib import redirect_stdout
+
+    from services import cli
+
+    found = {}
+    for label, argv in (
+        ("rebuild board", ["rebuild", "board"]),
+        ("audit verify", ["audit", "verify"]),
+    ):
+        out = io.StringIO()
+        started = time.perf_counter()
+        with redirect_stdout(out):
+            code = cli.main(["--data-dir", str(data_dir), *argv])
+        seconds = time.perf_counter() - started
+        text = out.getvalue()
+        if code != 0:
+            say(f"{label}: exited {code}; {text.strip()[-300:]}")
+            continue
+        if label == "rebuild board":
+            events = int(re.search(r"([\d ]+) events read", text)[1].replace(" ", ""))
+        else:  # one line per service: "requests OK 10 491 events; ..."
+            events = sum(
+                int(n.replace(" ", "")) for n in re.findall(r"OK\s+([\d ]+) events;", text)
+            )
+        say(f"{label}: {events} events in {seconds:.2f} s")
+        found[label] = (events, seconds)
+    return found
 
 
 async def measure(
@@ -902,6 +939,7 @@ def run(
     sign: Signer,
     keys: bool = True,
     rate: float | None = None,
+    data_dir: Path | None = None,
 ) -> int:
     """Run the bench against the stack ``state`` describes, calling with tokens ``sign``
     makes; 0 if every request got through."""
@@ -923,6 +961,11 @@ def run(
     try:
         figures = asyncio.run(measure(state, requests, concurrency, People(sign), rate))
         figures.eventsourcing = eventsourcing_ceiling(state["database_url"], state["nats_url"])
+        if data_dir is not None:
+            print(
+                "\nRebuilding a read model and verifying the logs, as an operator does", flush=True
+            )
+            figures.operations = operations(data_dir)
     finally:
         sampler.stop()
     report(figures, sampler, requests)
@@ -937,6 +980,11 @@ def report(figures: Figures, sampler: Sampler, requests: int) -> None:
     end = figures.drive.finished or time.monotonic()
     report_processes(sampler, figures.drive.started, end, requests)
     report_ceilings(figures)
+    if figures.operations:
+        print("\n  operations on the stack's history")
+        for label, (events, seconds) in figures.operations.items():
+            rate = per_second(events / seconds)
+            print(f"  talkoot {label:<14} {rate} events  ({events} in {seconds:.2f} s)")
 
 
 def end_to_end(drive: Drive, requests: int) -> float:

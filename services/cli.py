@@ -417,6 +417,7 @@ def bench(args: argparse.Namespace) -> int:
         sign=sign,
         keys=not args.without_keys,
         rate=args.rate,
+        data_dir=data_dir(args),
     )
 
 
