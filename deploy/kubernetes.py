@@ -72,6 +72,9 @@ SETTINGS: dict[str, str] = {
 SECRETS: dict[str, str] = {
     "TALKOOT_DATABASE_URL": "postgresql://talkoot:PASSWORD@primary.db.example.fi:5432/talkoot"
     "?sslmode=require",
+    # A read replica for the queries (deploy/k8s/README.md); without the key, the primary.
+    "TALKOOT_READ_DATABASE_URL": "or leave out: "
+    "postgresql://talkoot:PASSWORD@replica.db.example.fi:5432/talkoot?sslmode=require",
     SECRET_VARIABLES["jwt"]: "at least 32 characters (or mount TALKOOT_JWT_KEYS instead)",
     SECRET_VARIABLES["pseudonyms"]: "at least 32 characters",
     SECRET_VARIABLES["web"]: "at least 32 characters",
@@ -82,7 +85,12 @@ SECRETS: dict[str, str] = {
 }
 
 # Which of the Secret's keys each process is given: only those it reads.
-EVERY_SERVICE = ("TALKOOT_DATABASE_URL", SECRET_VARIABLES["jwt"], SECRET_VARIABLES["audit"])
+EVERY_SERVICE = (
+    "TALKOOT_DATABASE_URL",
+    "TALKOOT_READ_DATABASE_URL",
+    SECRET_VARIABLES["jwt"],
+    SECRET_VARIABLES["audit"],
+)
 SECRETS_OF: dict[str, tuple[str, ...]] = {
     registry.REQUESTS.name: (
         *EVERY_SERVICE,
@@ -97,7 +105,7 @@ SECRETS_OF: dict[str, tuple[str, ...]] = {
     registry.PROJECTOR.name: ("TALKOOT_DATABASE_URL", SECRET_VARIABLES["pseudonyms"]),
     registry.WEB.name: (SECRET_VARIABLES["web"], "TALKOOT_OIDC_CLIENT_SECRET"),
 }
-OPTIONAL_SECRETS = ("TALKOOT_OIDC_CLIENT_SECRET",)
+OPTIONAL_SECRETS = ("TALKOOT_OIDC_CLIENT_SECRET", "TALKOOT_READ_DATABASE_URL")
 
 # Resources: each service stays well under 100 MB resident (matching, which keeps its roster
 # in memory, is the largest); a burst of requests takes a core.

@@ -184,8 +184,9 @@ class ContractsController(Controller):
 
         An officer proposes for their own partner (the one their token names)."""
         _ = caller.acting_partner  # one who acts for no partner is refused before the wait
+        # on the primary: a read replica away or behind fails no command
         registered = await directory.wait_for_provider(
-            reads.pool, reads.schema, data.provider_id, reads.wait_seconds
+            reads.primary, reads.schema, data.provider_id, reads.wait_seconds
         )
         return await to_thread.run_sync(application.propose, caller, data, registered)
 

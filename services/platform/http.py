@@ -362,6 +362,8 @@ class HealthReport(msgspec.Struct):
     outbox_lag: int | None = None  # stored events not yet published
     consumers: list[ConsumerReport] = []
     stalled: dict[str, str] = {}  # the consumers that make no progress, and why
+    # With TALKOOT_READ_DATABASE_URL: "ok", or why the queries cannot reach the read replica.
+    read_replica: str | None = None
 
 
 @get(
@@ -381,17 +383,24 @@ async def health(state: State) -> Response[HealthReport]:
     """200 when the service reaches PostgreSQL and NATS and every consumer makes progress, 503
     otherwise (``stalled`` names the consumers that do not), with the lags it knows."""
     report = msgspec.convert(await state.runtime.health(), HealthReport)
+    # the read replica's state is reported but not required: commands do not need it
     ok = report.postgres == "ok" and report.nats == "ok" and not report.stalled
     return Response(report, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 
 class Reads(msgspec.Struct, frozen=True):
     """What a query needs: the read models' pool and schema, and how long to wait for a
-    position a client asks to see."""
+    position a client asks to see.
+
+    ``pool`` is the read replica when TALKOOT_READ_DATABASE_URL names one, else the primary;
+    ``primary`` is always the primary. A command that consults a read model reads it there, so
+    that a replica away or behind fails no command, and so are the residents' keys read, so
+    that an erasure is in force at once in every answer."""
 
     pool: Any
     schema: str
     wait_seconds: float
+    primary: Any
 
 
 def create_app(

@@ -87,6 +87,21 @@ async def connect_nats(settings: Settings, name: str) -> NATS:
     return await connection.connect(settings.nats_url, f"talkoot-{name}")
 
 
+async def open_pool(url: str, name: str, min_size: int = 1) -> asyncpg.Pool:
+    """A pool on ``url`` whose connections say which process holds them (``application_name``
+    in pg_stat_activity) unless the URL names one. Bounded: while the server is away a request
+    fails in seconds instead of hanging."""
+    named = "application_name" in database.parts(url)
+    return await asyncpg.create_pool(
+        database.asyncpg_dsn(url),
+        min_size=min_size,
+        max_size=8,
+        timeout=2,
+        command_timeout=10,
+        server_settings=None if named else {"application_name": name},
+    )
+
+
 async def postgres_ok(pool: asyncpg.Pool) -> str:
     try:
         await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0)
@@ -114,6 +129,8 @@ class Runtime:
         self.application: ServiceApplication | None = None
         self.nc: NATS | None = None
         self.pool: asyncpg.Pool | None = None
+        # the read replica's, when TALKOOT_READ_DATABASE_URL names one: the queries' reads
+        self.read_pool: asyncpg.Pool | None = None
         self.relay: Relay | None = None
         self.idempotency: Keys | None = None
         self.consumers: list[Consumer] = []
@@ -131,15 +148,24 @@ class Runtime:
         spec, settings = self.spec, self.settings
         self.application = await to_thread.run_sync(spec.make_application, settings)
         log.debug("%s: event store in schema %s", spec.name, settings.schema(spec.name))
-        # Bounded: while PostgreSQL is away a request fails in seconds instead of hanging.
-        self.pool = await asyncpg.create_pool(
-            database.asyncpg_dsn(settings.database_url),
-            min_size=1,
-            max_size=8,
-            timeout=2,
-            command_timeout=10,
-        )
+        self.pool = await open_pool(settings.database_url, f"talkoot-{spec.name}")
         await ensure_read_models(self.pool, settings.namespace)
+        if settings.read_database_url is not None:
+            # The replica replays the primary's read models, DDL and all: nothing to create.
+            # min_size=0: a replica that is away when the service starts delays no command.
+            self.read_pool = await open_pool(
+                settings.read_database_url, f"talkoot-{spec.name}-reads", min_size=0
+            )
+            state = await postgres_ok(self.read_pool)
+            if state == "ok":
+                log.info("%s: queries read the read models from the read replica", spec.name)
+            else:
+                log.warning(
+                    "%s: the read replica is %s; queries answer 503 until it is back, "
+                    "commands go on",
+                    spec.name,
+                    state,
+                )
         recorder = self.application.process_recorder
         self.idempotency = Keys(self.pool, settings.schema(spec.name), recorder.tracking_table_name)
         await self.idempotency.create()
@@ -214,12 +240,13 @@ class Runtime:
             log.debug("closing NATS")
             with suppress(Exception):
                 await self.nc.close()
-        if self.pool is not None:
-            log.debug("closing the asyncpg pool")
-            try:
-                await asyncio.wait_for(self.pool.close(), 5)
-            except TimeoutError:
-                self.pool.terminate()
+        for pool in (self.read_pool, self.pool):
+            if pool is not None:
+                log.debug("closing an asyncpg pool")
+                try:
+                    await asyncio.wait_for(pool.close(), 5)
+                except TimeoutError:
+                    pool.terminate()
         log.debug("closing the event store")
         if self.application is not None:
             await to_thread.run_sync(self.application.close)
@@ -239,10 +266,16 @@ class Runtime:
         return self.application
 
     def reads(self) -> Reads:
+        """The read models as the queries read them: from the read replica when there is one
+        (the rows and the tracking positions a ``?position=`` waits for alike, so that both
+        come from the same replayed transactions), and the primary for what must be current."""
         if self.pool is None:
             raise RuntimeError("the service has not started")
         return Reads(
-            self.pool, read_schema(self.settings.namespace), self.settings.read_wait_seconds
+            self.read_pool or self.pool,
+            read_schema(self.settings.namespace),
+            self.settings.read_wait_seconds,
+            self.pool,
         )
 
     async def health(self) -> dict[str, Any]:
@@ -252,6 +285,10 @@ class Runtime:
             "postgres": await postgres_ok(self.pool) if self.pool else "not started",
             "nats": await nats_ok(self.nc),
         }
+        if self.settings.read_database_url is not None:
+            # Reported, not required: commands go to the primary whatever the replica's state.
+            pool = self.read_pool
+            report["read_replica"] = await postgres_ok(pool) if pool else "not started"
         # Whether this replica holds the lease, and so relays, consumes and sweeps.
         # A replica without it has no outbox lag or consumers of its own to report.
         leading = report["leading"] = self.lease is not None and self.lease.held
@@ -299,6 +336,7 @@ def serve(spec: ServiceSpec) -> None:
         description=f"{spec.title}: {spec.description} Serves HTTP (OpenAPI at /schema, "
         "health at /health), publishes its events to JetStream and consumes what it needs. "
         "Configured from the environment: TALKOOT_DATABASE_URL and TALKOOT_NATS_URL (required), "
+        "TALKOOT_READ_DATABASE_URL (a read replica the queries read the read models from), "
         f"TALKOOT_NAMESPACE, TALKOOT_HOST, TALKOOT_{spec.name.upper()}_PORT, "
         "TALKOOT_READ_WAIT_SECONDS, TALKOOT_OFFER_EXPIRES_AFTER, TALKOOT_AUTO_CONFIRM_AFTER, "
         "TALKOOT_FAIRNESS_WINDOW, TALKOOT_SERIES_HORIZON, TALKOOT_SWEEP_SECONDS, "

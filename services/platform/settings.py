@@ -15,6 +15,8 @@ from contracts.streams import DEFAULT_NAMESPACE
 from services.platform.identity import AUDIENCE, ISSUER, Keys
 from services.registry import PORTS
 
+READ_VARIABLE = "TALKOOT_READ_DATABASE_URL"
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -51,6 +53,9 @@ def _env_cents(key: str, default: int) -> int:
 class Settings:
     database_url: str
     nats_url: str
+    # A read replica of the primary the services' queries read the read models from
+    # (TALKOOT_READ_DATABASE_URL); None: the primary, like everything else.
+    read_database_url: str | None = None
     namespace: str = DEFAULT_NAMESPACE
     host: str = "127.0.0.1"
     read_wait_seconds: float = 5.0
@@ -104,13 +109,17 @@ class Settings:
                 "TALKOOT_DATABASE_URL and TALKOOT_NATS_URL must be set "
                 "(`talkoot up` sets them for the services it starts)"
             )
+        read_database_url = os.environ.get(READ_VARIABLE, "").strip() or None
         try:
             database.parts(database_url)
+            if read_database_url is not None:
+                database.parts(read_database_url, READ_VARIABLE)
         except database.UnusableDatabaseURL as error:
             raise SystemExit(str(error)) from None
         return cls(
             database_url=database_url,
             nats_url=nats_url,
+            read_database_url=read_database_url,
             namespace=os.environ.get("TALKOOT_NAMESPACE", DEFAULT_NAMESPACE),
             host=os.environ.get("TALKOOT_HOST", "127.0.0.1"),
             read_wait_seconds=_env_seconds("TALKOOT_READ_WAIT_SECONDS", "5"),

@@ -362,7 +362,7 @@ class RequestsController(Controller):
         await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
         row = await board.get_request(reads.pool, reads.schema, request_id)
         check_sees(row is not None and sees(caller, row), "service request", request_id)
-        [row] = await open_rows(application.keyring, reads.pool, [row], board.SEALED)
+        [row] = await open_rows(application.keyring, reads.primary, [row], board.SEALED)
         entry = msgspec.convert(row, BoardEntry)
         if entry.contract_id and caller.is_resident(entry.resident_id):
             entry = await with_price(reads, entry)
@@ -402,7 +402,7 @@ class RequestsController(Controller):
             limit=limit,
             offset=offset,
         )
-        rows = await open_rows(application.keyring, reads.pool, rows, board.SEALED)
+        rows = await open_rows(application.keyring, reads.primary, rows, board.SEALED)
         return msgspec.convert(rows, list[BoardEntry])
 
     @get(
@@ -463,7 +463,7 @@ class BoardController(Controller):
             limit=limit,
             offset=offset,
         )
-        rows = await open_rows(application.keyring, reads.pool, rows, PUBLIC_SEALED)
+        rows = await open_rows(application.keyring, reads.primary, rows, PUBLIC_SEALED)
         return msgspec.convert(rows, list[PublicEntry])
 
     @get("/{request_id:str}", summary="One request on the board")
@@ -482,7 +482,7 @@ class BoardController(Controller):
             reads.pool, reads.schema, application.catalogue.public_matters(), request_id
         )
         check_sees(row is not None, "service request", request_id)
-        [row] = await open_rows(application.keyring, reads.pool, [row], PUBLIC_SEALED)
+        [row] = await open_rows(application.keyring, reads.primary, [row], PUBLIC_SEALED)
         return msgspec.convert(row, PublicEntry)
 
 

@@ -18,6 +18,7 @@ import hmac
 import math
 import re
 import xml.etree.ElementTree as ET
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -44,7 +45,7 @@ from domain.requests import CLOSED, LIFE, RequestStatus
 from projections import board, open311
 from projections.schema import wait_for
 from services.platform.catalogue import catalogue_file, region_of
-from services.platform.errors import NotFound
+from services.platform.errors import STORE_ERRORS, NotFound
 from services.platform.http import ID_RULE, Reads, bad_character, check_when, is_id
 from services.platform.identity import PUBLIC
 from services.platform.openapi import OWN_ERRORS
@@ -652,15 +653,17 @@ class Open311Controller(Controller):
             )
         except DomainError as error:
             raise refusal(error, fmt) from None
-        # So that the client's next GET finds it; the request is stored either way.
-        await wait_for(
-            reads.pool,
-            reads.schema,
-            board.PROJECTION,
-            board.UPSTREAM,
-            receipt.position,
-            reads.wait_seconds,
-        )
+        # So that the client's next GET finds it (there, on the read replica if there is one);
+        # the request is stored either way, so a server away now does not fail it.
+        with suppress(*STORE_ERRORS):
+            await wait_for(
+                reads.pool,
+                reads.schema,
+                board.PROJECTION,
+                board.UPSTREAM,
+                receipt.position,
+                reads.wait_seconds,
+            )
         answer = {
             "service_request_id": receipt.id,
             "service_notice": service_notice(catalogue, category.code, submission["region"]),

@@ -3,6 +3,8 @@ admin) downloads everything held about them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from anyio import to_thread
 from litestar import Controller, get, post
 
@@ -16,11 +18,11 @@ from services.requests.commands import Erasure
 from services.requests.residents import ResidentData
 
 
-async def _held(reads: Reads, resident_id: str) -> tuple[list[str], list[str]]:
-    """The resident's requests and series, as the read models know them."""
+async def _held(reads: Reads, resident_id: str, pool: Any) -> tuple[list[str], list[str]]:
+    """The resident's requests and series, as the read models in ``pool`` know them."""
     return (
-        await board.requests_of(reads.pool, reads.schema, resident_id),
-        await series_model.series_of(reads.pool, reads.schema, resident_id),
+        await board.requests_of(pool, reads.schema, resident_id),
+        await series_model.series_of(pool, reads.schema, resident_id),
     )
 
 
@@ -29,7 +31,7 @@ async def _data(
 ) -> ResidentData:
     await caught_up(reads, board.PROJECTION, board.UPSTREAM, position)
     await caught_up(reads, series_model.PROJECTION, series_model.UPSTREAM, position)
-    request_ids, series_ids = await _held(reads, resident_id)
+    request_ids, series_ids = await _held(reads, resident_id, reads.pool)
     return await to_thread.run_sync(application.resident_data, resident_id, request_ids, series_ids)
 
 
@@ -58,7 +60,8 @@ class ResidentsController(Controller):
         resident of whom nothing was ever stored is not found (404).
 
         An admin."""
-        request_ids, series_ids = await _held(reads, resident_id)
+        # on the primary, which is never behind a read replica: nothing of theirs is missed
+        request_ids, series_ids = await _held(reads, resident_id, reads.primary)
         return await to_thread.run_sync(
             application.erase_resident, caller, resident_id, data, request_ids, series_ids
         )

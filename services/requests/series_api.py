@@ -168,7 +168,7 @@ class SeriesController(Controller):
             limit=limit,
             offset=offset,
         )
-        rows = await open_rows(application.keyring, reads.pool, rows, series_model.SEALED)
+        rows = await open_rows(application.keyring, reads.primary, rows, series_model.SEALED)
         return msgspec.convert(rows, list[SeriesEntry])
 
     @post(

@@ -69,7 +69,7 @@ def secret_values() -> dict[str, dict[str, str]]:
             key: base64.b64encode(bytes(range(32))).decode()
             if key == "TALKOOT_AUDIT_KEY"
             else "postgresql://talkoot:pw@db.example:5432/talkoot"
-            if key == "TALKOOT_DATABASE_URL"
+            if key.endswith("DATABASE_URL")
             else f"t{key.lower()}-0123456789abcdefghijklmnopqrstuvwxyz"
             for key in keys
         }

@@ -156,3 +156,19 @@ def test_a_service_with_an_unusable_url_stops_before_it_starts(monkeypatch):
     with pytest.raises(SystemExit) as stopped:
         Settings.from_env()
     assert "TALKOOT_DATABASE_URL: keepalives not supported" in str(stopped.value)
+
+
+def test_the_read_replicas_url_is_read_by_the_same_rules_and_named_when_refused(monkeypatch):
+    monkeypatch.setenv("TALKOOT_DATABASE_URL", "postgresql://db.example/m")
+    monkeypatch.setenv("TALKOOT_NATS_URL", "nats://localhost:4222")
+    monkeypatch.delenv("TALKOOT_READ_DATABASE_URL", raising=False)
+    assert Settings.from_env().read_database_url is None  # the primary, like everything else
+    monkeypatch.setenv("TALKOOT_READ_DATABASE_URL", "postgresql://u:hunter22@replica.example/m")
+    assert Settings.from_env().read_database_url == "postgresql://u:hunter22@replica.example/m"
+    monkeypatch.setenv(
+        "TALKOOT_READ_DATABASE_URL", "postgresql://u:hunter22@replica/m?keepalives=1"
+    )
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env()
+    assert "TALKOOT_READ_DATABASE_URL: keepalives not supported" in str(stopped.value)
+    assert "hunter22" not in str(stopped.value)
