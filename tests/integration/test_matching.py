@@ -573,7 +573,7 @@ def hear(app: MatchingApplication, upstream: str, *events: IntegrationEvent) -> 
 
 def committed(app: MatchingApplication) -> dict[str, int]:
     with app.roster() as roster:
-        return {rid: c["cents"] for rid, c in roster.commitments.items()}
+        return {rid: cents for rid, (_, cents) in roster.commitments().items()}
 
 
 def test_the_budget_of_a_job_offered_or_taken_is_held_until_it_is_charged(
