@@ -8,7 +8,10 @@ a request is not there (404).
 
 The roster (providers, contracts, jobs held) is one aggregate that every decision reads and
 most change. It is kept in memory and changed under a lock, so decisions in this process never
-race each other; after any failure the in-memory copy is dropped and read again from the store.
+race each other. A command refused before it changed the roster (an offer already answered, a
+caller who may not answer it) leaves the copy as it is; after a failure once the roster had
+changed (also a save that lost a race with another process) the copy is dropped and read
+again from the store, as it may hold changes that were not stored.
 """
 
 from __future__ import annotations
@@ -103,10 +106,15 @@ class MatchingApplication(ServiceApplication):
                     self._roster = self.repository.get(ROSTER_ID)
                 except AggregateNotFoundError:
                     self._roster = Roster()
+            roster = self._roster
+            # Every change to the roster is an event, which moves its version on: the same
+            # version after a failure means the copy is still what the store holds.
+            version = roster.version
             try:
-                yield self._roster
+                yield roster
             except BaseException:
-                self._roster = None  # it may hold changes that were not stored
+                if roster.version != version:
+                    self._roster = None  # it may hold changes that were not stored
                 raise
 
     @contextmanager

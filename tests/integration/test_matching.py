@@ -24,11 +24,13 @@ from domain.calendar import local_today
 from domain.errors import WrongState
 from domain.matching.job import JobStatus
 from domain.matching.offer import OfferStatus
+from domain.matching.roster import ROSTER_ID
 from domain.money import Money, price_of_work
 from services.matching.application import MatchingApplication, RosterChanges
 from services.matching.commands import Answer, Decline
 from services.matching.inbound import subscriptions
 from services.platform.catalogue import load_catalogue
+from services.platform.errors import Conflict
 from services.platform.identity import Caller, Role
 from services.platform.settings import Settings
 from tests.client import Talkoot, eventually
@@ -543,6 +545,49 @@ def test_a_job_accepted_for_the_old_day_is_matched_again_for_the_new_one(
 # for one such job, not two.
 ESTIMATE = 4500
 NO_BUDGET = "no eligible provider: has no contract budget left for the estimated cost of 45.00 €"
+
+
+def the_roster(app: MatchingApplication):
+    with app.roster() as roster:
+        return roster
+
+
+def test_a_refused_answer_keeps_the_roster_it_did_not_change(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+    accept(matching, str(offer.id), "p1")
+    before = the_roster(matching)
+
+    with pytest.raises(WrongState):
+        accept(matching, str(offer.id), "p1")  # the same acceptance sent again
+    with pytest.raises(WrongState):
+        decline(matching, str(offer.id), "p1", "no one free that day")
+
+    assert the_roster(matching) is before  # not read again from the store
+    assert held(matching) == {"p1": 1, "p2": 0}
+
+
+def test_a_roster_changed_elsewhere_is_read_again_after_the_save_that_lost_the_race(
+    matching: MatchingApplication,
+):
+    two_providers(matching)
+    the_roster(matching)
+    other = MatchingApplication(matching.settings)  # another process on the same store
+    try:
+        apply(other, lambda c: other.suspend_provider(c, "p1"))
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+
+        with pytest.raises(Conflict):
+            open_job(matching, first)  # decided on the copy from before the suspension
+        open_job(matching, second)  # on the roster as stored
+
+        _, (offer,) = matching.get_job(second)
+        assert offer.provider_id == "p2"
+        assert the_roster(matching).version == other.repository.get(ROSTER_ID).version
+    finally:
+        other.close()
 
 
 def budget_for_one_job(app: MatchingApplication) -> None:
