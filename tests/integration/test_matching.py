@@ -590,6 +590,27 @@ def test_a_roster_changed_elsewhere_is_read_again_after_the_save_that_lost_the_r
         other.close()
 
 
+def test_the_roster_is_snapshotted_from_memory_the_further_apart_the_more_it_holds(
+    matching: MatchingApplication,
+):
+    matching.roster_snapshot_every = 4
+    two_providers(matching)  # the roster's first 5 events, saved together: the first snapshot
+    matching.roster_snapshot_bytes_per_event = 1  # from the next snapshot on: one per byte
+    for _ in range(12):
+        apply(matching, lambda c: matching.rate_provider(c, "p1", 5))
+
+    assert matching.snapshots is not None
+    taken = matching.snapshots.recorder.select_events(ROSTER_ID)
+    # 4 events after the first; then as many events apart as the snapshot has bytes
+    assert [s.originator_version for s in taken] == [5, 9]
+    assert len(taken[-1].state) > 12
+    fresh = MatchingApplication(matching.settings)  # reads the last snapshot and 8 events
+    try:
+        assert vars(fresh.repository.get(ROSTER_ID)) == vars(the_roster(matching))
+    finally:
+        fresh.close()
+
+
 def budget_for_one_job(app: MatchingApplication) -> None:
     def enrol(changes: RosterChanges) -> None:
         app.enrol_provider(changes, "p1", ["snow-clearing"], ["nastola"], 3)
