@@ -5,10 +5,12 @@ accepted and done, as ``talkoot bench`` leaves them: none charged, so every one 
 its estimate of a contract's budget, and all within the fairness window (the worst case for
 both). Then it times ``--decisions`` decisions as the service makes one (the roster decides
 who is offered the job and records the offer) in CPU time (``time.process_time``), and
-measures the roster's snapshot as the service stores it (bytes, time to read it back, which is
-what reloading the roster costs) and the process's memory. Each history runs in a process of
-its own, which imports the matching service's application, so its memory compares with the
-service's. Nothing here is a test: it measures.
+measures the roster's snapshot as the service stores it (its bytes; the CPU to write it, and
+per event at the pace the service takes them; the CPU to read it back, which is what reloading
+the roster costs) and the process's memory. Each history runs in a process of its own, which
+imports the matching service's application, so its memory compares with the service's; the
+histories take turns, ``--repeat`` times, and the median is shown. Nothing here is a test: it
+measures.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-import services.matching.application  # noqa: F401  (the service's modules, for its memory)
 from domain.matching.policy import JobToMatch
 from domain.matching.roster import Roster
+from services.matching.application import MatchingApplication
 from services.platform.store import DateAsISO
 
 PROVIDERS = 20
@@ -180,6 +182,11 @@ def measure(history: int, decisions: int) -> dict:
     restored = codec.to_domain_event(stored).mutate(None)
     restore = time.process_time() - began
     assert restored.version == roster.version
+    # the service takes a roster snapshot this many events apart (see MatchingApplication)
+    gap = max(
+        MatchingApplication.roster_snapshot_every,
+        len(stored.state) // MatchingApplication.roster_snapshot_bytes_per_event,
+    )
     return {
         "history": history,
         "decisions": decisions,
@@ -188,6 +195,7 @@ def measure(history: int, decisions: int) -> dict:
         "snapshot_bytes": len(stored.state),
         "snapshot_take_ms": 1000 * taken,
         "snapshot_restore_ms": 1000 * restore,
+        "snapshot_us_per_event": 1000_000 * taken / gap,
         "rss_start_mb": started_rss,
         "rss_seeded_mb": seeded_rss,
         "rss_end_mb": rss_mb(),
@@ -235,13 +243,14 @@ def main() -> None:
     rows = [median_run(runs[history]) for history in histories]
     print(
         f"{'history':>9} {'CPU/decision':>13} {'snapshot':>11} {'take':>9} {'restore':>9}"
-        f" {'RSS start':>10} {'seeded':>8} {'end':>8} {'peak':>8}"
+        f" {'per event':>10} {'RSS start':>10} {'seeded':>8} {'end':>8} {'peak':>8}"
     )
     for r in rows:
         print(
             f"{r['history']:>9,} {r['cpu_ms_per_decision']:>10.3f} ms"
             f" {r['snapshot_bytes'] / 1000:>8.1f} kB"
             f" {r['snapshot_take_ms']:>6.1f} ms {r['snapshot_restore_ms']:>6.1f} ms"
+            f" {r['snapshot_us_per_event']:>7.1f} µs"
             f" {r['rss_start_mb']:>7.1f} MB {r['rss_seeded_mb']:>5.1f} MB"
             f" {r['rss_end_mb']:>5.1f} MB {r['rss_peak_mb']:>5.1f} MB"
         )
