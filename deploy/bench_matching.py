@@ -23,9 +23,10 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 import psutil
+import psycopg
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import (
     DatetimeAsISO,
@@ -34,10 +35,14 @@ from eventsourcing.persistence import (
     Mapper,
     UUIDAsHex,
 )
+from psycopg import sql
 
 from domain.matching.policy import JobToMatch
 from domain.matching.roster import Roster
 from services.matching.application import MatchingApplication
+from services.matching.commands import Answer
+from services.platform.identity import Caller, Role
+from services.platform.settings import Settings
 from services.platform.store import DateAsISO
 
 PROVIDERS = 20
@@ -48,8 +53,7 @@ UNIT_PRICE_CENTS = 3000
 BUDGET_CENTS = 10**11
 WINDOW = timedelta(days=30)  # the fairness window's default
 SPAN = timedelta(days=25)  # the seeded history: all of it inside the window
-START = datetime(2026, 1, 5, 8, tzinfo=UTC)
-DAY = date(2026, 2, 10)
+START = datetime(2026, 1, 5, 8, tzinfo=UTC)  # the domain's history; the store's ends now
 BLOCK = 100  # decisions timed together
 NAMESPACE = UUID("6d1f5a5e-4c1b-4a0e-9a35-1b8f0c3d7e21")
 
@@ -62,7 +66,12 @@ def provider(n: int) -> str:
     return uid("provider", n)
 
 
-def set_up() -> Roster:
+def day_of(start: datetime) -> date:
+    """The day the new requests are for: a few days after the history."""
+    return (start + SPAN + timedelta(days=5)).date()
+
+
+def set_up(start: datetime = START) -> Roster:
     roster = Roster()
     for n in range(PROVIDERS):
         roster.enrol_provider(provider(n), CATEGORIES, REGIONS, CAPACITY, name=f"Provider {n}")
@@ -72,8 +81,8 @@ def set_up() -> Roster:
             CATEGORIES,
             REGIONS,
             BUDGET_CENTS,
-            "2026-01-01",
-            "2026-12-31",
+            (start.date() - timedelta(days=365)).isoformat(),
+            (start.date() + timedelta(days=730)).isoformat(),
             UNIT_PRICE_CENTS,
             "bench-city",
         )
@@ -81,15 +90,15 @@ def set_up() -> Roster:
     return roster
 
 
-def seed(roster: Roster, history: int) -> datetime:
+def seed(roster: Roster, history: int, start: datetime = START) -> datetime:
     """``history`` requests offered round the providers, accepted and done, not charged.
 
     The offers are recorded without dropping old ones (all are inside the window anyway), so
     that seeding costs the same per request before and after any change to the roster."""
     step = SPAN / history
-    at = START
+    at = start
     for n in range(history):
-        at = START + step * n
+        at = start + step * n
         pid = provider(n % PROVIDERS)
         offer_id, request_id = uid("offer", n), uid("request", n)
         roster.take_job(
@@ -115,7 +124,7 @@ def decide(roster: Roster, n: int, now: datetime) -> None:
         request_id=uid("new-request", n),
         category=CATEGORIES[n % len(CATEGORIES)],
         region=REGIONS[n % len(REGIONS)],
-        on=DAY,
+        on=day_of(START),
     )
     since = now - WINDOW
     decision = roster.decide(job, since)
@@ -182,11 +191,14 @@ def measure(history: int, decisions: int) -> dict:
     restored = codec.to_domain_event(stored).mutate(None)
     restore = time.process_time() - began
     assert restored.version == roster.version
-    # the service takes a roster snapshot this many events apart (see MatchingApplication)
-    gap = max(
-        MatchingApplication.roster_snapshot_every,
-        len(stored.state) // MatchingApplication.roster_snapshot_bytes_per_event,
-    )
+    # the service takes a roster snapshot this many events apart (see MatchingApplication);
+    # a service without that pace took one every 500 events, reading the roster back first
+    paced = getattr(MatchingApplication, "roster_snapshot_bytes_per_event", None)
+    if paced:
+        gap = max(MatchingApplication.roster_snapshot_every, len(stored.state) // paced)
+        per_snapshot = taken
+    else:
+        gap, per_snapshot = 500, taken + restore
     return {
         "history": history,
         "decisions": decisions,
@@ -195,7 +207,7 @@ def measure(history: int, decisions: int) -> dict:
         "snapshot_bytes": len(stored.state),
         "snapshot_take_ms": 1000 * taken,
         "snapshot_restore_ms": 1000 * restore,
-        "snapshot_us_per_event": 1000_000 * taken / gap,
+        "snapshot_us_per_event": 1000_000 * per_snapshot / gap,
         "rss_start_mb": started_rss,
         "rss_seeded_mb": seeded_rss,
         "rss_end_mb": rss_mb(),
@@ -213,6 +225,106 @@ def median_run(runs: list[dict]) -> dict:
     return ordered[(len(ordered) - 1) // 2]
 
 
+# --- the service's own path, on PostgreSQL ---------------------------------------------
+
+
+def store_settings(database_url: str, namespace: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        nats_url="nats://127.0.0.1:1",  # not used: the bench calls the use cases directly
+        namespace=namespace,
+        personal_data_key="bench-matching-personal-data-key",
+    )
+
+
+def seed_store(database_url: str, namespace: str, history: int) -> None:
+    """A matching store whose roster has ``history`` requests behind it, ending now: stored as
+    the snapshot the service would have taken (its events are not needed to read it back)."""
+    app = MatchingApplication(store_settings(database_url, namespace))
+    try:
+        start = datetime.now(UTC) - SPAN - timedelta(minutes=1)
+        roster = set_up(start)
+        seed(roster, history, start)
+        assert app.snapshots is not None
+        stored = app.snapshots.mapper.to_stored_event(Snapshot.take(roster))
+        app.snapshots.recorder.insert_events([stored])
+    finally:
+        app.close()
+
+
+def member(provider_id: str) -> Caller:
+    return Caller(f"member-of-{provider_id}", frozenset({Role.PROVIDER}), provider_id=provider_id)
+
+
+def measure_service(database_url: str, namespace: str, history: int, decisions: int) -> dict:
+    """The matching service's use cases on its store: the roster read as after a restart, then
+    each request opened and offered (timed: the decision, the offer and the job saved), then
+    accepted, done and charged (not timed)."""
+    started_rss = rss_mb()
+    app = MatchingApplication(store_settings(database_url, namespace))
+    try:
+        began = time.process_time()
+        with app.roster():
+            pass
+        load = time.process_time() - began
+        loaded_rss = rss_mb()
+        day = day_of(datetime.now(UTC) - SPAN)
+        blocks: list[float] = []
+        for start in range(0, decisions, BLOCK):
+            cpu = 0.0
+            for n in range(start, min(start + BLOCK, decisions)):
+                request_id = uid("new-request", n)
+                category = CATEGORIES[n % len(CATEGORIES)]
+                began = time.process_time()
+                with app.changes() as changes:
+                    app.open_job(changes, request_id, category, REGIONS[n % len(REGIONS)], day)
+                    app.commit(*changes.aggregates.values())
+                cpu += time.process_time() - began
+                _, (offer,) = app.get_job(request_id)
+                app.accept(member(offer.provider_id), str(offer.id), Answer())
+                with app.changes() as changes:
+                    app.complete_job(changes, request_id, offer.provider_id)
+                    app.charge_job(changes, offer.contract_id, request_id, BUDGET_CENTS)
+                    app.commit(*changes.aggregates.values())
+            blocks.append(cpu / (min(start + BLOCK, decisions) - start))
+        return {
+            "history": history,
+            "cpu_ms_per_decision": 1000 * statistics.median(blocks),
+            "load_ms": 1000 * load,
+            "rss_start_mb": started_rss,
+            "rss_loaded_mb": loaded_rss,
+            "rss_end_mb": rss_mb(),
+            "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    finally:
+        app.close()
+
+
+def drop_store(database_url: str, namespace: str) -> None:
+    schema = store_settings(database_url, namespace).schema(MatchingApplication.service)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def run_one(*args: str) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-m", "deploy.bench_matching", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout.splitlines()[-1]) if run.stdout.strip() else {}
+
+
+def ratio_line(rows: list[dict]) -> str:
+    first, last = rows[0], rows[-1]
+    ratio = last["cpu_ms_per_decision"] / first["cpu_ms_per_decision"]
+    return (
+        f"CPU per decision at {last['history']:,} / at {first['history']:,} requests of"
+        f" history: {ratio:.2f} ({(ratio - 1) * 100:+.1f} %)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--history", type=int, action="append", help="requests of history")
@@ -220,27 +332,35 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="processes per history, run in turn (median kept)"
     )
+    parser.add_argument(
+        "--store",
+        metavar="DATABASE_URL",
+        help="also through the service's use cases on this PostgreSQL (a scratch schema)",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed-store", metavar="NAMESPACE", help=argparse.SUPPRESS)
+    parser.add_argument("--service", metavar="NAMESPACE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     histories = args.history or [1000, 100_000]
     if args.one:
         print(json.dumps(measure(histories[0], args.decisions)))
         return
+    if args.seed_store:
+        seed_store(args.store, args.seed_store, histories[0])
+        return
+    if args.service:
+        print(json.dumps(measure_service(args.store, args.service, *histories[:1], args.decisions)))
+        return
     runs: dict[int, list[dict]] = {history: [] for history in histories}
     for round_ in range(args.repeat):
         for history in histories:
             one = ["--one", "--history", str(history), "--decisions", str(args.decisions)]
-            run = subprocess.run(
-                [sys.executable, "-m", "deploy.bench_matching", *one],
-                stdout=subprocess.PIPE,
-                text=True,
-                check=True,
-            )
-            runs[history].append(json.loads(run.stdout.splitlines()[-1]))
+            runs[history].append(run_one(*one))
             cpu = runs[history][-1]["cpu_ms_per_decision"]
             say(f"  round {round_ + 1}, history {history:,}: {cpu:.3f} ms per decision")
     rows = [median_run(runs[history]) for history in histories]
+    print("The roster alone (a decision and its offer recorded):")
     print(
         f"{'history':>9} {'CPU/decision':>13} {'snapshot':>11} {'take':>9} {'restore':>9}"
         f" {'per event':>10} {'RSS start':>10} {'seeded':>8} {'end':>8} {'peak':>8}"
@@ -255,12 +375,37 @@ def main() -> None:
             f" {r['rss_end_mb']:>5.1f} MB {r['rss_peak_mb']:>5.1f} MB"
         )
     if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        ratio = last["cpu_ms_per_decision"] / first["cpu_ms_per_decision"]
+        print(ratio_line(rows))
+    if not args.store:
+        return
+    runs = {history: [] for history in histories}
+    for round_ in range(args.repeat):
+        for history in histories:
+            namespace = f"bench_{uuid4().hex[:8]}"
+            size = ["--history", str(history), "--store", args.store]
+            try:
+                run_one("--seed-store", namespace, *size)
+                runs[history].append(
+                    run_one("--service", namespace, *size, "--decisions", str(args.decisions))
+                )
+            finally:
+                drop_store(args.store, namespace)
+            cpu = runs[history][-1]["cpu_ms_per_decision"]
+            say(f"  round {round_ + 1}, history {history:,}, service: {cpu:.3f} ms per decision")
+    rows = [median_run(runs[history]) for history in histories]
+    print("The service's use case on PostgreSQL (the decision, the offer and the job saved):")
+    print(
+        f"{'history':>9} {'CPU/decision':>13} {'roster read':>12}"
+        f" {'RSS start':>10} {'loaded':>8} {'end':>8} {'peak':>8}"
+    )
+    for r in rows:
         print(
-            f"CPU per decision at {last['history']:,} / at {first['history']:,} requests of"
-            f" history: {ratio:.2f} ({(ratio - 1) * 100:+.1f} %)"
+            f"{r['history']:>9,} {r['cpu_ms_per_decision']:>10.3f} ms {r['load_ms']:>9.1f} ms"
+            f" {r['rss_start_mb']:>7.1f} MB {r['rss_loaded_mb']:>5.1f} MB"
+            f" {r['rss_end_mb']:>5.1f} MB {r['rss_peak_mb']:>5.1f} MB"
         )
+    if len(rows) > 1:
+        print(ratio_line(rows))
 
 
 if __name__ == "__main__":
