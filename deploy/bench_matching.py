@@ -43,7 +43,7 @@ from services.matching.application import MatchingApplication
 from services.matching.commands import Answer
 from services.platform.identity import Caller, Role
 from services.platform.settings import Settings
-from services.platform.store import DateAsISO
+from services.platform.store import PERSONAL_KEYS, DateAsISO
 
 PROVIDERS = 20
 CATEGORIES = ["snow-clearing", "yard-work"]
@@ -301,9 +301,12 @@ def measure_service(database_url: str, namespace: str, history: int, decisions: 
 
 
 def drop_store(database_url: str, namespace: str) -> None:
-    schema = store_settings(database_url, namespace).schema(MatchingApplication.service)
+    settings = store_settings(database_url, namespace)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        for name in (MatchingApplication.service, PERSONAL_KEYS):
+            schema = settings.schema(name)
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+            conn.execute(drop)
 
 
 def run_one(*args: str) -> dict:
