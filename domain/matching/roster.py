@@ -3,6 +3,7 @@ offers and budget commitments, which eligibility and ranking read."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -67,6 +68,11 @@ class Roster(Aggregate):
     withdrawn; a commitment leaves when its offer is declined, lapses or is withdrawn, or its
     request is closed, charged, refused a charge or voided; and the history of offers made
     (for fairness) keeps only the fairness window.
+
+    What a decision reads costs the same however long the history: each contract's committed
+    total is kept as commitments come and go (not summed again), and the offers made to each
+    provider are kept in time order, so those within the window are counted by bisection and
+    the older ones cut off at the front.
     """
 
     @staticmethod
@@ -79,17 +85,23 @@ class Roster(Aggregate):
         self.contracts: dict[str, dict] = {}
         # offer id -> {"provider_id", "request_id", "expires_at" (ISO)}
         self.open_offers: dict[str, dict] = {}
-        # provider id -> ISO times of the offers made to it within the fairness window
+        # provider id -> ISO times of the offers made to it within the fairness window, in
+        # time order (stamps compare in time order as text)
         self.offered: dict[str, list[str]] = {}
-        # request id -> {"contract_id", "cents", "offer_id"}: the estimated cost of a job
-        # offered or taken under a contract, held against its budget until it is charged
-        self.commitments: dict[str, dict] = {}
+        # contract id -> {request id -> cents}: the estimated cost of each job offered or
+        # taken under the contract, held against its budget until it is charged
+        self.held: dict[str, dict[str, int]] = {}
+        # contract id -> the sum of its ``held`` cents, kept as they change
+        self.held_cents: dict[str, int] = {}
+        # request id -> the open offer that committed its budget: declined, lapsed or
+        # withdrawn, that offer gives the commitment back; accepted, it leaves it held
+        self.committing: dict[str, str] = {}
 
     # Snapshots record this number (eventsourcing writes it into their state from version 2
     # on) and are upcast on restore from the version that took them to this one. The events
     # need no versions: each attribute added to one since has a default in its method, which
     # eventsourcing calls with the attributes stored.
-    class_version = 2
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -108,6 +120,27 @@ class Roster(Aggregate):
             # the defaults of add_contract, which a contract added before them replays with
             contract.setdefault("unit_price_cents", 0)
             contract.setdefault("partner_id", "")
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """Version 2 kept each commitment by request (``commitments``: request id ->
+        contract, cents and the offer that made it) and the offers made in the order they
+        were recorded. Version 3 keeps them by contract with each contract's total, and only
+        the links of commitments to offers still open (an offer no longer open can give back
+        nothing); the offers made are put in time order."""
+        held: dict[str, dict[str, int]] = state.setdefault("held", {})
+        held_cents: dict[str, int] = state.setdefault("held_cents", {})
+        committing: dict[str, str] = state.setdefault("committing", {})
+        open_offers = state["open_offers"]
+        for request_id, commitment in state.pop("commitments", {}).items():
+            contract_id, cents = commitment["contract_id"], commitment["cents"]
+            held.setdefault(contract_id, {})[request_id] = cents
+            held_cents[contract_id] = held_cents.get(contract_id, 0) + cents
+            offer = open_offers.get(commitment.get("offer_id", ""))
+            if offer is not None and offer["request_id"] == request_id:
+                committing[request_id] = commitment["offer_id"]
+        for times in state["offered"].values():
+            times.sort()
 
     def _provider(self, provider_id: str) -> dict:
         return self.providers.setdefault(provider_id, _empty_provider())
@@ -328,21 +361,23 @@ class Roster(Aggregate):
             }
         if request_id and contract_id:
             # a request has one offer at a time: a new one replaces what the last committed
-            self.commitments[request_id] = {
-                "contract_id": contract_id,
-                "cents": estimated_cents,
-                "offer_id": offer_id,
-            }
+            self._drop_commitment(request_id)
+            self.held.setdefault(contract_id, {})[request_id] = estimated_cents
+            self.held_cents[contract_id] = self.held_cents.get(contract_id, 0) + estimated_cents
+            if offer_id:
+                self.committing[request_id] = offer_id
         if offered_at:
-            self.offered.setdefault(provider_id, []).append(offered_at)
+            # in time order even when an offer made a moment earlier is recorded later
+            insort(self.offered.setdefault(provider_id, []), offered_at)
         if forget_before:
             # stamps (UTC, microseconds) compare in time order as text
-            for pid in list(self.offered):
-                kept = [at for at in self.offered[pid] if at >= forget_before]
-                if kept:
-                    self.offered[pid] = kept
-                else:
-                    del self.offered[pid]
+            for pid, times in list(self.offered.items()):
+                if not times or times[0] < forget_before:
+                    cut = bisect_left(times, forget_before)
+                    if cut < len(times):
+                        del times[:cut]
+                    else:
+                        del self.offered[pid]
 
     def settle_offer(self, offer_id: str) -> None:
         """The offer was accepted: it is no longer open, and its place stays held."""
@@ -351,7 +386,9 @@ class Roster(Aggregate):
 
     @event("OfferSettled")
     def _offer_settled(self, offer_id: str) -> None:
-        del self.open_offers[offer_id]
+        request_id = self.open_offers.pop(offer_id)["request_id"]
+        if self.committing.get(request_id) == offer_id:
+            del self.committing[request_id]  # accepted: held until the charge
 
     def release_job(self, provider_id: str, offer_id: str = "") -> None:
         """Free the place an open offer (``offer_id``) or an accepted job held; an offer that
@@ -369,21 +406,33 @@ class Roster(Aggregate):
         if self.providers.get(provider_id, {}).get("jobs", 0) > 0:
             self.providers[provider_id]["jobs"] -= 1
         offer = self.open_offers.pop(offer_id, None)
-        if offer is not None:
-            request_id = offer["request_id"]
-            if self.commitments.get(request_id, {}).get("offer_id") == offer_id:
-                del self.commitments[request_id]
+        if offer is not None and self.committing.get(offer["request_id"]) == offer_id:
+            self._drop_commitment(offer["request_id"])
 
     def release_commitment(self, request_id: str) -> None:
         """The request no longer holds the budget its offer committed: it was charged (the
         remaining budget now counts the real amount), refused a charge, voided, cancelled,
         expired, or is matched again."""
-        if request_id in self.commitments:
+        if self.commitment(request_id) is not None:
             self._commitment_released(request_id=request_id)
 
     @event("CommitmentReleased")
     def _commitment_released(self, request_id: str) -> None:
-        del self.commitments[request_id]
+        self._drop_commitment(request_id)
+
+    def _drop_commitment(self, request_id: str) -> None:
+        """The request holds nothing of any contract's budget any longer."""
+        self.committing.pop(request_id, None)
+        held = self.commitment(request_id)
+        if held is None:
+            return
+        contract_id, cents = held
+        requests = self.held[contract_id]
+        del requests[request_id]
+        if requests:
+            self.held_cents[contract_id] -= cents
+        else:
+            del self.held[contract_id], self.held_cents[contract_id]
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -398,14 +447,34 @@ class Roster(Aggregate):
         return [oid for _, oid in sorted(due)]
 
     def recent_offers(self, provider_id: str, since: datetime) -> int:
-        start = stamp(since)
-        return sum(1 for at in self.offered.get(provider_id, []) if at >= start)
+        times = self.offered.get(provider_id, [])
+        return len(times) - bisect_left(times, stamp(since))
+
+    def commitment(self, request_id: str) -> tuple[str, int] | None:
+        """The contract whose budget ``request_id`` holds, and how many cents of it; None
+        when it holds none. As many steps as there are contracts with commitments."""
+        for contract_id, requests in self.held.items():
+            cents = requests.get(request_id)
+            if cents is not None:
+                return contract_id, cents
+        return None
+
+    def commitments(self) -> dict[str, tuple[str, int]]:
+        """Request id -> (contract id, cents) of every commitment: for reading them all, not
+        for a decision, which reads each contract's total."""
+        return {
+            request_id: (contract_id, cents)
+            for contract_id, requests in self.held.items()
+            for request_id, cents in requests.items()
+        }
 
     def provider_slots(self, since: datetime | None = None) -> list[ProviderSlot]:
         """The providers as the policy reads them; offers made from ``since`` count as recent
         work (all the history kept when it is None)."""
         slots = []
+        start = stamp(since)
         for pid, p in self.providers.items():
+            times = self.offered.get(pid, [])
             ratings = p["ratings"]
             pauses = p["pauses"].values()
             slots.append(
@@ -423,11 +492,7 @@ class Roster(Aggregate):
                     lat=p["lat"],
                     long=p["long"],
                     rating=p["stars"] / ratings if ratings else None,
-                    recent_offers=(
-                        self.recent_offers(pid, since)
-                        if since is not None
-                        else len(self.offered.get(pid, []))
-                    ),
+                    recent_offers=len(times) - bisect_left(times, start),
                 )
             )
         return slots
@@ -438,12 +503,17 @@ class Roster(Aggregate):
 
     def _committed(self, but: str = "") -> dict[str, tuple[int, int]]:
         """Contract id -> (cents, jobs) the requests not yet charged hold of its budget, all
-        but request ``but``."""
-        committed: dict[str, tuple[int, int]] = {}
-        for rid, c in self.commitments.items():
-            if rid != but:
-                cents, jobs = committed.get(c["contract_id"], (0, 0))
-                committed[c["contract_id"]] = (cents + c["cents"], jobs + 1)
+        but request ``but``: read from the totals kept, in as many steps as there are
+        contracts."""
+        committed = {
+            contract_id: (self.held_cents[contract_id], len(requests))
+            for contract_id, requests in self.held.items()
+        }
+        mine = self.commitment(but) if but else None
+        if mine is not None:
+            contract_id, cents = mine
+            total, jobs = committed[contract_id]
+            committed[contract_id] = (total - cents, jobs - 1)
         return committed
 
     def held_budgets(

@@ -8,7 +8,10 @@ a request is not there (404).
 
 The roster (providers, contracts, jobs held) is one aggregate that every decision reads and
 most change. It is kept in memory and changed under a lock, so decisions in this process never
-race each other; after any failure the in-memory copy is dropped and read again from the store.
+race each other. A command refused before it changed the roster (an offer already answered, a
+caller who may not answer it) leaves the copy as it is; after a failure once the roster had
+changed (also a save that lost a race with another process) the copy is dropped and read
+again from the store, as it may hold changes that were not stored.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, project_aggregate
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import IntegrityError
 from litestar.exceptions import ValidationException
 
 from contracts.events import ContractAmendedV1
@@ -101,7 +106,14 @@ CONFLICT_TRIES = 3
 
 class MatchingApplication(ServiceApplication):
     service = "matching"
-    snapshotting_intervals = {Roster: 500}
+    # The roster's snapshots are taken from the copy in memory, which is what the store holds
+    # once its events are saved (eventsourcing's own would read the roster back first), and
+    # the more a snapshot holds the more events apart they are: writing one costs about the
+    # same per event however long the history. A roster read again from the store gets a
+    # snapshot at its first save, so what a restart replays stays bounded too.
+    is_snapshotting_enabled = True
+    roster_snapshot_every = 500  # events, at least
+    roster_snapshot_bytes_per_event = 500
     # The point of a job is the resident's (where their home is): kept sealed for them.
     personal = {
         Job.Opened: Personal("resident_id", ("lat", "long")),
@@ -112,6 +124,8 @@ class MatchingApplication(ServiceApplication):
         super().__init__(settings)
         self._roster_lock = threading.Lock()
         self._roster: Roster | None = None
+        self._roster_snapshot_at = 0  # the version of the last snapshot this process took
+        self._roster_snapshot_gap = self.roster_snapshot_every
 
     @contextmanager
     def roster(self) -> Iterator[Roster]:
@@ -121,16 +135,37 @@ class MatchingApplication(ServiceApplication):
                     self._roster = self.repository.get(ROSTER_ID)
                 except AggregateNotFoundError:
                     self._roster = Roster()
+                self._roster_snapshot_at = 0  # how far back the store's last one is: unknown
+                self._roster_snapshot_gap = self.roster_snapshot_every
             else:
                 # Another replica may have changed it since: its new events are applied first
                 # (one read, nothing when there are none).
                 new = self.repository.event_store.get(ROSTER_ID, gt=self._roster.version)
                 self._roster = project_aggregate(self._roster, new)
+            roster = self._roster
+            # Every change to the roster is an event, which moves its version on: the same
+            # version after a failure means the copy is still what the store holds.
+            version = roster.version
             try:
-                yield self._roster
+                yield roster
             except BaseException:
-                self._roster = None  # it may hold changes that were not stored
+                if roster.version != version:
+                    self._roster = None  # it may hold changes that were not stored
                 raise
+
+    def _take_snapshots(self, processing: ProcessingEvent) -> None:
+        super()._take_snapshots(processing)
+        roster = processing.aggregates.get(ROSTER_ID)
+        if roster is None or roster.version - self._roster_snapshot_at < self._roster_snapshot_gap:
+            return
+        assert self.snapshots is not None
+        stored = self.snapshots.mapper.to_stored_event(Snapshot.take(roster))
+        with suppress(IntegrityError):  # another process took this one
+            self.snapshots.recorder.insert_events([stored])
+        self._roster_snapshot_at = roster.version
+        self._roster_snapshot_gap = max(
+            self.roster_snapshot_every, len(stored.state) // self.roster_snapshot_bytes_per_event
+        )
 
     @contextmanager
     def changes(self) -> Iterator[RosterChanges]:

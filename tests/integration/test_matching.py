@@ -24,6 +24,7 @@ from domain.calendar import local_today
 from domain.errors import WrongState
 from domain.matching.job import JobStatus
 from domain.matching.offer import OfferStatus
+from domain.matching.roster import ROSTER_ID
 from domain.money import Money, price_of_work
 from services.matching.application import MatchingApplication, RosterChanges
 from services.matching.commands import Answer, Decline
@@ -545,6 +546,68 @@ ESTIMATE = 4500
 NO_BUDGET = "no eligible provider: has no contract budget left for the estimated cost of 45.00 €"
 
 
+def the_roster(app: MatchingApplication):
+    with app.roster() as roster:
+        return roster
+
+
+def test_a_refused_answer_keeps_the_roster_it_did_not_change(matching: MatchingApplication):
+    two_providers(matching)
+    request_id = str(uuid.uuid4())
+    open_job(matching, request_id)
+    _, (offer,) = matching.get_job(request_id)
+    accept(matching, str(offer.id), "p1")
+    before = the_roster(matching)
+
+    with pytest.raises(WrongState):
+        accept(matching, str(offer.id), "p1")  # the same acceptance sent again
+    with pytest.raises(WrongState):
+        decline(matching, str(offer.id), "p1", "no one free that day")
+
+    assert the_roster(matching) is before  # not read again from the store
+    assert held(matching) == {"p1": 1, "p2": 0}
+
+
+def test_a_roster_changed_elsewhere_is_brought_up_to_date_before_the_next_decision(
+    matching: MatchingApplication,
+):
+    two_providers(matching)
+    the_roster(matching)
+    other = MatchingApplication(matching.settings)  # another replica on the same store
+    try:
+        apply(other, lambda c: other.suspend_provider(c, "p1"))
+        first = str(uuid.uuid4())
+
+        open_job(matching, first)  # decided on the roster as stored: p1 is suspended
+
+        _, (offer,) = matching.get_job(first)
+        assert offer.provider_id == "p2"
+        assert the_roster(matching).version == other.repository.get(ROSTER_ID).version
+    finally:
+        other.close()
+
+
+def test_the_roster_is_snapshotted_from_memory_the_further_apart_the_more_it_holds(
+    matching: MatchingApplication,
+):
+    matching.roster_snapshot_every = 4
+    two_providers(matching)  # the roster's first 5 events, saved together: the first snapshot
+    matching.roster_snapshot_bytes_per_event = 1  # from the next snapshot on: one per byte
+    for _ in range(12):
+        apply(matching, lambda c: matching.rate_provider(c, "p1", 5))
+
+    assert matching.snapshots is not None
+    taken = matching.snapshots.recorder.select_events(ROSTER_ID)
+    # 4 events after the first; then as many events apart as the snapshot has bytes
+    assert [s.originator_version for s in taken] == [5, 9]
+    assert len(taken[-1].state) > 12
+    fresh = MatchingApplication(matching.settings)  # reads the last snapshot and 8 events
+    try:
+        assert vars(fresh.repository.get(ROSTER_ID)) == vars(the_roster(matching))
+    finally:
+        fresh.close()
+
+
 def budget_for_one_job(app: MatchingApplication) -> None:
     def enrol(changes: RosterChanges) -> None:
         app.enrol_provider(changes, "p1", ["snow-clearing"], ["nastola"], 3)
@@ -573,7 +636,7 @@ def hear(app: MatchingApplication, upstream: str, *events: IntegrationEvent) -> 
 
 def committed(app: MatchingApplication) -> dict[str, int]:
     with app.roster() as roster:
-        return {rid: c["cents"] for rid, c in roster.commitments.items()}
+        return {rid: cents for rid, (_, cents) in roster.commitments().items()}
 
 
 def test_the_budget_of_a_job_offered_or_taken_is_held_until_it_is_charged(

@@ -312,9 +312,8 @@ def test_an_offer_commits_its_estimated_cost_against_the_contract():
     offer_under_c1(roster)
 
     assert event_names(roster) == ["JobTaken"]
-    assert roster.commitments == {
-        "request-1": {"contract_id": "c1", "cents": COST, "offer_id": "offer-1"}
-    }
+    assert roster.commitments() == {"request-1": ("c1", COST)}
+    assert roster.committing == {"request-1": "offer-1"}
     assert roster.contracts["c1"]["remaining_cents"] == COST  # only a charge changes it
     (others,) = roster.contract_budgets("request-2")
     assert others.remaining_cents == 0
@@ -356,7 +355,7 @@ def test_an_offer_declined_lapsed_or_withdrawn_gives_its_commitment_back():
     roster.release_job("p1", "offer-1")
 
     assert event_names(roster) == ["JobReleased"]
-    assert roster.commitments == {}
+    assert roster.commitments() == {}
     assert roster.decide(job(request_id="request-2")).match == Match("p1", "c1", "lahti-city")
 
 
@@ -365,7 +364,7 @@ def test_an_accepted_job_keeps_its_commitment_through_completion_until_the_charg
     offer_under_c1(roster)
     roster.settle_offer("offer-1")  # accepted
     roster.release_job("p1")  # the work was reported: its place is free
-    assert list(roster.commitments) == ["request-1"]
+    assert list(roster.commitments()) == ["request-1"]
     assert roster.decide(job(request_id="request-2")).match is None
     roster.collect_events()
 
@@ -373,7 +372,7 @@ def test_an_accepted_job_keeps_its_commitment_through_completion_until_the_charg
     roster.release_commitment("request-1")
 
     assert event_names(roster) == ["BudgetUpdated", "CommitmentReleased"]
-    assert roster.commitments == {}
+    assert roster.commitments() == {}
     assert roster.contract_budgets()[0].remaining_cents == 0
 
 
@@ -389,7 +388,7 @@ def test_a_request_that_will_not_be_charged_gives_its_commitment_back_once(why):
     roster.release_commitment("request-1")  # the same news heard again
 
     assert event_names(roster) == ["CommitmentReleased"]
-    assert roster.commitments == {}
+    assert roster.commitments() == {}
     assert roster.contract_budgets("request-2")[0].remaining_cents == COST
 
 
@@ -402,9 +401,8 @@ def test_a_new_offer_for_the_request_replaces_its_commitment_and_a_stale_release
 
     roster.release_job("p1", "offer-1")  # the old decline heard again
 
-    assert roster.commitments == {
-        "request-1": {"contract_id": "c2", "cents": 2000, "offer_id": "offer-2"}
-    }
+    assert roster.commitments() == {"request-1": ("c2", 2000)}
+    assert roster.committing == {"request-1": "offer-2"}
 
 
 def test_an_offer_made_without_a_contract_commits_nothing():
@@ -412,7 +410,7 @@ def test_an_offer_made_without_a_contract_commits_nothing():
 
     roster.take_job("p1", "offer-1", "request-1")
 
-    assert roster.commitments == {}
+    assert roster.commitments() == {}
 
 
 def test_what_is_held_of_each_budget_is_the_sum_of_its_jobs_not_yet_charged():
@@ -460,7 +458,7 @@ def test_the_roster_with_commitments_replays_to_the_same_state():
     copy = replay(roster.collect_events())
 
     assert vars(copy) == vars(roster)
-    assert list(copy.commitments) == ["request-4"]
+    assert list(copy.commitments()) == ["request-4"]
     assert copy.contract_budgets() == roster.contract_budgets()
     assert copy.contract_budgets()[0].remaining_cents == 8 * COST
 

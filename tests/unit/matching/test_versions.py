@@ -7,7 +7,7 @@ import subprocess
 import sys
 from copy import deepcopy
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -20,9 +20,10 @@ from eventsourcing.utils import get_topic
 from domain.matching.job import Job, JobStatus
 from domain.matching.offer import Offer
 from domain.matching.policy import Match, ProviderSlot
-from domain.matching.roster import ROSTER_ID, Roster
+from domain.matching.roster import ROSTER_ID, HeldBudget, Roster, stamp
 from services.platform.store import DateAsISO
 from tests.unit.matching.builders import (
+    COST,
     DAY,
     NOW,
     add_contract,
@@ -58,11 +59,30 @@ def old_topic(cls: type) -> str:
     return f"domain.matching:{name}"
 
 
+def as_version_2(state: dict) -> dict:
+    """A roster's state in the shape of version 2: each commitment kept by request, with the
+    offer that made it ("" here for one whose offer is no longer open: none can give it
+    back)."""
+    state = deepcopy(state)
+    committing = state.pop("committing")
+    del state["held_cents"]
+    state["commitments"] = {
+        request_id: {
+            "contract_id": contract_id,
+            "cents": cents,
+            "offer_id": committing.get(request_id, ""),
+        }
+        for contract_id, requests in state.pop("held").items()
+        for request_id, cents in requests.items()
+    }
+    return state
+
+
 def snapshot_as_before(roster: Roster) -> Snapshot:
     """A snapshot of ``roster`` as taken before the roster counted its versions (version 1),
     sharing nothing with it."""
     snapshot = Snapshot.take(roster)
-    state = deepcopy(snapshot.state)
+    state = as_version_2(snapshot.state)
     del state["class_version"]
     return replace(snapshot, state=state)
 
@@ -204,7 +224,7 @@ def test_the_earliest_roster_snapshot_is_upcast_and_the_events_after_it_apply():
     restored = store.repository.get(ROSTER_ID)
 
     assert restored.version == 6
-    assert (restored.open_offers, restored.offered, restored.commitments) == ({}, {}, {})
+    assert (restored.open_offers, restored.offered, restored.commitments()) == ({}, {}, {})
     assert restored.providers["p1"] == {
         "categories": ["snow"],
         "regions": ["north"],
@@ -249,7 +269,7 @@ def test_upcasting_gives_a_version_1_snapshot_only_what_it_lacks():
     assert vars(store.repository.get(ROSTER_ID)) == vars(roster)
 
 
-def test_a_snapshot_taken_now_records_version_2_and_is_not_upcast(monkeypatch):
+def test_a_snapshot_taken_now_records_version_3_and_is_not_upcast(monkeypatch):
     roster = Roster()
     enrol(roster, "p1")
     add_contract(roster, "c1", "p1")
@@ -261,12 +281,13 @@ def test_a_snapshot_taken_now_records_version_2_and_is_not_upcast(monkeypatch):
     (record,) = store.snapshots.recorder.select_events(ROSTER_ID)
     stored = json.loads(record.state)
     assert stored["topic"] == "domain.matching.roster:Roster"
-    assert stored["state"]["class_version"] == 2
+    assert stored["state"]["class_version"] == 3
 
     def refuse(state: dict) -> None:
-        raise AssertionError("a version 2 snapshot was upcast from version 1")
+        raise AssertionError("a version 3 snapshot was upcast")
 
     monkeypatch.setattr(Roster, "upcast_v1_v2", staticmethod(refuse))
+    monkeypatch.setattr(Roster, "upcast_v2_v3", staticmethod(refuse))
     assert vars(store.repository.get(ROSTER_ID)) == vars(roster)
 
 
@@ -293,12 +314,81 @@ def test_a_roster_snapshot_from_before_commitments_were_kept_is_upcast():
 
     restored = snapshot.mutate(None)
 
-    assert restored.commitments == {}
+    assert restored.commitments() == {}
     assert restored.contract_budgets() == roster.contract_budgets()
     offer_under_c1(restored)
     assert restored.decide(job(request_id="request-2")).match is None
     restored.release_job("p1", "offer-1")
     assert restored.decide(job(request_id="request-2")).match == Match("p1", "c1", "lahti-city")
+
+
+# --- roster snapshots: version 2 is upcast ----------------------------------------------
+
+
+def version_2_roster_state(roster: Roster) -> dict:
+    """``roster``'s snapshot as version 2 took it: commitments by request, each naming the
+    offer that made it (also once accepted), and offers made in the order recorded."""
+    state = deepcopy(Snapshot.take(roster).state)
+    state["class_version"] = 2
+    for name in ("held", "held_cents", "committing"):
+        del state[name]
+    state["commitments"] = {
+        "request-1": {"contract_id": "c1", "cents": COST, "offer_id": "offer-1"},
+        "request-2": {"contract_id": "c1", "cents": 2000, "offer_id": "offer-2"},
+        "request-3": {"contract_id": "c2", "cents": 1000, "offer_id": "offer-3"},
+    }
+    state["offered"] = {"p1": [stamp(NOW), stamp(NOW - timedelta(hours=1)), stamp(NOW)]}
+    return state
+
+
+def test_a_version_2_roster_snapshot_is_upcast_and_decides_as_the_events_do():
+    roster = Roster()
+    enrol(roster, "p1", capacity=5)
+    add_contract(roster, "c1", "p1", remaining=10 * COST)
+    add_contract(roster, "c2", "p1", remaining=10 * COST)
+    roster.take_job("p1", "offer-1", "request-1", NOW, NOW, contract_id="c1", estimated_cents=COST)
+    earlier = NOW - timedelta(hours=1)  # recorded after an offer made later
+    roster.take_job(
+        "p1", "offer-2", "request-2", earlier, NOW, contract_id="c1", estimated_cents=2000
+    )
+    roster.settle_offer("offer-2")
+    roster.take_job("p1", "offer-3", "request-3", NOW, NOW, contract_id="c2", estimated_cents=1000)
+    store = Store()
+    store.save(roster)
+    store.snapshots.put(
+        [
+            Snapshot(
+                originator_id=ROSTER_ID,
+                originator_version=roster.version,
+                timestamp=NOW,
+                topic=get_topic(Roster),
+                state=version_2_roster_state(roster),
+            )
+        ]
+    )
+
+    restored = store.repository.get(ROSTER_ID)
+
+    assert vars(restored) == vars(roster)
+    assert "commitments" not in vars(restored)
+    assert restored.held == {
+        "c1": {"request-1": COST, "request-2": 2000},
+        "c2": {"request-3": 1000},
+    }
+    assert restored.held_cents == {"c1": COST + 2000, "c2": 1000}
+    assert restored.committing == {"request-1": "offer-1", "request-3": "offer-3"}  # not accepted
+    assert restored.offered == {"p1": [stamp(earlier), stamp(NOW), stamp(NOW)]}
+    assert restored.recent_offers("p1", NOW) == 2
+    remaining = {b.contract_id: b.remaining_cents for b in restored.contract_budgets("request-2")}
+    assert remaining == {"c1": 10 * COST - COST, "c2": 10 * COST - 1000}
+    # the open offer gives its commitment back; the accepted one keeps it until the charge
+    restored.release_job("p1", "offer-1")
+    restored.release_job("p1", "offer-2")
+    assert restored.commitments() == {"request-2": ("c1", 2000), "request-3": ("c2", 1000)}
+    assert restored.held_budgets() == [
+        HeldBudget("c1", "lahti-city", "p1", held_cents=2000, jobs=1),
+        HeldBudget("c2", "lahti-city", "p1", held_cents=1000, jobs=1),
+    ]
 
 
 # --- events that lack attributes added since ---------------------------------------------
@@ -329,7 +419,7 @@ def test_an_offer_stored_before_commitments_were_kept_still_replays():
 
     copy = replay(events)
 
-    assert copy.commitments == {}
+    assert copy.commitments() == {}
     assert copy.open_offers == current.open_offers
 
 
