@@ -29,10 +29,13 @@ import httpx
 
 from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, connect
 from contracts.connection import VARIABLES as NATS_VARIABLES
+from contracts.jetstream import REPLICAS_VARIABLE
 from services import registry
 from services.platform.identity import LIFETIME, issue
 
 DEFAULT_NATS_PORT = 4233
+# A cluster's nodes listen for each other this far above their clients' ports (6233, ...).
+CLUSTER_PORT_OFFSET = 2000
 
 
 def free_port(preferred: int | None = None) -> int:
@@ -46,6 +49,18 @@ def free_port(preferred: int | None = None) -> int:
                 continue
             return s.getsockname()[1]
     raise RuntimeError("no free port")
+
+
+def free_ports(preferred: int, count: int, taken: Sequence[int] = ()) -> list[int]:
+    """``count`` different free ports, ``preferred`` and those after it where they are free,
+    and none of ``taken``."""
+    ports: list[int] = []
+    for i in range(count):
+        port = free_port(preferred + i)
+        while port in ports or port in taken:
+            port = free_port()
+        ports.append(port)
+    return ports
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -386,6 +401,7 @@ class EmbeddedNatsCluster:
 
     def __init__(self, directory: Path, ports: list[int], cluster_ports: list[int]) -> None:
         passwords = nats_passwords(directory)
+        self.directory = directory
         self.nodes = [
             EmbeddedNats(
                 directory / f"n{i + 1}",
@@ -404,10 +420,44 @@ class EmbeddedNatsCluster:
         """Every node, as TALKOOT_NATS_URL names a cluster."""
         return ",".join(node.url for node in self.nodes)
 
-    def start(self) -> str:
+    def start(self, timeout: float = 30) -> str:
+        """Start every node, and return once the cluster has elected the leader of its
+        JetStream (until then it creates no stream: a service starting would fail)."""
         for node in self.nodes:
             node.start()
+        self.wait_for_jetstream(timeout)
         return self.url
+
+    def wait_for_jetstream(self, timeout: float) -> None:
+        import asyncio
+        from concurrent.futures import ThreadPoolExecutor
+
+        from nats.errors import Error as NatsError
+        from nats.js.errors import Error as JetStreamError
+
+        async def answered() -> bool:
+            options = {"user": OPERATOR, "password": self.passwords[OPERATOR]}
+            nc = await connect(self.url, "talkoot-up", **options)
+            try:
+                js = nc.jetstream(timeout=1)
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    try:
+                        await js.account_info()  # answered by the leader alone
+                        return True
+                    except (TimeoutError, NatsError, JetStreamError):
+                        await asyncio.sleep(0.2)
+                return False
+            finally:
+                await nc.close()
+
+        # in a thread of its own: whoever starts the stack may have an event loop running
+        with ThreadPoolExecutor(1) as thread:
+            if not thread.submit(asyncio.run, answered()).result():
+                raise TimeoutError(
+                    f"the NATS cluster elected no JetStream leader within {timeout:g} s; "
+                    f"see each node's nats-server.log in {self.directory}"
+                )
 
     def node(self, name: str) -> EmbeddedNats:
         return next(node for node in self.nodes if node.node and node.node.name == name)
@@ -491,12 +541,15 @@ class Stack:
     nats_url: str | None = None
     ports: dict[str, int] = field(default_factory=lambda: dict(registry.PORTS))
     nats_port: int = DEFAULT_NATS_PORT
+    # How many nats-servers the embedded NATS is: 1, or a cluster of 3 (or 5) on loopback,
+    # every stream kept in as many copies, so that losing one node loses nothing.
+    nats_nodes: int = 1
     extra_env: dict[str, str] = field(default_factory=dict)
     # Each NATS user's password when the NATS is one with the local stack's users (its own
     # embedded one, or another stack's); empty: every process takes TALKOOT_NATS_* as given.
     nats_passwords: dict[str, str] = field(default_factory=dict)
     postgres: EmbeddedPostgres | None = None
-    nats: EmbeddedNats | None = None
+    nats: EmbeddedNats | EmbeddedNatsCluster | None = None
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     # a module (and its arguments) that runs each service's module; none in production
     launcher: tuple[str, ...] = ()
@@ -529,12 +582,35 @@ class Stack:
             progress(f"starting embedded PostgreSQL in {self.data_dir / 'postgres'}")
             self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
             self.database_url = self.postgres.start()
-        if not self.nats_url:
+        if self.nats_nodes > 1 and self.nats_url:
+            raise RuntimeError(
+                f"{self.nats_nodes} NATS nodes are for the embedded NATS; with TALKOOT_NATS_URL "
+                "set, name every node of your cluster there and set TALKOOT_STREAM_REPLICAS"
+            )
+        if not self.nats_url and self.nats_nodes > 1:
+            ports = free_ports(self.nats_port, self.nats_nodes)
+            cluster_ports = free_ports(self.nats_port + CLUSTER_PORT_OFFSET, self.nats_nodes, ports)
+            progress(
+                f"starting {self.nats_nodes} nats-servers with JetStream, clustered, on ports "
+                f"{', '.join(map(str, ports))} (every stream in {self.nats_nodes} copies)"
+            )
+            self.nats = EmbeddedNatsCluster(self.data_dir / "nats", ports, cluster_ports)
+            self.nats_url = self.nats.start()
+            self.nats_passwords = self.nats.passwords
+        elif not self.nats_url:
             port = free_port(self.nats_port)
             progress(f"starting nats-server with JetStream on port {port}")
             self.nats = EmbeddedNats(self.data_dir / "nats", port)
             self.nats_url = self.nats.start()
             self.nats_passwords = self.nats.passwords
+
+    @property
+    def nats_servers(self) -> dict[str, EmbeddedNats]:
+        """Each embedded nats-server by what the stack calls it: ``nats-server`` alone, or
+        ``nats-server n1`` ... of a cluster; none with a NATS of one's own."""
+        if isinstance(self.nats, EmbeddedNatsCluster):
+            return {f"nats-server {node.node.name}": node for node in self.nats.nodes}
+        return {"nats-server": self.nats} if self.nats is not None else {}
 
     def nats_options(self, user: str = OPERATOR) -> dict[str, str]:
         """``contracts.connection.connect`` options to connect as ``user`` (the operator by
@@ -561,6 +637,8 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }
+        if isinstance(self.nats, EmbeddedNatsCluster):
+            env[REPLICAS_VARIABLE] = str(self.nats_nodes)
         for service, port in self.ports.items():
             env[f"TALKOOT_{service.upper()}_PORT"] = str(port)
         for variable in NATS_VARIABLES:
@@ -647,11 +725,13 @@ class Stack:
             progress("PostgreSQL has stopped; starting it again")
             self.postgres.restart()
             revived.append("postgres")
-        if self.nats is not None and not self.nats.running():
-            code = self.nats.process.returncode if self.nats.process else None
-            progress(f"nats-server exited with {code}; starting it again on port {self.nats.port}")
-            self.nats.start()
-            revived.append("nats-server")
+        for name, server in self.nats_servers.items():
+            if server.running():
+                continue
+            code = server.process.returncode if server.process else None
+            progress(f"{name} exited with {code}; starting it again on port {server.port}")
+            server.start()
+            revived.append(name)
         for name, process in self.processes.items():
             if not process.running():
                 progress(
@@ -665,8 +745,9 @@ class Stack:
     def pids(self) -> dict[str, int]:
         """The process id of every process of the stack that has one now."""
         pids = {name: p.process.pid for name, p in self.processes.items() if p.process}
-        if self.nats is not None and self.nats.process is not None:
-            pids["nats-server"] = self.nats.process.pid
+        for name, server in self.nats_servers.items():
+            if server.process is not None:
+                pids[name] = server.process.pid
         if self.postgres is not None and self.postgres.server is not None:
             pids["postgres"] = self.postgres.server.get_pid()
         return pids
@@ -677,7 +758,7 @@ class Stack:
                 progress(f"stopping {name}")
                 process.stop()
         if self.nats is not None:
-            progress("stopping nats-server")
+            progress(f"stopping {', '.join(self.nats_servers)}")
             self.nats.stop()
         if self.postgres is not None:
             progress("stopping PostgreSQL")
@@ -696,7 +777,8 @@ async def stream_report(
     **options,
 ) -> list[dict]:
     """Each service stream's message count and, per durable consumer, what it has not yet
-    processed (pending) or not yet acknowledged (in flight), and its ack floor.
+    processed (pending) or not yet acknowledged (in flight), and its ack floor; on a NATS
+    cluster, also its copies (``replicas``), the node that leads it and the nodes ``behind``.
 
     ``dead_letters``: also count, per consumer, the dead letters it set aside (and report the
     dead-letter stream). ``sample_after`` > 0: look again after that many seconds, and mark a
@@ -727,6 +809,18 @@ async def stream_report(
             )
         return sorted(found, key=lambda c: c["name"])
 
+    def copies(info) -> dict:
+        """On a cluster: how many copies the stream is kept in, which node leads it, and the
+        nodes whose copy is not current (lost, or catching up)."""
+        if (info.config.num_replicas or 1) < 2 or info.cluster is None:
+            return {}
+        behind = [p.name for p in info.cluster.replicas or [] if p.offline or not p.current]
+        return {
+            "replicas": info.config.num_replicas,
+            "leader": info.cluster.leader,
+            "behind": sorted(behind),
+        }
+
     nc = await connect(
         nats_url, "talkoot-report", connect_timeout=2, max_reconnect_attempts=1, **options
     )
@@ -749,6 +843,7 @@ async def stream_report(
                     "messages": info.state.messages,
                     "last_seq": info.state.last_seq,
                     "consumers": await consumers_of(js, name),
+                    **copies(info),
                 }
             )
         if sample_after > 0:

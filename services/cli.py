@@ -52,7 +52,7 @@ def say(message: str) -> None:
 
 def up(args: argparse.Namespace) -> int:
     directory = data_dir(args)
-    stack = Stack.from_env(directory, nats_port=args.nats_port)
+    stack = Stack.from_env(directory, nats_port=args.nats_port, nats_nodes=args.nats_nodes)
     state_file = directory / "stack.json"
     if state_file.exists() and _alive(json.loads(state_file.read_text()).get("pid")):
         print(f"Talkoot is already running (pid in {state_file}); see `talkoot status`.")
@@ -84,6 +84,8 @@ def up(args: argparse.Namespace) -> int:
                 tell(f"  {front:<13} {url}{path}")
         tell(f"  {'PostgreSQL':<13} {stack.database_url}")
         tell(f"  {'NATS':<13} {stack.nats_url}")
+        if stack.nats_nodes > 1:
+            tell(f"  {'':<13} a cluster of {stack.nats_nodes}, every stream in as many copies")
         tell(f"Logs in {directory / 'logs'}. Press Ctrl-C to stop.")
         _watch(stack, state_file)
     except KeyboardInterrupt:
@@ -239,7 +241,12 @@ def status(args: argparse.Namespace) -> int:
                 print(f"      of {name}: {count}")
                 dead += count
             continue
-        print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} messages")
+        copies = ""
+        if stream.get("replicas"):
+            copies = f"   {stream['replicas']} copies, leader {stream['leader'] or 'none'}"
+            if stream["behind"]:
+                copies += f", behind: {', '.join(stream['behind'])}"
+        print(f"  {stream['stream']:<24} {stream['messages'] or 0:>8} messages{copies}")
         for consumer in stream["consumers"]:
             name = f"{consumer['name']} <- {stream['upstream']}"
             dead += consumer.get("dead_letters", 0)
@@ -524,7 +531,19 @@ def parser() -> argparse.ArgumentParser:
         "--nats-port",
         type=int,
         default=DEFAULT_NATS_PORT,
-        help=f"port of the embedded nats-server (default {DEFAULT_NATS_PORT}, another if taken)",
+        help=f"port of the embedded nats-server (default {DEFAULT_NATS_PORT}, another if taken; "
+        "a cluster's nodes take the ports after it)",
+    )
+    p.add_argument(
+        "--nats-nodes",
+        type=int,
+        choices=(1, 3, 5),
+        default=1,
+        help="run the embedded NATS as a cluster of this many nats-servers on this machine, "
+        "every stream kept in as many copies (TALKOOT_STREAM_REPLICAS), as production runs it: "
+        "kill one and Talkoot goes on, and `up` starts it again (default 1, a single "
+        "nats-server). A cluster keeps its streams apart from the single nats-server's, in "
+        "nats/n1, n2, ... of the data folder: give it a data folder of its own to try it",
     )
     p.set_defaults(run=up)
 
@@ -536,6 +555,8 @@ def parser() -> argparse.ArgumentParser:
         "dead letters each set aside, and which consumers make no progress (a service's "
         "/health names its own; any consumer with messages waiting that acknowledges none "
         f"within {STALL_SAMPLE:.0f} s is shown too, which is how the projector's show). "
+        "On a NATS cluster it shows each stream's copies too: the node that leads it, and "
+        "the nodes whose copy is behind (lost, or catching up). "
         "Exits non-zero when something is down, stalled, or there are dead letters. "
         "It connects to the local stack's NATS as its operator (credentials from the data "
         "folder), or with TALKOOT_NATS_URL set as TALKOOT_NATS_USER and TALKOOT_NATS_PASSWORD "

@@ -325,3 +325,22 @@ def published(stack: Stack, service: str) -> list[tuple[int, Any]]:
             await nc.close()
 
     return asyncio.run(read())
+
+
+def submit_many(talkoot: Talkoot, category: str, region: str, count: int) -> list[str]:
+    """Submit ``count`` requests as fast as possible; return the ids that were acknowledged.
+    Submissions that hit a dead service fail and are not counted."""
+    acknowledged = []
+    resident = talkoot.headers(talkoot.resident())
+    with httpx.Client(timeout=5, headers=resident) as http:
+        for _ in range(count):
+            try:
+                response = http.post(
+                    talkoot.url("requests", "/requests"),
+                    json=talkoot.request_body(category, region),
+                )
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 201:
+                acknowledged.append(response.json()["id"])
+    return acknowledged

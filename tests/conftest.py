@@ -102,16 +102,10 @@ def forget(stack: Stack) -> None:
     """Drop the session's schemas and streams from servers that outlive the session."""
     import asyncio
 
-    import psycopg
-
     from contracts.connection import connect
     from contracts.streams import DEAD_LETTERS, stream_name
 
-    with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        for (schema,) in conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{stack.namespace}_%",)
-        ).fetchall():
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    forget_schemas(stack)
 
     async def delete_streams() -> None:
         nc = await connect(stack.nats_url, "tests", **stack.nats_options())
@@ -122,6 +116,17 @@ def forget(stack: Stack) -> None:
         await nc.close()
 
     asyncio.run(delete_streams())
+
+
+def forget_schemas(stack: Stack) -> None:
+    """Drop the stack's schemas from a PostgreSQL that outlives it."""
+    import psycopg
+
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        for (schema,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{stack.namespace}_%",)
+        ).fetchall():
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @contextlib.contextmanager

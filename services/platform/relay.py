@@ -4,7 +4,9 @@ The log is the outbox. Each event goes out as its integration event with
 ``Nats-Msg-Id = <service>:<notification id>``; once JetStream has acknowledged a batch, the relay
 records how far it got under the ``outbox`` tracking name (when idle, and every second under
 load). After a crash it resumes from there and re-publishes at most that last second's events,
-which JetStream drops as duplicates (its duplicate window is far longer).
+which JetStream drops as duplicates (its duplicate window is far longer). A batch not wholly
+acknowledged within ACK_TIMEOUT_SECONDS is published again the same way: an acknowledgement
+lost with a NATS node (the stream's leader, or the one the relay was connected to) never comes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ BATCH = 500
 RECORD_EVERY_SECONDS = 1.0
 COALESCE_SECONDS = 0.005
 IDLE_POLL_SECONDS = 0.5
+ACK_TIMEOUT_SECONDS = 10.0
 
 
 class Relay:
@@ -122,7 +125,15 @@ class Relay:
                 acks.append(
                     await publish(self.js, self.service, notification.id, event, self.namespace)
                 )
-        await asyncio.gather(*acks)
+        try:
+            # On a timeout the acknowledgements still awaited are cancelled (which frees their
+            # places among the connection's pending publishes) and the batch goes out again.
+            await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise TimeoutError(
+                f"JetStream acknowledged positions {notifications[0].id} to "
+                f"{notifications[-1].id} not within {ACK_TIMEOUT_SECONDS:g} s"
+            ) from None
         last = notifications[-1].id
         self.published = last
         if time.monotonic() - self._recorded_at >= RECORD_EVERY_SECONDS:

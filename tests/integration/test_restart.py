@@ -7,32 +7,12 @@ import threading
 import time
 from collections import Counter
 
-import httpx
 import pytest
 
 from contracts.events import ContractChargedV1, OfferMadeV1, ServiceRequestedV1
-from tests.client import Talkoot, eventually, published
+from tests.client import Talkoot, eventually, published, submit_many
 
 pytestmark = pytest.mark.slow
-
-
-def submit_many(talkoot: Talkoot, category: str, region: str, count: int) -> list[str]:
-    """Submit ``count`` requests as fast as possible; return the ids that were acknowledged.
-    Submissions that hit a dead service fail and are not counted."""
-    acknowledged = []
-    resident = talkoot.headers(talkoot.resident())
-    with httpx.Client(timeout=5, headers=resident) as http:
-        for _ in range(count):
-            try:
-                response = http.post(
-                    talkoot.url("requests", "/requests"),
-                    json=talkoot.request_body(category, region),
-                )
-            except httpx.HTTPError:
-                continue
-            if response.status_code == 201:
-                acknowledged.append(response.json()["id"])
-    return acknowledged
 
 
 def kill_during(talkoot: Talkoot, service: str, work, after: float = 0.3):
