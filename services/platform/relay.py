@@ -119,12 +119,17 @@ class Relay:
             return 0
         # In a worker thread: reading personal data and sealing it again looks up keys.
         events = await to_thread.run_sync(self.integration_events, notifications)
-        acks = []
-        for notification, event in zip(notifications, events, strict=True):
-            if event is not None:
-                acks.append(
-                    await publish(self.js, self.service, notification.id, event, self.namespace)
-                )
+        acks: list[asyncio.Future] = []
+        try:
+            for notification, event in zip(notifications, events, strict=True):
+                if event is not None:
+                    acks.append(
+                        await publish(self.js, self.service, notification.id, event, self.namespace)
+                    )
+        except BaseException:
+            for ack in acks:  # a publish that failed half-way: the batch goes out again
+                ack.cancel()
+            raise
         try:
             # On a timeout the acknowledgements still awaited are cancelled (which frees their
             # places among the connection's pending publishes) and the batch goes out again.

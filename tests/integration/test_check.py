@@ -33,10 +33,6 @@ def flowed(talkoot: Talkoot) -> dict[str, str]:
     return {"charged": charged, "offered": offered, "contract": contract_id}
 
 
-def check(talkoot: Talkoot, *args: str) -> tuple[int, str, str]:
-    return talkoot.check(*args)
-
-
 @contextmanager
 def read_models(talkoot: Talkoot) -> Iterator[tuple[psycopg.Connection, str]]:
     with psycopg.connect(talkoot.stack.database_url, autocommit=True) as conn:
@@ -50,7 +46,7 @@ def line_of(out: str, model: str, table: str) -> str:
 def test_after_requests_offers_and_a_charge_every_read_model_is_as_its_events_make_it(
     talkoot: Talkoot, flowed: dict[str, str]
 ):
-    code, out, errors = check(talkoot)
+    code, out, errors = talkoot.check()
     assert code == 0, out + errors
     assert "All equal: 7 read models" in out
     for model, table in (
@@ -99,7 +95,7 @@ def test_a_changed_a_deleted_and_a_stray_row_are_each_named(
                 f"INSERT INTO {s}.offers VALUES ({placeholders})",
                 ("stray-offer", *offer[1:]),
             )
-            code, out, errors = check(talkoot, "--model", "board", "ledger", "offers")
+            code, out, errors = talkoot.check("--model", "board", "ledger", "offers")
         finally:
             conn.execute(
                 f"UPDATE {s}.board SET status = %s WHERE request_id = %s", (status, charged)
@@ -122,7 +118,7 @@ def test_a_changed_a_deleted_and_a_stray_row_are_each_named(
     assert "extra    offer_id=stray-offer: in the read model, no event gives it" in out
     assert "DIFFERENCES in 3 of 4 tables (board.board, ledger.ledger_entries, offers.offers)" in out
 
-    code, out, errors = check(talkoot, "--model", "board", "ledger", "offers")
+    code, out, errors = talkoot.check("--model", "board", "ledger", "offers")
     assert code == 0, out + errors
 
 
@@ -144,7 +140,7 @@ def test_sealed_personal_data_is_compared_opened_and_never_printed(
                     WHERE request_id = %s""",
                 (charged, offered),
             )
-            code, out, errors = check(talkoot, "--model", "board")
+            code, out, errors = talkoot.check("--model", "board")
         finally:
             conn.execute(
                 f"UPDATE {s}.board SET request_sealed = %s::jsonb WHERE request_id = %s",
@@ -155,7 +151,7 @@ def test_sealed_personal_data_is_compared_opened_and_never_printed(
         f"changed  request_id={offered}: request_sealed (sealed personal data) opens differently"
     ) in out
     assert "Front yard" not in out + errors
-    code, out, errors = check(talkoot, "--model", "board")
+    code, out, errors = talkoot.check("--model", "board")
     assert code == 0, out + errors
 
 
@@ -167,11 +163,11 @@ def test_a_projector_that_cannot_catch_up_is_said_so_and_nothing_is_compared(
     os.kill(projector, signal.SIGSTOP)
     try:
         talkoot.submit(category, region, "resident-check")
-        code, out, errors = check(talkoot, "--model", "board", "--timeout", "1")
+        code, out, errors = talkoot.check("--model", "board", "--timeout", "1")
     finally:
         os.kill(projector, signal.SIGCONT)
     assert code == 3, out + errors
     assert "COULD NOT SETTLE within 1 s: board <- requests at position" in out
     assert "Read models in" not in out
-    code, out, errors = check(talkoot, "--model", "board", "--timeout", "20")
+    code, out, errors = talkoot.check("--model", "board", "--timeout", "20")
     assert code == 0, out + errors
