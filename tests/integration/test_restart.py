@@ -1,5 +1,6 @@
 """A service killed with SIGKILL in the middle of the flow and started again finishes the flow:
-nothing acknowledged is lost, nothing is published or applied twice, nothing charged twice."""
+nothing acknowledged is lost, nothing is published or applied twice, nothing charged twice,
+and every read model is as the event stores make it (`talkoot check`)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import threading
 import time
 from collections import Counter
 
+import httpx
 import pytest
 
-from contracts.events import ContractChargedV1, OfferMadeV1, ServiceRequestedV1
+from contracts.events import (
+    ContractChargedV1,
+    OfferMadeV1,
+    ProviderRegisteredV1,
+    ServiceRequestedV1,
+)
 from tests.client import Talkoot, eventually, published, submit_many
 
 pytestmark = pytest.mark.slow
@@ -121,4 +128,44 @@ def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: T
         if isinstance(e, ContractChargedV1)
     )
     assert all(charged[r] == 1 for r in request_ids), charged
+    talkoot.assert_read_models_right()
+
+
+def test_providers_killed_while_registering_loses_nothing_acknowledged(talkoot: Talkoot, scope):
+    category, region = scope
+    founder = talkoot.headers(talkoot.token("founder-restart", "resident"))
+    body = {
+        "name": "Kuudes osuuskunta",
+        "kind": "cooperative",
+        "business_id": "0737546-2",
+        "categories": [category],
+        "regions": [region],
+        "capacity": 3,
+    }
+
+    def register_many(count: int) -> list[str]:
+        acknowledged = []
+        with httpx.Client(timeout=5, headers=founder) as http:
+            for _ in range(count):
+                try:
+                    response = http.post(talkoot.url("providers", "/providers"), json=body)
+                except httpx.HTTPError:
+                    continue
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["id"])
+        return acknowledged
+
+    provider_ids = kill_during(talkoot, "providers", lambda: register_many(40), after=0.3)
+    assert provider_ids, "nothing was acknowledged before the kill"
+    more = register_many(3)  # and it works again after the restart
+    assert len(more) == 3
+    talkoot.wait_until_quiet()
+    for provider_id in provider_ids + more:
+        assert talkoot.get("providers", f"/providers/{provider_id}").status_code == 200
+    registered = Counter(
+        e.provider_id
+        for _, e in published(talkoot.stack, "providers")
+        if isinstance(e, ProviderRegisteredV1)
+    )
+    assert all(registered[p] == 1 for p in provider_ids + more), registered
     talkoot.assert_read_models_right()
