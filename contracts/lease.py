@@ -107,11 +107,18 @@ async def lead(
             continue
         log.info("lease %s taken: this replica does the background work", lease.name)
         term = asyncio.Event()
-        tasks = work(term)
+        tasks: list[asyncio.Task] = []
         try:
+            tasks = work(term)
             while not stop.is_set() and await lease.still_held():
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), CHECK_SECONDS)
+        except Exception:
+            # Work that cannot start must not keep the lease from a replica whose can.
+            log.exception("lease %s: the background work failed; letting go of it", lease.name)
+            failed = True
+        else:
+            failed = False
         finally:
             term.set()
             if tasks:
@@ -123,3 +130,6 @@ async def lead(
                     "lease %s lost: background work stopped until it is taken again", lease.name
                 )
             await lease.release()
+        if failed:  # another replica's turn first, if there is one
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRY_SECONDS)

@@ -304,6 +304,8 @@ def published(stack: Stack, service: str) -> list[tuple[int, Any]]:
     """Every message in ``service``'s stream, decoded as its contract type, with its position."""
     import asyncio
 
+    from nats.js.api import AckPolicy, ConsumerConfig
+
     from contracts.connection import connect
     from contracts.events import decode
     from contracts.streams import POSITION_HEADER, stream_name, subject_prefix
@@ -313,8 +315,11 @@ def published(stack: Stack, service: str) -> list[tuple[int, Any]]:
         try:
             js = nc.jetstream()
             info = await js.stream_info(stream_name(service, stack.namespace))
+            # Read without acknowledging: an acknowledging consumer stops at 1000 unanswered.
             sub = await js.pull_subscribe(
-                f"{subject_prefix(service, stack.namespace)}.>", stream=info.config.name
+                f"{subject_prefix(service, stack.namespace)}.>",
+                stream=info.config.name,
+                config=ConsumerConfig(ack_policy=AckPolicy.NONE),
             )
             messages = []
             while len(messages) < info.state.messages:
