@@ -454,6 +454,24 @@ async def settle(
         await asyncio.sleep(0.2)
 
 
+async def replay_pool(settings: Settings, models: list, hint: str, size: int) -> Any:
+    """A pool on the read models' database for replaying ``models``; Failed, saying why, when
+    a secret they need is missing or PostgreSQL cannot be reached."""
+    import asyncpg
+
+    if any(hasattr(m, "read_models") for m in models) and not settings.pseudonym_secret:
+        raise Failed(
+            "no TALKOOT_PSEUDONYM_SECRET (nor the data folder's secrets.json): the partners' "
+            f"audit trail (arrangements) keys its residents' pseudonyms with it{hint}"
+        )
+    try:
+        return await asyncpg.create_pool(
+            settings.database_url, min_size=2, max_size=size, timeout=5
+        )
+    except (OSError, asyncpg.PostgresError) as error:
+        raise Failed(f"PostgreSQL not reachable: {error}") from None
+
+
 async def replay_store(
     store: Store,
     feeds: list[tuple[Any, int]],
@@ -545,7 +563,6 @@ async def check(
     timeout: float,
     progress: Callable[[str], None],
 ) -> Outcome:
-    import asyncpg
 
     from projections.schema import ensure_read_models, read_schema
     from services.platform.settings import Settings as ServiceSettings
@@ -553,16 +570,7 @@ async def check(
     available = models_by_name()
     models = [available[name] for name in names]
     live_schema = read_schema(settings.namespace)
-    if any(hasattr(m, "read_models") for m in models) and not settings.pseudonym_secret:
-        raise Failed(
-            "no TALKOOT_PSEUDONYM_SECRET (nor the data folder's secrets.json): the partners' "
-            "audit trail (arrangements) keys its residents' pseudonyms with it; or leave "
-            "arrangements out with --model"
-        )
-    try:
-        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=6, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:
-        raise Failed(f"PostgreSQL not reachable: {error}") from None
+    pool = await replay_pool(settings, models, "; or leave arrangements out with --model", 6)
     upstreams = sorted({u for m in models for u in upstreams_of(m)})
     stores: dict[str, Store] = {}
     scratch_schema = ""

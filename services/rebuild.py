@@ -200,15 +200,7 @@ async def rebuild(
     available = check.models_by_name()
     models = [available[name] for name in dict.fromkeys(names)]
     live_schema = read_schema(settings.namespace)
-    if any(hasattr(m, "read_models") for m in models) and not settings.pseudonym_secret:
-        raise Failed(
-            "no TALKOOT_PSEUDONYM_SECRET (nor the data folder's secrets.json): the partners' "
-            "audit trail (arrangements) keys its residents' pseudonyms with it"
-        )
-    try:
-        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=8, timeout=5)
-    except (OSError, asyncpg.PostgresError) as error:
-        raise Failed(f"PostgreSQL not reachable: {error}") from None
+    pool = await check.replay_pool(settings, models, "", 8)
     upstreams = sorted({u for m in models for u in check.upstreams_of(m)})
     stores: dict[str, check.Store] = {}
     scratch_schema = ""

@@ -227,6 +227,27 @@ class Talkoot:
         assert self.board_entry(request_id, done["position"])["status"] == "completed"
         return request_id
 
+    def charged_and_offered(self, resident_id: str) -> dict[str, str]:
+        """A request carried through to its charge under a contract, and another one (of
+        ``resident_id``) offered, in a scope of their own; the system at rest after."""
+        from tests.conftest import unused_scope
+
+        category, region = unused_scope()
+        provider_id, contract_id = self.ready_provider(category, region)
+        charged = self.completed_request(category, region, provider_id)
+        self.ok(self.on_request(charged, "confirmation", {}, who=self.resident()))
+        offered = self.submit(category, region, resident_id)["id"]
+        self.wait_for_status(offered, "offered")
+        self.wait_until_quiet()
+        return {
+            "charged": charged,
+            "offered": offered,
+            "contract": contract_id,
+            "provider": provider_id,
+            "category": category,
+            "region": region,
+        }
+
     def check(self, *args: str) -> tuple[int, str, str]:
         """`talkoot check ...` as an operator runs it: exit status, standard output and error.
         The secrets come from the stack's data folder, as on a machine running `talkoot up`."""

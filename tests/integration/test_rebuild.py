@@ -21,21 +21,7 @@ from tests.conftest import unused_scope
 @pytest.fixture(scope="module")
 def flowed(talkoot: Talkoot) -> dict[str, str]:
     """A request carried through to its charge under a contract, and another one offered."""
-    category, region = unused_scope()
-    provider_id, contract_id = talkoot.ready_provider(category, region)
-    charged = talkoot.completed_request(category, region, provider_id)
-    talkoot.ok(talkoot.on_request(charged, "confirmation", {}, who=talkoot.resident()))
-    offered = talkoot.submit(category, region, "resident-rebuild")["id"]
-    talkoot.wait_for_status(offered, "offered")
-    talkoot.wait_until_quiet()
-    return {
-        "charged": charged,
-        "offered": offered,
-        "contract": contract_id,
-        "provider": provider_id,
-        "category": category,
-        "region": region,
-    }
+    return talkoot.charged_and_offered("resident-rebuild")
 
 
 @contextmanager
