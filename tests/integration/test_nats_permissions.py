@@ -196,7 +196,12 @@ def test_a_service_identity_can_do_all_the_transport_does(secured: Stack):
             sub = Subscription("providers", "perm-test", handle)
             await consume(js, sub, namespace, stop)  # pull_subscribe, fetch, ack
             await nc.flush()  # acks get no answer: make sure the server has them
-            info = await js.consumer_info(stream_name("providers", namespace), "perm-test")
+            # the server applies acks it has received in its own time: wait for them
+            for _ in range(100):
+                info = await js.consumer_info(stream_name("providers", namespace), "perm-test")
+                if info.ack_floor.stream_seq == 3:
+                    break
+                await asyncio.sleep(0.05)
             assert info.ack_floor.stream_seq == 3 and info.num_ack_pending == 0
             listed = await js.consumers_info(stream_name("providers", namespace))
             assert [c.name for c in listed] == ["perm-test"]
