@@ -40,16 +40,26 @@ import json
 import logging
 import os
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from nats.aio.client import Client
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    Header,
+    PubAck,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
 from contracts.events import IntegrationEvent, decode, encode, event_type
 from contracts.failures import describe, is_transient
@@ -135,24 +145,118 @@ async def ensure_streams(
             await js.update_stream(info.config.evolve(num_replicas=replicas))
 
 
+class Publisher:
+    """Publishes to JetStream with any number of acknowledgements awaited at once, on an inbox
+    of its own. Each publish's future resolves to its PubAck, or to the stream's refusal as an
+    ``APIError`` (nats-py's ``publish_async`` raises a refusal inside its reply handler, and
+    leaves the future waiting for ever)."""
+
+    def __init__(self, nc: Client) -> None:
+        self._nc = nc
+        self._inbox = ""
+        self._pending: dict[str, asyncio.Future] = {}
+        self._count = 0
+        self._opening = asyncio.Lock()
+
+    async def publish(
+        self, subject: str, payload: bytes, headers: dict[str, str]
+    ) -> asyncio.Future[PubAck]:
+        if not self._inbox:
+            async with self._opening:
+                if not self._inbox:
+                    inbox = self._nc.new_inbox()
+                    await self._nc.subscribe(f"{inbox}.*", cb=self._answered)
+                    self._inbox = inbox
+        self._count += 1
+        token = str(self._count)
+        future: asyncio.Future[PubAck] = asyncio.get_running_loop().create_future()
+        self._pending[token] = future
+        future.add_done_callback(lambda _: self._pending.pop(token, None))
+        await self._nc.publish(subject, payload, reply=f"{self._inbox}.{token}", headers=headers)
+        return future
+
+    async def _answered(self, msg) -> None:
+        future = self._pending.get(msg.subject.rpartition(".")[2])
+        if future is None or future.done():
+            return  # given up on (cancelled) already
+        try:
+            future.set_result(pub_ack(msg))
+        except Exception as error:
+            future.set_exception(error)
+
+
+def pub_ack(msg) -> PubAck:
+    """The PubAck a stream answered with, or its refusal raised."""
+    if msg.headers and msg.headers.get(Header.STATUS) == "503":  # no stream took it
+        raise NoStreamResponseError
+    answer = json.loads(msg.data)
+    if "error" in answer:
+        APIError.from_error(answer["error"])  # raises the error's own class
+    return PubAck.from_response(answer)
+
+
+_publishers: weakref.WeakKeyDictionary[Client, Publisher] = weakref.WeakKeyDictionary()
+
+
+def publisher(js: JetStreamContext) -> Publisher:
+    """The connection's one ``Publisher``."""
+    nc = js._nc
+    if nc not in _publishers:
+        _publishers[nc] = Publisher(nc)
+    return _publishers[nc]
+
+
 async def publish(
     js: JetStreamContext,
     service: str,
     position: int,
     event: IntegrationEvent,
     namespace: str,
-) -> asyncio.Future:
-    """Start publishing one event; the returned future resolves to the PubAck."""
+    after: int | None = None,
+) -> asyncio.Future[PubAck]:
+    """Start publishing one event; the returned future resolves to the PubAck. With ``after``
+    (a stream sequence), the stream stores it only if its last message has that sequence, and
+    refuses it otherwise: a publisher that counts the sequences its messages take keeps them in
+    its own order whatever is lost or late on the way."""
     kind = event_type(event)
-    return await js.publish_async(
-        subject(service, kind, namespace),
-        encode(event),
-        headers={
-            MSG_ID_HEADER: msg_id(service, position),
-            POSITION_HEADER: str(position),
-            EVENT_HEADER: kind,
-        },
-    )
+    headers = {
+        MSG_ID_HEADER: msg_id(service, position),
+        POSITION_HEADER: str(position),
+        EVENT_HEADER: kind,
+    }
+    if after is not None:
+        headers[Header.EXPECTED_LAST_SEQUENCE] = str(after)
+    return await publisher(js).publish(subject(service, kind, namespace), encode(event), headers)
+
+
+# JetStream's error code for a message whose Nats-Expected-Last-Sequence is not the stream's
+WRONG_LAST_SEQUENCE = 10071
+
+
+def wrong_last_sequence(error: BaseException) -> bool:
+    """Whether a publish was refused because the stream's last message is not the one expected."""
+    return isinstance(error, APIError) and error.err_code == WRONG_LAST_SEQUENCE
+
+
+async def last_published(js: JetStreamContext, service: str, namespace: str) -> tuple[int, int]:
+    """Where ``service``'s stream stands: its last sequence, and the position of the newest of
+    the service's own messages in it (0 when it holds none). Messages another publisher put in
+    (a test's) are stepped over, up to a thousand of them."""
+    stream = stream_name(service, namespace)
+    state = (await js.stream_info(stream)).state
+    own = f"{service}:"
+    sequence = state.last_seq
+    while sequence >= max(state.first_seq, 1) and state.last_seq - sequence < 1000:
+        try:
+            message = await js.get_msg(stream, sequence)
+        except NotFoundError:  # deleted
+            sequence -= 1
+            continue
+        headers = message.headers or {}
+        if headers.get(MSG_ID_HEADER, "").startswith(own) and POSITION_HEADER in headers:
+            return state.last_seq, int(headers[POSITION_HEADER])
+        sequence -= 1
+    return state.last_seq, 0
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,17 @@
 """The outbox relay: follows a service's notification log and publishes it to JetStream.
 
 The log is the outbox. Each event goes out as its integration event with
-``Nats-Msg-Id = <service>:<notification id>``; once JetStream has acknowledged a batch, the relay
-records how far it got under the ``outbox`` tracking name (when idle, and every second under
-load). After a crash it resumes from there and re-publishes at most that last second's events,
-which JetStream drops as duplicates (its duplicate window is far longer). A batch not wholly
-acknowledged within ACK_TIMEOUT_SECONDS is published again the same way: an acknowledgement
-lost with a NATS node (the stream's leader, or the one the relay was connected to) never comes.
+``Nats-Msg-Id = <service>:<notification id>`` and ``Nats-Expected-Last-Sequence``: the relay
+counts the stream sequences its messages take, and the stream stores a message only right after
+the one before it. Whatever is lost or late on the way (an acknowledgement lost with a NATS node,
+a publish that reached a stream leader on its way out), the stream holds the events in the
+log's order, and each once: a read model applies them in that order.
+
+After any failure, and at its start, the relay asks the stream where it stands (its last
+sequence, and the newest of the service's own positions in it) and goes on from there. Once
+JetStream has acknowledged a batch, the relay records how far it got under the ``outbox``
+tracking name (when idle, and every second under load): with NATS away, that is where it
+starts. A batch not wholly acknowledged within ACK_TIMEOUT_SECONDS counts as failed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from eventsourcing.persistence import Tracking
 from nats.js import JetStreamContext
 
 from contracts.events import IntegrationEvent
-from contracts.jetstream import publish
+from contracts.jetstream import last_published, publish, wrong_last_sequence
 from services.platform.outbound import Outbound
 from services.platform.store import OUTBOX, ServiceApplication
 
@@ -47,6 +52,7 @@ class Relay:
         self.outbound = outbound
         self.namespace = namespace
         self.published = 0  # the last notification handled (published, or nothing to publish)
+        self._sequence: int | None = None  # the stream's last sequence; None: ask the stream
         self._recorded = 0
         self._recorded_at = time.monotonic()
         self._wake = asyncio.Event()
@@ -64,10 +70,23 @@ class Relay:
                 if not started:
                     self.published = await to_thread.run_sync(recorder.max_tracking_id, OUTBOX) or 0
                     self._recorded, started = self.published, True
+                if self._sequence is None:
+                    await self.find_place()
                 sent = await self.publish_next_batch()
-            except Exception:
+            except Exception as error:
+                self._sequence = None
                 failures += 1
-                log.exception("relay of %s failed (attempt %s); retrying", self.service, failures)
+                if wrong_last_sequence(error):  # what was lost or late on the way came after all
+                    log.warning(
+                        "%s: the stream holds other messages than the relay counted (%s); "
+                        "going on from where it stands",
+                        self.service,
+                        error.description,
+                    )
+                else:
+                    log.exception(
+                        "relay of %s failed (attempt %s); retrying", self.service, failures
+                    )
                 await asyncio.sleep(min(0.2 * 2**failures, 10.0))
                 continue
             failures = 0
@@ -106,6 +125,14 @@ class Relay:
         )
         self._recorded, self._recorded_at = published, time.monotonic()
 
+    async def find_place(self) -> None:
+        """Go on after the newest of the service's events the stream holds (the tracked position
+        may be a moment behind it, or, with messages lost, ahead)."""
+        sequence, position = await last_published(self.js, self.service, self.namespace)
+        if position:
+            self.published = position
+        self._sequence = sequence
+
     @property
     def service(self) -> str:
         return self.application.service
@@ -120,27 +147,30 @@ class Relay:
         # In a worker thread: reading personal data and sealing it again looks up keys.
         events = await to_thread.run_sync(self.integration_events, notifications)
         acks: list[asyncio.Future] = []
+        after = self._sequence
         try:
             for notification, event in zip(notifications, events, strict=True):
                 if event is not None:
                     acks.append(
-                        await publish(self.js, self.service, notification.id, event, self.namespace)
+                        await publish(
+                            self.js, self.service, notification.id, event, self.namespace, after
+                        )
                     )
-        except BaseException:
-            for ack in acks:  # a publish that failed half-way: the batch goes out again
-                ack.cancel()
-            raise
-        try:
-            # On a timeout the acknowledgements still awaited are cancelled (which frees their
-            # places among the connection's pending publishes) and the batch goes out again.
-            await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+                    after += 1
+            answers = await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
         except TimeoutError:
             raise TimeoutError(
                 f"JetStream acknowledged positions {notifications[0].id} to "
                 f"{notifications[-1].id} not within {ACK_TIMEOUT_SECONDS:g} s"
             ) from None
-        last = notifications[-1].id
-        self.published = last
+        finally:
+            # a batch that failed half-way: what is still awaited is given up on, and the
+            # relay goes on from where the stream stands
+            for ack in acks:
+                ack.cancel()
+        if answers:
+            self._sequence = max(answer.seq for answer in answers)
+        self.published = notifications[-1].id
         if time.monotonic() - self._recorded_at >= RECORD_EVERY_SECONDS:
             await self.record_position()
         return len(notifications)

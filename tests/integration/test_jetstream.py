@@ -15,7 +15,14 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from contracts.connection import connect
 from contracts.events import ProviderSuspendedV1
-from contracts.jetstream import Subscription, ensure_streams, follow, publish
+from contracts.jetstream import (
+    Subscription,
+    ensure_streams,
+    follow,
+    last_published,
+    publish,
+    wrong_last_sequence,
+)
 from contracts.streams import stream_name
 from deploy.stack import Stack
 from services.registry import STREAMS
@@ -56,6 +63,61 @@ def test_a_republished_event_is_dropped_as_a_duplicate(stack: Stack):
             await drop_streams(stack, namespace)
 
     assert run(scenario()) == (False, True, 1)
+
+
+def test_a_publish_after_another_last_sequence_is_refused_and_changes_nothing(stack: Stack):
+    """The relay's order: a message expecting the stream's last sequence is stored right after
+    it; one expecting another is refused (the refusal arrives, rather than no answer), and so
+    is every one counted after it, while those before it stay."""
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        nc = await as_providers(stack)
+        js = nc.jetstream()
+        try:
+            await ensure_streams(js, namespace, STREAMS)
+            stored = [await (await publish(js, "providers", 1, registered(1), namespace, 0))]
+            stored.append(await (await publish(js, "providers", 2, registered(2), namespace, 1)))
+            # position 3 is lost on the way; 4 and 5, counted as if it had been stored, are
+            # sent at once: both refused
+            acks = [
+                await publish(js, "providers", p, registered(p), namespace, p - 1) for p in (4, 5)
+            ]
+            answers = await asyncio.wait_for(asyncio.gather(*acks, return_exceptions=True), 5)
+            refused = [wrong_last_sequence(answer) for answer in answers]
+            where = await last_published(js, "providers", namespace)
+            return [a.seq for a in stored], refused, where
+        finally:
+            await nc.close()
+            await drop_streams(stack, namespace)
+
+    assert run(scenario()) == ([1, 2], [True, True], (2, 2))
+
+
+def test_where_a_stream_stands_steps_over_messages_another_put_in(stack: Stack):
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        nc = await as_providers(stack)
+        js = nc.jetstream()
+        try:
+            await ensure_streams(js, namespace, STREAMS)
+            empty = await last_published(js, "providers", namespace)
+            for position in (1, 2, 3):
+                await (await publish(js, "providers", position, registered(position), namespace))
+            # another publisher, with a message id of its own, twice
+            for n in range(2):
+                await js.publish(
+                    f"{namespace}.providers.ProviderRegisteredV1",
+                    b"{}",
+                    headers={"Nats-Msg-Id": f"tests:{n}", "Talkoot-Position": "99"},
+                )
+            return empty, await last_published(js, "providers", namespace)
+        finally:
+            await nc.close()
+            await drop_streams(stack, namespace)
+
+    assert run(scenario()) == ((0, 0), (5, 3))
 
 
 def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: Stack):
