@@ -8,6 +8,7 @@ They publish as the providers service would (its NATS identity), and the operato
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -46,21 +47,28 @@ async def drop_streams(stack: Stack, namespace: str) -> None:
         await nc.close()
 
 
+@contextlib.asynccontextmanager
+async def own_streams(stack: Stack, namespace: str):
+    """JetStream as the providers service, on streams of ``namespace``'s own, dropped after."""
+    nc = await as_providers(stack)
+    js = nc.jetstream()
+    try:
+        await ensure_streams(js, namespace, STREAMS)
+        yield js
+    finally:
+        await nc.close()
+        await drop_streams(stack, namespace)
+
+
 def test_a_republished_event_is_dropped_as_a_duplicate(stack: Stack):
     namespace = f"t{uuid.uuid4().hex[:8]}"
 
     async def scenario():
-        nc = await as_providers(stack)
-        js = nc.jetstream()
-        try:
-            await ensure_streams(js, namespace, STREAMS)
+        async with own_streams(stack, namespace) as js:
             first = await (await publish(js, "providers", 7, registered(7), namespace))
             again = await (await publish(js, "providers", 7, registered(7), namespace))
             info = await js.stream_info(stream_name("providers", namespace))
             return bool(first.duplicate), bool(again.duplicate), info.state.messages
-        finally:
-            await nc.close()
-            await drop_streams(stack, namespace)
 
     assert run(scenario()) == (False, True, 1)
 
@@ -72,10 +80,7 @@ def test_a_publish_after_another_last_sequence_is_refused_and_changes_nothing(st
     namespace = f"t{uuid.uuid4().hex[:8]}"
 
     async def scenario():
-        nc = await as_providers(stack)
-        js = nc.jetstream()
-        try:
-            await ensure_streams(js, namespace, STREAMS)
+        async with own_streams(stack, namespace) as js:
             stored = [await (await publish(js, "providers", 1, registered(1), namespace, 0))]
             stored.append(await (await publish(js, "providers", 2, registered(2), namespace, 1)))
             # position 3 is lost on the way; 4 and 5, counted as if it had been stored, are
@@ -87,9 +92,6 @@ def test_a_publish_after_another_last_sequence_is_refused_and_changes_nothing(st
             refused = [wrong_last_sequence(answer) for answer in answers]
             where = await last_published(js, "providers", namespace)
             return [a.seq for a in stored], refused, where
-        finally:
-            await nc.close()
-            await drop_streams(stack, namespace)
 
     assert run(scenario()) == ([1, 2], [True, True], (2, 2))
 
@@ -98,10 +100,7 @@ def test_where_a_stream_stands_steps_over_messages_another_put_in(stack: Stack):
     namespace = f"t{uuid.uuid4().hex[:8]}"
 
     async def scenario():
-        nc = await as_providers(stack)
-        js = nc.jetstream()
-        try:
-            await ensure_streams(js, namespace, STREAMS)
+        async with own_streams(stack, namespace) as js:
             empty = await last_published(js, "providers", namespace)
             for position in (1, 2, 3):
                 await (await publish(js, "providers", position, registered(position), namespace))
@@ -113,9 +112,6 @@ def test_where_a_stream_stands_steps_over_messages_another_put_in(stack: Stack):
                     headers={"Nats-Msg-Id": f"tests:{n}", "Talkoot-Position": "99"},
                 )
             return empty, await last_published(js, "providers", namespace)
-        finally:
-            await nc.close()
-            await drop_streams(stack, namespace)
 
     assert run(scenario()) == ((0, 0), (5, 3))
 
@@ -199,10 +195,7 @@ def test_a_consumer_is_sent_only_the_kinds_its_handler_names_and_keeps_its_durab
         await task
 
     async def scenario():
-        nc = await as_providers(stack)
-        js = nc.jetstream()
-        try:
-            await ensure_streams(js, namespace, STREAMS)
+        async with own_streams(stack, namespace) as js:
             for position in range(1, 7):
                 event = registered(position) if position % 2 else suspended(position)
                 await (await publish(js, "providers", position, event, namespace))
@@ -213,9 +206,6 @@ def test_a_consumer_is_sent_only_the_kinds_its_handler_names_and_keeps_its_durab
             await follow_until(js, 5)
             again = await js.consumer_info(stream, "test")
             return first, again
-        finally:
-            await nc.close()
-            await drop_streams(stack, namespace)
 
     first, again = run(scenario())
     assert handler.seen == [(p, "ProviderRegisteredV1") for p in (1, 3, 5, 7, 8)]
