@@ -384,7 +384,8 @@ class MatchingApplication(ServiceApplication):
             job = self.get(offer.request_id, "job")
             job.record_taken(offer_id=str(offer.id), provider_id=provider_id)
             roster.settle_offer(str(offer.id))
-            return Receipt(str(offer.id), self.commit(offer, job, roster))
+            # the offer's event last: its position is one the inbox and the board reach
+            return Receipt(str(offer.id), self.commit(roster, job, offer))
 
     @retried_on_conflict
     def decline(self, caller: Caller, offer_id: str, command: Decline) -> Receipt:
@@ -395,7 +396,7 @@ class MatchingApplication(ServiceApplication):
             job.record_decline(str(offer.id), provider_id)
             roster.release_job(provider_id, str(offer.id))
             next_offer = self._offer_next(job, roster)
-            return Receipt(str(offer.id), self.commit(offer, job, roster, next_offer))
+            return Receipt(str(offer.id), self.commit(roster, job, offer, next_offer))
 
     # --- time passes ---------------------------------------------------------------------
 

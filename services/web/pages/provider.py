@@ -89,9 +89,11 @@ class ProviderPages(Controller):
 
     # --- offers ----------------------------------------------------------------------------
 
-    async def _offers(self, state: State, person: Person) -> list[dict]:
+    async def _offers(self, state: State, person: Person, position: int = 0) -> list[dict]:
         services = state.services
-        inbox = await services.get("matching", "/offers/", person.token, status="open")
+        inbox = await services.get(
+            "matching", "/offers/", person.token, status="open", position=position or None
+        )
 
         async def decision(entry: dict) -> dict | None:
             try:
@@ -121,8 +123,9 @@ class ProviderPages(Controller):
         person: Person,
         forms: dict[str, Form] | None = None,
         status_code: int = 200,
+        position: int = 0,
     ) -> Template:
-        offers = await self._offers(state, person)
+        offers = await self._offers(state, person, position)
         return render(
             request,
             "provider/offers.html",
@@ -133,12 +136,16 @@ class ProviderPages(Controller):
         )
 
     @get("/offers", summary="The inbox of open offers")
-    async def offers(self, request: Request, state: State, person: Person) -> Template:
-        return await self._offers_page(request, state, person)
+    async def offers(
+        self, request: Request, state: State, person: Person, position: int = 0
+    ) -> Template:
+        return await self._offers_page(request, state, person, position=position)
 
     @get("/offers/list", summary="The open offers alone, for the page to poll")
-    async def offer_list(self, request: Request, state: State, person: Person) -> Template:
-        offers = await self._offers(state, person)
+    async def offer_list(
+        self, request: Request, state: State, person: Person, position: int = 0
+    ) -> Template:
+        offers = await self._offers(state, person, position)
         return render(request, "provider/offer_list.html", person=person, offers=offers, forms={})
 
     @post("/offers/{offer_id:str}/accept", summary="Accept an offer")
@@ -166,7 +173,7 @@ class ProviderPages(Controller):
         form = await form_of(request)
         # matching judges the reason (its rule, not the page's); a refusal stands beside the
         # field
-        await sent(
+        receipt = await sent(
             form,
             state.services.post(
                 "matching",
@@ -182,7 +189,9 @@ class ProviderPages(Controller):
             return await self._offers_page(
                 request, state, person, {offer_id: form}, status_code=form.refused
             )
-        return back_to(request, OFFERS, "You declined the offer.")
+        return back_to(
+            request, f"{OFFERS}?position={receipt['position']}", "You declined the offer."
+        )
 
     # --- jobs ------------------------------------------------------------------------------
 
