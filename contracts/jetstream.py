@@ -13,6 +13,13 @@ recognised by its position and changes nothing. The durable consumer itself is n
 its state stays on the server, and a handler that names the event kinds it handles
 (``kinds``) is sent only those (the consumer's filter subjects).
 
+A delivery can be lost on its way (a NATS node that leads the consumer goes away with it, a
+fetch that timed out as it was answered): the server then sends it again only after the ack
+wait, behind later ones, which the handler would take as applied before. So a consumer counts
+JetStream's delivery sequence, which has no gaps from the consumer's creation or reset on:
+at a gap it applies what came before it and starts again from the first unacknowledged
+message (``DeliveryGap``, a transient failure), so that the lost one comes next.
+
 A failure is either transient or permanent (``contracts.failures`` decides, and says why):
 
 - transient (PostgreSQL or NATS away, a lost serialization race): the consumer starts again
@@ -62,7 +69,7 @@ from nats.js.api import (
 from nats.js.errors import APIError, NoStreamResponseError, NotFoundError
 
 from contracts.events import IntegrationEvent, decode, encode, event_type
-from contracts.failures import describe, is_transient
+from contracts.failures import Transient, describe, is_transient
 from contracts.streams import (
     DEAD_ATTEMPTS_HEADER,
     DEAD_CONSUMER_HEADER,
@@ -139,10 +146,32 @@ async def ensure_streams(
         try:
             info = await js.stream_info(config.name)
         except NotFoundError:
-            await js.add_stream(config)
+            await _placed(lambda config=config: js.add_stream(config))
             continue
         if (info.config.num_replicas or 1) < replicas:
-            await js.update_stream(info.config.evolve(num_replicas=replicas))
+            await _placed(
+                lambda info=info: js.update_stream(info.config.evolve(num_replicas=replicas))
+            )
+
+
+NO_PEERS_FOR_PLACEMENT = 10005  # JetStream's err_code: too few servers known for the copies
+PLACEMENT_WAIT_SECONDS = 30.0
+
+
+async def _placed(change: Callable[[], Awaitable[Any]]) -> None:
+    """Make a stream change, waiting while a cluster that is forming (or getting a node back)
+    knows too few servers to place its copies; after ``PLACEMENT_WAIT_SECONDS`` the refusal
+    stands."""
+    deadline = time.monotonic() + PLACEMENT_WAIT_SECONDS
+    while True:
+        try:
+            await change()
+            return
+        except APIError as error:
+            if error.err_code != NO_PEERS_FOR_PLACEMENT or time.monotonic() > deadline:
+                raise
+            log.info("JetStream has too few servers for the stream's copies yet; waiting")
+            await asyncio.sleep(0.5)
 
 
 class Publisher:
@@ -396,6 +425,11 @@ class ConsumerReport(msgspec.Struct):
     stalled: str | None  # why it makes no progress, if it does not
 
 
+class DeliveryGap(Transient):
+    """A delivery did not arrive (its sequence was skipped): start again from the first
+    unacknowledged message, so that it comes before any later one."""
+
+
 class Consumer:
     """Runs one durable consumer: applies its messages, sets the bad ones aside as dead
     letters, answers replay requests for them, and keeps ``state`` up to date."""
@@ -416,6 +450,7 @@ class Consumer:
         # Replays and the consumer's own runs take turns, so that a replay never races a run
         # over the same aggregates or rows.
         self._turn = asyncio.Lock()
+        self._delivered = 0  # the consumer's delivery sequence of the last message taken
 
     @property
     def name(self) -> str:
@@ -440,7 +475,7 @@ class Consumer:
                         self.name,
                         self.state.attempts,
                         self.state.failure,
-                        exc_info=self.state.attempts == 1,
+                        exc_info=self.state.attempts == 1 and not isinstance(error, DeliveryGap),
                     )
                     pause = min(0.2 * 2 ** (self.state.attempts - 1), self.policy.max_pause)
                     with suppress(TimeoutError):
@@ -464,6 +499,7 @@ class Consumer:
             self.policy.batch,
             self.policy.ack_wait,
         )
+        self._delivered = 0  # made or reset: its deliveries count from 1
         sub = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
         try:
             while not stop.is_set():
@@ -473,11 +509,27 @@ class Consumer:
                     if self.state.failing_since is not None:
                         self.state.progressed()  # back, and nothing is waiting
                     continue
+                taken, gap = self._in_step(messages)
                 async with self._turn:
-                    await self._settle(messages)
+                    await self._settle(taken)
+                if gap:
+                    raise DeliveryGap(gap)
         finally:
             with suppress(Exception):  # the connection may be closing already
                 await sub.unsubscribe()
+
+    def _in_step(self, messages: list) -> tuple[list, str | None]:
+        """The messages up to the first whose delivery sequence is not the next one, and
+        what is missing there (None if nothing is)."""
+        for index, message in enumerate(messages):
+            sequence = message.metadata.sequence.consumer
+            if sequence != self._delivered + 1:
+                return messages[:index], (
+                    f"delivery {self._delivered + 1} did not arrive (came {sequence}, "
+                    f"stream sequence {message.metadata.sequence.stream})"
+                )
+            self._delivered = sequence
+        return messages, None
 
     async def _handle(self, run: list[tuple[int, IntegrationEvent]]) -> None:
         self.state.busy_since = time.monotonic()
@@ -488,6 +540,8 @@ class Consumer:
 
     async def _settle(self, messages: list) -> None:
         """Apply a fetch as one run; on a permanent failure, one message at a time."""
+        if not messages:
+            return
         items = [(m, _read(self.name, self.subscription.upstream, m)) for m in messages]
         run = [read for _, read in items if read is not None]
         if run:

@@ -1,5 +1,6 @@
 """The event transport on a real NATS: a re-publish is dropped by its Nats-Msg-Id, a consumer
-whose handler fails rewinds, so every event is applied once and in order, and a consumer is
+whose handler fails, or whose delivery is lost, rewinds, so every event is applied once and in
+order, and a consumer is
 sent only the kinds its handler names, on a durable that is bound again, never made again.
 
 They publish as the providers service would (its NATS identity), and the operator cleans up.
@@ -153,6 +154,51 @@ def test_a_failing_handler_rewinds_and_applies_each_event_once_in_order(stack: S
     run(scenario())
     assert failed
     assert applied == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_a_delivery_lost_on_its_way_comes_again_before_any_later_one(stack: Stack):
+    """A delivery that never reaches the consumer (a node leading it went away with it) is
+    noticed by the gap in the delivery sequence: the consumer starts again from it, at once,
+    rather than applying what comes after and getting it only after the ack wait."""
+    namespace = f"t{uuid.uuid4().hex[:8]}"
+    stream = stream_name("providers", namespace)
+    applied: list[int] = []
+    at_three, release = asyncio.Event(), asyncio.Event()
+
+    async def handle(events):
+        for position, _ in events:
+            if position in applied:
+                continue  # what a tracking record does for a real consumer
+            applied.append(position)
+            if position == 3:
+                at_three.set()
+                await release.wait()
+
+    async def scenario():
+        async with own_streams(stack, namespace) as js:
+            stop = asyncio.Event()
+            for position in range(1, 4):
+                await (await publish(js, "providers", position, registered(position), namespace))
+            task = asyncio.create_task(
+                follow(js, Subscription("providers", "test", handle), namespace, stop)
+            )
+            await asyncio.wait_for(at_three.wait(), 10)
+            await asyncio.sleep(0.7)  # the consumer's own pull requests have expired
+            await (await publish(js, "providers", 4, registered(4), namespace))
+            # position 4 is delivered, and lost on its way: nobody acknowledges it
+            lost = await js.pull_subscribe_bind(durable="test", stream=stream)
+            (message,) = await lost.fetch(1, timeout=5)
+            await lost.unsubscribe()
+            for position in (5, 6):
+                await (await publish(js, "providers", position, registered(position), namespace))
+            release.set()
+            await until(lambda: len(applied) >= 6)
+            stop.set()
+            await task
+            return message.metadata.sequence.consumer
+
+    assert run(scenario()) == 4  # the lost one was the fourth delivery
+    assert applied == [1, 2, 3, 4, 5, 6]
 
 
 class Collecting:
