@@ -28,6 +28,10 @@ class InvalidField(DomainError):
 
     rule = "invalid_field"
 
+    def __init__(self, message: str, *, rule: str | None = None, source: str = "body") -> None:
+        super().__init__(message, rule=rule)
+        self.source = source  # where the field is: the body, or the query (``?position=``)
+
 
 class Conflict(DomainError):
     """Somebody else changed the same thing at the same moment; nothing of this was stored."""

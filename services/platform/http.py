@@ -45,7 +45,7 @@ from msgspec import Meta
 from contracts.jetstream import ConsumerReport
 from domain.calendar import local_day, local_today
 from domain.errors import DomainError, InvalidValue, NotAllowed, WrongState
-from projections.schema import wait_for
+from projections.schema import position_of, wait_for
 from services.platform.edge import (
     MAX_BODY_BYTES,
     RequireMediaType,
@@ -342,7 +342,7 @@ def domain_error_response(_: Request, error: DomainError) -> Response:
     headers = {"Retry-After": "1"} if isinstance(error, NotYetVisible | Conflict) else None
     extra: Any = {"rule": error.rule}
     if isinstance(error, InvalidField):  # in the shape of Litestar's own validation errors
-        extra = [{"message": error.message, "key": error.rule, "source": "body"}]
+        extra = [{"message": error.message, "key": error.rule, "source": error.source}]
     return Response(
         {"status_code": status, "detail": error.message, "extra": extra},
         status_code=status,
@@ -401,6 +401,9 @@ class Reads(msgspec.Struct, frozen=True):
     schema: str
     wait_seconds: float
     primary: Any
+    # the service's events table (schema-qualified, quoted), whose notification ids are the
+    # positions its read models follow
+    events: str | None = None
 
 
 def create_app(
@@ -458,9 +461,22 @@ def create_app(
 
 
 async def caught_up(reads: Reads, projection: str, upstream: str, position: int | None) -> None:
-    """Wait (bounded) until ``projection`` has applied ``position``; 503 if it has not."""
+    """Wait (bounded) until ``projection`` has applied ``position``; 503 if it has not, and
+    400 (``position``) for a position the service has not stored an event at: no wait would
+    ever show it."""
     if not position:
         return
+    if await position_of(reads.pool, reads.schema, projection, upstream) >= position:
+        return
+    if reads.events is not None:
+        # on the primary, where a receipt's event was committed before its answer was sent
+        newest = await reads.primary.fetchval(f"SELECT max(notification_id) FROM {reads.events}")
+        if position > (newest or 0):
+            raise InvalidField(
+                f"no event is stored at position {position}: the newest is {newest or 0}",
+                rule="position",
+                source="query",
+            )
     reached = await wait_for(
         reads.pool, reads.schema, projection, upstream, position, reads.wait_seconds
     )

@@ -35,7 +35,7 @@ from services.platform.idempotency import Keys
 from services.platform.outbound import Outbound
 from services.platform.relay import Relay
 from services.platform.settings import Settings
-from services.platform.store import ServiceApplication
+from services.platform.store import ServiceApplication, events_table
 from services.registry import STREAMS, Process
 
 log = logging.getLogger("talkoot.runtime")
@@ -276,6 +276,7 @@ class Runtime:
             read_schema(self.settings.namespace),
             self.settings.read_wait_seconds,
             self.pool,
+            events_table(self.settings, self.spec.name),
         )
 
     async def health(self) -> dict[str, Any]:
