@@ -92,11 +92,13 @@ def retried_on_conflict(command: Callable[..., Receipt]) -> Callable[..., Receip
     replica changed the roster at the same moment, at most ``CONFLICT_TRIES`` times."""
 
     @functools.wraps(command)
-    def tried(*args, **kwargs) -> Receipt:
-        for _ in range(CONFLICT_TRIES - 1):
-            with suppress(Conflict):
-                return command(*args, **kwargs)
-        return command(*args, **kwargs)
+    def tried(application: MatchingApplication, *args, **kwargs) -> Receipt:
+        # the resident's key looked up once: to read the offer and the job, and to seal
+        with application.personal_batch():
+            for _ in range(CONFLICT_TRIES - 1):
+                with suppress(Conflict):
+                    return command(application, *args, **kwargs)
+            return command(application, *args, **kwargs)
 
     return tried
 

@@ -60,7 +60,8 @@ class Inbound:
             return
         last = todo[-1][0]
         try:
-            with self.application.changes() as changes:
+            # each resident's key looked up once for the run: read, and sealed with again
+            with self.application.personal_batch(), self.application.changes() as changes:
                 for position, event in todo:
                     self._run(position, event, changes)
                 self._commit(changes, Tracking(self.upstream, last))

@@ -232,6 +232,8 @@ class Keyring:
             fetched = self._unwrapped(rows)
             if cache is not None:
                 cache.update(fetched)
+                # a key not erased is its resident's live one (one each): what key_for finds
+                cache.update({("live", k.resident_id): k for k in fetched.values() if not k.erased})
             known.update(fetched)
         return known
 
