@@ -13,11 +13,13 @@ import pytest
 
 from contracts.events import (
     ContractChargedV1,
+    InitiativeRaisedV1,
     OfferMadeV1,
     ProviderRegisteredV1,
     ServiceRequestedV1,
 )
 from tests.client import Talkoot, eventually, published, submit_many
+from tests.integration.tables import coordinator, found, read
 
 pytestmark = pytest.mark.slow
 
@@ -168,4 +170,47 @@ def test_providers_killed_while_registering_loses_nothing_acknowledged(talkoot: 
         if isinstance(e, ProviderRegisteredV1)
     )
     assert all(registered[p] == 1 for p in provider_ids + more), registered
+    talkoot.assert_read_models_right()
+
+
+def test_tables_killed_while_initiatives_are_raised_loses_nothing_acknowledged(
+    talkoot: Talkoot,
+):
+    table_id = found(talkoot)
+    headers = talkoot.headers(coordinator(talkoot, table_id))
+    path = talkoot.url("tables", f"/tables/{table_id}/initiatives")
+
+    def raise_many(count: int, until_refused: bool = False) -> tuple[list[str], int]:
+        """The initiatives acknowledged, and how many posts got no answer."""
+        acknowledged, unanswered = [], 0
+        with httpx.Client(timeout=5, headers=headers) as http:
+            for n in range(count):
+                body = {"title": f"Penkki puistoon {n}", "origin": "city"}
+                try:
+                    response = http.post(path, json=body)
+                except httpx.HTTPError:
+                    unanswered += 1
+                    if until_refused:
+                        break  # killed: the rest would wait for the restart
+                    continue
+                if response.status_code == 201:
+                    acknowledged.append(response.json()["id"])
+        return acknowledged, unanswered
+
+    raised, unanswered = kill_during(
+        talkoot, "tables", lambda: raise_many(2000, until_refused=True), after=0.3
+    )
+    assert raised, "nothing was acknowledged before the kill"
+    assert unanswered == 1, "the kill came after the posts"
+    more, _ = raise_many(3)  # and it works again after the restart
+    assert len(more) == 3
+    talkoot.wait_until_quiet()
+    for initiative_id in raised + more:
+        assert read(talkoot, f"/initiatives/{initiative_id}")["table_id"] == table_id
+    published_once = Counter(
+        e.initiative_id
+        for _, e in published(talkoot.stack, "tables")
+        if isinstance(e, InitiativeRaisedV1)
+    )
+    assert all(published_once[i] == 1 for i in raised + more), published_once
     talkoot.assert_read_models_right()
