@@ -12,6 +12,12 @@ sequence, and the newest of the service's own positions in it) and goes on from 
 JetStream has acknowledged a batch, the relay records how far it got under the ``outbox``
 tracking name (when idle, and every second under load): with NATS away, that is where it
 starts. A batch not wholly acknowledged within ACK_TIMEOUT_SECONDS counts as failed.
+
+The relay runs in the replica that holds the service's lease, and wakes as soon as that replica
+stores events. Events another replica stores (a command it served) wake it through PostgreSQL:
+that replica sends a notification on the outbox's channel (``pg_notify``) once they are
+committed, and the relay listens on a connection of its own. Should the notification be lost
+(PostgreSQL away a moment), the relay still looks at the log every IDLE_POLL_SECONDS.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from typing import Any
 
 from anyio import to_thread
 from eventsourcing.persistence import Tracking
@@ -37,6 +45,7 @@ RECORD_EVERY_SECONDS = 1.0
 COALESCE_SECONDS = 0.005
 IDLE_POLL_SECONDS = 0.5
 ACK_TIMEOUT_SECONDS = 10.0
+LISTEN_RETRY_SECONDS = 5.0  # how often a relay that lost its listening connection tries again
 
 
 class Relay:
@@ -46,11 +55,23 @@ class Relay:
         js: JetStreamContext,
         outbound: Outbound,
         namespace: str,
+        pool: Any = None,
+        listen: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
+        """``pool`` (asyncpg) sends the notification that this replica stored events while
+        another relays; ``listen`` opens the relay's own connection that hears them."""
         self.application = application
         self.js = js
         self.outbound = outbound
         self.namespace = namespace
+        self.pool = pool
+        self.listen = listen
+        self.channel = f"{namespace}.{application.service}.outbox"
+        self.running = False  # this replica relays: its own saves wake it directly
+        self._listener: Any = None  # the connection listening on the channel, while relaying
+        self._notifying: asyncio.Task | None = None
+        self._notify_again = False
+        self._listen_tried_at = -LISTEN_RETRY_SECONDS
         self.published = 0  # the last notification handled (published, or nothing to publish)
         self._sequence: int | None = None  # the stream's last sequence; None: ask the stream
         self._recorded = 0
@@ -58,14 +79,65 @@ class Relay:
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Saves happen in worker threads; wake the relay from there without polling hard.
-        application.on_new_events(lambda: loop.call_soon_threadsafe(self._wake.set))
+        application.on_new_events(lambda: loop.call_soon_threadsafe(self._saved))
+
+    def _saved(self) -> None:
+        """This replica stored events: wake its relay, or the one another replica runs."""
+        self._wake.set()
+        if self.running or self.pool is None:
+            return
+        if self._notifying is not None and not self._notifying.done():
+            self._notify_again = True  # once more when the one on its way is sent
+            return
+        self._notifying = asyncio.ensure_future(self._notify())
+
+    async def _notify(self) -> None:
+        while True:
+            self._notify_again = False
+            try:
+                await self.pool.execute("SELECT pg_notify($1, '')", self.channel)
+            except Exception as error:  # the relay's poll finds the events all the same
+                log.debug("%s: could not notify the relay: %s", self.service, error)
+            if not self._notify_again:
+                return
+
+    async def _hear(self) -> None:
+        """Listen on the outbox's channel (again, after the connection was lost)."""
+        if self.listen is None or (self._listener is not None and not self._listener.is_closed()):
+            return
+        if time.monotonic() - self._listen_tried_at < LISTEN_RETRY_SECONDS:
+            return
+        self._listen_tried_at = time.monotonic()
+        await self._stop_listening()
+        try:
+            connection = await self.listen()
+            await connection.add_listener(self.channel, lambda *_: self._wake.set())
+        except Exception as error:
+            log.debug("%s relay cannot listen for other replicas' events: %s", self.service, error)
+            return
+        self._listener = connection
+
+    async def _stop_listening(self) -> None:
+        connection, self._listener = self._listener, None
+        if connection is not None:
+            with suppress(Exception):
+                await asyncio.wait_for(connection.close(), 2)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop``; a failure (PostgreSQL or NATS away) is retried with a pause."""
+        self.running = True
+        try:
+            await self._run(stop)
+        finally:
+            self.running = False
+            await self._stop_listening()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         recorder = self.application.process_recorder
         started = False
         failures = 0
         while not stop.is_set():
+            await self._hear()
             try:
                 if not started:
                     self.published = await to_thread.run_sync(recorder.max_tracking_id, OUTBOX) or 0

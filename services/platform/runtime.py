@@ -173,7 +173,20 @@ class Runtime:
         self.nc = await connect_nats(settings, spec.name)
         js = self.nc.jetstream()
         await ensure_streams(js, settings.namespace, STREAMS, settings.stream_replicas)
-        self.relay = Relay(self.application, js, spec.outbound, settings.namespace)
+        dsn = database.asyncpg_dsn(settings.database_url)
+        named = "application_name" in database.parts(settings.database_url)
+        self.relay = Relay(
+            self.application,
+            js,
+            spec.outbound,
+            settings.namespace,
+            pool=self.pool,
+            listen=lambda: asyncpg.connect(
+                dsn,
+                timeout=2,
+                server_settings=None if named else {"application_name": f"talkoot-{spec.name}"},
+            ),
+        )
         # Every replica serves HTTP; the one holding the lease relays, consumes and sweeps.
         self.lease = Lease(settings.database_url, f"{settings.namespace}.{spec.name}")
         self.tasks.append(

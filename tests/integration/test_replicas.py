@@ -10,7 +10,9 @@ import time
 from collections import Counter
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from contracts.events import OfferMadeV1, RequestAssignedV1, ServiceRequestedV1
 from deploy.stack import ServiceProcess, free_port
@@ -95,6 +97,20 @@ def test_replicas_share_the_work_and_take_over_when_the_leaders_are_killed(talko
                 assert not leading(replica), name
                 assert leading(stack.processes[name]), name
         requests_url, matching_url = replicas["requests"].url, replicas["matching"].url
+
+        # What a replica stores wakes the leader's relay through PostgreSQL: the leader
+        # listens on the outbox's channel, and the replica notifies it once it has committed.
+        channel = f"{stack.namespace}.requests.outbox"
+        with psycopg.connect(stack.database_url, autocommit=True) as listening:
+            listeners = listening.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = %s",
+                (f'LISTEN "{channel}"',),
+            ).fetchone()[0]
+            listening.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+            assert len(submit(talkoot, requests_url, category, region, 1)) == 1
+            heard = [n.channel for n in listening.notifies(timeout=5, stop_after=1)]
+        assert listeners == 1, "the leader's relay is not listening"
+        assert heard == [channel], "the replica did not notify the relay"
 
         # Written through replicas that do no background work: relayed by the leaders, and
         # accepted on a replica whose roster the leader changes meanwhile.
