@@ -8,6 +8,7 @@ another service's event are committed in one transaction with the position of th
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime
@@ -34,6 +35,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import Environment
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 
 from contracts import database
 from domain.errors import InvalidValue
@@ -128,6 +130,24 @@ class Persistence(PostgresFactory):
         pool.conninfo = self.env.get(CONNINFO) or ""
         pool.kwargs["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
         pool.reconnect_timeout = RECONNECT_GIVE_UP_SECONDS
+        # POSTGRES_PRE_PING's check costs a round trip each time a connection is taken; it is
+        # needed only for one that lay idle (a server restarted meanwhile), not for one given
+        # back a moment ago. psycopg_pool takes both callbacks at construction only, which
+        # eventsourcing does.
+        pool._reset = _given_back
+        pool._check = _ping_if_idle
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _given_back(conn: Any) -> None:
+    conn._talkoot_given_back = time.monotonic()
+
+
+def _ping_if_idle(conn: Any) -> None:
+    if time.monotonic() - getattr(conn, "_talkoot_given_back", 0.0) > PING_AFTER_IDLE_SECONDS:
+        ConnectionPool.check_connection(conn)
 
 
 class FailFastRecorder(PostgresProcessRecorder):
