@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import getpass
 import re
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from psycopg import ProgrammingError
@@ -101,3 +102,11 @@ def asyncpg_dsn(url: str) -> str:
     """``url`` as asyncpg connects with it: every parameter in the query, where asyncpg reads
     them as libpq does (lists of hosts and ports, TLS files and mode)."""
     return "postgresql://?" + urlencode(parts(url), quote_via=quote)
+
+
+async def keep_session(connection: Any) -> None:
+    """An asyncpg pool's ``reset``: a connection given back keeps its session as it is.
+
+    asyncpg's own reset costs a round trip on every release (advisory locks unlocked, LISTENs
+    dropped, settings reset); the pools here leave no such state behind: locks are taken per
+    transaction, and a process listens and leads on connections of their own."""

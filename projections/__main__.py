@@ -126,7 +126,7 @@ async def run() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, reset=database.keep_session)
     await ensure_read_models(pool, namespace)
     nc = await connection.connect(nats_url, "talkoot-projections")
     js = nc.jetstream()

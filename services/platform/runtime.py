@@ -99,6 +99,7 @@ async def open_pool(url: str, name: str, min_size: int = 1) -> asyncpg.Pool:
         timeout=2,
         command_timeout=10,
         server_settings=None if named else {"application_name": name},
+        reset=database.keep_session,
     )
 
 
