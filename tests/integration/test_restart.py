@@ -42,6 +42,16 @@ def kill_during(talkoot: Talkoot, service: str, work, after: float = 0.3):
     return result["value"]
 
 
+def assert_published_once(
+    talkoot: Talkoot, service: str, kind: type, field: str, ids: list[str]
+) -> None:
+    """Each of ``ids`` is in exactly one ``kind`` event of ``service``'s stream."""
+    counted = Counter(
+        getattr(e, field) for _, e in published(talkoot.stack, service) if isinstance(e, kind)
+    )
+    assert all(counted[i] == 1 for i in ids), counted
+
+
 def test_matching_killed_while_offering_offers_each_request_once(talkoot: Talkoot, scope):
     category, region = scope
     # every open offer holds its estimate of the budget: enough for all the requests
@@ -53,10 +63,7 @@ def test_matching_killed_while_offering_offers_each_request_once(talkoot: Talkoo
     for request_id in request_ids:
         talkoot.wait_for_status(request_id, "offered")
     talkoot.wait_until_quiet()
-    offers = Counter(
-        e.request_id for _, e in published(talkoot.stack, "matching") if isinstance(e, OfferMadeV1)
-    )
-    assert all(offers[r] == 1 for r in request_ids), offers
+    assert_published_once(talkoot, "matching", OfferMadeV1, "request_id", request_ids)
     talkoot.assert_read_models_right()
 
 
@@ -73,12 +80,7 @@ def test_requests_killed_while_submitting_loses_nothing_acknowledged(talkoot: Ta
     for request_id in request_ids + more:
         talkoot.wait_for_status(request_id, "offered")
     talkoot.wait_until_quiet()
-    submitted = Counter(
-        e.request_id
-        for _, e in published(talkoot.stack, "requests")
-        if isinstance(e, ServiceRequestedV1)
-    )
-    assert all(submitted[r] == 1 for r in request_ids + more)
+    assert_published_once(talkoot, "requests", ServiceRequestedV1, "request_id", request_ids + more)
     talkoot.assert_read_models_right()
 
 
@@ -124,12 +126,7 @@ def test_partnerships_killed_while_charging_charges_each_request_once(talkoot: T
     ledger = talkoot.ledger(contract_id)
     assert ledger["charges"] == 15
     assert ledger["charged_cents"] == 15 * 3000
-    charged = Counter(
-        e.request_id
-        for _, e in published(talkoot.stack, "partnerships")
-        if isinstance(e, ContractChargedV1)
-    )
-    assert all(charged[r] == 1 for r in request_ids), charged
+    assert_published_once(talkoot, "partnerships", ContractChargedV1, "request_id", request_ids)
     talkoot.assert_read_models_right()
 
 
@@ -164,12 +161,9 @@ def test_providers_killed_while_registering_loses_nothing_acknowledged(talkoot: 
     talkoot.wait_until_quiet()
     for provider_id in provider_ids + more:
         assert talkoot.get("providers", f"/providers/{provider_id}").status_code == 200
-    registered = Counter(
-        e.provider_id
-        for _, e in published(talkoot.stack, "providers")
-        if isinstance(e, ProviderRegisteredV1)
+    assert_published_once(
+        talkoot, "providers", ProviderRegisteredV1, "provider_id", provider_ids + more
     )
-    assert all(registered[p] == 1 for p in provider_ids + more), registered
     talkoot.assert_read_models_right()
 
 
@@ -207,10 +201,5 @@ def test_tables_killed_while_initiatives_are_raised_loses_nothing_acknowledged(
     talkoot.wait_until_quiet()
     for initiative_id in raised + more:
         assert read(talkoot, f"/initiatives/{initiative_id}")["table_id"] == table_id
-    published_once = Counter(
-        e.initiative_id
-        for _, e in published(talkoot.stack, "tables")
-        if isinstance(e, InitiativeRaisedV1)
-    )
-    assert all(published_once[i] == 1 for i in raised + more), published_once
+    assert_published_once(talkoot, "tables", InitiativeRaisedV1, "initiative_id", raised + more)
     talkoot.assert_read_models_right()
