@@ -96,8 +96,10 @@ def store_env(settings: Settings, service: str) -> dict[str, str]:
         **postgres_parts(settings.database_url),
         CONNINFO: database.conninfo(settings.database_url),
         "POSTGRES_SCHEMA": settings.schema(service),
-        "POSTGRES_POOL_SIZE": "4",
-        "POSTGRES_MAX_OVERFLOW": "8",
+        # two connections kept open, up to twelve under load: a server's connections are
+        # shared by every process and replica (a hundred by default)
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
         # While PostgreSQL is away a command fails within seconds instead of hanging: this
         # long at most for a connection from the pool (a waiter that gives up leaves the
