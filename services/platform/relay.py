@@ -11,7 +11,8 @@ After any failure, and at its start, the relay asks the stream where it stands (
 sequence, and the newest of the service's own positions in it) and goes on from there. Once
 JetStream has acknowledged a batch, the relay records how far it got under the ``outbox``
 tracking name (when idle, and every second under load): with NATS away, that is where it
-starts. A batch not wholly acknowledged within ACK_TIMEOUT_SECONDS counts as failed.
+starts. It publishes one message at a time, each once the one before it is stored; one not
+acknowledged within ACK_TIMEOUT_SECONDS counts as failed.
 
 The relay runs in the replica that holds the service's lease, and wakes as soon as that replica
 stores events. Events another replica stores (a command it served) wake it through PostgreSQL:
@@ -218,30 +219,26 @@ class Relay:
             return 0
         # In a worker thread: reading personal data and sealing it again looks up keys.
         events = await to_thread.run_sync(self.integration_events, notifications)
-        acks: list[asyncio.Future] = []
-        after = self._sequence
-        try:
-            for notification, event in zip(notifications, events, strict=True):
-                if event is not None:
-                    acks.append(
-                        await publish(
-                            self.js, self.service, notification.id, event, self.namespace, after
-                        )
-                    )
-                    after += 1
-            answers = await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise TimeoutError(
-                f"JetStream acknowledged positions {notifications[0].id} to "
-                f"{notifications[-1].id} not within {ACK_TIMEOUT_SECONDS:g} s"
-            ) from None
-        finally:
-            # a batch that failed half-way: what is still awaited is given up on, and the
-            # relay goes on from where the stream stands
-            for ack in acks:
-                ack.cancel()
-        if answers:
-            self._sequence = max(answer.seq for answer in answers)
+        # One at a time: each message is published only once the one before it is stored.
+        # Pipelined, a message refused (another's message took its place in the stream)
+        # could be followed by the next one, whose expected sequence is then the stream's
+        # last: it would be stored, and the refused one never after it.
+        for notification, event in zip(notifications, events, strict=True):
+            if event is None:
+                continue
+            ack = await publish(
+                self.js, self.service, notification.id, event, self.namespace, self._sequence
+            )
+            try:
+                answer = await asyncio.wait_for(ack, ACK_TIMEOUT_SECONDS)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"JetStream acknowledged position {notification.id} not within "
+                    f"{ACK_TIMEOUT_SECONDS:g} s"
+                ) from None
+            finally:
+                ack.cancel()  # given up on, if it was not answered
+            self._sequence = answer.seq
         self.published = notifications[-1].id
         if time.monotonic() - self._recorded_at >= RECORD_EVERY_SECONDS:
             await self.record_position()

@@ -298,3 +298,23 @@ def test_a_programme_that_breaks_the_rules_is_passed_over_and_the_consumer_goes_
     if change.get("programme_id") != "not-a-uuid":
         missing = talkoot.get("partnerships", f"/contracts/{broken.programme_id}")
         assert missing.status_code == 404
+
+
+def test_the_tables_own_events_after_a_message_of_another_are_all_published_in_order(
+    talkoot: Talkoot, programme: dict
+):
+    """A message another put in the stream takes the place the relay expected for its next
+    one: that one is refused, and none after it may be stored before it is (one commit of
+    several events, the meeting held, is the relay's next batch)."""
+    table_id = programme["table_id"]
+    coord = coordinator(talkoot, table_id)
+    made = initiative(talkoot, table_id, coord, origin="city", on=days_ago(3))
+    planned = meeting(talkoot, table_id, days_ago(2))
+    _, original = funded_event(talkoot, programme["programme_id"])
+    deliver(talkoot, next_position(talkoot), original)
+    talkoot.ok(hold(talkoot, table_id, planned, discussed=[made]))
+    talkoot.wait_until_quiet()
+    kinds = [type(event).__name__ for _, event in published(talkoot.stack, "tables")[-3:]]
+    # after the other's message, both events of the meeting: the first one was not left out
+    assert kinds == ["ProgrammeFundedV1", "MeetingHeldV1", "InitiativeDiscussedV1"], kinds
+    talkoot.assert_read_models_right()  # and every event of it is in the read model
