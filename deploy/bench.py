@@ -794,7 +794,7 @@ async def _publish_both_ways(js: JetStreamContext, subject: str) -> dict[str, fl
     say(f"JetStream: {NATS_MESSAGES} publishes, each ack awaited, in {sequential:.2f} s")
 
     started = time.perf_counter()
-    pipelined = publisher(js)  # the relay's way: many acknowledgements awaited at once
+    pipelined = publisher(js)  # many acknowledgements awaited at once (the relay awaits each)
     for _ in range(0, NATS_MESSAGES, NATS_BATCH):
         acks = [
             await pipelined.publish(subject, NATS_PAYLOAD, headers()) for _ in range(NATS_BATCH)
