@@ -35,7 +35,7 @@ from services.platform.idempotency import Keys
 from services.platform.outbound import Outbound
 from services.platform.relay import Relay
 from services.platform.settings import Settings
-from services.platform.store import ServiceApplication, events_table
+from services.platform.store import ServiceApplication
 from services.registry import STREAMS, Process
 
 log = logging.getLogger("talkoot.runtime")
@@ -87,18 +87,22 @@ async def connect_nats(settings: Settings, name: str) -> NATS:
     return await connection.connect(settings.nats_url, f"talkoot-{name}")
 
 
+def named_session(url: str, name: str) -> dict[str, str] | None:
+    """A connection's settings that say which process holds it (``application_name`` in
+    pg_stat_activity), unless the URL names one."""
+    return None if "application_name" in database.parts(url) else {"application_name": name}
+
+
 async def open_pool(url: str, name: str, min_size: int = 1) -> asyncpg.Pool:
-    """A pool on ``url`` whose connections say which process holds them (``application_name``
-    in pg_stat_activity) unless the URL names one. Bounded: while the server is away a request
-    fails in seconds instead of hanging."""
-    named = "application_name" in database.parts(url)
+    """A pool on ``url`` whose connections say which process holds them (``named_session``).
+    Bounded: while the server is away a request fails in seconds instead of hanging."""
     return await asyncpg.create_pool(
         database.asyncpg_dsn(url),
         min_size=min_size,
         max_size=8,
         timeout=2,
         command_timeout=10,
-        server_settings=None if named else {"application_name": name},
+        server_settings=named_session(url, name),
         reset=database.keep_session,
     )
 
@@ -174,8 +178,7 @@ class Runtime:
         self.nc = await connect_nats(settings, spec.name)
         js = self.nc.jetstream()
         await ensure_streams(js, settings.namespace, STREAMS, settings.stream_replicas)
-        dsn = database.asyncpg_dsn(settings.database_url)
-        named = "application_name" in database.parts(settings.database_url)
+        url = settings.database_url
         self.relay = Relay(
             self.application,
             js,
@@ -183,9 +186,9 @@ class Runtime:
             settings.namespace,
             pool=self.pool,
             listen=lambda: asyncpg.connect(
-                dsn,
+                database.asyncpg_dsn(url),
                 timeout=2,
-                server_settings=None if named else {"application_name": f"talkoot-{spec.name}"},
+                server_settings=named_session(url, f"talkoot-{spec.name}"),
             ),
         )
         # Every replica serves HTTP; the one holding the lease relays, consumes and sweeps.
@@ -290,7 +293,7 @@ class Runtime:
             read_schema(self.settings.namespace),
             self.settings.read_wait_seconds,
             self.pool,
-            events_table(self.settings, self.spec.name),
+            self.audit.log.events_table.as_string(),
         )
 
     async def health(self) -> dict[str, Any]:

@@ -83,12 +83,6 @@ def ensure_schema(settings: Settings, schema: str) -> None:
 CONNINFO = "POSTGRES_CONNINFO"
 
 
-def events_table(settings: Settings, service: str) -> str:
-    """The service's events table as SQL names it (schema-qualified and quoted): its
-    notification ids are the positions of its events."""
-    return ".".join(f'"{name}"' for name in (settings.schema(service), f"{service}_events"))
-
-
 def store_env(settings: Settings, service: str) -> dict[str, str]:
     """eventsourcing settings for one service. ``<SERVICE>_<KEY>`` in the environment wins."""
     return {

@@ -1,7 +1,7 @@
 """The event transport on a real NATS: a re-publish is dropped by its Nats-Msg-Id, a consumer
 whose handler fails, or whose delivery is lost, rewinds, so every event is applied once and in
-order, and a consumer is
-sent only the kinds its handler names, on a durable that is bound again, never made again.
+order, and a consumer is sent only the kinds its handler names, on a durable that is bound
+again, never made again.
 
 They publish as the providers service would (its NATS identity), and the operator cleans up.
 """
