@@ -51,16 +51,23 @@ def free_port(preferred: int | None = None) -> int:
     raise RuntimeError("no free port")
 
 
-def free_ports(preferred: int, count: int, taken: Sequence[int] = ()) -> list[int]:
-    """``count`` different free ports, ``preferred`` and those after it where they are free,
-    and none of ``taken``."""
+def free_ports(preferred: int | None, count: int, taken: Sequence[int] = ()) -> list[int]:
+    """``count`` different free ports, ``preferred`` and those after it where they are free
+    (any, without one), and none of ``taken``."""
     ports: list[int] = []
     for i in range(count):
-        port = free_port(preferred + i)
+        port = free_port(preferred + i if preferred else None)
         while port in ports or port in taken:
             port = free_port()
         ports.append(port)
     return ports
+
+
+def free_stack_ports(names: Sequence[str]) -> tuple[dict[str, int], int]:
+    """A free port for each of ``names`` and one for NATS, no two the same: a process that
+    cannot have its port would leave it to another."""
+    *ports, nats = free_ports(None, len(names) + 1)
+    return dict(zip(names, ports, strict=True)), nats
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -504,8 +511,11 @@ class ServiceProcess:
         if self.url is None:
             return True
         try:
-            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
+            answer = httpx.get(f"{self.url}/health", timeout=1)
+            # this very process: not another one that has the port (this one may have failed
+            # to bind it, and be on its way out)
+            return answer.status_code == 200 and answer.json().get("pid") == self.process.pid
+        except (httpx.HTTPError, ValueError, AttributeError):
             return False
 
     def wait_healthy(self, timeout: float = 60) -> None:

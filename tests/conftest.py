@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from deploy.stack import Stack, free_port
+from deploy.stack import Stack, free_stack_ports
 from domain.calendar import LOCAL_TIME
 from services import registry
 from services.platform.catalogue import catalogue_file, load_catalogue
@@ -81,13 +81,14 @@ def launcher(config: pytest.Config) -> tuple[str, ...]:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Stack:
     data_dir = Path(os.environ.get("TALKOOT_TEST_DATA_DIR") or tmp_path_factory.mktemp("talkoot"))
+    ports, nats_port = free_stack_ports(list(registry.PORTS))
     stack = Stack(
         data_dir=data_dir,
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
         nats_url=os.environ.get("TALKOOT_NATS_URL") or None,
-        ports={name: free_port() for name in registry.PORTS},
-        nats_port=free_port(),
+        ports=ports,
+        nats_port=nats_port,
         extra_env=TEST_SETTINGS,
         launcher=launcher(pytestconfig),
     )
@@ -141,7 +142,7 @@ def another_talkoot(
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         database_url=database_url or stack.database_url,
         nats_url=stack.nats_url,
-        ports={name: free_port() for name in registry.PORTS},
+        ports=free_stack_ports(list(registry.PORTS))[0],
         extra_env={**TEST_SETTINGS, **settings},
         nats_passwords=stack.nats_passwords,
         launcher=stack.launcher,

@@ -24,7 +24,7 @@ from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 
 from contracts.events import OfferMadeV1, ServiceRequestedV1
-from deploy.stack import Stack, free_port, stream_report
+from deploy.stack import Stack, free_stack_ports, stream_report
 from services import registry
 from tests.client import Talkoot, eventually, published, submit_many
 from tests.conftest import CATEGORIES, REGIONS, TEST_SETTINGS, forget_schemas, launcher
@@ -40,12 +40,13 @@ HANGS = 1.0  # seconds the node takes events and answers nothing, before it is k
 def clustered(tmp_path, pytestconfig) -> Iterator[Talkoot]:
     """A Talkoot of its own on an embedded three-node cluster (and its own PostgreSQL, or the
     session's in a namespace of its own)."""
+    ports, nats_port = free_stack_ports(list(registry.PORTS))
     stack = Stack(
         data_dir=tmp_path,
         namespace=f"test_{uuid.uuid4().hex[:8]}",
         database_url=os.environ.get("TALKOOT_DATABASE_URL") or None,
-        ports={name: free_port() for name in registry.PORTS},
-        nats_port=free_port(),
+        ports=ports,
+        nats_port=nats_port,
         nats_nodes=3,
         extra_env=TEST_SETTINGS,
         launcher=launcher(pytestconfig),

@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from deploy.stack import Stack, free_port
+from deploy.stack import Stack, free_stack_ports
 from services.registry import PORTS
 from tests.client import Talkoot, eventually
 from tests.conftest import CATEGORIES, REGIONS
@@ -43,11 +43,12 @@ def until_it_works(command, timeout: float = 20) -> httpx.Response:
 
 
 def test_killed_nats_server_and_postgres_are_started_again_and_stop_leaves_nothing(tmp_path):
+    ports, nats_port = free_stack_ports(list(PORTS))
     stack = Stack(
         data_dir=tmp_path,
         namespace=f"supervised_{uuid.uuid4().hex[:6]}",
-        ports={name: free_port() for name in PORTS},
-        nats_port=free_port(),
+        ports=ports,
+        nats_port=nats_port,
         extra_env={"TALKOOT_LOG_LEVEL": "WARNING", "TALKOOT_READ_WAIT_SECONDS": "3"},
     )
     said: list[str] = []
