@@ -259,7 +259,7 @@ def integration_events(
     """Each notification's integration event (None for one that stays inside), with a
     resident's personal data sealed for them: what the relay publishes, and what
     `talkoot check` replays."""
-    with application.personal_batch():
+    with application.personal_batch(reading=notifications):
         return [
             outbound(application.mapper.to_domain_event(n), application.keyring)
             for n in notifications

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     Mapper,
     ProcessRecorder,
     Recording,
+    StoredEvent,
     Tracking,
     Transcoding,
 )
@@ -227,9 +228,18 @@ class ServiceApplication(Application):
             personal=self.personal,
         )
 
-    def personal_batch(self) -> AbstractContextManager[None]:
-        """Each resident's key looked up once within the block (see Keyring.batch)."""
-        return self.keyring.batch() if self.keyring is not None else nullcontext()
+    @contextmanager
+    def personal_batch(self, reading: Sequence[StoredEvent] = ()) -> Iterator[None]:
+        """Each resident's key looked up once within the block (see Keyring.batch); the keys
+        of ``reading`` (stored events about to be read in it) all in one query, first."""
+        if self.keyring is None:
+            yield
+            return
+        with self.keyring.batch():
+            if reading:
+                assert isinstance(self.mapper, PersonalMapper)
+                self.mapper.prefetch_keys(reading)
+            yield
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

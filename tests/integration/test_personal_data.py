@@ -33,7 +33,7 @@ from projections.schema import ensure_read_models, read_schema
 from services import registry
 from services.matching.application import MatchingApplication
 from services.platform.identity import Caller, Role
-from services.platform.personal import open_rows
+from services.platform.personal import open_event, open_rows
 from services.platform.settings import Settings
 from services.platform.store import ServiceApplication
 from services.requests.application import RequestsApplication
@@ -749,5 +749,60 @@ def test_a_snapshot_keeps_the_residents_data_sealed_too(stack: Stack):
         app.close()
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             for schema in (settings.schema("requests"), settings.schema("personal_keys")):
+                dropped = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+                conn.execute(dropped.format(sql.Identifier(schema)))
+
+
+def test_a_page_of_stored_events_looks_its_residents_keys_up_in_one_query(stack: Stack):
+    """The relay and `talkoot check` read stored events a page at a time: the keys of all the
+    page's residents come in one query, not one each, and the events read the same."""
+    from services.platform.relay import integration_events
+    from services.requests.__main__ import SPEC
+
+    namespace = f"test_keys_{uuid.uuid4().hex[:8]}"
+    app = RequestsApplication(settings_of(stack, namespace))
+    start = datetime.now(UTC) + timedelta(days=2)
+    residents = [f"resident-page-{n}" for n in range(4)]
+    try:
+        for resident in residents:
+            app.submit_request(
+                resident_id=resident,
+                category="yard-work",
+                region="hollola",
+                description=f"Kuvaus {resident}",
+                window_start=start,
+                window_end=start + timedelta(hours=2),
+                address=unique("Sivukatu 3"),
+            )
+        app.keyring.erase(residents[0])
+        page = app.process_recorder.select_notifications(1, 100)
+        assert len(page) == len(residents)
+        lookups = []
+        transaction = app.keyring._transaction
+
+        def counted():
+            lookups.append(1)
+            return transaction()
+
+        app.keyring._transaction = counted
+        events = integration_events(app, SPEC.outbound, page)
+        assert len(lookups) == 1, f"{len(lookups)} key lookups for a page of four residents"
+        app.keyring._transaction = transaction
+
+        def clear(event: Any) -> dict[str, Any]:
+            return open_event(app.keyring, event, PERSONAL[type(event)])
+
+        read = [clear(e) for e in events]
+        one_at_a_time = [
+            clear(e) for n in page for e in integration_events(app, SPEC.outbound, [n])
+        ]
+        assert read == one_at_a_time
+        assert read[0]["description"] == ERASED
+        assert [r["description"] for r in read[1:]] == [f"Kuvaus {r}" for r in residents[1:]]
+    finally:
+        app.close()
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            for service in ("requests", "personal_keys"):
+                schema = settings_of(stack, namespace).schema(service)
                 dropped = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
                 conn.execute(dropped.format(sql.Identifier(schema)))
