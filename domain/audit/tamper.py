@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
 from domain.audit.leaves import StoredEvent
@@ -28,9 +29,9 @@ CHANGED, DELETED, INSERTED, REORDERED = "changed", "deleted", "inserted", "reord
 LEAVES = "leaf record changed"  # the events are as signed; the table of covered leaves is not
 
 
-@dataclass(frozen=True)
-class Leaf:
-    """What the log recorded of one event when a checkpoint covered it (or what it holds now)."""
+class Leaf(NamedTuple):
+    """What the log recorded of one event when a checkpoint covered it, or what the event
+    gives now (a tuple: a log's leaves are read by the million)."""
 
     index: int
     notification_id: int
@@ -163,14 +164,15 @@ class LogReport:
 
 
 def check_log(
-    events: Iterable[StoredEvent],
+    leaves: Iterable[Leaf],
     recorded: Iterable[Leaf],
     heads: Sequence[tuple[int, bytes]],
     ranges: Iterable[Range] = (),
 ) -> LogReport:
-    """Read ``events`` (in notification order) once beside the ``recorded`` leaves (in leaf
-    order), recompute the head at each of ``heads`` (size, root hash of a signed checkpoint),
-    and gather the heads of ``ranges`` of the events' leaves (for consistency proofs).
+    """Read the ``leaves`` the stored events give now (in notification order, each at its
+    place: ``Leaf.of``) once beside the ``recorded`` leaves (in leaf order), recompute the head
+    at each of ``heads`` (size, root hash of a signed checkpoint), and gather the heads of
+    ``ranges`` of the events' leaves (for consistency proofs).
 
     Memory stays O(log n) while all is well; from the first difference on, what is left of both
     is read to say what kind of difference it is, and the reading stops there."""
@@ -192,9 +194,8 @@ def check_log(
             at += 1
 
     compare_heads()
-    stream = iter(events)
-    for event in stream:
-        current = Leaf.of(tree.size, event)
+    stream = iter(leaves)
+    for current in stream:
         report.events += 1
         leaf = next(recorded_leaves, None)
         if leaf is not None:
@@ -202,7 +203,7 @@ def check_log(
             if leaf.leaf_hash != current.leaf_hash or leaf.index != current.index:
                 rest_recorded = [leaf, *recorded_leaves]
                 report.covered += len(rest_recorded) - 1
-                rest = [current, *(Leaf.of(current.index + 1 + n, e) for n, e in enumerate(stream))]
+                rest = [current, *stream]
                 report.events += len(rest) - 1
                 report.finding = first_difference(rest_recorded, rest)
                 for later in rest:  # the signed heads say whether the events or the leaves lie

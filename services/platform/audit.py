@@ -33,12 +33,13 @@ from psycopg import sql
 
 from contracts import database
 from domain.audit.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from domain.audit.leaves import StoredEvent
+from domain.audit.leaves import StoredEvent, leaf_data
 from domain.audit.merkle import (
     CompactRange,
     InvalidProof,
     Range,
     inclusion_ranges,
+    leaf_hash,
     range_roots,
     verify_inclusion,
 )
@@ -136,23 +137,30 @@ class Log:
             for s in ("events", "audit_leaves", "audit_checkpoints")
         }
 
-    def stored_events(
-        self, conn: psycopg.Connection, after: int | None = None, name: str = "audit_events"
-    ) -> Iterator[StoredEvent]:
-        """The stored events in notification order (after notification id ``after``), read
-        with a server-side cursor: ``conn`` must be in a transaction."""
+    def leaves_now(
+        self,
+        conn: psycopg.Connection,
+        after: int | None = None,
+        first: int = 0,
+        name: str = "audit_event_leaves",
+    ) -> Iterator[Leaf]:
+        """The leaves the stored events give now, in notification order (those after
+        notification id ``after``, the first at leaf index ``first``): read in binary, each
+        encoded and hashed as it comes, no event object made. ``conn`` must be in a
+        transaction."""
         query = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
-            "{} ORDER BY notification_id"
+            "SELECT notification_id, originator_id, originator_version, "
+            "convert_to(topic, 'UTF8'), state FROM {}{} ORDER BY notification_id"
         ).format(
             self.events_table,
             sql.SQL("") if after is None else sql.SQL(" WHERE notification_id > {}").format(after),
         )
-        with conn.cursor(name=name) as cursor:
+        with conn.cursor(name=name, binary=True) as cursor:
             cursor.itersize = BATCH
             cursor.execute(query)
-            for row in cursor:
-                yield _event(row)
+            for index, (nid, originator, version, topic, state) in enumerate(cursor, first):
+                data = leaf_data(nid, originator.bytes, version, topic, state)
+                yield Leaf(index, nid, originator, version, leaf_hash(data))
 
     def recorded(
         self, conn: psycopg.Connection, below: int | None = None, name: str = "audit_leaves"
@@ -165,11 +173,10 @@ class Log:
             self.leaves_table,
             sql.SQL("") if below is None else sql.SQL(" WHERE leaf_index < {}").format(below),
         )
-        with conn.cursor(name=name) as cursor:
+        with conn.cursor(name=name, binary=True, row_factory=lambda _: Leaf._make) as cursor:
             cursor.itersize = BATCH
             cursor.execute(query)
-            for index, nid, originator, version, leaf in cursor:
-                yield Leaf(index, nid, originator, version, bytes(leaf))
+            yield from cursor
 
     def checkpoints(self, conn: psycopg.Connection) -> list[KeptCheckpoint]:
         """Every kept checkpoint, oldest first."""
@@ -223,33 +230,22 @@ def make_checkpoint(
             "COPY {} (leaf_index, notification_id, originator_id, originator_version, leaf_hash)"
             " FROM STDIN"
         ).format(log.leaves_table)
-        with conn.cursor(name="audit_new_events") as cursor:
-            cursor.execute(
-                sql.SQL(
-                    "SELECT notification_id, originator_id, originator_version, topic, state "
-                    "FROM {} WHERE notification_id > %s ORDER BY notification_id"
-                ).format(log.events_table),
-                (-(2**63) if last is None else last,),
-            )
-            while batch := cursor.fetchmany(BATCH):
-                leaves = []
-                for row in batch:
-                    event = _event(row)
-                    leaf = event.leaf_hash()
-                    leaves.append(
-                        (
-                            tree.size,
-                            event.notification_id,
-                            event.originator_id,
-                            event.originator_version,
-                            leaf,
-                        )
-                    )
-                    tree.append(leaf)
-                    last = event.notification_id
-                with conn.cursor().copy(copy_leaves) as copy:
-                    for leaf_row in leaves:
-                        copy.write_row(leaf_row)
+        batch: list[Leaf] = []
+
+        def write(batch: list[Leaf]) -> None:
+            with conn.cursor().copy(copy_leaves) as copy:
+                for leaf in batch:
+                    copy.write_row(leaf)
+
+        for leaf in log.leaves_now(conn, after=last, first=tree.size, name="audit_new_events"):
+            tree.append(leaf.leaf_hash)
+            last = leaf.notification_id
+            batch.append(leaf)
+            if len(batch) == BATCH:
+                write(batch)
+                batch = []
+        if batch:
+            write(batch)
         if latest is not None and tree.size == latest.tree_size:
             return latest, False
         checkpoint = Checkpoint(origin, tree.size, tree.root())
@@ -368,18 +364,16 @@ def verify_log(
             found.bad_checkpoints[kept.tree_size] = "its signed size or root is not the row's"
         else:
             heads.append((checkpoint.size, checkpoint.root_hash))
-    events = _counting(log.stored_events(conn), progress)
-    found.report = check_log(events, log.recorded(conn), heads, ranges)
+    leaves = _counting(log.leaves_now(conn), progress)
+    found.report = check_log(leaves, log.recorded(conn), heads, ranges)
     return found
 
 
-def _counting(
-    events: Iterable[StoredEvent], progress: Callable[[int], None] | None
-) -> Iterator[StoredEvent]:
-    for n, event in enumerate(events, 1):
+def _counting(leaves: Iterable[Leaf], progress: Callable[[int], None] | None) -> Iterator[Leaf]:
+    for n, leaf in enumerate(leaves, 1):
         if progress is not None and n % PROGRESS_EVERY == 0:
             progress(n)
-        yield event
+        yield leaf
 
 
 # --- proving -----------------------------------------------------------------------------

@@ -89,8 +89,12 @@ def a_log(n: int = 12) -> list[StoredEvent]:
     ]
 
 
-def recorded(log: list[StoredEvent]) -> list[Leaf]:
+def leaves(log: list[StoredEvent]) -> list[Leaf]:
+    """The leaves of ``log``'s events, each at its place."""
     return [Leaf.of(i, e) for i, e in enumerate(log)]
+
+
+recorded = leaves  # what the checkpoints covered: the leaves the log had then
 
 
 def heads(log: list[StoredEvent], *sizes: int) -> list[tuple[int, bytes]]:
@@ -104,7 +108,7 @@ def replaced(event: StoredEvent, **change) -> StoredEvent:
 
 def test_an_untouched_log_checks_out_at_every_checkpoint_and_may_have_grown():
     log = a_log()
-    report = check_log(log + a_log(3), recorded(log), heads(log, 0, 4, 12))
+    report = check_log(leaves(log + a_log(3)), recorded(log), heads(log, 0, 4, 12))
     assert report.ok
     assert (report.events, report.covered, report.checked_roots) == (15, 12, 3)
 
@@ -113,7 +117,7 @@ def test_a_changed_state_is_named_changed_with_its_event():
     log = a_log()
     now = list(log)
     now[5] = replaced(log[5], state=b"state 5, rewritten")
-    report = check_log(now, recorded(log), heads(log, 4, 12))
+    report = check_log(leaves(now), recorded(log), heads(log, 4, 12))
     assert report.finding is not None
     assert report.finding.kind == CHANGED
     assert (report.finding.index, report.finding.notification_id) == (5, 15)
@@ -125,13 +129,13 @@ def test_a_changed_notification_id_is_named_changed():
     log = a_log()
     now = list(log)
     now[11] = replaced(log[11], notification_id=99)
-    finding = check_log(now, recorded(log), heads(log, 12)).finding
+    finding = check_log(leaves(now), recorded(log), heads(log, 12)).finding
     assert finding is not None and finding.kind == CHANGED and "notification id" in finding.detail
 
 
 def test_a_deleted_event_is_named_deleted():
     log = a_log()
-    report = check_log(log[:3] + log[4:], recorded(log), heads(log, 12))
+    report = check_log(leaves(log[:3] + log[4:]), recorded(log), heads(log, 12))
     assert report.finding is not None
     assert (report.finding.kind, report.finding.notification_id) == (DELETED, 13)
     assert report.finding.originator_id == log[3].originator_id
@@ -139,7 +143,7 @@ def test_a_deleted_event_is_named_deleted():
 
 def test_a_log_cut_short_is_named_deleted_from_its_first_missing_event():
     log = a_log()
-    finding = check_log(log[:7], recorded(log), heads(log, 12)).finding
+    finding = check_log(leaves(log[:7]), recorded(log), heads(log, 12)).finding
     assert finding is not None
     assert (finding.kind, finding.index, finding.notification_id) == (DELETED, 7, 17)
     assert "5 checkpointed events" in finding.detail
@@ -150,7 +154,7 @@ def test_an_inserted_event_is_named_inserted_with_its_own_identity():
     intruder = StoredEvent(14, uuid4(), 1, "topic.x", b"never happened")
     now = [replaced(e, notification_id=e.notification_id + (e.notification_id >= 14)) for e in log]
     now = [*now[:4], intruder, *now[4:]]
-    finding = check_log(now, recorded(log), heads(log, 12)).finding
+    finding = check_log(leaves(now), recorded(log), heads(log, 12)).finding
     assert finding is not None
     assert (finding.kind, finding.notification_id) == (INSERTED, 14)
     assert finding.originator_id == intruder.originator_id
@@ -159,7 +163,7 @@ def test_an_inserted_event_is_named_inserted_with_its_own_identity():
 def test_an_event_inserted_with_a_notification_id_below_all_is_named_inserted():
     log = a_log()
     intruder = StoredEvent(0, uuid4(), 1, "topic.x", b"backdated")
-    finding = check_log([intruder, *log], recorded(log), heads(log, 12)).finding
+    finding = check_log(leaves([intruder, *log]), recorded(log), heads(log, 12)).finding
     assert finding is not None and (finding.kind, finding.index) == (INSERTED, 0)
 
 
@@ -170,7 +174,7 @@ def test_two_swapped_events_are_named_reordered():
         replaced(log[8], notification_id=log[2].notification_id),
         replaced(log[2], notification_id=log[8].notification_id),
     )
-    finding = check_log(now, recorded(log), heads(log, 12)).finding
+    finding = check_log(leaves(now), recorded(log), heads(log, 12)).finding
     assert finding is not None
     assert (finding.kind, finding.index, finding.notification_id) == (REORDERED, 2, 12)
     assert finding.originator_id == log[2].originator_id
@@ -181,7 +185,7 @@ def test_a_row_given_another_originator_is_named_changed():
     log = a_log()
     now = list(log)
     now[6] = replaced(log[6], originator_id=uuid4())
-    finding = check_log(now, recorded(log), heads(log, 12)).finding
+    finding = check_log(leaves(now), recorded(log), heads(log, 12)).finding
     assert finding is not None and (finding.kind, finding.index) == (CHANGED, 6)
 
 
@@ -189,16 +193,16 @@ def test_events_rewritten_with_their_recorded_leaves_fail_the_signed_head():
     log = a_log()
     now = list(log)
     now[9] = replaced(log[9], state=b"rewritten, and its leaf too")
-    report = check_log(now, recorded(now), heads(log, 8, 12))
+    report = check_log(leaves(now), recorded(now), heads(log, 8, 12))
     assert report.finding is None
     assert not report.ok and set(report.wrong_roots) == {12} and report.checked_roots == 1
 
 
 def test_a_rewritten_leaf_record_with_events_as_signed_blames_the_leaf_table():
     log = a_log()
-    leaves = recorded(log)
-    leaves[3] = Leaf(3, leaves[3].notification_id, leaves[3].originator_id, 1, bytes(32))
-    report = check_log(log, leaves, heads(log, 4, 12))
+    kept = recorded(log)
+    kept[3] = Leaf(3, kept[3].notification_id, kept[3].originator_id, 1, bytes(32))
+    report = check_log(leaves(log), kept, heads(log, 4, 12))
     assert report.finding is not None
     assert (report.finding.kind, report.finding.index) == (LEAVES, 3)
     assert report.checked_roots == 2 and not report.wrong_roots
@@ -208,12 +212,12 @@ def test_the_heads_after_a_difference_are_still_recomputed():
     log = a_log()
     now = list(log)
     now[9] = replaced(log[9], state=b"rewritten")
-    report = check_log(now, recorded(log), heads(log, 4, 8, 12))
+    report = check_log(leaves(now), recorded(log), heads(log, 4, 8, 12))
     assert report.finding is not None and report.finding.kind == CHANGED
     assert report.checked_roots == 2 and set(report.wrong_roots) == {12}
 
 
 def test_a_checkpoint_larger_than_the_log_fails():
     log = a_log()
-    report = check_log(log[:5], recorded(log[:5]), heads(log, 12))
+    report = check_log(leaves(log[:5]), recorded(log[:5]), heads(log, 12))
     assert not report.ok and "only 5 events" in report.wrong_roots[12]
