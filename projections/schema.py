@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -257,13 +258,48 @@ def tables_ddl() -> str:
     return TABLES_DDL
 
 
+# The digest of the DDL last run on a schema (one row): see ensure_read_models.
+APPLIED = "ddl_applied"
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \{s\}\.(\w+)")
+
+
 async def ensure_read_models(pool: asyncpg.Pool, namespace: str) -> None:
-    """Create the tables if missing. Serialised by an advisory lock: every process calls this."""
+    """Create the tables if missing and bring them to this version's shape. Every process
+    calls this as it starts; the DDL's ``ALTER TABLE``s lock each table exclusively to the end
+    of the transaction, which would hold up every query and the projector meanwhile (and can
+    deadlock with a query of two tables), so it runs only when needed: when a table is
+    missing or the DDL is not the one last run (its digest is kept in ``ddl_applied``).
+    Serialised by an advisory lock."""
     schema = read_schema(namespace)
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
-        await conn.execute(DDL.format(s=schema))
-        await conn.execute(tables_ddl().format(s=schema))
+    ddl = (DDL.format(s=schema), tables_ddl().format(s=schema))
+    digest = hashlib.sha256("".join(ddl).encode()).hexdigest()
+    tables = [f"{schema}.{t}" for t in (*_TABLE.findall(DDL + tables_ddl()), APPLIED)]
+    async with pool.acquire() as conn:
+        if await _applied(conn, schema, tables, digest):
+            return
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", schema)
+            if await _applied(conn, schema, tables, digest):  # by another process meanwhile
+                return
+            for statements in ddl:
+                await conn.execute(statements)
+            await conn.execute(
+                f"""CREATE TABLE IF NOT EXISTS {schema}.{APPLIED} (
+                      one boolean PRIMARY KEY DEFAULT true CHECK (one), digest text NOT NULL)"""
+            )
+            await conn.execute(
+                f"""INSERT INTO {schema}.{APPLIED} (digest) VALUES ($1)
+                    ON CONFLICT (one) DO UPDATE SET digest = $1""",
+                digest,
+            )
+
+
+async def _applied(conn: asyncpg.Connection, schema: str, tables: list[str], digest: str) -> bool:
+    """Whether every table is there and the DDL last run is the one of ``digest``."""
+    missing = await conn.fetchval(
+        "SELECT count(*) FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL", tables
+    )
+    return not missing and await conn.fetchval(f"SELECT digest FROM {schema}.{APPLIED}") == digest
 
 
 async def position_of(

@@ -72,19 +72,6 @@ def live_tables(models: Sequence[ModuleType]) -> list[tuple[ModuleType, str]]:
     return [(model, table) for model in models for table in check.tables_of(model)]
 
 
-async def ensure_tables(pool: Any, namespace: str, schema: str, models: Sequence[ModuleType]):
-    """Make a read model's tables that are missing (dropped), as the projector does on start;
-    only when one is, since the DDL alters the tables briefly."""
-    from projections.schema import ensure_read_models
-
-    names = [f"{schema}.{t}" for t in ("tracking", *(t for _, t in live_tables(models)))]
-    missing = await pool.fetchval(
-        "SELECT count(*) FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL", names
-    )
-    if missing:
-        await ensure_read_models(pool, namespace)
-
-
 async def replay(
     stores: dict[str, check.Store],
     feeds: dict[str, list[Any]],
@@ -206,7 +193,7 @@ async def rebuild(
     scratch_schema = ""
     outcome = Rebuilt(live_schema)
     try:
-        await ensure_tables(pool, settings.namespace, live_schema, models)
+        await ensure_read_models(pool, settings.namespace)  # a dropped one made again
         service_settings = ServiceSettings(
             database_url=settings.database_url,
             nats_url="",
