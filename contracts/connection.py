@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import nats
-from nats.aio.client import Client
+if TYPE_CHECKING:
+    from nats.aio.client import Client
 
 USER_VARIABLE = "TALKOOT_NATS_USER"
 PASSWORD_VARIABLE = "TALKOOT_NATS_PASSWORD"
@@ -63,6 +64,8 @@ async def connect(url: str, name: str, **options) -> Client:
     # nats-py retries a refused identity for as long as it would retry an absent server (for
     # ever, here): so the first connection does not reconnect, and an error such as
     # 'Authorization Violation' is raised at once; an absent server is still waited for.
+    import nats  # here: the command line names these variables without loading the client
+
     reconnect = settings.pop("allow_reconnect", True)
     client = await nats.connect(servers(url), allow_reconnect=False, **settings)
     client.options["allow_reconnect"] = reconnect

@@ -29,9 +29,8 @@ import httpx
 
 from contracts.connection import PASSWORD_VARIABLE, USER_VARIABLE, connect
 from contracts.connection import VARIABLES as NATS_VARIABLES
-from contracts.jetstream import REPLICAS_VARIABLE
 from services import registry
-from services.platform.identity import LIFETIME, issue
+from services.platform.tokens import LIFETIME, issue
 
 DEFAULT_NATS_PORT = 4233
 # A cluster's nodes listen for each other this far above their clients' ports (6233, ...).
@@ -648,6 +647,8 @@ class Stack:
             **self.extra_env,
         }
         if isinstance(self.nats, EmbeddedNatsCluster):
+            from contracts.jetstream import REPLICAS_VARIABLE  # with NATS's client: only here
+
             env[REPLICAS_VARIABLE] = str(self.nats_nodes)
         for service, port in self.ports.items():
             env[f"TALKOOT_{service.upper()}_PORT"] = str(port)

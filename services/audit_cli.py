@@ -164,7 +164,7 @@ def _count(n: int) -> str:
 
 def checkpoint(args: argparse.Namespace) -> int:
     from services.cli import _signer, data_dir
-    from services.platform.identity import Role, claims
+    from services.platform.tokens import Role, claims
 
     sign = _signer(data_dir(args))
     if sign is None:
@@ -491,7 +491,7 @@ def _served(args: argparse.Namespace, url: str, period) -> list:
     from domain.settlement import Entry
     from services.cli import _signer, data_dir
     from services.partnerships.settlements import SettlementStatement
-    from services.platform.identity import Role, claims
+    from services.platform.tokens import Role, claims
 
     sign = _signer(data_dir(args))
     if sign is None:
@@ -659,7 +659,7 @@ def recount(args: argparse.Namespace) -> int:
     """Ask the tables service (as an admin) to recount a round from its stored ballots, and
     print the allocation it published beside the recounted one."""
     from services.cli import _signer, data_dir
-    from services.platform.identity import Role, claims
+    from services.platform.tokens import Role, claims
 
     sign = _signer(data_dir(args))
     if sign is None:

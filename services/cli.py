@@ -24,7 +24,7 @@ from deploy.stack import (
     stream_report,
 )
 from services import audit_cli, check, rebuild, registry
-from services.platform.identity import Role, claims, issue
+from services.platform.tokens import Role, claims, issue
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,12 +22,9 @@ and someone else's resource answers 404, as if it did not exist, so that ids can
 
 from __future__ import annotations
 
-import secrets
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,14 +44,15 @@ from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.types import Scope
 
 from services.platform.errors import NotFound
-
-
-class Role(StrEnum):
-    RESIDENT = "resident"
-    PROVIDER = "provider"  # a member of one community provider
-    OFFICER = "officer"  # of one municipal partner, with or without the right to sign
-    COORDINATOR = "coordinator"  # of one partnership table
-    ADMIN = "admin"
+from services.platform.tokens import (  # noqa: F401 (the issuing side, named here too)
+    AUDIENCE,
+    ISSUER,
+    LIFETIME,
+    Role,
+    claims,
+    issue,
+    new_secret,
+)
 
 
 class Caller(msgspec.Struct, frozen=True):
@@ -243,9 +241,6 @@ def declares_one_rule(connection: ASGIConnection, handler: BaseRouteHandler) -> 
 # --- verifying tokens --------------------------------------------------------------------
 
 ALGORITHMS = ("HS256", "RS256", "ES256")
-ISSUER = "talkoot-local"
-AUDIENCE = "talkoot"
-LIFETIME = timedelta(hours=8)
 REQUIRED = ("exp", "iat", "sub", "iss", "aud")  # the claims every token must have
 # how far the clocks of the identity provider and a service may differ: a token issued a moment
 # "in the future" by a clock slightly ahead is not refused, nor one that expired a moment ago
@@ -296,11 +291,11 @@ class Keys:
             if now < known["exp"] + skew and now >= known.get("nbf", now) - skew:
                 return dict(known)
             self._verified.pop(encoded, None)  # past its time: refused below, with why
-        claims = self._verify(encoded)
+        verified = self._verify(encoded)
         if len(self._verified) >= VERIFIED_KEPT:
             self._verified.pop(next(iter(self._verified)))  # the oldest
-        self._verified[encoded] = claims
-        return dict(claims)
+        self._verified[encoded] = verified
+        return dict(verified)
 
     def _verify(self, encoded: str) -> dict[str, Any]:
         try:
@@ -477,51 +472,3 @@ def commands_rate_limit(limit: tuple[DurationUnit, int]) -> RateLimitConfig:
         identifier_for_request=lambda request: who(request.scope),
         check_throttle_handler=_is_command,
     )
-
-
-# --- issuing tokens (local use: `talkoot token`, the demo, the tests) ---------------------
-
-
-def claims(
-    subject: str,
-    roles: Iterable[Role | str],
-    *,
-    provider: str | None = None,
-    partner: str | None = None,
-    may_sign: bool = False,
-    table: str | None = None,
-    region: str | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"sub": subject, "roles": [Role(r).value for r in roles]}
-    named = (("provider", provider), ("partner", partner), ("table", table), ("region", region))
-    for name, value in named:
-        if value is not None:
-            body[name] = value
-    if may_sign:
-        body["may_sign"] = True
-    return body
-
-
-def issue(
-    secret: str,
-    body: dict[str, Any],
-    *,
-    lifetime: timedelta = LIFETIME,
-    issuer: str = ISSUER,
-    audience: str = AUDIENCE,
-    now: datetime | None = None,
-) -> str:
-    """An HS256 token for ``body`` (from ``claims``), valid for ``lifetime`` from ``now``."""
-    now = now or datetime.now(UTC)
-    payload = {
-        **body,
-        "iss": issuer,
-        "aud": audience,
-        "iat": int(now.timestamp()),
-        "exp": int((now + lifetime).timestamp()),
-    }
-    return jwt.encode(payload, secret, algorithm="HS256")
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(48)
