@@ -43,9 +43,9 @@ from contracts.jetstream import publisher
 from contracts.streams import subject
 from deploy.stack import wait_for_quiet
 from domain.calendar import local_today
-from services.platform.identity import claims
 from services.platform.settings import Settings
 from services.platform.store import ensure_schema, store_env
+from services.platform.tokens import claims
 
 # What the bench asks for: one category in one region, served by a few big providers.
 CATEGORY = "snow-clearing"
@@ -263,7 +263,7 @@ def _postmaster_pid(database_url: str) -> int | None:
 # call) that the bench takes little of the cores it shares with the stack.
 Clients = dict[str, aiohttp.ClientSession]
 
-# Signs claims (``services.platform.identity.claims``) with the stack's secret.
+# Signs claims (``services.platform.tokens.claims``) with the stack's secret.
 Signer = Callable[[dict], str]
 
 

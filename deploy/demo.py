@@ -27,9 +27,9 @@ import httpx
 from deploy import demo_tables
 from deploy.stack import wait_for_quiet, write_private
 from domain.calendar import local_today
-from services.platform.identity import claims
+from services.platform.tokens import claims
 
-# Signs claims (``services.platform.identity.claims``) with the stack's secret, valid for a
+# Signs claims (``services.platform.tokens.claims``) with the stack's secret, valid for a
 # while: ``Stack.token``.
 Signer = Callable[[dict[str, Any], timedelta], str]
 

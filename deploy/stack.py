@@ -663,7 +663,7 @@ class Stack:
         return env
 
     def token(self, body: dict[str, Any], lifetime: timedelta = LIFETIME) -> str:
-        """A token for ``body`` (``services.platform.identity.claims``), signed with the
+        """A token for ``body`` (``services.platform.tokens.claims``), signed with the
         stack's secret."""
         if "jwt" not in self.secrets:
             raise RuntimeError(

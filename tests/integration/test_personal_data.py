@@ -138,6 +138,13 @@ def settings_of(stack: Stack, namespace: str | None = None) -> Settings:
     )
 
 
+def drop_requests_store(stack: Stack, settings: Settings) -> None:
+    """Drop the requests store and the residents' keys a test made under its own namespace."""
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        for schema in (settings.schema("requests"), settings.schema("personal_keys")):
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 # --- a new request leaves its address and description nowhere in clear ---------------------
 
 
@@ -708,11 +715,7 @@ def test_events_stored_in_plain_text_before_still_read_and_erase(stack: Stack):
         finally:
             app.close()
     finally:
-        with psycopg.connect(stack.database_url, autocommit=True) as conn:
-            for schema in (settings.schema("requests"), settings.schema("personal_keys")):
-                conn.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
+        drop_requests_store(stack, settings)
 
 
 class SnapshottingRequests(RequestsApplication):
@@ -747,10 +750,7 @@ def test_a_snapshot_keeps_the_residents_data_sealed_too(stack: Stack):
         assert app.get_request(made.id).address == ERASED
     finally:
         app.close()
-        with psycopg.connect(stack.database_url, autocommit=True) as conn:
-            for schema in (settings.schema("requests"), settings.schema("personal_keys")):
-                dropped = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
-                conn.execute(dropped.format(sql.Identifier(schema)))
+        drop_requests_store(stack, settings)
 
 
 def test_a_page_of_stored_events_looks_its_residents_keys_up_in_one_query(stack: Stack):
@@ -759,8 +759,8 @@ def test_a_page_of_stored_events_looks_its_residents_keys_up_in_one_query(stack:
     from services.platform.relay import integration_events
     from services.requests.__main__ import SPEC
 
-    namespace = f"test_keys_{uuid.uuid4().hex[:8]}"
-    app = RequestsApplication(settings_of(stack, namespace))
+    settings = settings_of(stack, f"test_keys_{uuid.uuid4().hex[:8]}")
+    app = RequestsApplication(settings)
     start = datetime.now(UTC) + timedelta(days=2)
     residents = [f"resident-page-{n}" for n in range(4)]
     try:
@@ -801,8 +801,4 @@ def test_a_page_of_stored_events_looks_its_residents_keys_up_in_one_query(stack:
         assert [r["description"] for r in read[1:]] == [f"Kuvaus {r}" for r in residents[1:]]
     finally:
         app.close()
-        with psycopg.connect(stack.database_url, autocommit=True) as conn:
-            for service in ("requests", "personal_keys"):
-                schema = settings_of(stack, namespace).schema(service)
-                dropped = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
-                conn.execute(dropped.format(sql.Identifier(schema)))
+        drop_requests_store(stack, settings)
