@@ -26,7 +26,6 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Snapshot
-from eventsourcing.persistence import IntegrityError
 from litestar.exceptions import ValidationException
 
 from contracts.events import ContractAmendedV1
@@ -162,8 +161,7 @@ class MatchingApplication(ServiceApplication):
             return
         assert self.snapshots is not None
         stored = self.snapshots.mapper.to_stored_event(Snapshot.take(roster))
-        with suppress(IntegrityError):  # another process took this one
-            self.snapshots.recorder.insert_events([stored])
+        self.store_snapshot(stored)  # or another process took this one
         self._roster_snapshot_at = roster.version
         self._roster_snapshot_gap = max(
             self.roster_snapshot_every, len(stored.state) // self.roster_snapshot_bytes_per_event

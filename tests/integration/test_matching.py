@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import anyio
 import pytest
+from eventsourcing.domain import Snapshot
 
 from contracts.events import (
     ChargeRefusedV1,
@@ -606,6 +607,23 @@ def test_the_roster_is_snapshotted_from_memory_the_further_apart_the_more_it_hol
         assert vars(fresh.repository.get(ROSTER_ID)) == vars(the_roster(matching))
     finally:
         fresh.close()
+
+
+def test_a_roster_snapshot_is_stored_as_one_row_once_whoever_takes_it(
+    matching: MatchingApplication,
+):
+    two_providers(matching)  # 5 events, fewer than roster_snapshot_every: no snapshot yet
+    roster = matching.repository.get(ROSTER_ID)
+    assert matching.snapshots is not None
+    stored = matching.snapshots.mapper.to_stored_event(Snapshot.take(roster))
+
+    assert matching.store_snapshot(stored) is True
+    assert matching.store_snapshot(stored) is False  # another process took it: left as it is
+
+    (kept,) = matching.snapshots.recorder.select_events(ROSTER_ID)
+    assert (kept.originator_version, kept.topic, kept.state) == (5, stored.topic, stored.state)
+    restored = matching.snapshots.mapper.to_domain_event(kept).mutate(None)
+    assert vars(restored) == vars(roster)
 
 
 def budget_for_one_job(app: MatchingApplication) -> None:
