@@ -313,6 +313,63 @@ async def position_of(
     return value or 0
 
 
+class Deferring:
+    """The connection a read model's handler applies its events on: each ``execute`` is held
+    back and sent as late as it can be, consecutive ones of the same statement together
+    (asyncpg's ``executemany``, one round trip for them all). Anything else (a read, or an
+    ``executemany`` of the handler's own) sends what is held first, so every statement runs
+    in the order it was made, in the same transaction, and sees what came before it; the run
+    sends the rest (``flush``) before it moves its tracking row. An error in a held statement
+    is raised when it is sent, within the same run, which then fails as a whole.
+
+    A replay of a read model's history is mostly consecutive events of one kind (the requests
+    submitted, then offered): sent together, they cost a fraction of the round trips."""
+
+    __slots__ = ("_args", "_conn", "_query")
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self._query: str | None = None
+        self._args: list[tuple] = []
+
+    async def execute(self, query: str, *args: Any) -> None:
+        if self._query == query and args:
+            self._args.append(args)
+            return
+        await self.flush()
+        if not args:  # a statement without arguments runs as ever (several in one string)
+            await self._conn.execute(query)
+            return
+        self._query, self._args = query, [args]
+
+    async def flush(self) -> None:
+        """Send what is held."""
+        if self._query is None:
+            return
+        query, args = self._query, self._args
+        self._query, self._args = None, []
+        if len(args) == 1:
+            await self._conn.execute(query, *args[0])
+        else:
+            await self._conn.executemany(query, args)
+
+    async def executemany(self, query: str, args: Any) -> None:
+        await self.flush()
+        await self._conn.executemany(query, args)
+
+    async def fetch(self, query: str, *args: Any) -> list:
+        await self.flush()
+        return await self._conn.fetch(query, *args)
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        await self.flush()
+        return await self._conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        await self.flush()
+        return await self._conn.fetchval(query, *args)
+
+
 async def apply_in_order(
     pool: asyncpg.Pool,
     schema: str,
@@ -334,8 +391,10 @@ async def apply_in_order(
             upstream,
         )
         todo = [(position, event) for position, event in run if position > applied]
+        deferring = Deferring(conn)
         for position, event in todo:
-            await apply(conn, schema, event, position)
+            await apply(deferring, schema, event, position)
+        await deferring.flush()
         if todo:
             await conn.execute(
                 f"""UPDATE {schema}.tracking SET position = $3
@@ -395,7 +454,9 @@ class ReadModel:
             )
             if marked is None:
                 return False
-            await self.apply(conn, self.schema, event, position)
+            deferring = Deferring(conn)
+            await self.apply(deferring, self.schema, event, position)
+            await deferring.flush()
         return True
 
 

@@ -1,6 +1,7 @@
 """The read models' tables as every process makes sure of them at its start: made when one is
 missing, altered when the DDL is another, and otherwise left alone, taking no lock on them (a
-start under load must not hold up the queries and the projector)."""
+start under load must not hold up the queries and the projector); and the connection their
+handlers apply events on, which sends alike statements together."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import asyncio
 import uuid
 
 import asyncpg
+import pytest
 
 from deploy.stack import Stack
-from projections.schema import APPLIED, ensure_read_models, read_schema
+from projections.schema import APPLIED, Deferring, ensure_read_models, read_schema
 
 
 async def _fresh(stack: Stack) -> tuple[asyncpg.Pool, str, str]:
@@ -58,5 +60,60 @@ def test_a_dropped_table_is_made_again_at_the_next_start(stack: Stack):
         finally:
             await pool.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
             await pool.close()
+
+    asyncio.run(scenario())
+
+
+class Counting:
+    """A connection that counts what is sent on it (the real one does the work)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn, self.sent = conn, []
+
+    async def execute(self, query: str, *args):
+        self.sent.append(("execute", query.split()[0]))
+        return await self.conn.execute(query, *args)
+
+    async def executemany(self, query: str, args):
+        self.sent.append(("executemany", query.split()[0], len(args)))
+        return await self.conn.executemany(query, args)
+
+    async def fetchval(self, query: str, *args):
+        self.sent.append(("fetchval", query.split()[0]))
+        return await self.conn.fetchval(query, *args)
+
+
+def test_a_handlers_statements_run_in_their_order_the_alike_in_one_round_trip(stack: Stack):
+    async def scenario():
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            async with conn.transaction():
+                await conn.execute("CREATE TEMP TABLE t (k int PRIMARY KEY, v int NOT NULL)")
+                counting = Counting(conn)
+                deferring = Deferring(counting)
+                insert = "INSERT INTO t (k, v) VALUES ($1, $2)"
+                double = "UPDATE t SET v = v * 2 WHERE k = $1"
+                for k in (1, 2, 3):
+                    await deferring.execute(insert, k, 10 * k)
+                await deferring.execute(double, 1)
+                await deferring.execute(double, 3)
+                assert counting.sent == [("executemany", "INSERT", 3)]  # the updates held
+                # a read sees every statement made before it, in their order
+                assert await deferring.fetchval("SELECT sum(v) FROM t") == 20 + 20 + 60
+                await deferring.execute(insert, 4, 1)
+                await deferring.flush()
+                await deferring.flush()  # nothing held: nothing sent
+                assert counting.sent[1:] == [
+                    ("executemany", "UPDATE", 2),
+                    ("fetchval", "SELECT"),
+                    ("execute", "INSERT"),
+                ]
+                # a held statement's error is raised when it is sent, before what follows
+                await deferring.execute(insert, 5, 1)
+                await deferring.execute(insert, 1, 1)  # k = 1 is there
+                with pytest.raises(asyncpg.UniqueViolationError):
+                    await deferring.fetchval("SELECT count(*) FROM t")
+        finally:
+            await conn.close()
 
     asyncio.run(scenario())
