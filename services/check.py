@@ -52,6 +52,13 @@ class NotSettled(Exception):
     """A read model did not reach its store's head within the time given."""
 
 
+def model_names() -> list[str]:
+    """The read models' names, as the registry gives them (the projector not loaded)."""
+    from services.registry import PROJECTOR
+
+    return list(PROJECTOR.read_models)
+
+
 def models_by_name() -> dict[str, ModuleType]:
     from projections.__main__ import READ_MODELS
 
@@ -765,8 +772,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="extend",
         nargs="+",
         metavar="NAME",
-        choices=list(models_by_name()),
-        help="only these read models (default: every one): " + ", ".join(models_by_name()),
+        choices=model_names(),
+        help="only these read models (default: every one): " + ", ".join(model_names()),
     )
     p.add_argument(
         "--timeout",

@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    names = list(check.models_by_name())
+    names = check.model_names()
     p = commands.add_parser(
         "rebuild",
         help="rebuild read models from the event stores while the projector keeps running",

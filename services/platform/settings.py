@@ -6,14 +6,16 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-
-from litestar.middleware.rate_limit import DurationUnit
+from typing import TYPE_CHECKING
 
 from contracts import database
 from contracts.jetstream import stream_replicas
 from contracts.streams import DEFAULT_NAMESPACE
 from services.platform.identity import AUDIENCE, ISSUER, Keys
 from services.registry import PORTS
+
+if TYPE_CHECKING:  # a name only: the command line reads settings without loading Litestar
+    from litestar.middleware.rate_limit import DurationUnit
 
 READ_VARIABLE = "TALKOOT_READ_DATABASE_URL"
 
