@@ -149,14 +149,25 @@ class Keyring:
     """The residents' keys (in ``schema``), and sealing and opening with them.
 
     ``transaction`` gives a psycopg cursor in a transaction that commits (the event store's
-    pool); the async readers pass an asyncpg pool to the ``*_async`` methods instead.
+    pool), and ``statement`` one on a connection in autocommit, for the reads of a single
+    statement (by default ``transaction``); the async readers pass an asyncpg pool to the
+    ``*_async`` methods instead.
     """
 
-    def __init__(self, master: MasterKey, schema: str, transaction: Transaction) -> None:
+    def __init__(
+        self,
+        master: MasterKey,
+        schema: str,
+        transaction: Transaction,
+        statement: Transaction | None = None,
+    ) -> None:
         self.master = master
         self.schema = schema
         self.table = f'"{schema}".{TABLE}'
         self._transaction = transaction
+        # A read of one statement needs no transaction of its own: on a connection in
+        # autocommit it is one round trip, not three (BEGIN, the statement, COMMIT).
+        self._statement = statement or transaction
 
     def create(self) -> None:
         with self._transaction() as curs:
@@ -184,31 +195,34 @@ class Keyring:
             return cache["live", resident_id]
         live = f"""SELECT key_id, wrapped FROM {self.table}
                    WHERE resident_id = %s AND erased_at IS NULL"""
+        # Most residents have their key already: looked up first, it costs a read, not an
+        # insert that a conflict undoes (a write, and its commit, all the same).
+        with self._statement() as curs:
+            row = curs.execute(live, (resident_id,)).fetchone()
+        found = None
         for _ in range(3):  # a concurrent erasure between the statements: once more
+            if row is not None:
+                key_id = row["key_id"]
+                key = self.master.unwrap(key_id, resident_id, bytes(row["wrapped"]))
+                found = ResidentKey(key_id, resident_id, key)
+                break
+            key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
             with self._transaction() as curs:
-                # Most residents have their key already: looked up first, it costs a read,
-                # not an insert that a conflict undoes (a write, and its commit, all the same).
-                row = curs.execute(live, (resident_id,)).fetchone()
-                if row is None:
-                    key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
-                    curs.execute(
-                        f"""INSERT INTO {self.table} (key_id, resident_id, wrapped)
-                            VALUES (%s, %s, %s)
-                            ON CONFLICT (resident_id) WHERE erased_at IS NULL DO NOTHING""",
-                        (key_id, resident_id, self.master.wrap(key_id, resident_id, key)),
-                    )
-                    if curs.rowcount == 0:  # made meanwhile by another
-                        row = curs.execute(live, (resident_id,)).fetchone()
-                        if row is None:
-                            continue
-                if row is not None:
-                    key_id = row["key_id"]
-                    key = self.master.unwrap(key_id, resident_id, bytes(row["wrapped"]))
-            found = ResidentKey(key_id, resident_id, key)
-            if cache is not None:
-                cache["live", resident_id] = cache[key_id] = found
-            return found
-        raise PersonalDataError(f"no live key could be made for resident {resident_id}")
+                curs.execute(
+                    f"""INSERT INTO {self.table} (key_id, resident_id, wrapped)
+                        VALUES (%s, %s, %s)
+                        ON CONFLICT (resident_id) WHERE erased_at IS NULL DO NOTHING""",
+                    (key_id, resident_id, self.master.wrap(key_id, resident_id, key)),
+                )
+                if curs.rowcount == 1:
+                    found = ResidentKey(key_id, resident_id, key)
+                    break
+                row = curs.execute(live, (resident_id,)).fetchone()  # made meanwhile by another
+        if found is None:
+            raise PersonalDataError(f"no live key could be made for resident {resident_id}")
+        if cache is not None:
+            cache["live", resident_id] = cache[found.key_id] = found
+        return found
 
     def _unwrapped(self, rows: Iterable[Any]) -> dict[str, ResidentKey]:
         found = {}
@@ -225,7 +239,7 @@ class Keyring:
         known = {k: cache[k] for k in wanted if k in cache} if cache is not None else {}
         missing = sorted(wanted - set(known))
         if missing:
-            with self._transaction() as curs:
+            with self._statement() as curs:
                 curs.execute(
                     f"""SELECT key_id, resident_id, wrapped FROM {self.table}
                         WHERE key_id = ANY(%s)""",
@@ -257,7 +271,7 @@ class Keyring:
         cache = _batch.get()
         if cache is not None and ("erased", resident_id) in cache:
             return cache["erased", resident_id]
-        with self._transaction() as curs:
+        with self._statement() as curs:
             curs.execute(
                 f"""SELECT EXISTS (SELECT 1 FROM {self.table}
                     WHERE resident_id = %s AND erased_at IS NOT NULL) AS erased""",
@@ -270,7 +284,7 @@ class Keyring:
 
     def held(self, resident_id: str) -> tuple[int, int]:
         """How many live and how many erased keys the resident has."""
-        with self._transaction() as curs:
+        with self._statement() as curs:
             curs.execute(
                 f"""SELECT count(*) FILTER (WHERE erased_at IS NULL) AS live,
                            count(*) FILTER (WHERE erased_at IS NOT NULL) AS erased

@@ -204,6 +204,7 @@ class ServiceApplication(Application):
                 MasterKey.required(settings.personal_data_key),
                 settings.schema(PERSONAL_KEYS),
                 lambda: self.factory.datastore.transaction(commit=True),
+                lambda: self.factory.datastore.cursor(),  # its connections are in autocommit
             )
         super().__init__(env={**store_env(settings, self.service), **(env or {})})
         if self.keyring is not None:

@@ -778,16 +778,19 @@ def test_a_page_of_stored_events_looks_its_residents_keys_up_in_one_query(stack:
         page = app.process_recorder.select_notifications(1, 100)
         assert len(page) == len(residents)
         lookups = []
-        transaction = app.keyring._transaction
+        transaction, statement = app.keyring._transaction, app.keyring._statement
 
-        def counted():
-            lookups.append(1)
-            return transaction()
+        def counted(way):
+            def use():
+                lookups.append(1)
+                return way()
 
-        app.keyring._transaction = counted
+            return use
+
+        app.keyring._transaction, app.keyring._statement = counted(transaction), counted(statement)
         events = integration_events(app, SPEC.outbound, page)
         assert len(lookups) == 1, f"{len(lookups)} key lookups for a page of four residents"
-        app.keyring._transaction = transaction
+        app.keyring._transaction, app.keyring._statement = transaction, statement
 
         def clear(event: Any) -> dict[str, Any]:
             return open_event(app.keyring, event, PERSONAL[type(event)])
