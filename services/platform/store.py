@@ -153,10 +153,56 @@ class FailFastRecorder(PostgresProcessRecorder):
     Retried, a command waits out twenty seconds of PostgreSQL being away before it fails;
     the relay, the consumers and the sweeps have retry loops of their own, and a client of a
     command retries with its idempotency key.
+
+    And a save the same as eventsourcing's (the table locked, its channel notified, the rows
+    inserted, their notification ids returned in order), but cheaper: the statements are made
+    once, as bytes (eventsourcing composes them anew each time), and the rows are sent as four
+    arrays in binary, not as an array of a composite type, which psycopg writes out as text in
+    Python. A save costs some 10 % less CPU.
     """
 
     insert_events = PostgresApplicationRecorder.insert_events.__wrapped__
     select_events = PostgresAggregateRecorder.select_events.__wrapped__
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        table = sql.SQL("{}.{}").format(
+            sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name)
+        )
+        self._insert_rows = (
+            sql.SQL(
+                "INSERT INTO {} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%b::{}[], %b::bigint[], %b::text[], %b::bytea[]) "
+                "RETURNING notification_id"
+            )
+            .format(table, sql.Identifier(self.datastore.originator_id_type))
+            .as_bytes()
+        )
+        self._notify = sql.SQL("NOTIFY {}").format(sql.Identifier(self.channel_name)).as_bytes()
+        self._locks = [statement.as_bytes() for statement in self.lock_table_statements]
+
+    def _lock_table(self, curs: Any) -> None:
+        for statement in self._locks:
+            curs.execute(statement, prepare=True)
+
+    def _notify_channel(self, curs: Any) -> None:
+        curs.execute(self._notify)
+
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_rows,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
 
 
 class Changes:
