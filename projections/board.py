@@ -37,7 +37,7 @@ from contracts.events import (
     ServiceRequestedV1,
 )
 from contracts.personal import Sealed
-from projections.schema import ReadModel, update_row
+from projections.schema import Changed, Inserted, ReadModel, apply_rows
 
 PROJECTION = "board"
 UPSTREAM = "requests"
@@ -68,22 +68,30 @@ _WORD = re.compile(r"[a-z_]+")
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, apply_run=_apply_run)
 
 
-async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:
+async def _apply_run(conn: asyncpg.Connection, schema: str, run: list[tuple[int, Any]]) -> None:
+    """Each event makes its request's row or changes it: a run of them applied as a set (a
+    page of a replay in a few statements)."""
+    effects = [effect for position, event in run if (effect := _effect(schema, event, position))]
+    await apply_rows(conn, f"{schema}.board", "request_id", effects)
+
+
+def _effect(schema: str, event: Any, position: int) -> Inserted | Changed | None:
     at = event.occurred_at
-    match event:
-        case ServiceRequestedV1():
-            # Where and what only sealed: an event from before they were sealed carries them
-            # in clear, and they are not kept from it.
-            await conn.execute(
-                f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
-                    description, window_start, window_end, status, submitted_at, updated_at,
-                    position, address, lat, long, channel, series_id, media_url, request_sealed)
-                    VALUES ($1, $2, $3, $4, '', $5, $6, 'submitted', $7, $7, $8,
-                            '', NULL, NULL, $9, $10, '', $11)
-                    ON CONFLICT (request_id) DO NOTHING""",
+    if isinstance(event, ServiceRequestedV1):
+        # Where and what only sealed: an event from before they were sealed carries them in
+        # clear, and they are not kept from it.
+        return Inserted(
+            event.request_id,
+            f"""INSERT INTO {schema}.board (request_id, resident_id, category, region,
+                description, window_start, window_end, status, submitted_at, updated_at,
+                position, address, lat, long, channel, series_id, media_url, request_sealed)
+                VALUES ($1, $2, $3, $4, '', $5, $6, 'submitted', $7, $7, $8,
+                        '', NULL, NULL, $9, $10, '', $11)
+                ON CONFLICT (request_id) DO NOTHING""",
+            (
                 event.request_id,
                 event.resident_id,
                 event.category,
@@ -95,12 +103,14 @@ async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: in
                 event.channel,
                 event.series_id,
                 kept(event.sealed),
-            )
-        case _:
-            if (values := _changes(event, at)) is not None:
-                if "reason" in values and "reason_sealed" not in values:
-                    values["reason_sealed"] = None  # the reason now is not the resident's
-                await _update(conn, schema, event.request_id, position, at, **values)
+            ),
+        )
+    values = _changes(event, at)
+    if values is None:
+        return None
+    if "reason" in values and "reason_sealed" not in values:
+        values["reason_sealed"] = None  # the reason now is not the resident's
+    return Changed(event.request_id, at, position, values)
 
 
 def kept(sealed: Sealed | None) -> str | None:
@@ -168,12 +178,6 @@ def _changes(event: Any, at: Any) -> dict[str, Any] | None:
         case RequestRatedV1():
             return dict(rating=event.stars, rating_comment=None, rating_sealed=kept(event.sealed))
     return None
-
-
-async def _update(
-    conn: asyncpg.Connection, schema: str, request_id: str, position: int, at: Any, **values: Any
-) -> None:
-    await update_row(conn, f"{schema}.board", ("request_id", request_id), position, at, **values)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -370,13 +370,27 @@ class Deferring:
         return await self._conn.fetchval(query, *args)
 
 
+Apply = Callable[[Any, str, Any, int], Awaitable[None]]  # (conn, schema, event, position)
+ApplyRun = Callable[[Any, str, list[tuple[int, Any]]], Awaitable[None]]  # (conn, schema, run)
+
+
+def each_event(apply: Apply) -> ApplyRun:
+    """A run applied one event after another with ``apply``."""
+
+    async def apply_run(conn: Any, schema: str, run: list[tuple[int, Any]]) -> None:
+        for position, event in run:
+            await apply(conn, schema, event, position)
+
+    return apply_run
+
+
 async def apply_in_order(
     pool: asyncpg.Pool,
     schema: str,
     projection: str,
     upstream: str,
     run: list[tuple[int, Any]],
-    apply: Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]],
+    apply_run: ApplyRun,
 ) -> None:
     """Apply a run of upstream events to a projection's tables and move its tracking to the
     last, in one transaction. Events at or below the tracked position (redeliveries) are
@@ -391,18 +405,76 @@ async def apply_in_order(
             upstream,
         )
         todo = [(position, event) for position, event in run if position > applied]
+        if not todo:
+            return
         deferring = Deferring(conn)
-        for position, event in todo:
-            await apply(deferring, schema, event, position)
+        await apply_run(deferring, schema, todo)
         await deferring.flush()
-        if todo:
-            await conn.execute(
-                f"""UPDATE {schema}.tracking SET position = $3
-                    WHERE projection = $1 AND upstream = $2""",
-                projection,
-                upstream,
-                todo[-1][0],
-            )
+        await conn.execute(
+            f"""UPDATE {schema}.tracking SET position = $3
+                WHERE projection = $1 AND upstream = $2""",
+            projection,
+            upstream,
+            todo[-1][0],
+        )
+
+
+class Inserted(NamedTuple):
+    """An event's row made: ``statement`` (an INSERT ... ON CONFLICT DO NOTHING) with
+    ``args``; a row already there is left as it is."""
+
+    key: Any
+    statement: str
+    args: tuple
+
+
+class Changed(NamedTuple):
+    """An event's ``values`` set on its row, if the row is there, stamped with the event's
+    time (``updated_at``) and position."""
+
+    key: Any
+    at: Any
+    position: int
+    values: dict[str, Any]
+
+
+async def apply_rows(
+    conn: Any, table: str, key_column: str, effects: Sequence[Inserted | Changed]
+) -> None:
+    """Apply a run's effects on the rows of ``table`` (each event's on the row its key names,
+    in the run's order) as a set: a row's consecutive changes are merged into one (the later
+    value of a column wins, the last event's time and position stamp it), and what is left
+    goes in rounds, each row's first statement in the first, its second in the second, with
+    the statements of a round that are alike sent together. The rows end as if each event had
+    been applied in turn, as long as every effect touches its own row alone and every value is
+    a constant (so changes to one row commute with those to another, and two changes to one
+    row make the one merged)."""
+    steps: dict[Any, list[Inserted | Changed]] = {}
+    for effect in effects:
+        row = steps.setdefault(effect.key, [])
+        if isinstance(effect, Changed) and row and isinstance(row[-1], Changed):
+            row[-1] = effect._replace(values={**row[-1].values, **effect.values})
+        else:
+            row.append(effect)
+    for step in range(max(map(len, steps.values()), default=0)):
+        alike: dict[str, list[tuple]] = {}
+        for row in steps.values():
+            if step < len(row):
+                statement, args = _sent(table, key_column, row[step])
+                alike.setdefault(statement, []).append(args)
+        for statement, args in alike.items():
+            await conn.executemany(statement, args)
+
+
+def _sent(table: str, key_column: str, effect: Inserted | Changed) -> tuple[str, tuple]:
+    if isinstance(effect, Inserted):
+        return effect.statement, effect.args
+    columns = sorted(effect.values)
+    assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, start=4))
+    statement = (
+        f"UPDATE {table} SET updated_at = $2, position = $3, {assignments} WHERE {key_column} = $1"
+    )
+    return statement, (effect.key, effect.at, effect.position, *(effect.values[c] for c in columns))
 
 
 class ReadModel:
@@ -415,15 +487,20 @@ class ReadModel:
         schema: str,
         projection: str,
         upstream: str,
-        apply: Callable[[asyncpg.Connection, str, Any, int], Awaitable[None]],
+        apply: Apply | None = None,
+        *,
+        apply_run: ApplyRun | None = None,
     ) -> None:
+        """``apply`` applies one event, or ``apply_run`` a run of them at once."""
+        if (apply is None) == (apply_run is None):
+            raise TypeError("a read model applies events one by one or a run at once")
         self.pool, self.schema = pool, schema
         self.projection, self.upstream = projection, upstream
-        self.apply = apply
+        self.apply_run = apply_run or each_event(apply)  # type: ignore[arg-type]
 
     async def __call__(self, run: list[tuple[int, Any]]) -> None:
         await apply_in_order(
-            self.pool, self.schema, self.projection, self.upstream, run, self.apply
+            self.pool, self.schema, self.projection, self.upstream, run, self.apply_run
         )
 
     async def skip(self, position: int) -> None:
@@ -455,7 +532,7 @@ class ReadModel:
             if marked is None:
                 return False
             deferring = Deferring(conn)
-            await self.apply(deferring, self.schema, event, position)
+            await self.apply_run(deferring, self.schema, [(position, event)])
             await deferring.flush()
         return True
 

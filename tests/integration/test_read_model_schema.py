@@ -6,13 +6,22 @@ handlers apply events on, which sends alike statements together."""
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 
 import asyncpg
 import pytest
 
 from deploy.stack import Stack
-from projections.schema import APPLIED, Deferring, ensure_read_models, read_schema
+from projections.schema import (
+    APPLIED,
+    Changed,
+    Deferring,
+    Inserted,
+    apply_rows,
+    ensure_read_models,
+    read_schema,
+)
 
 
 async def _fresh(stack: Stack) -> tuple[asyncpg.Pool, str, str]:
@@ -113,6 +122,70 @@ def test_a_handlers_statements_run_in_their_order_the_alike_in_one_round_trip(st
                 await deferring.execute(insert, 1, 1)  # k = 1 is there
                 with pytest.raises(asyncpg.UniqueViolationError):
                     await deferring.fetchval("SELECT count(*) FROM t")
+        finally:
+            await conn.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_run_applied_as_a_set_leaves_the_rows_as_one_event_after_another_does(stack: Stack):
+    """apply_rows merges a row's consecutive changes and sends the rows' statements in rounds:
+    for any run of makes and changes over a few rows (some there before, some made twice,
+    some changed before they are made), the table ends as applying each in turn leaves it."""
+    rng = random.Random(7)
+    columns = ("a", "b", "c")
+
+    def effects(table: str) -> list:
+        made = []
+        for position in range(1, rng.randint(1, 30)):
+            key = rng.choice("pqrs")
+            if rng.random() < 0.3:
+                statement = (
+                    f"INSERT INTO {table} (k, a, b, c, updated_at, position) "
+                    f"VALUES ($1, $2, 0, 0, $3, $4) ON CONFLICT (k) DO NOTHING"
+                )
+                made.append(Inserted(key, statement, (key, position * 10, position, position)))
+            else:
+                picked = rng.sample(columns, rng.randint(1, 3))
+                values = {c: rng.choice([None, position, -position]) for c in picked}
+                made.append(Changed(key, position, position, values))
+        return made
+
+    async def one_after_another(conn, table: str, run: list) -> None:
+        for effect in run:
+            if isinstance(effect, Inserted):
+                await conn.execute(effect.statement, *effect.args)
+            else:
+                await apply_rows(conn, table, "k", [effect])
+
+    async def scenario():
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+            for case in range(150):
+                async with conn.transaction():
+                    for name in ("one", "set"):
+                        await conn.execute(
+                            f"CREATE TEMP TABLE {name} (k text PRIMARY KEY, a int, b int, c int,"
+                            " updated_at int NOT NULL, position int NOT NULL) ON COMMIT DROP"
+                        )
+                        await conn.execute(
+                            f"INSERT INTO {name} VALUES ('q', 1, 1, 1, 0, 0)"
+                        )  # one row there before the run
+                    run = effects("{table}")
+                    bound = {
+                        name: [
+                            e._replace(statement=e.statement.format(table=name))
+                            if isinstance(e, Inserted)
+                            else e
+                            for e in run
+                        ]
+                        for name in ("one", "set")
+                    }
+                    await one_after_another(conn, "one", bound["one"])
+                    await apply_rows(Deferring(conn), "set", "k", bound["set"])
+                    one = await conn.fetch("SELECT * FROM one ORDER BY k")
+                    together = await conn.fetch("SELECT * FROM set ORDER BY k")
+                    assert [dict(r) for r in together] == [dict(r) for r in one], (case, run)
         finally:
             await conn.close()
 
