@@ -18,7 +18,7 @@ from contracts.events import (
     OfferMadeV1,
     OfferWithdrawnV1,
 )
-from projections.schema import ReadModel, update_row
+from projections.schema import Changed, Inserted, ReadModel, apply_rows
 
 PROJECTION = "offers"
 UPSTREAM = "matching"
@@ -37,37 +37,38 @@ STATUSES = ("open", *ENDINGS.values())
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, apply_run=_apply_run)
 
 
-async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:
-    table = f"{schema}.offers"
+async def _apply_run(conn: asyncpg.Connection, schema: str, run: list[tuple[int, Any]]) -> None:
+    """Each event makes its offer's row or ends it: a run of them applied as a set."""
+    effects = [effect for position, event in run if (effect := _effect(schema, event, position))]
+    await apply_rows(conn, f"{schema}.offers", "offer_id", effects)
+
+
+def _effect(schema: str, event: Any, position: int) -> Inserted | Changed | None:
     if isinstance(event, OfferMadeV1):
-        await conn.execute(
-            f"""INSERT INTO {table} (offer_id, request_id, provider_id, contract_id,
+        return Inserted(
+            event.offer_id,
+            f"""INSERT INTO {schema}.offers (offer_id, request_id, provider_id, contract_id,
                   partner_id, status, answer, offered_at, expires_at, updated_at, position)
                 VALUES ($1, $2, $3, $4, $5, 'open', '', $6, $7, $6, $8)
                 ON CONFLICT (offer_id) DO NOTHING""",
-            event.offer_id,
-            event.request_id,
-            event.provider_id,
-            event.contract_id,
-            event.partner_id,
-            event.occurred_at,
-            event.expires_at,
-            position,
+            (
+                event.offer_id,
+                event.request_id,
+                event.provider_id,
+                event.contract_id,
+                event.partner_id,
+                event.occurred_at,
+                event.expires_at,
+                position,
+            ),
         )
-    elif (status := ENDINGS.get(type(event))) is not None:
-        await update_row(
-            conn,
-            table,
-            ("offer_id", event.offer_id),
-            position,
-            event.occurred_at,
-            status=status,
-            answer=getattr(event, "reason", ""),
-        )
-    # NoProviderFoundV1 names no offer.
+    if (status := ENDINGS.get(type(event))) is not None:
+        values = {"status": status, "answer": getattr(event, "reason", "")}
+        return Changed(event.offer_id, event.occurred_at, position, values)
+    return None  # NoProviderFoundV1 names no offer.
 
 
 async def inbox(

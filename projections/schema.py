@@ -568,11 +568,5 @@ async def update_row(
     """Set ``values`` on the row of ``table`` whose ``key`` column has the key's value, and
     stamp it with the event's time and position."""
     column, value = key
-    assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=4))
-    await conn.execute(
-        f"UPDATE {table} SET updated_at = $2, position = $3, {assignments} WHERE {column} = $1",
-        value,
-        at,
-        position,
-        *values.values(),
-    )
+    statement, args = _sent(table, column, Changed(value, at, position, values))
+    await conn.execute(statement, *args)
