@@ -453,7 +453,9 @@ async def apply_rows(
     for effect in effects:
         row = steps.setdefault(effect.key, [])
         if isinstance(effect, Changed) and row and isinstance(row[-1], Changed):
-            row[-1] = effect._replace(values={**row[-1].values, **effect.values})
+            row[-1] = Changed(
+                effect.key, effect.at, effect.position, row[-1].values | effect.values
+            )
         else:
             row.append(effect)
     for step in range(max(map(len, steps.values()), default=0)):
