@@ -465,7 +465,10 @@ async def apply_rows(
                 statement, args = _sent(table, key_column, row[step])
                 alike.setdefault(statement, []).append(args)
         for statement, args in alike.items():
-            await conn.executemany(statement, args)
+            if len(args) == 1:
+                await conn.execute(statement, *args[0])
+            else:
+                await conn.executemany(statement, args)
 
 
 def _sent(table: str, key_column: str, effect: Inserted | Changed) -> tuple[str, tuple]:

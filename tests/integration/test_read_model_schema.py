@@ -182,7 +182,9 @@ def test_a_run_applied_as_a_set_leaves_the_rows_as_one_event_after_another_does(
                         for name in ("one", "set")
                     }
                     await one_after_another(conn, "one", bound["one"])
-                    await apply_rows(Deferring(conn), "set", "k", bound["set"])
+                    deferring = Deferring(conn)
+                    await apply_rows(deferring, "set", "k", bound["set"])
+                    await deferring.flush()
                     one = await conn.fetch("SELECT * FROM one ORDER BY k")
                     together = await conn.fetch("SELECT * FROM set ORDER BY k")
                     assert [dict(r) for r in together] == [dict(r) for r in one], (case, run)
