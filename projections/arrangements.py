@@ -37,7 +37,7 @@ from contracts.events import (
     RequestDisputedV1,
     ServiceRequestedV1,
 )
-from projections.schema import ReadModel
+from projections.schema import ReadModel, each_event
 
 PROJECTION = "arrangements"
 UPSTREAMS = ("requests", "matching", "partnerships")
@@ -164,7 +164,7 @@ def read_models(pool: asyncpg.Pool, schema: str, secret: str) -> list[ReadModel]
 
     models = []
     for upstream in UPSTREAMS:
-        models.append(ReadModel(pool, schema, PROJECTION, upstream, handler(upstream)))
+        models.append(ReadModel(pool, schema, PROJECTION, upstream, each_event(handler(upstream))))
     return models
 
 

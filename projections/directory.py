@@ -28,7 +28,7 @@ from contracts.events import (
     ProviderReinstatedV1,
     ProviderSuspendedV1,
 )
-from projections.schema import ReadModel
+from projections.schema import ReadModel, each_event
 
 PROJECTION = "directory"
 UPSTREAM = "providers"
@@ -45,7 +45,7 @@ STATUSES = ("active", "paused", "suspended")
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, each_event(_apply))
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

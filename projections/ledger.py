@@ -26,7 +26,7 @@ from contracts.events import (
     ContractSuspendedV1,
     ContractTerminatedV1,
 )
-from projections.schema import ReadModel
+from projections.schema import ReadModel, each_event
 
 PROJECTION = "ledger"
 UPSTREAM = "partnerships"
@@ -56,7 +56,7 @@ def price_version(event: Any, version: int, effective_from: Any) -> dict:
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, each_event(_apply))
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

@@ -37,7 +37,7 @@ STATUSES = ("open", *ENDINGS.values())
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, apply_run=_apply_run)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply_run)
 
 
 async def _apply_run(conn: asyncpg.Connection, schema: str, run: list[tuple[int, Any]]) -> None:

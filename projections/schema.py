@@ -445,7 +445,8 @@ async def apply_rows(
     in the run's order) as a set: a row's consecutive changes are merged into one (the later
     value of a column wins, the last event's time and position stamp it), and what is left
     goes in rounds, each row's first statement in the first, its second in the second, with
-    the statements of a round that are alike sent together. The rows end as if each event had
+    the statements of a round that are alike one after another (so that ``Deferring``, the
+    connection a run is applied on, sends them together). The rows end as if each event had
     been applied in turn, as long as every effect touches its own row alone and every value is
     a constant (so changes to one row commute with those to another, and two changes to one
     row make the one merged)."""
@@ -464,11 +465,9 @@ async def apply_rows(
             if step < len(row):
                 statement, args = _sent(table, key_column, row[step])
                 alike.setdefault(statement, []).append(args)
-        for statement, args in alike.items():
-            if len(args) == 1:
-                await conn.execute(statement, *args[0])
-            else:
-                await conn.executemany(statement, args)
+        for statement, args in alike.items():  # one after another: Deferring sends them as one
+            for one in args:
+                await conn.execute(statement, *one)
 
 
 def _sent(table: str, key_column: str, effect: Inserted | Changed) -> tuple[str, tuple]:
@@ -492,16 +491,13 @@ class ReadModel:
         schema: str,
         projection: str,
         upstream: str,
-        apply: Apply | None = None,
-        *,
-        apply_run: ApplyRun | None = None,
+        apply_run: ApplyRun,
     ) -> None:
-        """``apply`` applies one event, or ``apply_run`` a run of them at once."""
-        if (apply is None) == (apply_run is None):
-            raise TypeError("a read model applies events one by one or a run at once")
+        """``apply_run`` applies a run of events (``each_event`` makes one of a function that
+        applies one)."""
         self.pool, self.schema = pool, schema
         self.projection, self.upstream = projection, upstream
-        self.apply_run = apply_run or each_event(apply)  # type: ignore[arg-type]
+        self.apply_run = apply_run
 
     async def __call__(self, run: list[tuple[int, Any]]) -> None:
         await apply_in_order(

@@ -21,7 +21,7 @@ from contracts.events import (
     SnowfallDeclaredV1,
 )
 from projections.board import kept
-from projections.schema import ReadModel, update_row
+from projections.schema import ReadModel, each_event, update_row
 
 PROJECTION = "series"
 UPSTREAM = "requests"
@@ -47,7 +47,7 @@ TAKEN = ("assigned", "completed", "confirmed")
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, each_event(_apply))
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:

@@ -45,7 +45,7 @@ from contracts.events import (
     TableMemberJoinedV1,
     TableMemberLeftV1,
 )
-from projections.schema import ReadModel
+from projections.schema import ReadModel, each_event
 
 PROJECTION = "tables"
 UPSTREAM = "tables"
@@ -257,7 +257,7 @@ CREATE INDEX IF NOT EXISTS table_common_expenses_day ON {s}.table_common_expense
 
 def read_model(pool: asyncpg.Pool, schema: str) -> ReadModel:
     """The consumer's handler: runs, dead letters set aside, and their replay."""
-    return ReadModel(pool, schema, PROJECTION, UPSTREAM, _apply)
+    return ReadModel(pool, schema, PROJECTION, UPSTREAM, each_event(_apply))
 
 
 async def _apply(conn: asyncpg.Connection, schema: str, event: Any, position: int) -> None:
